@@ -1,0 +1,133 @@
+// TenantConfig: the one validated shape of a tenant (DESIGN §5). Every write goes through
+// `parseTenantConfigInput` (what a creator may send) and is completed by the control plane
+// into a `TenantConfig` (what is stored in D1 and pushed to the TenantMeter).
+import * as v from "valibot";
+import { PLAN_NAMES } from "./plans.ts";
+import { slugProblem } from "./slug.ts";
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const nonNegativeUsd = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1_000_000));
+
+export const RateLimitRuleSchema = v.strictObject({
+  /** Tokens added per window; also the bucket capacity unless `burst` is given. */
+  requests: v.pipe(positiveInt, v.maxValue(10_000_000)),
+  windowSeconds: v.pipe(positiveInt, v.maxValue(31 * 86_400)),
+  burst: v.optional(v.pipe(positiveInt, v.maxValue(10_000_000))),
+});
+export type RateLimitRule = v.InferOutput<typeof RateLimitRuleSchema>;
+
+export const RateLimitSchema = v.strictObject({
+  perCaller: v.optional(RateLimitRuleSchema),
+  global: v.optional(RateLimitRuleSchema),
+});
+
+export const UsageLimitSchema = v.strictObject({
+  dailyRequests: v.optional(positiveInt),
+  monthlyRequests: v.optional(positiveInt),
+});
+
+export const SpendLimitSchema = v.strictObject({
+  dailyUsd: v.optional(nonNegativeUsd),
+  monthlyUsd: v.optional(nonNegativeUsd),
+  perPayerDailyUsd: v.optional(nonNegativeUsd),
+});
+
+export const AddressSchema = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address"));
+
+export const AssetSchema = v.strictObject({
+  address: AddressSchema,
+  /** EIP-712 domain name of the token (x402 `extra.name`). */
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  /** EIP-712 domain version of the token (x402 `extra.version`). */
+  version: v.pipe(v.string(), v.minLength(1), v.maxLength(16)),
+  decimals: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(36)),
+});
+export type Asset = v.InferOutput<typeof AssetSchema>;
+
+export const HostSchema = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, "must be a DNS host name"),
+);
+
+export const SlugSchema = v.pipe(
+  v.string(),
+  v.check((s) => slugProblem(s) === null, (issue) => `invalid slug (${slugProblem(String(issue.input))}): lowercase a-z, 0-9 and '-', 3-40 chars, not reserved`),
+);
+
+export const DatasetResourceSchema = v.strictObject({
+  type: v.literal("dataset"),
+  format: v.picklist(["csv", "json"]),
+  /** Field used by GET /v1/records/:id; defaults to `id` when present, else the row number. */
+  idField: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+});
+
+/** What a creator may set. The control plane fills owner, version, resource stats, defaults. */
+export const TenantConfigInputSchema = v.strictObject({
+  description: v.optional(v.pipe(v.string(), v.maxLength(2000)), ""),
+  directory: v.optional(v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "directory: lowercase [a-z0-9-], up to 40 chars")), "general"),
+  priceUsd: v.optional(nonNegativeUsd, 0),
+  payTo: v.optional(AddressSchema),
+  network: v.optional(v.pipe(v.string(), v.regex(/^eip155:\d+$/, "network must be a CAIP-2 eip155 id")), "eip155:84532"),
+  asset: v.optional(AssetSchema),
+  hosts: v.optional(v.pipe(v.array(HostSchema), v.maxLength(10)), []),
+  plan: v.optional(v.picklist(PLAN_NAMES), "free"),
+  limits: v.optional(v.strictObject({
+    cpuMs: v.optional(v.pipe(positiveInt, v.maxValue(300_000))),
+    subRequests: v.optional(v.pipe(positiveInt, v.maxValue(10_000))),
+  })),
+  rateLimit: v.optional(RateLimitSchema, {}),
+  usageLimit: v.optional(UsageLimitSchema, {}),
+  spendLimit: v.optional(SpendLimitSchema, {}),
+  resource: v.optional(DatasetResourceSchema),
+});
+export type TenantConfigInput = v.InferOutput<typeof TenantConfigInputSchema>;
+
+/** Partial update (PATCH): every creator-settable field optional, nothing defaulted. */
+export const TenantConfigPatchSchema = v.partial(v.strictObject({
+  description: v.pipe(v.string(), v.maxLength(2000)),
+  directory: v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)),
+  priceUsd: nonNegativeUsd,
+  payTo: AddressSchema,
+  network: v.pipe(v.string(), v.regex(/^eip155:\d+$/)),
+  asset: AssetSchema,
+  hosts: v.pipe(v.array(HostSchema), v.maxLength(10)),
+  plan: v.picklist(PLAN_NAMES),
+  rateLimit: RateLimitSchema,
+  usageLimit: UsageLimitSchema,
+  spendLimit: SpendLimitSchema,
+}));
+export type TenantConfigPatch = v.InferOutput<typeof TenantConfigPatchSchema>;
+
+/** Facts about the deployed artifact, computed by the control plane, never sent by creators. */
+export const DatasetArtifactSchema = v.strictObject({
+  type: v.literal("dataset"),
+  format: v.picklist(["csv", "json"]),
+  idField: v.nullable(v.string()),
+  rows: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  /** R2 key of the normalized dataset (records + schema) for this version. */
+  dataKey: v.string(),
+  /** R2 key of the tenant worker module for this version. */
+  codeKey: v.string(),
+});
+export type DatasetArtifact = v.InferOutput<typeof DatasetArtifactSchema>;
+
+export const TenantConfigSchema = v.strictObject({
+  ...TenantConfigInputSchema.entries,
+  slug: SlugSchema,
+  owner: v.pipe(v.string(), v.minLength(1)),
+  resourceType: v.picklist(["dataset", "function", "proxy"]),
+  version: positiveInt,
+  resource: v.variant("type", [DatasetArtifactSchema]),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+});
+export type TenantConfig = v.InferOutput<typeof TenantConfigSchema>;
+
+/** Rules that span fields (valibot checks shapes; this checks meaning). Returns problems. */
+export function crossFieldProblems(config: Pick<TenantConfigInput, "priceUsd" | "payTo">): string[] {
+  const problems: string[] = [];
+  if (config.priceUsd > 0 && !config.payTo) problems.push("payTo is required when priceUsd > 0");
+  return problems;
+}

@@ -1,0 +1,3 @@
+// Placeholder entry replaced by the dispatcher.
+export { TenantMeter } from "../objects/tenant-meter.ts";
+export default { fetch: () => new Response("ok") };
