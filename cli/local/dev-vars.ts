@@ -1,0 +1,34 @@
+// .dev.vars holds the local dispatcher's secrets (never committed). Created once with random
+// values and reused, so API keys issued by an earlier `claw dev` stay valid.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { REPO_ROOT } from "./paths.ts";
+
+export interface DevSecrets {
+  OPERATOR_TOKEN: string;
+  API_KEY_SECRET: string;
+}
+
+export function parseDevVars(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match?.[1]) vars[match[1]] = match[2] ?? "";
+  }
+  return vars;
+}
+
+export function ensureDevSecrets(extra: Record<string, string> = {}): DevSecrets {
+  const file = join(REPO_ROOT, ".dev.vars");
+  const existing = existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
+  const vars: Record<string, string> = {
+    OPERATOR_TOKEN: existing.OPERATOR_TOKEN || `op_${randomBytes(24).toString("hex")}`,
+    API_KEY_SECRET: existing.API_KEY_SECRET || randomBytes(32).toString("hex"),
+    ...existing,
+    ...extra,
+  };
+  const text = Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
+  writeFileSync(file, text, { mode: 0o600 });
+  return { OPERATOR_TOKEN: vars.OPERATOR_TOKEN!, API_KEY_SECRET: vars.API_KEY_SECRET! };
+}

@@ -1,0 +1,65 @@
+// Runs the dispatcher Worker locally: builds the tenant runtimes, applies D1 migrations to the
+// local state, starts `wrangler dev` on 127.0.0.1 and waits until /health answers.
+import { join } from "node:path";
+import { BIN_DIR, REPO_ROOT } from "./paths.ts";
+import { runToCompletion, startProcess, type Managed } from "./processes.ts";
+import { freePort, isPortFree } from "./ports.ts";
+
+export interface LocalDispatcher {
+  url: string;
+  port: number;
+  process: Managed;
+  stop: () => Promise<void>;
+}
+
+export interface DispatcherOptions {
+  port?: number;
+  /** Directory for local D1/R2/DO state; defaults to .wrangler/state in the repo. */
+  persistTo?: string;
+  /** Extra wrangler `--var NAME:value` pairs (e.g. facilitator URL). */
+  vars?: Record<string, string>;
+  echo?: boolean;
+}
+
+const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+
+export async function buildRuntimes(): Promise<void> {
+  await runToCompletion(process.execPath, [join(REPO_ROOT, "scripts", "build-runtimes.mjs")], { cwd: REPO_ROOT });
+}
+
+export async function applyMigrations(persistTo: string): Promise<void> {
+  await runToCompletion(join(BIN_DIR, "wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], { cwd: REPO_ROOT, env: WRANGLER_ENV });
+}
+
+export async function startDispatcher(options: DispatcherOptions = {}): Promise<LocalDispatcher> {
+  const persistTo = options.persistTo ?? join(REPO_ROOT, ".wrangler", "state");
+  const port = options.port ?? ((await isPortFree(8787)) ? 8787 : await freePort());
+  await buildRuntimes();
+  await applyMigrations(persistTo);
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+  const proc = startProcess(join(BIN_DIR, "wrangler"), args, { cwd: REPO_ROOT, env: WRANGLER_ENV, echo: options.echo ?? false });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(url, proc);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { url, port, process: proc, stop: proc.stop };
+}
+
+async function waitForHealth(url: string, proc: Managed, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${proc.output()}`);
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`wrangler dev did not answer ${url}/health within ${timeoutMs} ms:\n${proc.output()}`);
+}

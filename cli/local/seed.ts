@@ -1,0 +1,71 @@
+// Seeds a local dispatcher: a dev creator whose key is kept in .claw/dev.json (reused while it
+// still works) and the demo tenants from demo/. Idempotent: rerunning redeploys the demos.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { DEMO_DIR, DEV_STATE_DIR } from "./paths.ts";
+
+export interface DemoTenant {
+  slug: string;
+  file: string;
+  config: Record<string, unknown>;
+}
+
+export const DEMO_TENANTS: DemoTenant[] = [
+  {
+    slug: "world-cities",
+    file: "world-cities.csv",
+    config: {
+      description: "Large world cities with country, population and coordinates. Free demo dataset.",
+      directory: "geo",
+      rateLimit: { perCaller: { requests: 60, windowSeconds: 60 }, global: { requests: 10000, windowSeconds: 3600 } },
+      usageLimit: { dailyRequests: 100000 },
+    },
+  },
+];
+
+interface DevCreator {
+  apiUrl: string;
+  creatorId: string;
+  key: string;
+}
+
+async function api(url: string, init: RequestInit): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // non-JSON answer is kept as text for the error message
+  }
+  return { status: res.status, body };
+}
+
+export async function ensureDevCreator(apiUrl: string, operatorToken: string): Promise<DevCreator> {
+  const file = join(DEV_STATE_DIR, "dev.json");
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as DevCreator;
+    const me = await api(`${apiUrl}/v1/me`, { headers: { authorization: `Bearer ${saved.key}` } });
+    if (me.status === 200) return { ...saved, apiUrl };
+  }
+  const created = await api(`${apiUrl}/__platform/creators`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Local Dev Creator", email: "dev@localhost.test", key: { name: "claw dev" } }),
+  });
+  if (created.status !== 201) throw new Error(`creating the dev creator failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const creator: DevCreator = { apiUrl, creatorId: created.body.creator.id, key: created.body.apiKey.key };
+  mkdirSync(DEV_STATE_DIR, { recursive: true });
+  writeFileSync(file, JSON.stringify(creator, null, 2), { mode: 0o600 });
+  return creator;
+}
+
+export async function deployDemo(apiUrl: string, key: string, demo: DemoTenant, extraConfig: Record<string, unknown> = {}): Promise<any> {
+  const form = new FormData();
+  const path = join(DEMO_DIR, demo.file);
+  form.set("file", new File([readFileSync(path)], basename(path)));
+  form.set("config", JSON.stringify({ ...demo.config, ...extraConfig }));
+  const res = await api(`${apiUrl}/v1/tenants/${demo.slug}/deployments`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: form });
+  if (res.status !== 201) throw new Error(`deploying demo '${demo.slug}' failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}

@@ -1,0 +1,15 @@
+// Types `wrangler types` cannot see: secrets (local dev gets them from .dev.vars written by
+// `npm start`, tests from vitest.config.ts) and the main module's exports for ctx.exports.
+interface __BaseEnv_Env {
+  /** Operator bearer token for /__platform/* routes. */
+  OPERATOR_TOKEN: string;
+  /** Server-side HMAC key used to hash API keys (and caller IPs) at rest. */
+  API_KEY_SECRET: string;
+}
+
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import("./index.ts");
+    durableNamespaces: "TenantMeter";
+  }
+}

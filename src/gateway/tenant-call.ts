@@ -1,0 +1,79 @@
+// A call to a tenant (free flow, DESIGN §3): meter admit → tenant runtime → response with
+// limit headers → usage record. Refusals never reach tenant code and still get recorded.
+import type { TenantConfig } from "../config/tenant-config.ts";
+import type { AdmitResult, UsageRecord } from "../../objects/meter-types.ts";
+import { ApiError } from "../http/errors.ts";
+import { TenantDirectory } from "../tenancy/directory.ts";
+import { meterConfigFrom, meterFor } from "../tenancy/meter-config.ts";
+import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
+import { tenantRequest } from "../runtimes/runtime.ts";
+import { selectRuntime } from "../runtimes/select.ts";
+
+export interface CallContext {
+  env: Env;
+  ctx: ExecutionContext;
+  requestId: string;
+  startedAt: number;
+}
+
+export async function callTenant(call: CallContext, tenant: TenantConfig, request: Request, path: string): Promise<Response> {
+  const { env, ctx, requestId } = call;
+  const meter = meterFor(env, tenant.slug);
+  const caller = await callerFromIp(request, env.API_KEY_SECRET);
+  const label = callerLabel(request);
+
+  const admit = await admitSyncingConfig(call, meter, tenant, { caller, now: call.startedAt });
+  if (!admit.ok) {
+    ctx.waitUntil(record(meter, call, { caller, callerLabel: label, status: admit.status, outcome: admit.code === "quota_exceeded" ? "quota_exceeded" : "rate_limited" }));
+    throw new ApiError(admit.status, admit.code, admit.message, undefined, admit.headers);
+  }
+
+  let upstream: Response;
+  try {
+    upstream = await selectRuntime(env, ctx).fetch(tenant, tenantRequest(request, path, requestId));
+  } catch (err) {
+    const status = err instanceof ApiError ? err.status : 502;
+    ctx.waitUntil(record(meter, call, { caller, callerLabel: label, status, outcome: "tenant_error" }));
+    if (err instanceof ApiError) throw new ApiError(err.status, err.code, err.message, err.details, admit.headers);
+    throw err;
+  }
+
+  const response = new Response(upstream.body, upstream);
+  for (const [name, value] of Object.entries(admit.headers)) response.headers.set(name, value);
+  ctx.waitUntil(record(meter, call, { caller, callerLabel: label, status: upstream.status, outcome: upstream.status >= 500 ? "tenant_error" : "served" }));
+  return response;
+}
+
+type Meter = ReturnType<typeof meterFor>;
+
+/**
+ * Admit, keeping the meter and this isolate's config in step. A meter that lost or never got its
+ * config is configured from D1 and asked again (nothing was consumed by the refusal). A meter
+ * behind us is updated for later calls without re-admitting this one (that would take twice);
+ * a meter ahead of us means our cached config is stale, so it is dropped.
+ */
+async function admitSyncingConfig(call: CallContext, meter: Meter, tenant: TenantConfig, req: { caller: string; now: number }): Promise<AdmitResult> {
+  let admit = await meter.admit(req);
+  if (!admit.ok && admit.code === "tenant_not_configured") {
+    await meter.configure(meterConfigFrom(tenant));
+    admit = await meter.admit(req);
+  } else if (admit.configVersion < tenant.version) {
+    call.ctx.waitUntil(meter.configure(meterConfigFrom(tenant)));
+  }
+  if (admit.configVersion > tenant.version || (!admit.ok && admit.code === "tenant_not_found")) TenantDirectory.forget(tenant.slug);
+  return admit;
+}
+
+async function record(
+  meter: Meter,
+  call: CallContext,
+  usage: Pick<UsageRecord, "caller" | "callerLabel" | "status" | "outcome">,
+): Promise<void> {
+  const entry: UsageRecord = { ...usage, requestId: call.requestId, ts: call.startedAt, latencyMs: Date.now() - call.startedAt };
+  if (entry.callerLabel === undefined) delete entry.callerLabel;
+  try {
+    await meter.record(entry);
+  } catch (err) {
+    console.error("usage record failed", call.requestId, err);
+  }
+}

@@ -1,0 +1,22 @@
+// TenantConfig → the MeterConfig slice the TenantMeter enforces.
+import type { TenantConfig } from "../config/tenant-config.ts";
+import type { MeterConfig } from "../../objects/meter-types.ts";
+import { assetFor } from "../config/assets.ts";
+import { usdToAtomic } from "../config/money.ts";
+
+export function meterConfigFrom(config: TenantConfig, deleted = false): MeterConfig {
+  const asset = assetFor(config.network, config.asset);
+  return {
+    slug: config.slug,
+    version: config.version,
+    deleted,
+    rateLimit: config.rateLimit,
+    usageLimit: config.usageLimit,
+    spendLimit: config.spendLimit,
+    priceAtomic: asset ? usdToAtomic(config.priceUsd, asset.decimals).toString() : "0",
+  };
+}
+
+export function meterFor(env: Env, slug: string): DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter> {
+  return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter>;
+}
