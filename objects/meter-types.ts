@@ -39,7 +39,16 @@ export type AdmitResult =
       message: string;
       configVersion: number;
       headers: Record<string, string>;
+      /** For 429s: the Retry-After value in seconds (also in `headers`), for error details and logs. */
+      retryAfterSeconds?: number;
     };
+
+/** What `configure` did: `applied` is false for a push older than the stored config (ignored). */
+export interface ConfigureResult {
+  applied: boolean;
+  /** Version in force after the call. */
+  version: number;
+}
 
 /** One finished call, as the meter stores it for stats (and later for the leaderboard outbox). */
 export interface UsageRecord {
