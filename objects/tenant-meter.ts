@@ -22,8 +22,15 @@
 //   callers(caller PK, first_seen_ms)                every caller ever seen, for the all-time unique count
 //
 // Quota counters run only while a quota is configured. When one is switched on, the current
-// window's counter starts from the admitted calls already recorded in the hourly stats, so a
-// quota added mid-day counts the whole day.
+// window's counter (by the object's clock) starts from the admitted calls already recorded in
+// the hourly stats, so a quota added mid-day counts the whole day.
+//
+// When a call is refused by a bucket and a quota at once, it is reported as `rate_limited`
+// (buckets are checked first); the X-Usage-* headers still show the exhausted quota.
+//
+// Stats (from `record`): calls = every record; served = outcome "served"; errors = status ≥ 500
+// or outcome "tenant_error" (may overlap served); refused = rate_limited + quota_exceeded.
+// Latency percentiles cover admitted calls only: a refusal never reached the tenant.
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { RateLimitSchema, SpendLimitSchema, UsageLimitSchema, type RateLimitRule } from "../src/config/tenant-config.ts";
@@ -186,7 +193,12 @@ export class TenantMeter extends DurableObject<Env> {
     return { applied: true, version: next.version };
   }
 
-  /** Existing states stay valid under a new rule, clamped to its capacity; no rule, no rows. */
+  /**
+   * Existing states carry over to a changed rule (raising a limit does not hand out fresh
+   * buckets), clamped to the new capacity; without a rule the rows mean nothing and go.
+   * refill() would clamp on the next admit anyway; clamping here keeps every stored row within
+   * capacity, which the prune query assumes.
+   */
   private applyRuleChange(kind: BucketKind, prev: RateLimitRule | undefined, next: RateLimitRule | undefined): void {
     if (sameRule(prev, next)) return;
     if (!next) {
