@@ -1,3 +1,60 @@
-// Placeholder entry replaced by the dispatcher.
+// Dispatcher entry: mints the request id, resolves platform vs tenant, and turns every failure
+// into the JSON error envelope. Routing lives in platform/router.ts, the call path in gateway/.
+import { ApiError, errorResponse } from "./http/errors.ts";
+import { newRequestId } from "./http/request-id.ts";
+import { parsePlatformHosts, resolveTarget } from "./tenancy/resolve.ts";
+import { TenantDirectory } from "./tenancy/directory.ts";
+import { slugProblem } from "./config/slug.ts";
+import { callTenant } from "./gateway/tenant-call.ts";
+import { platformRouter } from "./platform/router.ts";
+
 export { TenantMeter } from "../objects/tenant-meter.ts";
-export default { fetch: () => new Response("ok") };
+export { DatasetStore } from "./runtimes/dataset-store.ts";
+
+let platformHosts: { raw: string; set: ReadonlySet<string> } | null = null;
+
+function platformHostSet(env: Env): ReadonlySet<string> {
+  if (platformHosts?.raw !== env.PLATFORM_HOSTS) platformHosts = { raw: env.PLATFORM_HOSTS, set: parsePlatformHosts(env.PLATFORM_HOSTS) };
+  return platformHosts.set;
+}
+
+async function route(request: Request, env: Env, ctx: ExecutionContext, requestId: string, now: number): Promise<Response> {
+  const url = new URL(request.url);
+  const target = resolveTarget(url, platformHostSet(env));
+  if (target.kind === "platform") {
+    return platformRouter.fetch(request, { env, ctx, requestId, now });
+  }
+  const directory = new TenantDirectory(env.DB, Number(env.CONFIG_CACHE_TTL_MS) || 30_000);
+  let tenant;
+  if (target.kind === "tenant-path") {
+    const problem = slugProblem(target.slug);
+    if (problem) throw new ApiError(400, "invalid_slug", `'${target.slug.slice(0, 60)}' is not a valid tenant slug (${problem})`);
+    tenant = await directory.bySlug(target.slug);
+    if (!tenant) throw new ApiError(404, "tenant_not_found", `no tenant '${target.slug}'`);
+  } else {
+    tenant = await directory.byHost(target.host);
+    if (!tenant) throw new ApiError(404, "unknown_host", `no tenant serves host '${target.host}'`);
+  }
+  return callTenant({ env, ctx, requestId, startedAt: now }, tenant, request, target.path);
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    const requestId = newRequestId();
+    let response: Response;
+    try {
+      response = await route(request, env, ctx, requestId, Date.now());
+    } catch (err) {
+      if (!(err instanceof ApiError)) console.error(`unhandled error in ${requestId}`, err);
+      response = errorResponse(err instanceof ApiError ? err : new ApiError(500, "internal_error", "internal error; quote the request id when reporting it"), requestId);
+    }
+    // Always ours: a tenant must not be able to answer with another request's id.
+    try {
+      response.headers.set("x-request-id", requestId);
+    } catch {
+      response = new Response(response.body, response); // immutable headers (e.g. from fetch)
+      response.headers.set("x-request-id", requestId);
+    }
+    return response;
+  },
+} satisfies ExportedHandler<Env>;

@@ -19,3 +19,22 @@ export const PLAN_LIMITS: Readonly<Record<PlanName, RuntimeLimits>> = {
 export function runtimeLimitsFor(plan: PlanName, overrides?: Partial<RuntimeLimits>): RuntimeLimits {
   return { ...PLAN_LIMITS[plan], ...overrides };
 }
+
+const MIB = 1024 * 1024;
+
+/**
+ * Limits a tenant's isolate runs under. Dataset tenants run our own engine (not creator code),
+ * and a cold isolate must parse the whole dataset (~10 ms CPU per MB) before its first answer;
+ * under the free plan's 50 ms that could never warm up, so datasets get at least enough CPU for
+ * their size. Creator code (functions, proxies) gets exactly its plan.
+ */
+export function tenantRuntimeLimits(tenant: {
+  plan: PlanName;
+  limits?: Partial<RuntimeLimits> | undefined;
+  resource: { type: string; bytes?: number };
+}): RuntimeLimits {
+  const limits = runtimeLimitsFor(tenant.plan, tenant.limits);
+  if (tenant.resource.type !== "dataset" || tenant.plan === "quarantine") return limits;
+  const datasetFloor = 100 + Math.ceil((tenant.resource.bytes ?? 0) / MIB) * 30;
+  return { ...limits, cpuMs: Math.max(limits.cpuMs, datasetFloor) };
+}

@@ -1,7 +1,7 @@
 // Workers for Platforms backend (production): one script per tenant in the dispatch namespace,
 // run under the plan's CPU and subrequest limits.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import { runtimeLimitsFor } from "../config/plans.ts";
+import { tenantRuntimeLimits } from "../config/plans.ts";
 import { tenantNotDeployed, tenantWorkerFailure, type TenantRuntime } from "./runtime.ts";
 
 /** Script name in the namespace. One script per tenant; deploys replace it. */
@@ -13,7 +13,7 @@ export class DispatchRuntime implements TenantRuntime {
   constructor(private readonly namespace: DispatchNamespace) {}
 
   async fetch(tenant: TenantConfig, request: Request): Promise<Response> {
-    const limits = runtimeLimitsFor(tenant.plan, tenant.limits);
+    const limits = tenantRuntimeLimits(tenant);
     let worker: Fetcher;
     try {
       worker = this.namespace.get(scriptNameFor(tenant), {}, { limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests } });

@@ -2,13 +2,15 @@
 // isolate, cached by `${slug}@${version}` so a deploy gets a fresh isolate. No network access:
 // `globalOutbound: null` makes a plain fetch() from tenant code fail.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import { runtimeLimitsFor } from "../config/plans.ts";
+import { tenantRuntimeLimits } from "../config/plans.ts";
 import { tenantNotDeployed, tenantWorkerFailure, type TenantRuntime } from "./runtime.ts";
 import { ApiError } from "../http/errors.ts";
 
 export const TENANT_COMPATIBILITY_DATE = "2026-10-01";
 
-class CodeMissing extends Error {}
+// The loader rethrows errors from the code callback as plain Errors, so the class is lost; the
+// message marker is what survives the trip.
+const CODE_MISSING = "tenant code missing:";
 
 export class LoaderRuntime implements TenantRuntime {
   constructor(
@@ -20,7 +22,7 @@ export class LoaderRuntime implements TenantRuntime {
     const { resource } = tenant;
     const worker = this.env.LOADER.get(`${tenant.slug}@${tenant.version}`, async () => {
       const code = await this.env.ARTIFACTS.get(resource.codeKey);
-      if (!code) throw new CodeMissing(resource.codeKey);
+      if (!code) throw new Error(`${CODE_MISSING} ${resource.codeKey}`);
       return {
         compatibilityDate: TENANT_COMPATIBILITY_DATE,
         mainModule: "worker.js",
@@ -29,12 +31,12 @@ export class LoaderRuntime implements TenantRuntime {
         globalOutbound: null,
       };
     });
-    const limits = runtimeLimitsFor(tenant.plan, tenant.limits);
+    const limits = tenantRuntimeLimits(tenant);
     try {
       return await worker.getEntrypoint(undefined, { limits }).fetch(request);
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      if (err instanceof CodeMissing || String(err).includes("CodeMissing")) throw tenantNotDeployed(tenant.slug);
+      if (String(err).includes(CODE_MISSING)) throw tenantNotDeployed(tenant.slug);
       console.error(`tenant ${tenant.slug}@${tenant.version} failed`, err);
       throw tenantWorkerFailure(tenant.slug, err);
     }

@@ -74,11 +74,14 @@ describe("tenant routing", () => {
     await expectError(await call(`/t/${slug}/v1/records?nosuchfield=1`), 400, "unknown_field");
     await expectError(await call(`/t/${slug}/v1/records?sort=nosuch`), 400, "unknown_field");
     await expectError(await call(`/t/${slug}/v1/records?population=many`), 400, "invalid_filter");
-    for (const id of ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "9999", "%00"]) {
-      const res = await call(`/t/${slug}/v1/records/${id}`);
-      expect(res.status, id).toBe(404);
-      expect(((await res.json()) as any).error.code).toBe("record_not_found");
+    for (const id of ["..%2F..%2Fetc%2Fpasswd", "..%5C..%5Cwindows", "9999", "%00", "%252e%252e"]) {
+      await expectError(await call(`/t/${slug}/v1/records/${id}`), 404, "record_not_found");
     }
+    // Dot segments are resolved by URL parsing before any lookup: they climb out of /records.
+    for (const id of ["..", "%2e%2e"]) {
+      await expectError(await call(`/t/${slug}/v1/records/${id}`), 404, "not_found");
+    }
+    await expectError(await call(`/t/${slug}/v1/records/../../../etc/passwd`), 404, "tenant_not_found");
     await expectError(await call(`/t/${slug}/v1/records`, { method: "POST", body: "{}" }), 405, "method_not_allowed");
   });
 
@@ -121,5 +124,18 @@ describe("tenant routing", () => {
     const res = await call(`/t/${fresh}/v1/records`);
     expect(res.status).toBe(200);
     expect(await (stub as any).admit({ caller: "probe", now: Date.now() })).toMatchObject({ ok: true });
+  });
+
+  it("maps a crashing tenant worker to 502 and missing code to 404, with the JSON envelope", async () => {
+    const crashing = uniqueSlug("crash");
+    const deployed = await deployOk(key, crashing, CITIES_CSV);
+    await env.ARTIFACTS.put(deployed.tenant.resource.codeKey, "export default { async fetch() { throw new Error('secret stack detail'); } }");
+    const crash = await expectError(await call(`/t/${crashing}/v1/records`), 502, "tenant_worker_failure");
+    expect(JSON.stringify(crash)).not.toContain("secret stack detail");
+
+    const missing = uniqueSlug("nocode");
+    const other = await deployOk(key, missing, CITIES_CSV);
+    await env.ARTIFACTS.delete(other.tenant.resource.codeKey);
+    await expectError(await call(`/t/${missing}/v1/records`), 404, "tenant_not_deployed");
   });
 });

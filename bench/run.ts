@@ -1,0 +1,77 @@
+// `npm run bench`: starts a fresh local dispatcher (own state dir, free port), seeds it, and
+// measures ratios against a baseline in the same process set. Prints a markdown report that
+// BENCHMARKS.md quotes; also writes it to bench/results/latest.md (gitignored).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { ensureDevSecrets } from "../cli/local/dev-vars.ts";
+import { startDispatcher } from "../cli/local/dispatcher.ts";
+import { freePort } from "../cli/local/ports.ts";
+import { deployDemo, ensureDevCreator } from "../cli/local/seed.ts";
+import { REPO_ROOT } from "../cli/local/paths.ts";
+import { load, type LoadResult } from "./load.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+async function main(): Promise<void> {
+  const secrets = ensureDevSecrets();
+  const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
+  const dispatcher = await startDispatcher({ port: await freePort(), persistTo: state });
+  const lines: string[] = [];
+  try {
+    const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+    // Limits high enough never to refuse, so the meter does its full work on every call.
+    await deployDemo(dispatcher.url, creator.key, {
+      slug: "bench-cities",
+      file: "world-cities.csv",
+      config: {
+        rateLimit: { perCaller: { requests: 10_000_000, windowSeconds: 60 }, global: { requests: 10_000_000, windowSeconds: 60 } },
+        usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
+      },
+    });
+    const health = `${dispatcher.url}/health`;
+    const metered = `${dispatcher.url}/t/bench-cities/v1/records?country=JP&limit=5`;
+    await load("warm-up", metered, { seconds: 2, connections: CONNECTIONS });
+
+    const runs: { health: LoadResult[]; metered: LoadResult[] } = { health: [], metered: [] };
+    // Interleaved rounds so drift (thermal, GC, background work) hits both sides alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.health.push(await load("GET /health", health, { seconds: SECONDS, connections: CONNECTIONS }));
+      runs.metered.push(await load("metered free dataset call", metered, { seconds: SECONDS, connections: CONNECTIONS }));
+    }
+    const h = mean(runs.health.map((r) => r.requestsPerSec));
+    const m = mean(runs.metered.map((r) => r.requestsPerSec));
+    const failures = [...runs.health, ...runs.metered].reduce((n, r) => n + r.non2xx + r.errors, 0);
+
+    lines.push(
+      `## Metered free call vs plain /health`,
+      ``,
+      `Command: \`npm run bench\` (autocannon, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s interleaved rounds, wrangler dev on 127.0.0.1)`,
+      `Machine: ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+      ``,
+      `| endpoint | req/s (mean) | p50 ms | p99 ms | non-2xx + errors |`,
+      `| --- | ---: | ---: | ---: | ---: |`,
+      `| GET /health | ${h.toFixed(0)} | ${mean(runs.health.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.health.map((r) => r.p99Ms)).toFixed(1)} | ${runs.health.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
+      `| GET /t/bench-cities/v1/records (metered, free) | ${m.toFixed(0)} | ${mean(runs.metered.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.metered.map((r) => r.p99Ms)).toFixed(1)} | ${runs.metered.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
+      ``,
+      `**Ratio metered / health: ${(m / h).toFixed(2)}** (target ≥ 0.50)`,
+      ``,
+    );
+    if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the run.`, ``);
+  } finally {
+    await dispatcher.stop();
+    rmSync(state, { recursive: true, force: true });
+  }
+  const report = lines.join("\n");
+  mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(join(REPO_ROOT, "bench", "results", "latest.md"), report);
+  process.stdout.write(report + "\n");
+}
+
+await main();
