@@ -1,0 +1,357 @@
+// Owns: the local x402 facilitator: an HTTP server (node:http, 127.0.0.1) speaking the x402 v2
+// facilitator API — POST /verify, POST /settle, GET /supported (+ GET /health) — built on
+// @x402/core's `x402Facilitator` with @x402/evm's `exact` scheme (EIP-3009), settling on the
+// local anvil chain with a viem wallet.
+//
+// Contract with callers (the dispatcher, @x402/core's HTTPFacilitatorClient, @x402/hono):
+//   - 200 + VerifyResponse / SettleResponse for every well-formed request, including invalid
+//     payments (`isValid: false`) and failed settlements (`success: false`); responses are
+//     passed through unmodified (`errorMessage` included — the dispatcher strips it).
+//   - 400 JSON `{error: {code, message, details?}}` for malformed input (bad JSON, wrong shape,
+//     unsupported x402 version / scheme / network), 404/405/413 as usual.
+//   - 502 `rpc_unavailable` when the chain RPC could not be reached, 500 for any other failure
+//     of our own, so a caller can tell "the payment is bad" from "the facilitator is broken"
+//     and fail closed on the latter.
+//   The process never crashes on input: every handler is wrapped.
+//
+// Pitfalls handled here (DESIGN §6):
+//   - The settlement account has its own viem nonce manager: concurrent settles each get the
+//     next nonce locally instead of all reading the same pending nonce from the node. It is a
+//     fresh manager per facilitator, not viem's global `nonceManager`: that singleton caches
+//     nonces per (address, chainId) for the life of the process, so a second anvil started in
+//     the same process (tests, restarts) would be sent nonces far ahead of the new chain's and
+//     anvil would park those transactions forever.
+//   - Gas is estimated *before* viem takes a nonce: a reverting settle (e.g. a replayed
+//     authorization) then fails without consuming a nonce, so it cannot leave a gap or force a
+//     nonce-manager reset that would race other settles in flight.
+//   - viem polls every 50 ms (its default for an unknown chain is 4 s per receipt wait).
+//   - Multicall3 must be on the chain (chain.ts installs it) for failure diagnosis.
+//   - RPC outages. @x402/evm 2.27 starts an "is the asset a contract?" getCode check eagerly
+//     and abandons it when verification returns early; if that getCode rejects (node down),
+//     the rejection is unhandled and Node kills the whole process. Our signer's getCode
+//     therefore never rejects (it answers "no code", as x402's own payer check does), and every
+//     signer call records transport failures (not contract reverts) for the current request.
+//     A verify/settle that failed while the RPC was unreachable is answered 502 `rpc_unavailable`
+//     instead of a misleading "invalid signature" — unless a transaction was already broadcast
+//     (`settlement_pending` with a hash), which is passed through for reconciliation.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import * as v from "valibot";
+import { BaseError, createWalletClient, http, HttpRequestError, publicActions, TimeoutError, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createNonceManager, jsonRpc } from "viem/nonce";
+import { x402Facilitator } from "@x402/core/facilitator";
+import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import { toFacilitatorEvmSigner } from "@x402/evm";
+import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { localChainDefinition, POLLING_INTERVAL_MS } from "./chain.ts";
+
+export type StartFacilitatorOptions = {
+  rpcUrl: string;
+  chainId: number;
+  /** Key of the settlement account (pays gas for transferWithAuthorization). */
+  privateKey: Hex;
+  /** Fixed port; default: a free port chosen by the OS. */
+  port?: number;
+  /** Give up waiting for a settlement receipt after this long (default 30 s). */
+  confirmationTimeoutMs?: number;
+  /** Request bodies above this size are refused with 413 (default 64 KiB). */
+  maxBodyBytes?: number;
+  /** Called with unexpected internal errors (default: ignored; they are answered with 500). */
+  onError?: (err: unknown) => void;
+};
+
+export type FacilitatorServer = {
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:41234 */
+  url: string;
+  port: number;
+  /** The settlement signer's address (reported under `signers` by GET /supported). */
+  signerAddress: Address;
+  /** CAIP-2 network served, e.g. "eip155:84532". */
+  network: `eip155:${number}`;
+  /** The underlying @x402/core facilitator, for in-process use (hooks, direct calls). */
+  facilitator: x402Facilitator;
+  /** Close the server and all its connections. Idempotent. */
+  stop(): Promise<void>;
+};
+
+// ---------------------------------------------------------------- request validation
+
+const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const AddressSchema = v.pipe(v.string(), v.regex(HEX_ADDRESS, "must be a 0x-prefixed 20-byte hex address"));
+const UintStringSchema = v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,76})$/, "must be a base-10 unsigned integer string"));
+const Bytes32Schema = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x-prefixed 32-byte hex"));
+// Even-length hex, bounded: a 65-byte ECDSA signature, or an ERC-6492/1271 blob (bounded size).
+const SignatureSchema = v.pipe(v.string(), v.regex(/^0x(?:[0-9a-fA-F]{2}){1,8192}$/, "must be 0x-prefixed even-length hex"));
+const NetworkSchema = v.pipe(v.string(), v.regex(/^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$/, "must be a CAIP-2 network id"));
+
+const RequirementsSchema = v.looseObject({
+  scheme: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  network: NetworkSchema,
+  asset: AddressSchema,
+  amount: UintStringSchema,
+  payTo: AddressSchema,
+  maxTimeoutSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(31 * 86_400)),
+  extra: v.optional(v.record(v.string(), v.unknown()), {}),
+});
+
+const Eip3009PayloadSchema = v.looseObject({
+  signature: SignatureSchema,
+  authorization: v.looseObject({
+    from: AddressSchema,
+    to: AddressSchema,
+    value: UintStringSchema,
+    validAfter: UintStringSchema,
+    validBefore: UintStringSchema,
+    nonce: Bytes32Schema,
+  }),
+});
+
+const PaymentPayloadSchema = v.looseObject({
+  x402Version: v.literal(2),
+  resource: v.optional(v.looseObject({ url: v.string() })),
+  accepted: RequirementsSchema,
+  // Only the EIP-3009 flavour of `exact` is accepted: the local chain has no Permit2 contract.
+  payload: Eip3009PayloadSchema,
+  extensions: v.optional(v.record(v.string(), v.unknown())),
+});
+
+export const FacilitatorRequestSchema = v.pipe(
+  v.looseObject({
+    x402Version: v.literal(2, "only x402Version 2 is supported"),
+    paymentPayload: PaymentPayloadSchema,
+    paymentRequirements: RequirementsSchema,
+  }),
+  v.check((b) => b.paymentPayload.x402Version === b.x402Version, "x402Version must equal paymentPayload.x402Version"),
+);
+
+// ---------------------------------------------------------------- HTTP plumbing
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  readonly headers: Record<string, string> | undefined;
+  constructor(status: number, code: string, message: string, details?: unknown, headers?: Record<string, string>) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body, (_k, val: unknown) => (typeof val === "bigint" ? val.toString() : val));
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...headers,
+  });
+  res.end(text);
+}
+
+async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > maxBytes) throw new HttpError(413, "body_too_large", `request body exceeds ${maxBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpError(413, "body_too_large", `request body exceeds ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") throw new HttpError(400, "invalid_json", "request body is empty; expected JSON");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, "invalid_json", "request body is not valid JSON");
+  }
+}
+
+function parseRequest(body: unknown): { paymentPayload: PaymentPayload; paymentRequirements: PaymentRequirements } {
+  const parsed = v.safeParse(FacilitatorRequestSchema, body);
+  if (!parsed.success) {
+    const details = parsed.issues.slice(0, 10).map((i) => ({ path: v.getDotPath(i) ?? "", message: i.message }));
+    throw new HttpError(400, "invalid_request", "request body does not match {x402Version, paymentPayload, paymentRequirements}", details);
+  }
+  return {
+    paymentPayload: parsed.output.paymentPayload as unknown as PaymentPayload,
+    paymentRequirements: parsed.output.paymentRequirements as unknown as PaymentRequirements,
+  };
+}
+
+// ---------------------------------------------------------------- RPC failure tracking
+
+/** Per-request record of RPC transport failures seen by the signer (see header). */
+type RpcTrace = { transportError?: unknown };
+const rpcTrace = new AsyncLocalStorage<RpcTrace>();
+
+/** True for "could not talk to the node" (connection refused, timeout, HTTP error), false for reverts. */
+function isTransportFailure(err: unknown): boolean {
+  return err instanceof BaseError && err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError) !== null;
+}
+
+function noteRpcError(err: unknown): void {
+  if (!isTransportFailure(err)) return;
+  const trace = rpcTrace.getStore();
+  if (trace && trace.transportError === undefined) trace.transportError = err;
+}
+
+/** Wrap a signer method so transport failures are recorded before being rethrown. */
+function traced<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      noteRpcError(err);
+      throw err;
+    }
+  };
+}
+
+function rpcUnavailable(trace: RpcTrace): HttpError {
+  const cause = trace.transportError instanceof BaseError ? trace.transportError.shortMessage : String(trace.transportError);
+  return new HttpError(502, "rpc_unavailable", `the facilitator could not reach its chain RPC: ${cause}`);
+}
+
+// ---------------------------------------------------------------- server
+
+/** Start the facilitator on 127.0.0.1; resolves once it is listening. */
+export async function startFacilitator(opts: StartFacilitatorOptions): Promise<FacilitatorServer> {
+  const network = `eip155:${opts.chainId}` as const;
+  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+  const chain = localChainDefinition(opts.chainId, opts.rpcUrl);
+  const account = privateKeyToAccount(opts.privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) });
+  // One retry, not viem's default three with backoff: the node is local, so a failure is an
+  // outage, and answering "rpc_unavailable" in ~1 s beats stalling every request for ~8 s.
+  const transport = http(opts.rpcUrl, { retryCount: 1, timeout: 10_000 });
+  const client = createWalletClient({ account, chain, transport, pollingInterval: POLLING_INTERVAL_MS }).extend(publicActions);
+
+  // The signer shape @x402/evm wants, mapped onto viem. Casts are at the boundary: x402's
+  // signer interface uses loose `unknown[]` ABIs, viem's actions are generic over the ABI.
+  const signer = toFacilitatorEvmSigner(
+    {
+      address: account.address,
+      // Never rejects (see header): an RPC failure reads as "no code" and is recorded.
+      getCode: async (args) => {
+        try {
+          return await client.getCode(args);
+        } catch (err) {
+          noteRpcError(err);
+          return undefined;
+        }
+      },
+      readContract: traced((args) => client.readContract({ ...args, args: args.args ?? [] } as Parameters<typeof client.readContract>[0])),
+      verifyTypedData: traced((args) => client.verifyTypedData(args as Parameters<typeof client.verifyTypedData>[0])),
+      writeContract: traced(async (args) => {
+        const request = { ...args, account } as Parameters<typeof client.estimateContractGas>[0];
+        // Estimate first (see header): a revert surfaces here, before a nonce is taken.
+        const gas = args.gas ?? ((await client.estimateContractGas(request)) * 12n) / 10n;
+        return client.writeContract({ ...args, gas } as Parameters<typeof client.writeContract>[0]);
+      }),
+      sendTransaction: traced((args) => client.sendTransaction({ to: args.to, data: args.data } as Parameters<typeof client.sendTransaction>[0])),
+      waitForTransactionReceipt: traced((args) => client.waitForTransactionReceipt(args)),
+    },
+    { confirmationTimeoutMs: opts.confirmationTimeoutMs ?? 30_000 },
+  );
+
+  // `register` (v2, our network only) rather than @x402/evm's `registerExactEvmScheme` helper:
+  // the helper also registers x402 v1 for every public EVM network it knows (base, polygon, ...),
+  // so GET /supported would advertise chains this facilitator cannot reach.
+  const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer));
+
+  // Checked up front: x402Facilitator throws (rather than answering) for unregistered kinds.
+  const kinds = new Set(facilitator.getSupported().kinds.map((k) => `${k.x402Version}|${k.scheme}|${k.network}`));
+
+  const assertSupported = (p: PaymentPayload, r: PaymentRequirements): void => {
+    const key = `${p.x402Version}|${r.scheme}|${r.network}`;
+    if (!kinds.has(key)) {
+      throw new HttpError(400, "unsupported_scheme_network", `this facilitator settles x402 v2 "exact" on ${network} only (got ${r.scheme} on ${r.network})`);
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? "/", "http://facilitator.local").pathname;
+    const route = (method: string): void => {
+      if (req.method !== method) throw new HttpError(405, "method_not_allowed", `${path} only accepts ${method}`, undefined, { allow: method });
+    };
+    switch (path) {
+      case "/health": {
+        route("GET");
+        return sendJson(res, 200, { ok: true, network, signer: account.address });
+      }
+      case "/supported": {
+        route("GET");
+        return sendJson(res, 200, facilitator.getSupported());
+      }
+      case "/verify": {
+        route("POST");
+        const { paymentPayload, paymentRequirements } = parseRequest(await readJsonBody(req, maxBodyBytes));
+        assertSupported(paymentPayload, paymentRequirements);
+        const trace: RpcTrace = {};
+        const result = await rpcTrace.run(trace, () => facilitator.verify(paymentPayload, paymentRequirements));
+        if (!result.isValid && trace.transportError !== undefined) throw rpcUnavailable(trace);
+        return sendJson(res, 200, result);
+      }
+      case "/settle": {
+        route("POST");
+        const { paymentPayload, paymentRequirements } = parseRequest(await readJsonBody(req, maxBodyBytes));
+        assertSupported(paymentPayload, paymentRequirements);
+        const trace: RpcTrace = {};
+        const result = await rpcTrace.run(trace, () => facilitator.settle(paymentPayload, paymentRequirements));
+        // A broadcast transaction (settlement_pending + hash) is real information: pass it on.
+        if (!result.success && !result.transaction && trace.transportError !== undefined) throw rpcUnavailable(trace);
+        return sendJson(res, 200, result);
+      }
+      default:
+        throw new HttpError(404, "not_found", `no route ${path}; try POST /verify, POST /settle, GET /supported`);
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) {
+        const error: Record<string, unknown> = { code: err.code, message: err.message };
+        if (err.details !== undefined) error.details = err.details;
+        // For 413 the rest of the body may still be arriving; close instead of draining it.
+        if (err.status === 413) res.setHeader("connection", "close");
+        sendJson(res, err.status, { error }, err.headers);
+        return;
+      }
+      opts.onError?.(err);
+      const message = err instanceof Error ? err.message : String(err);
+      sendJson(res, 500, { error: { code: "facilitator_error", message } });
+    });
+  });
+  // Malformed HTTP (not even a request line) must not take the process down either.
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Idle keep-alive sockets would otherwise hold close() open for up to 5 s.
+      server.closeAllConnections();
+    });
+    return stopped;
+  };
+
+  return { url: `http://127.0.0.1:${port}`, port, signerAddress: account.address, network, facilitator, stop };
+}
