@@ -384,6 +384,27 @@ export class TenantMeter extends DurableObject<Env> {
   // -------------------------------------------------------------------------------------------
   // record / stats
 
+  /**
+   * Records a batch the dispatcher buffered (one RPC and one storage commit for many calls).
+   * Invalid entries are skipped and counted rather than failing the whole batch: one bad
+   * record must not lose the others.
+   */
+  recordBatch(usages: UsageRecord[]): { recorded: number; rejected: number } {
+    if (!Array.isArray(usages)) throw new TypeError("recordBatch takes an array of UsageRecord");
+    let recorded = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const usage of usages) {
+        try {
+          this.record(usage);
+          recorded += 1;
+        } catch (err) {
+          if (!(err instanceof TypeError)) throw err;
+        }
+      }
+    });
+    return { recorded, rejected: usages.length - recorded };
+  }
+
   record(usage: UsageRecord): void {
     if (!usage || typeof usage !== "object") throw new TypeError("invalid UsageRecord");
     const { ts, status, latencyMs, outcome } = usage;

@@ -7,6 +7,7 @@ import { TenantDirectory } from "../tenancy/directory.ts";
 import { meterConfigFrom, meterFor } from "../tenancy/meter-config.ts";
 import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
 import { tenantRequest } from "../runtimes/runtime.ts";
+import { recordUsage } from "./usage-buffer.ts";
 import { selectRuntime } from "../runtimes/select.ts";
 
 export interface CallContext {
@@ -24,7 +25,7 @@ export async function callTenant(call: CallContext, tenant: TenantConfig, reques
 
   const admit = await admitSyncingConfig(call, meter, tenant, { caller, now: call.startedAt });
   if (!admit.ok) {
-    ctx.waitUntil(record(meter, call, { caller, callerLabel: label, status: admit.status, outcome: admit.code === "quota_exceeded" ? "quota_exceeded" : "rate_limited" }));
+    record(call, tenant.slug, { caller, callerLabel: label, status: admit.status, outcome: admit.code === "quota_exceeded" ? "quota_exceeded" : "rate_limited" });
     throw new ApiError(admit.status, admit.code, admit.message, undefined, admit.headers);
   }
 
@@ -33,14 +34,14 @@ export async function callTenant(call: CallContext, tenant: TenantConfig, reques
     upstream = await selectRuntime(env, ctx).fetch(tenant, tenantRequest(request, path, requestId));
   } catch (err) {
     const status = err instanceof ApiError ? err.status : 502;
-    ctx.waitUntil(record(meter, call, { caller, callerLabel: label, status, outcome: "tenant_error" }));
+    record(call, tenant.slug, { caller, callerLabel: label, status, outcome: "tenant_error" });
     if (err instanceof ApiError) throw new ApiError(err.status, err.code, err.message, err.details, admit.headers);
     throw err;
   }
 
   const response = new Response(upstream.body, upstream);
   for (const [name, value] of Object.entries(admit.headers)) response.headers.set(name, value);
-  ctx.waitUntil(record(meter, call, { caller, callerLabel: label, status: upstream.status, outcome: upstream.status >= 500 ? "tenant_error" : "served" }));
+  record(call, tenant.slug, { caller, callerLabel: label, status: upstream.status, outcome: upstream.status >= 500 ? "tenant_error" : "served" });
   return response;
 }
 
@@ -64,16 +65,8 @@ async function admitSyncingConfig(call: CallContext, meter: Meter, tenant: Tenan
   return admit;
 }
 
-async function record(
-  meter: Meter,
-  call: CallContext,
-  usage: Pick<UsageRecord, "caller" | "callerLabel" | "status" | "outcome">,
-): Promise<void> {
+function record(call: CallContext, slug: string, usage: Pick<UsageRecord, "caller" | "callerLabel" | "status" | "outcome">): void {
   const entry: UsageRecord = { ...usage, requestId: call.requestId, ts: call.startedAt, latencyMs: Date.now() - call.startedAt };
   if (entry.callerLabel === undefined) delete entry.callerLabel;
-  try {
-    await meter.record(entry);
-  } catch (err) {
-    console.error("usage record failed", call.requestId, err);
-  }
+  recordUsage(call.env, call.ctx, slug, entry);
 }

@@ -138,4 +138,20 @@ describe("tenant routing", () => {
     await env.ARTIFACTS.delete(other.tenant.resource.codeKey);
     await expectError(await call(`/t/${missing}/v1/records`), 404, "tenant_not_deployed");
   });
+
+  it("records every call, refused ones included, in the tenant's stats", async () => {
+    const counted = uniqueSlug("stats");
+    await deployOk(key, counted, CITIES_CSV, { config: { rateLimit: { perCaller: { requests: 5, windowSeconds: 3600 } } } });
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await call(`/t/${counted}/v1/records`, { headers: { "cf-connecting-ip": "192.0.2.50", "x-agent-id": "bot-7" } })).status);
+    await call(`/t/${counted}/v1/records/9999`, { headers: { "cf-connecting-ip": "192.0.2.51" } });
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    let total: any;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      total = (await (await call(`/v1/tenants/${counted}`, { headers: auth(key) })).json<any>()).stats.windows.total;
+      if (total.calls === 8) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(total).toMatchObject({ calls: 8, served: 6, refused: 2, errors: 0, uniqueCallers: 2 });
+  });
 });
