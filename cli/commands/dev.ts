@@ -12,11 +12,16 @@ export const devCommand = defineCommand({
     port: { type: "string", description: "Dispatcher port (default 8787, or a free one)" },
     verbose: { type: "boolean", description: "Show wrangler's output", default: false },
     json: { type: "boolean", description: "Print one JSON line with the URLs once ready", default: false },
+    "persist-to": { type: "string", description: "Local state directory (default .wrangler/state)" },
   },
   async run({ args }) {
     const secrets = ensureDevSecrets();
     if (!args.json) consola.start("Starting the dispatcher (wrangler dev on 127.0.0.1)…");
-    const dispatcher = await startDispatcher({ ...(args.port ? { port: Number(args.port) } : {}), echo: args.verbose });
+    const dispatcher = await startDispatcher({
+      ...(args.port ? { port: Number(args.port) } : {}),
+      ...(args["persist-to"] ? { persistTo: args["persist-to"] } : {}),
+      echo: args.verbose,
+    });
     const stop = async () => {
       await dispatcher.stop();
       process.exit(0);
