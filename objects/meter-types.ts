@@ -13,6 +13,8 @@ export interface MeterConfig {
   spendLimit: { dailyUsd?: number; monthlyUsd?: number; perPayerDailyUsd?: number };
   /** Price of one call in the asset's atomic units, as a decimal string (0 = free). */
   priceAtomic: string;
+  /** spendLimit converted to the asset's atomic units (absent = no cap). */
+  spendCapsAtomic?: SpendCapsAtomic;
 }
 
 export interface AdmitRequest {
@@ -76,4 +78,65 @@ export interface WindowStats {
   uniqueCallers: number;
   p50LatencyMs: number | null;
   p95LatencyMs: number | null;
+}
+
+// ───────────────────────────── Payments (issue 3) ─────────────────────────────
+// The dispatcher verifies a payment with the facilitator, then asks the meter to admit it. The
+// meter is the tenant's single source of truth for exactly-once: a payment id is admitted at
+// most once, reserved against the spend caps until it is committed (settled) or released.
+
+/** Spend caps in the asset's atomic units (decimal strings), derived from spendLimit USD. */
+export interface SpendCapsAtomic {
+  daily?: string;
+  monthly?: string;
+  perPayerDaily?: string;
+}
+
+/** A verified payment, as the dispatcher presents it to `admit`. */
+export interface PaymentClaim {
+  /** `${network}:${asset}:${from}:${nonce}`, all lowercase: the payment's identity. */
+  id: string;
+  amountAtomic: string;
+  /** Verified payer address (lowercase). Equal to AdmitRequest.caller for paid calls. */
+  payer: string;
+  payTo: string;
+  network: string;
+  asset: string;
+  /** EIP-3009 validBefore (seconds since epoch): after it the payment can never settle. */
+  validBefore: number;
+}
+
+export interface PaidAdmitRequest extends AdmitRequest {
+  payment: PaymentClaim;
+  requestId: string;
+  /** Optional client Idempotency-Key: reused with a different payment id → idempotency_key_conflict. */
+  idempotencyKey?: string;
+}
+
+/** A response kept for idempotent replay of an already settled payment. */
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Body as base64; omitted when larger than MAX_STORED_BODY_BYTES (1 MiB). */
+  bodyBase64: string | null;
+  bodyOmitted: boolean;
+}
+
+export type PaymentRefusal =
+  | { ok: false; code: "payment_in_flight"; status: 409; message: string; configVersion: number; headers: Record<string, string> }
+  | { ok: false; code: "payment_replayed"; status: 200; message: string; configVersion: number; headers: Record<string, string>; stored: StoredResponse; transaction: string | null }
+  | { ok: false; code: "idempotency_key_conflict"; status: 409; message: string; configVersion: number; headers: Record<string, string> }
+  | { ok: false; code: "spend_cap_exceeded"; status: 402; message: string; configVersion: number; headers: Record<string, string> };
+
+/** What the dispatcher reports after /settle succeeded. */
+export interface SettlementInfo {
+  transaction: string;
+  network: string;
+  payer: string;
+}
+
+export interface LedgerEntryInput {
+  requestId: string;
+  /** ms since epoch when settle returned. */
+  settledAt: number;
 }

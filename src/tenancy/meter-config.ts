@@ -14,7 +14,16 @@ export function meterConfigFrom(config: TenantConfig, deleted = false): MeterCon
     usageLimit: config.usageLimit,
     spendLimit: config.spendLimit,
     priceAtomic: asset ? usdToAtomic(config.priceUsd, asset.decimals).toString() : "0",
+    spendCapsAtomic: asset ? spendCapsAtomic(config.spendLimit, asset.decimals) : {},
   };
+}
+
+function spendCapsAtomic(limit: TenantConfig["spendLimit"], decimals: number): MeterConfig["spendCapsAtomic"] {
+  const caps: NonNullable<MeterConfig["spendCapsAtomic"]> = {};
+  if (limit.dailyUsd !== undefined) caps.daily = usdToAtomic(limit.dailyUsd, decimals).toString();
+  if (limit.monthlyUsd !== undefined) caps.monthly = usdToAtomic(limit.monthlyUsd, decimals).toString();
+  if (limit.perPayerDailyUsd !== undefined) caps.perPayerDaily = usdToAtomic(limit.perPayerDailyUsd, decimals).toString();
+  return caps;
 }
 
 export function meterFor(env: Env, slug: string): DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter> {
