@@ -4,9 +4,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { ensureDevSecrets } from "../cli/local/dev-vars.ts";
-import { startDispatcher } from "../cli/local/dispatcher.ts";
+import { startLocalStack } from "../cli/local/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
+import { benchPaidCalls } from "./paid.ts";
 import { deployDemo, ensureDevCreator } from "../cli/local/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
@@ -14,15 +14,17 @@ import { load, type LoadResult } from "./load.ts";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 async function main(): Promise<void> {
-  const secrets = ensureDevSecrets();
   const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
-  const dispatcher = await startDispatcher({ port: await freePort(), persistTo: state });
+  process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
+  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
+  const { dispatcher, secrets } = stack;
   const lines: string[] = [];
   try {
     const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
@@ -64,8 +66,28 @@ async function main(): Promise<void> {
       ``,
     );
     if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the run.`, ``);
+
+    const { payments } = stack;
+    await deployDemo(dispatcher.url, creator.key, {
+      slug: "bench-paid",
+      file: "world-cities.csv",
+      config: { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network, asset: payments.asset },
+    });
+    const paid = await benchPaidCalls(stack, `${dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`, PAID_CALLS);
+    lines.push(
+      `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
+      ``,
+      `Command: \`npm run bench\` (${PAID_CALLS} sequential paid calls each with @x402/fetch, interleaved, after 5 warm-up calls)`,
+      ``,
+      `| server | calls | p50 ms | p99 ms | failures |`,
+      `| --- | ---: | ---: | ---: | ---: |`,
+      ...[paid.dispatcher, paid.reference].map((r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`),
+      ``,
+      `**Ratio dispatcher / reference: p50 ${(paid.dispatcher.p50Ms / paid.reference.p50Ms).toFixed(2)}, p99 ${(paid.dispatcher.p99Ms / paid.reference.p99Ms).toFixed(2)}** (target ≤ 1.2)`,
+      ``,
+    );
   } finally {
-    await dispatcher.stop();
+    await stack.stop();
     rmSync(state, { recursive: true, force: true });
   }
   const report = lines.join("\n");

@@ -29,6 +29,7 @@ export function ensureDevSecrets(extra: Record<string, string> = {}): DevSecrets
     ...extra,
   };
   const text = Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
-  writeFileSync(file, text, { mode: 0o600 });
+  // Rewrite only on change: parallel test files call this concurrently and must agree.
+  if (!existsSync(file) || readFileSync(file, "utf8") !== text) writeFileSync(file, text, { mode: 0o600 });
   return { OPERATOR_TOKEN: vars.OPERATOR_TOKEN!, API_KEY_SECRET: vars.API_KEY_SECRET! };
 }

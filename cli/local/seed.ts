@@ -21,6 +21,17 @@ export const DEMO_TENANTS: DemoTenant[] = [
       usageLimit: { dailyRequests: 100000 },
     },
   },
+  {
+    // The same data behind x402: $0.001 per call, paid in the local chain's token.
+    slug: "world-cities-pro",
+    file: "world-cities.csv",
+    config: {
+      description: "World cities, paid per call ($0.001) with x402. Demo of the payment flow.",
+      directory: "geo",
+      priceUsd: 0.001,
+      spendLimit: { perPayerDailyUsd: 1 },
+    },
+  },
 ];
 
 interface DevCreator {
@@ -41,6 +52,14 @@ async function api(url: string, init: RequestInit): Promise<{ status: number; bo
   return { status: res.status, body };
 }
 
+/** Keeps extra local-dev facts (e.g. the demo payer's key for `claw call`) next to the creator key. */
+export function saveDevState(extra: Record<string, unknown>): void {
+  const file = join(DEV_STATE_DIR, "dev.json");
+  const current = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  mkdirSync(DEV_STATE_DIR, { recursive: true });
+  writeFileSync(file, JSON.stringify({ ...current, ...extra }, null, 2), { mode: 0o600 });
+}
+
 export async function ensureDevCreator(apiUrl: string, operatorToken: string): Promise<DevCreator> {
   const file = join(DEV_STATE_DIR, "dev.json");
   if (existsSync(file)) {
@@ -55,8 +74,7 @@ export async function ensureDevCreator(apiUrl: string, operatorToken: string): P
   });
   if (created.status !== 201) throw new Error(`creating the dev creator failed: ${created.status} ${JSON.stringify(created.body)}`);
   const creator: DevCreator = { apiUrl, creatorId: created.body.creator.id, key: created.body.apiKey.key };
-  mkdirSync(DEV_STATE_DIR, { recursive: true });
-  writeFileSync(file, JSON.stringify(creator, null, 2), { mode: 0o600 });
+  saveDevState({ ...creator });
   return creator;
 }
 

@@ -1,7 +1,9 @@
 // A call to a tenant (free flow, DESIGN §3): meter admit → tenant runtime → response with
 // limit headers → usage record. Refusals never reach tenant code and still get recorded.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { AdmitResult, UsageRecord } from "../../objects/meter-types.ts";
+import type { AdmitRequest, AdmitResult, PaidAdmitRequest, PaymentRefusal, UsageRecord } from "../../objects/meter-types.ts";
+import { requirementsFor } from "../payments/requirements.ts";
+import { callPaidTenant } from "../payments/paid-call.ts";
 import { ApiError } from "../http/errors.ts";
 import { TenantDirectory } from "../tenancy/directory.ts";
 import { meterConfigFrom, meterFor } from "../tenancy/meter-config.ts";
@@ -18,12 +20,14 @@ export interface CallContext {
 }
 
 export async function callTenant(call: CallContext, tenant: TenantConfig, request: Request, path: string): Promise<Response> {
+  const requirements = requirementsFor(tenant);
+  if (requirements) return callPaidTenant(call, tenant, requirements, request, path);
   const { env, ctx, requestId } = call;
   const meter = meterFor(env, tenant.slug);
   const caller = await callerFromIp(request, env.API_KEY_SECRET);
   const label = callerLabel(request);
 
-  const admit = await admitSyncingConfig(call, meter, tenant, { caller, now: call.startedAt });
+  const admit = (await admitSyncingConfig(call, meter, tenant, { caller, now: call.startedAt })) as AdmitResult;
   if (!admit.ok) {
     record(call, tenant.slug, { caller, callerLabel: label, status: admit.status, outcome: admit.code === "quota_exceeded" ? "quota_exceeded" : "rate_limited" });
     throw new ApiError(admit.status, admit.code, admit.message, undefined, admit.headers);
@@ -53,7 +57,7 @@ type Meter = ReturnType<typeof meterFor>;
  * behind us is updated for later calls without re-admitting this one (that would take twice);
  * a meter ahead of us means our cached config is stale, so it is dropped.
  */
-async function admitSyncingConfig(call: CallContext, meter: Meter, tenant: TenantConfig, req: { caller: string; now: number }): Promise<AdmitResult> {
+export async function admitSyncingConfig(call: CallContext, meter: Meter, tenant: TenantConfig, req: AdmitRequest | PaidAdmitRequest): Promise<AdmitResult | PaymentRefusal> {
   let admit = await meter.admit(req);
   if (!admit.ok && admit.code === "tenant_not_configured") {
     await meter.configure(meterConfigFrom(tenant));
@@ -65,7 +69,7 @@ async function admitSyncingConfig(call: CallContext, meter: Meter, tenant: Tenan
   return admit;
 }
 
-function record(call: CallContext, slug: string, usage: Pick<UsageRecord, "caller" | "callerLabel" | "status" | "outcome">): void {
+export function record(call: CallContext, slug: string, usage: Pick<UsageRecord, "caller" | "callerLabel" | "status" | "outcome">): void {
   const entry: UsageRecord = { ...usage, requestId: call.requestId, ts: call.startedAt, latencyMs: Date.now() - call.startedAt };
   if (entry.callerLabel === undefined) delete entry.callerLabel;
   recordUsage(call.env, call.ctx, slug, entry);

@@ -7,6 +7,7 @@ import type { PlatformContext } from "../control/context.ts";
 import { createCreator, createOwnKey, listCreators, listOwnKeys, operatorCreateKey, revokeOwnKey, whoAmI } from "../control/keys.ts";
 import { deleteTenant, getTenant, listTenants, patchTenant } from "../control/tenants.ts";
 import { deployTenant } from "../control/deployments.ts";
+import { tenantEarnings } from "../control/earnings.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -28,6 +29,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .patch("/v1/tenants/:slug", patchTenant)
   .delete("/v1/tenants/:slug", deleteTenant)
   .post("/v1/tenants/:slug/deployments", deployTenant)
+  .get("/v1/tenants/:slug/earnings", tenantEarnings)
   .all("*", (request: IRequest) => {
     throw new ApiError(404, "route_not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
   }) as ReturnType<typeof Router<IRequest, [PlatformContext]>>;

@@ -1,6 +1,7 @@
 // `npm start` / `claw dev` end to end: the real CLI starts wrangler dev on 127.0.0.1, seeds the
 // demo tenant and a dev creator, and the printed URLs answer. State lives in a temp dir.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,5 +62,29 @@ describe("claw dev", () => {
     const res = await fetch(`${summary.apiUrl}/v1/tenants`, { headers: { authorization: `Bearer ${summary.creatorKey}` } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).tenants.map((t: any) => t.slug)).toContain("world-cities");
+  });
+
+  it("offers a paid demo that `claw call` pays with @x402/fetch, printing the transaction", async () => {
+    const paid = summary.demos.find((d) => d.slug === "world-cities-pro")!;
+    const url = `${paid.url}v1/records?country=JP&limit=1`;
+    expect((await fetch(url)).status).toBe(402);
+    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "call", url, "--json"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
+    });
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    expect(result.status).toBe(200);
+    expect(result.transaction).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(result.paid).toMatchObject({ amountAtomic: "1000" });
+    expect(result.body.items[0].city).toBe("Tokyo");
+  });
+
+  it("refuses to pay more than --max-price", async () => {
+    const paid = summary.demos.find((d) => d.slug === "world-cities-pro")!;
+    const run = promisify(execFile)(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "call", `${paid.url}v1/records`, "--max-price", "0.0001"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
+    });
+    await expect(run).rejects.toMatchObject({ code: 2 });
   });
 });

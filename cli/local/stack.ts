@@ -1,0 +1,35 @@
+// The whole local stack in one call, shared by `claw dev`, node e2e tests and benchmarks:
+// chain + token + facilitator (cli/stack) and the dispatcher wired to that facilitator.
+import { startPaymentStack, type PaymentStack } from "../stack/index.ts";
+import { ensureDevSecrets, type DevSecrets } from "./dev-vars.ts";
+import { startDispatcher, type LocalDispatcher } from "./dispatcher.ts";
+
+export interface LocalStack {
+  payments: PaymentStack;
+  dispatcher: LocalDispatcher;
+  secrets: DevSecrets;
+  apiUrl: string;
+  stop: () => Promise<void>;
+}
+
+export async function startLocalStack(options: { port?: number; persistTo?: string; echo?: boolean } = {}): Promise<LocalStack> {
+  const secrets = ensureDevSecrets();
+  const payments = await startPaymentStack();
+  let dispatcher: LocalDispatcher;
+  try {
+    dispatcher = await startDispatcher({ ...options, vars: { FACILITATOR_URL: payments.facilitatorUrl } });
+  } catch (err) {
+    await payments.stop();
+    throw err;
+  }
+  return {
+    payments,
+    dispatcher,
+    secrets,
+    apiUrl: dispatcher.url,
+    stop: async () => {
+      await dispatcher.stop();
+      await payments.stop();
+    },
+  };
+}

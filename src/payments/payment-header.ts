@@ -1,0 +1,89 @@
+// Decoding and checking a client's PAYMENT-SIGNATURE (or v1-style X-PAYMENT) header: base64 JSON
+// via @x402/core's codec, shape via valibot, then an exact match of `accepted` against what we
+// asked for. Pure: no I/O, every failure a typed reason the dispatcher turns into a 402.
+import * as v from "valibot";
+import { decodePaymentSignatureHeader } from "@x402/core/http";
+import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+
+const HexAddress = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/));
+const UintString = v.pipe(v.string(), v.regex(/^\d{1,78}$/));
+
+const ExactEvmPayloadSchema = v.object({
+  x402Version: v.literal(2),
+  accepted: v.object({
+    scheme: v.string(),
+    network: v.string(),
+    asset: v.string(),
+    amount: v.string(),
+    payTo: v.string(),
+    maxTimeoutSeconds: v.number(),
+    extra: v.optional(v.record(v.string(), v.unknown()), {}),
+  }),
+  payload: v.object({
+    signature: v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]+$/)),
+    authorization: v.object({
+      from: HexAddress,
+      to: HexAddress,
+      value: UintString,
+      validAfter: UintString,
+      validBefore: UintString,
+      nonce: v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{64}$/)),
+    }),
+  }),
+});
+
+export type DecodedPayment = {
+  payload: PaymentPayload;
+  authorization: v.InferOutput<typeof ExactEvmPayloadSchema>["payload"]["authorization"];
+};
+
+export type HeaderProblem =
+  | { code: "invalid_payment_header"; message: string }
+  | { code: "unsupported_x402_version"; message: string }
+  | { code: "payment_mismatch"; message: string };
+
+/** The raw payment header, preferring the v2 name. */
+export function paymentHeader(request: Request): string | null {
+  return request.headers.get("payment-signature") ?? request.headers.get("x-payment");
+}
+
+export function decodePayment(header: string): DecodedPayment | HeaderProblem {
+  if (header.length > 16 * 1024) return { code: "invalid_payment_header", message: "PAYMENT-SIGNATURE is too large" };
+  let decoded: unknown;
+  try {
+    decoded = decodePaymentSignatureHeader(header.trim());
+  } catch {
+    return { code: "invalid_payment_header", message: "PAYMENT-SIGNATURE is not base64-encoded JSON" };
+  }
+  if (typeof decoded === "object" && decoded !== null && "x402Version" in decoded && (decoded as { x402Version: unknown }).x402Version !== 2) {
+    return { code: "unsupported_x402_version", message: "only x402Version 2 payments are accepted" };
+  }
+  const parsed = v.safeParse(ExactEvmPayloadSchema, decoded);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const path = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
+    return { code: "invalid_payment_header", message: `PAYMENT-SIGNATURE payload is malformed${path ? ` at ${path}` : ""}` };
+  }
+  return { payload: decoded as PaymentPayload, authorization: parsed.output.payload.authorization };
+}
+
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Null when `accepted` (and the authorization) match our requirements exactly; otherwise why not. */
+export function mismatch(decoded: DecodedPayment, required: PaymentRequirements): HeaderProblem | null {
+  const a = decoded.payload.accepted;
+  const fail = (what: string): HeaderProblem => ({ code: "payment_mismatch", message: `the payment's ${what} does not match this API's requirements` });
+  if (a.scheme !== required.scheme) return fail("scheme");
+  if (a.network !== required.network) return fail("network");
+  if (!sameAddress(a.asset, required.asset)) return fail("asset");
+  if (a.amount !== required.amount) return fail("amount");
+  if (!sameAddress(a.payTo, required.payTo)) return fail("payTo");
+  if (!sameAddress(decoded.authorization.to, required.payTo)) return fail("authorization recipient");
+  if (decoded.authorization.value !== required.amount) return fail("authorization value");
+  return null;
+}
+
+/** The payment's identity (DESIGN §6): network, asset, payer and EIP-3009 nonce. */
+export function paymentId(required: PaymentRequirements, decoded: DecodedPayment): string {
+  return `${required.network}:${required.asset}:${decoded.authorization.from}:${decoded.authorization.nonce}`.toLowerCase();
+}

@@ -1,0 +1,33 @@
+// What a paid tenant accepts: its x402 v2 PaymentRequirements and the 402 challenge built from
+// them (DESIGN §6). Pure functions of the tenant config and the request URL.
+import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
+import type { TenantConfig } from "../config/tenant-config.ts";
+import { assetFor } from "../config/assets.ts";
+import { usdToAtomic } from "../config/money.ts";
+
+export const MAX_TIMEOUT_SECONDS = 60;
+
+/** Requirements for one call, or null when the tenant is free. Throws if a paid tenant is misconfigured. */
+export function requirementsFor(tenant: TenantConfig): PaymentRequirements | null {
+  if (tenant.priceUsd <= 0) return null;
+  const asset = assetFor(tenant.network, tenant.asset);
+  if (!asset || !tenant.payTo) throw new Error(`tenant ${tenant.slug} is paid but has no asset or payTo`);
+  return {
+    scheme: "exact",
+    network: tenant.network as PaymentRequirements["network"],
+    asset: asset.address,
+    amount: usdToAtomic(tenant.priceUsd, asset.decimals).toString(),
+    payTo: tenant.payTo,
+    maxTimeoutSeconds: MAX_TIMEOUT_SECONDS,
+    extra: { name: asset.name, version: asset.version },
+  };
+}
+
+export function paymentRequired(tenant: TenantConfig, requirements: PaymentRequirements, resourceUrl: string, error: string): PaymentRequired {
+  return {
+    x402Version: 2,
+    error,
+    resource: { url: resourceUrl, description: tenant.description || `${tenant.slug} on 402claw`, mimeType: "application/json" },
+    accepts: [requirements],
+  };
+}
