@@ -140,3 +140,76 @@ export interface LedgerEntryInput {
   /** ms since epoch when settle returned. */
   settledAt: number;
 }
+
+// ─────────────── Payments (issue 3): additions made while implementing the meter ───────────────
+
+/** Largest response body (decoded bytes) kept for replay; larger bodies are stored as omitted. */
+export const MAX_STORED_BODY_BYTES = 1024 * 1024;
+
+/** Lifecycle of a payment record in the meter (a released payment has no record at all). */
+export type PaymentState = "in_flight" | "settlement_pending" | "settled";
+
+/** Facilitator material kept by `markPending`, so the meter's alarm can reconcile the payment. */
+export interface SettlementRetry {
+  paymentPayload: unknown;
+  paymentRequirements: unknown;
+  /**
+   * Hash the facilitator reported as broadcast, if any (e.g. `errorReason: "settlement_pending"`
+   * with a `transaction`). Written to the ledger if the transfer is later found to have happened.
+   */
+  transaction?: string | null;
+}
+
+/** What `commit` did. The dispatcher may ignore it; `unknown_payment` deserves a loud log. */
+export type CommitResult = "committed" | "already_settled" | "unknown_payment";
+
+/** `paymentStatus`: one payment record, for tests, debugging and operators. */
+export interface PaymentStatusInfo {
+  id: string;
+  status: PaymentState;
+  amountAtomic: string;
+  payer: string;
+  payTo: string;
+  network: string;
+  asset: string;
+  /** EIP-3009 validBefore, seconds since epoch. */
+  validBefore: number;
+  requestId: string;
+  /** The admit's `now` (ms): the UTC day/month the amount counts against. */
+  reservedAt: number;
+  settledAt: number | null;
+  transaction: string | null;
+  /** settlement_pending: reconciliation attempts so far and when the next one is due (ms). */
+  attempts: number;
+  nextAttemptAt: number | null;
+  /**
+   * settlement_pending only: the payment expired before the facilitator could say whether the
+   * transfer happened (x402's verify reports expiry before it checks the nonce). The reservation
+   * is kept and automatic retries stop; an operator resolves it with `commit` or
+   * `release(id, { includePending: true })` after checking the chain.
+   */
+  unresolved: boolean;
+  hasStoredResponse: boolean;
+}
+
+/** `flushOutbox`: rows delivered to D1 by this call, rows still waiting, and the error if a batch failed. */
+export interface FlushResult {
+  flushed: number;
+  remaining: number;
+  error?: string;
+}
+
+/** Spend in one cap window, in atomic units (decimal strings). */
+export interface SpendWindowInfo {
+  settled: string;
+  reserved: string;
+}
+
+/** `spend(now, payer?)`: the windows the caps are checked against. */
+export interface SpendInfo {
+  day: string;
+  month: string;
+  daily: SpendWindowInfo;
+  monthly: SpendWindowInfo;
+  payerDaily?: SpendWindowInfo;
+}

@@ -31,6 +31,45 @@
 // Stats (from `record`): calls = every record; served = outcome "served"; errors = status ≥ 500
 // or outcome "tenant_error" (may overlap served); refused = rate_limited + quota_exceeded.
 // Latency percentiles cover admitted calls only: a refusal never reached the tenant.
+//
+// Payments (DESIGN §3 steps 4-7, §9.2-4). A paid admit (`admit` with `payment`) is checked in
+// this order, each step synchronous like the free path, and a refusal writes nothing:
+//   1. payment id known: settled → `payment_replayed` (the stored response); in flight or
+//      settlement pending → 409 `payment_in_flight`. Before config and limits: a replay never
+//      consumes a token.
+//   2. Idempotency-Key (scoped to tenant and payer) bound to another payment id → 409
+//      `idempotency_key_conflict`.
+//   3. tenant_not_configured / tenant_not_found, then buckets and quotas as for free calls with
+//      caller = the verified payer.
+//   4. spend caps (spend.ts) → 402 `spend_cap_exceeded`.
+//   5. admitted: the payment row (status in_flight) IS the reservation; spend counters get
+//      reserved += amount; tokens and quota counts are taken as for a free call.
+// `release` deletes an in-flight row (reserved -= amount; the payer may present the same signed
+// payment again); tokens and quota counts are not refunded, as for a failed free call.
+// `markPending` keeps the reservation and stores the facilitator material; the alarm reconciles
+// (payments.ts has the decision). `commit` turns the reservation into settled spend, keeps the
+// response for replays and writes the ledger row into the outbox, all in one transaction; the
+// alarm delivers the outbox to D1 (idempotent insert keyed by payment id) and deletes rows only
+// after D1 accepted them, so a settlement reaches the ledger exactly once even if D1 is down.
+//
+//   payments(id PK, status, amount, payer, ..., day, month, due_at, retry, resp_*)
+//                                                    status in_flight | settlement_pending | settled;
+//                                                    due_at: in_flight → stale release time,
+//                                                    pending → next reconciliation, settled → prune time
+//   spend(kind, period, payer, settled, reserved)    kind 'd' tenant day, 'm' tenant month, 'p' payer day
+//                                                    (payer '' for tenant rows); decimal strings, bigint math
+//   idempotency_keys(payer, key, payment_id, created_ms)
+//   outbox(seq PK, kind, body, created_ms)           'ledger' rows waiting for D1
+// A payment counts in the UTC day and month of its admit, also when it settles after midnight.
+// Spend counters run whether or not caps are configured, so a cap switched on mid-day counts
+// the whole day.
+//
+// One alarm (real clock) serves everything: outbox flush (200 ms after a commit; on a D1 error
+// 1 s doubling to 60 s), stale in-flight reservations (validBefore + 60 s: released), pending
+// settlements (reconciled with FACILITATOR_URL; without it they just wait), and housekeeping,
+// which runs only when `housekeepAt` is due. Retention: settled records (and their stored
+// responses) from a day to a week (until validBefore + 60 s if within that), idempotency keys
+// 24 h, spend day rows like the daily quota counters, month rows like the monthly ones.
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { RateLimitSchema, SpendLimitSchema, UsageLimitSchema, type RateLimitRule } from "../src/config/tenant-config.ts";
@@ -59,7 +98,44 @@ import {
   utcMonthKey,
   utcMonthStartMs,
 } from "./limits.ts";
-import type { AdmitRequest, AdmitResult, ConfigureResult, MeterConfig, MeterStats, UsageRecord, WindowStats } from "./meter-types.ts";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  CommitResult,
+  ConfigureResult,
+  FlushResult,
+  LedgerEntryInput,
+  MeterConfig,
+  MeterStats,
+  PaidAdmitRequest,
+  PaymentClaim,
+  PaymentRefusal,
+  PaymentState,
+  PaymentStatusInfo,
+  SettlementInfo,
+  SettlementRetry,
+  SpendInfo,
+  StoredResponse,
+  UsageRecord,
+  WindowStats,
+} from "./meter-types.ts";
+import {
+  capStoredResponse,
+  decideReconcile,
+  facilitatorBody,
+  flushBackoffMs,
+  IDEMPOTENCY_KEY_TTL_MS,
+  nextReconcileAtMs,
+  parseSettleResponse,
+  parseVerifyResponse,
+  reconciledResponse,
+  type ReconcileAction,
+  type SettleOutcome,
+  settledPruneAtMs,
+  staleAtMs,
+  type VerifyOutcome,
+} from "./payments.ts";
+import { addAtomic, ATOMIC_PATTERN, checkSpendCaps, describeExceeded, spendHeaders, subAtomicClamped, type SpendWindow } from "./spend.ts";
 
 /** Per-day caller rows (and daily counters) are kept this long: a month of uniques plus slack. */
 const CALLER_DAYS_RETENTION = 40;
@@ -70,6 +146,23 @@ const PRUNE_MIN_DELAY_MS = 15 * 60_000;
 /** In-memory caller buckets kept warm; the oldest are dropped (SQLite still has them). */
 const MAX_CACHED_CALLERS = 10_000;
 const MAX_LABEL_LENGTH = 128;
+/** Outbox rows per D1 batch (two statements per batch whatever the size: see flushBatch). */
+const OUTBOX_BATCH = 100;
+/** Batches per flush call; more rows than that are left for an immediate next alarm. */
+const MAX_BATCHES_PER_FLUSH = 10;
+/** A commit schedules the flush this soon, so a burst of commits shares one D1 batch. */
+const FLUSH_DELAY_MS = 200;
+/** Pending payments reconciled per alarm run (each is one or two facilitator calls). */
+const RECONCILE_BATCH = 10;
+/** Without FACILITATOR_URL pending payments are only looked at again this often. */
+const NO_FACILITATOR_RETRY_MS = 5 * 60_000;
+const FACILITATOR_TIMEOUT_MS = 10_000;
+/** Retry material larger than this is refused by markPending (a payload is ~1 KiB). */
+const MAX_RETRY_BYTES = 64 * 1024;
+const MAX_ID_LENGTH = 512;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+const AtomicSchema = v.pipe(v.string(), v.regex(ATOMIC_PATTERN, "must be a non-negative integer string"));
 
 const MeterConfigSchema = v.object({
   slug: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
@@ -79,6 +172,9 @@ const MeterConfigSchema = v.object({
   usageLimit: UsageLimitSchema,
   spendLimit: SpendLimitSchema,
   priceAtomic: v.pipe(v.string(), v.regex(/^\d{1,78}$/, "priceAtomic must be a non-negative integer string")),
+  spendCapsAtomic: v.optional(
+    v.object({ daily: v.optional(AtomicSchema), monthly: v.optional(AtomicSchema), perPayerDaily: v.optional(AtomicSchema) }),
+  ),
 });
 
 const OUTCOMES: ReadonlySet<UsageRecord["outcome"]> = new Set(["served", "tenant_error", "rate_limited", "quota_exceeded"]);
@@ -106,6 +202,28 @@ CREATE TABLE IF NOT EXISTS caller_days (
   PRIMARY KEY (day, caller)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS callers (caller TEXT PRIMARY KEY, first_seen_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS payments (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  amount TEXT NOT NULL, payer TEXT NOT NULL, pay_to TEXT NOT NULL, network TEXT NOT NULL, asset TEXT NOT NULL,
+  valid_before INTEGER NOT NULL, request_id TEXT NOT NULL, tenant TEXT NOT NULL,
+  reserved_at INTEGER NOT NULL, day TEXT NOT NULL, month TEXT NOT NULL, idem_key TEXT,
+  due_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, retry TEXT, unresolved INTEGER NOT NULL DEFAULT 0,
+  settled_at INTEGER, tx TEXT,
+  resp_status INTEGER, resp_headers TEXT, resp_body TEXT, resp_omitted INTEGER
+);
+CREATE INDEX IF NOT EXISTS payments_due ON payments (status, due_at);
+CREATE TABLE IF NOT EXISTS spend (
+  kind TEXT NOT NULL, period TEXT NOT NULL, payer TEXT NOT NULL,
+  settled TEXT NOT NULL, reserved TEXT NOT NULL,
+  PRIMARY KEY (kind, period, payer)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  payer TEXT NOT NULL, key TEXT NOT NULL, payment_id TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY (payer, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_ms);
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, created_ms INTEGER NOT NULL);
 `;
 
 const SQL_BUCKET_GET = "SELECT tokens, updated_ms FROM buckets WHERE kind = ? AND caller = ?";
@@ -124,6 +242,119 @@ const SQL_HOURLY_SUM = `SELECT COALESCE(SUM(calls), 0) AS calls, COALESCE(SUM(se
 
 type BucketKind = "c" | "g";
 type QuotaKind = "d" | "m";
+/** Spend counter rows: tenant day, tenant month, payer day. */
+type SpendKind = "d" | "m" | "p";
+
+const SQL_PAYMENT_GET = "SELECT * FROM payments WHERE id = ?";
+const SQL_SPEND_GET = "SELECT settled, reserved FROM spend WHERE kind = ? AND period = ? AND payer = ?";
+const SQL_SPEND_PUT =
+  "INSERT INTO spend (kind, period, payer, settled, reserved) VALUES (?, ?, ?, ?, ?) " +
+  "ON CONFLICT (kind, period, payer) DO UPDATE SET settled = excluded.settled, reserved = excluded.reserved";
+
+/**
+ * D1 statements of one outbox batch: each takes the whole batch as one JSON array (json_each),
+ * so a batch is two statements whatever its size and stays under D1's bound-parameter limit.
+ * ON CONFLICT DO NOTHING (not OR IGNORE): only a duplicate payment id / dedupe key is skipped; a
+ * NOT NULL or CHECK failure fails the batch instead of silently dropping a ledger row.
+ * (`WHERE true` resolves SQLite's parsing ambiguity between a join's ON and upsert's ON CONFLICT.)
+ */
+const D1_LEDGER_INSERT = `INSERT INTO ledger (payment_id, tenant, request_id, payer, pay_to, amount_atomic, asset, network, tx_hash, settled_at, recorded_at)
+SELECT json_extract(value, '$.paymentId'), json_extract(value, '$.tenant'), json_extract(value, '$.requestId'), json_extract(value, '$.payer'),
+  json_extract(value, '$.payTo'), json_extract(value, '$.amountAtomic'), json_extract(value, '$.asset'), json_extract(value, '$.network'),
+  json_extract(value, '$.transaction'), json_extract(value, '$.settledAt'), ?2
+FROM json_each(?1) WHERE true
+ON CONFLICT (payment_id) DO NOTHING`;
+const D1_AUDIT_INSERT = `INSERT INTO audit_log (ts, actor, action, subject, request_id, detail, dedupe_key)
+SELECT json_extract(value, '$.settledAt'), 'meter', 'payment.settled', json_extract(value, '$.tenant'), json_extract(value, '$.requestId'),
+  json_object('paymentId', json_extract(value, '$.paymentId'), 'amountAtomic', json_extract(value, '$.amountAtomic'),
+    'payer', json_extract(value, '$.payer'), 'payTo', json_extract(value, '$.payTo'), 'network', json_extract(value, '$.network'),
+    'asset', json_extract(value, '$.asset'), 'transaction', json_extract(value, '$.transaction')),
+  'settlement:' || json_extract(value, '$.paymentId')
+FROM json_each(?1) WHERE true
+ON CONFLICT (dedupe_key) DO NOTHING`;
+
+/** One row of `payments`, as SQLite returns it (a type alias: SqlStorage wants an index-compatible type). */
+type PaymentRow = {
+  id: string;
+  status: PaymentState;
+  amount: string;
+  payer: string;
+  pay_to: string;
+  network: string;
+  asset: string;
+  valid_before: number;
+  request_id: string;
+  tenant: string;
+  reserved_at: number;
+  day: string;
+  month: string;
+  idem_key: string | null;
+  due_at: number | null;
+  attempts: number;
+  retry: string | null;
+  unresolved: number;
+  settled_at: number | null;
+  tx: string | null;
+  resp_status: number | null;
+  resp_headers: string | null;
+  resp_body: string | null;
+  resp_omitted: number | null;
+};
+
+/** A ledger row as it waits in the outbox (JSON in `outbox.body`). */
+interface LedgerOutboxEntry {
+  paymentId: string;
+  tenant: string;
+  requestId: string;
+  payer: string;
+  payTo: string;
+  amountAtomic: string;
+  asset: string;
+  network: string;
+  transaction: string | null;
+  settledAt: number;
+}
+
+/** The facilitator as reconciliation sees it (an HTTP client in production, a fake in tests). */
+export interface FacilitatorClient {
+  verify(body: unknown): Promise<VerifyOutcome>;
+  settle(body: unknown): Promise<SettleOutcome>;
+}
+
+/** Plain fetch with a timeout; anything but a 200 with a well-formed body is `ok: false` (retry later). */
+export function httpFacilitator(baseUrl: string, fetchImpl: typeof fetch = fetch): FacilitatorClient {
+  const base = baseUrl.replace(/\/+$/, "");
+  const post = async (path: string, body: unknown): Promise<unknown> => {
+    try {
+      const res = await fetchImpl(`${base}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(FACILITATOR_TIMEOUT_MS),
+      });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        return null;
+      }
+      return await res.json();
+    } catch {
+      return null;
+    }
+  };
+  return {
+    verify: async (body) => parseVerifyResponse(await post("/verify", body)),
+    settle: async (body) => parseSettleResponse(await post("/settle", body)),
+  };
+}
+
+/** Limits found to allow a call, to be taken once every other check passed. */
+interface LimitPlan {
+  caller: string;
+  callerState: BucketState | undefined;
+  globalState: BucketState | undefined;
+  day: WindowCounter | null;
+  month: WindowCounter | null;
+}
 
 /** A quota window's counter as cached in memory: valid for now in [startMs, endMs). */
 interface WindowCounter {
@@ -157,6 +388,19 @@ export class TenantMeter extends DurableObject<Env> {
   private monthCounter: WindowCounter | null = null;
   /** Mirror of the scheduled alarm, so admits can decide without an async getAlarm(). */
   private alarmAt: number | null = null;
+  /**
+   * When housekeeping (pruning) is next due, or null if nothing is scheduled. The one alarm also
+   * serves payments (outbox flush, stale reservations, reconciliation), so an alarm run does
+   * housekeeping only when this is due. After a restart it starts as the stored alarm time.
+   */
+  private housekeepAt: number | null = null;
+  /** Flushes run one after another (an alarm and an RPC never send the same rows twice at once). */
+  private flushChain: Promise<unknown> = Promise.resolve();
+  private flushFailures = 0;
+  /** While D1 is failing: no flush alarm before this (commits must not defeat the backoff). */
+  private flushRetryAt: number | null = null;
+  /** Pending payments with a facilitator call in progress. */
+  private reconciling = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -166,6 +410,7 @@ export class TenantMeter extends DurableObject<Env> {
     this.config = row ? (JSON.parse(row.value) as MeterConfig) : null;
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
+      this.housekeepAt = this.alarmAt;
     });
   }
 
@@ -228,16 +473,27 @@ export class TenantMeter extends DurableObject<Env> {
   // -------------------------------------------------------------------------------------------
   // admit (hot path: synchronous, no await anywhere)
 
-  admit(req: AdmitRequest): AdmitResult {
+  // The RPC stub type only sees the LAST overload, and the free signature must stay as it was
+  // (the dispatcher and tests type free admits as AdmitResult). Paid callers get the precise
+  // union from `admitPaid`, which is the same code; `admit` with `payment` works at runtime too.
+  admit(req: AdmitRequest | PaidAdmitRequest): AdmitResult | PaymentRefusal;
+  admit(req: AdmitRequest): AdmitResult;
+  admit(req: AdmitRequest | PaidAdmitRequest): AdmitResult | PaymentRefusal {
+    if ("payment" in req && req.payment !== undefined) return this.admitPaid(req);
     const cfg = this.config;
-    if (cfg === null) {
-      return { ok: false, code: "tenant_not_configured", status: 503, message: "This API is not configured yet; try again shortly.", configVersion: 0, headers: {} };
-    }
-    if (cfg.deleted) {
-      return { ok: false, code: "tenant_not_found", status: 404, message: `No API named "${cfg.slug}".`, configVersion: cfg.version, headers: {} };
-    }
+    if (cfg === null) return notConfigured();
+    if (cfg.deleted) return notFound(cfg);
     const now = typeof req.now === "number" && Number.isFinite(req.now) ? req.now : Date.now();
-    const caller = String(req.caller);
+    const check = this.checkLimits(cfg, String(req.caller), now);
+    if (!check.ok) return check.refusal;
+    const plan = check.plan;
+    this.takeLimits(plan);
+    if (this.housekeepAt === null && (plan.callerState || plan.globalState || plan.day)) this.scheduleHousekeeping(now, plan.callerState, plan.globalState);
+    return { ok: true, configVersion: cfg.version, headers: this.headers(cfg, now, plan.callerState, plan.globalState, plan.day, plan.month) };
+  }
+
+  /** Buckets and quotas (steps 1-2 of a free admit): reads only, so a refusal consumes nothing. */
+  private checkLimits(cfg: MeterConfig, caller: string, now: number): { ok: true; plan: LimitPlan } | { ok: false; refusal: Extract<AdmitResult, { ok: false }> } {
     const perCaller = cfg.rateLimit.perCaller;
     const global = cfg.rateLimit.global;
     const daily = cfg.usageLimit.dailyRequests;
@@ -268,7 +524,8 @@ export class TenantMeter extends DurableObject<Env> {
     const month = monthly !== undefined ? this.windowCounter("m", now) : null;
 
     if (emptyBuckets.length > 0) {
-      return this.refusal(cfg, "rate_limited", `Rate limit exceeded: ${emptyBuckets.join(" and ")}. Retry in ${bucketRetry} s.`, bucketRetry, now, callerState, globalState, day, month);
+      const message = `Rate limit exceeded: ${emptyBuckets.join(" and ")}. Retry in ${bucketRetry} s.`;
+      return { ok: false, refusal: this.refusal(cfg, "rate_limited", message, bucketRetry, now, callerState, globalState, day, month) };
     }
     let quotaRetry = 0;
     const exhausted: string[] = [];
@@ -281,19 +538,24 @@ export class TenantMeter extends DurableObject<Env> {
       exhausted.push(`monthly quota of ${monthly} requests`);
     }
     if (exhausted.length > 0) {
-      return this.refusal(cfg, "quota_exceeded", `This API's ${exhausted.join(" and ")} is used up. Resets in ${quotaRetry} s.`, quotaRetry, now, callerState, globalState, day, month);
+      const message = `This API's ${exhausted.join(" and ")} is used up. Resets in ${quotaRetry} s.`;
+      return { ok: false, refusal: this.refusal(cfg, "quota_exceeded", message, quotaRetry, now, callerState, globalState, day, month) };
     }
+    return { ok: true, plan: { caller, callerState, globalState, day, month } };
+  }
 
-    // 3. Admitted: take and count, SQLite first so memory never runs ahead of the durable copy.
-    if (callerState) {
-      callerState = take(callerState);
-      this.sql.exec(SQL_BUCKET_PUT, "c", caller, callerState.tokens, callerState.updatedMs);
-      this.cacheCallerBucket(caller, callerState);
+  /** 3. Admitted: take and count, SQLite first so memory never runs ahead of the durable copy. */
+  private takeLimits(plan: LimitPlan): void {
+    const { caller, day, month } = plan;
+    if (plan.callerState) {
+      plan.callerState = take(plan.callerState);
+      this.sql.exec(SQL_BUCKET_PUT, "c", caller, plan.callerState.tokens, plan.callerState.updatedMs);
+      this.cacheCallerBucket(caller, plan.callerState);
     }
-    if (globalState && global) {
-      globalState = take(globalState);
-      this.sql.exec(SQL_BUCKET_PUT, "g", "", globalState.tokens, globalState.updatedMs);
-      this.globalBucket = globalState;
+    if (plan.globalState) {
+      plan.globalState = take(plan.globalState);
+      this.sql.exec(SQL_BUCKET_PUT, "g", "", plan.globalState.tokens, plan.globalState.updatedMs);
+      this.globalBucket = plan.globalState;
     }
     if (day) {
       this.sql.exec(SQL_QUOTA_PUT, "d", day.period, day.count + 1);
@@ -303,9 +565,6 @@ export class TenantMeter extends DurableObject<Env> {
       this.sql.exec(SQL_QUOTA_PUT, "m", month.period, month.count + 1);
       month.count += 1;
     }
-    if (this.alarmAt === null && (callerState || globalState || day)) this.scheduleHousekeeping(now, callerState, globalState);
-
-    return { ok: true, configVersion: cfg.version, headers: this.headers(cfg, now, callerState, globalState, day, month) };
   }
 
   private refusal(
@@ -318,7 +577,7 @@ export class TenantMeter extends DurableObject<Env> {
     globalState: BucketState | undefined,
     day: WindowCounter | null,
     month: WindowCounter | null,
-  ): AdmitResult {
+  ): Extract<AdmitResult, { ok: false }> {
     const headers = this.headers(cfg, now, callerState, globalState, day, month, retryAfterSeconds);
     return { ok: false, code, status: 429, message, configVersion: cfg.version, headers, retryAfterSeconds };
   }
@@ -379,6 +638,410 @@ export class TenantMeter extends DurableObject<Env> {
     if (kind === "d") this.dayCounter = counter;
     else this.monthCounter = counter;
     return counter;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // payments: admit (synchronous, like the free path)
+
+  /** A paid admit (see the file header for the order of checks). Throws TypeError on a malformed request. */
+  admitPaid(req: PaidAdmitRequest): AdmitResult | PaymentRefusal {
+    const claim = parseClaim(req);
+    const cfg = this.config;
+    const version = cfg?.version ?? 0;
+
+    // 1. A known payment id: replay or in flight, before anything else is looked at.
+    const existing = this.paymentRow(claim.id);
+    if (existing) return existingPaymentRefusal(existing, version);
+
+    // 2. Idempotency-Key bound to another payment.
+    const key = req.idempotencyKey;
+    if (key !== undefined) {
+      const bound = this.sql.exec<{ payment_id: string }>("SELECT payment_id FROM idempotency_keys WHERE payer = ? AND key = ?", claim.payer, key).toArray()[0];
+      if (bound && bound.payment_id !== claim.id) {
+        return {
+          ok: false,
+          code: "idempotency_key_conflict",
+          status: 409,
+          message: "This Idempotency-Key was already used with a different payment. Reuse the original payment, or use a new key.",
+          configVersion: version,
+          headers: {},
+        };
+      }
+    }
+
+    // 3. Tenant state, buckets and quotas, with the verified payer as the caller.
+    if (cfg === null) return notConfigured();
+    if (cfg.deleted) return notFound(cfg);
+    const now = typeof req.now === "number" && Number.isFinite(req.now) ? req.now : Date.now();
+    const check = this.checkLimits(cfg, claim.payer, now);
+    if (!check.ok) return check.refusal;
+    const plan = check.plan;
+
+    // 4. Spend caps.
+    const day = utcDayKey(now);
+    const month = utcMonthKey(now);
+    const spend = checkSpendCaps({
+      caps: cfg.spendCapsAtomic,
+      amount: claim.amountAtomic,
+      daily: this.spendWindow("d", day, ""),
+      monthly: this.spendWindow("m", month, ""),
+      payerDaily: this.spendWindow("p", day, claim.payer),
+      dayResetSeconds: secondsUntil(nextUtcDayStartMs(now), now),
+      monthResetSeconds: secondsUntil(nextUtcMonthStartMs(now), now),
+    });
+    if (!spend.ok) {
+      const headers = { ...this.headers(cfg, now, plan.callerState, plan.globalState, plan.day, plan.month), ...spendHeaders(spend.caps, 0n) };
+      return { ok: false, code: "spend_cap_exceeded", status: 402, message: describeExceeded(spend, claim.amountAtomic), configVersion: cfg.version, headers };
+    }
+
+    // 5. Admitted: the payment row is the reservation; all of it in one transaction.
+    const staleAt = staleAtMs(claim.validBefore);
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "INSERT INTO payments (id, status, amount, payer, pay_to, network, asset, valid_before, request_id, tenant, reserved_at, day, month, idem_key, due_at) " +
+          "VALUES (?, 'in_flight', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        claim.id,
+        claim.amountAtomic,
+        claim.payer,
+        claim.payTo,
+        claim.network,
+        claim.asset,
+        claim.validBefore,
+        req.requestId,
+        cfg.slug,
+        now,
+        day,
+        month,
+        key ?? null,
+        staleAt,
+      );
+      this.adjustSpend(day, month, claim.payer, claim.amountAtomic, "reserve");
+      if (key !== undefined) {
+        this.sql.exec(
+          "INSERT INTO idempotency_keys (payer, key, payment_id, created_ms) VALUES (?, ?, ?, ?) " +
+            "ON CONFLICT (payer, key) DO UPDATE SET payment_id = excluded.payment_id, created_ms = excluded.created_ms",
+          claim.payer,
+          key,
+          claim.id,
+          now,
+        );
+      }
+      this.takeLimits(plan);
+    });
+    this.armAlarm(staleAt);
+    // Spend rows and idempotency keys are pruned by housekeeping (a no-op when one is already due).
+    this.ensureAlarm(key !== undefined ? now + IDEMPOTENCY_KEY_TTL_MS : utcDayStartMs(now) + (CALLER_DAYS_RETENTION + 1) * DAY_MS, now);
+
+    const headers = { ...this.headers(cfg, now, plan.callerState, plan.globalState, plan.day, plan.month), ...spendHeaders(spend.caps, BigInt(claim.amountAtomic)) };
+    return { ok: true, configVersion: cfg.version, headers };
+  }
+
+  private paymentRow(id: string): PaymentRow | undefined {
+    return this.sql.exec<PaymentRow>(SQL_PAYMENT_GET, id).toArray()[0];
+  }
+
+  private spendWindow(kind: SpendKind, period: string, payer: string): SpendWindow {
+    return this.sql.exec<{ settled: string; reserved: string }>(SQL_SPEND_GET, kind, period, payer).toArray()[0] ?? { settled: "0", reserved: "0" };
+  }
+
+  /**
+   * Moves `amount` in the three counters of a payment's windows: reserve (reserved +=), release
+   * (reserved −=) or settle (reserved −=, settled +=). Bigint math on decimal strings, clamped at 0.
+   */
+  private adjustSpend(day: string, month: string, payer: string, amount: string, op: "reserve" | "release" | "settle"): void {
+    const rows: [SpendKind, string, string][] = [["d", day, ""], ["m", month, ""], ["p", day, payer]];
+    for (const [kind, period, who] of rows) {
+      const w = this.spendWindow(kind, period, who);
+      const reserved = op === "reserve" ? addAtomic(w.reserved, amount) : subAtomicClamped(w.reserved, amount);
+      const settled = op === "settle" ? addAtomic(w.settled, amount) : w.settled;
+      this.sql.exec(SQL_SPEND_PUT, kind, period, who, settled, reserved);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // payments: release, markPending, commit
+
+  /**
+   * Frees an in-flight reservation (tenant failed, settle failed, anything after admit that
+   * means the payer is not charged): the record goes, so the same signed payment may be presented
+   * again. Unknown or settled ids are a no-op (never un-settles). A settlement_pending record is
+   * left alone unless `includePending` (operator use: the chain shows the transfer never happened).
+   */
+  release(paymentId: string, options?: { includePending?: boolean }): void {
+    if (typeof paymentId !== "string") return;
+    const row = this.paymentRow(paymentId);
+    if (!row || row.status === "settled") return;
+    if (row.status === "settlement_pending" && options?.includePending !== true) return;
+    this.releaseRow(row);
+  }
+
+  private releaseRow(row: PaymentRow): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM payments WHERE id = ?", row.id);
+      this.adjustSpend(row.day, row.month, row.payer, row.amount, "release");
+      if (row.idem_key !== null) this.sql.exec("DELETE FROM idempotency_keys WHERE payer = ? AND key = ? AND payment_id = ?", row.payer, row.idem_key, row.id);
+    });
+  }
+
+  /**
+   * The settle outcome is unknown (timeout, network): keep the reservation, store what the alarm
+   * needs to ask the facilitator again, and schedule it. No-op for unknown or settled ids.
+   * Throws TypeError (writing nothing) if the retry material is not a JSON object with both parts.
+   */
+  markPending(paymentId: string, retry: SettlementRetry): void {
+    if (typeof paymentId !== "string") return;
+    const row = this.paymentRow(paymentId);
+    if (!row || row.status === "settled") return;
+    if (!retry || typeof retry !== "object" || retry.paymentPayload == null || retry.paymentRequirements == null) {
+      throw new TypeError("markPending: retry must carry paymentPayload and paymentRequirements");
+    }
+    const material: SettlementRetry = { paymentPayload: retry.paymentPayload, paymentRequirements: retry.paymentRequirements };
+    const tx = typeof retry.transaction === "string" && retry.transaction.length > 0 ? retry.transaction : row.tx;
+    let json: string;
+    try {
+      json = JSON.stringify(material);
+    } catch {
+      throw new TypeError("markPending: retry material is not JSON-serialisable");
+    }
+    if (json.length > MAX_RETRY_BYTES) throw new TypeError(`markPending: retry material is larger than ${MAX_RETRY_BYTES} bytes`);
+    const dueAt = nextReconcileAtMs(Date.now(), 0, row.valid_before);
+    this.sql.exec(
+      "UPDATE payments SET status = 'settlement_pending', retry = ?, tx = ?, due_at = ?, unresolved = 0 WHERE id = ? AND status <> 'settled'",
+      json,
+      tx,
+      dueAt,
+      row.id,
+    );
+    this.armAlarm(dueAt);
+  }
+
+  /**
+   * The settlement happened: atomically mark it settled, keep the response for replays (body
+   * capped at MAX_STORED_BODY_BYTES), turn the reservation into settled spend and queue the
+   * ledger row; the alarm delivers it to D1. Committing a settled id again changes nothing.
+   * Works on in-flight and settlement_pending records.
+   */
+  commit(paymentId: string, settlement: SettlementInfo, response: StoredResponse, ledger: LedgerEntryInput): CommitResult {
+    if (typeof paymentId !== "string") return "unknown_payment";
+    const row = this.paymentRow(paymentId);
+    if (!row) return "unknown_payment";
+    if (row.status === "settled") return "already_settled";
+    const tx = settlement && typeof settlement.transaction === "string" && settlement.transaction.length > 0 ? settlement.transaction : row.tx;
+    const settledAt = ledger && typeof ledger.settledAt === "number" && Number.isFinite(ledger.settledAt) ? Math.floor(ledger.settledAt) : Date.now();
+    const requestId = ledger && typeof ledger.requestId === "string" && ledger.requestId.length > 0 ? ledger.requestId : row.request_id;
+    this.settleRow(row, tx, capStoredResponse(response), settledAt, requestId);
+    return "committed";
+  }
+
+  private settleRow(row: PaymentRow, tx: string | null, stored: StoredResponse, settledAt: number, requestId: string): void {
+    const realNow = Date.now();
+    const pruneAt = settledPruneAtMs(realNow, row.valid_before);
+    const entry: LedgerOutboxEntry = {
+      paymentId: row.id,
+      tenant: row.tenant,
+      requestId,
+      payer: row.payer,
+      payTo: row.pay_to,
+      amountAtomic: row.amount,
+      asset: row.asset,
+      network: row.network,
+      transaction: tx,
+      settledAt,
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "UPDATE payments SET status = 'settled', tx = ?, settled_at = ?, due_at = ?, retry = NULL, unresolved = 0, " +
+          "resp_status = ?, resp_headers = ?, resp_body = ?, resp_omitted = ? WHERE id = ?",
+        tx,
+        settledAt,
+        pruneAt,
+        stored.status,
+        JSON.stringify(stored.headers),
+        stored.bodyBase64,
+        stored.bodyOmitted ? 1 : 0,
+        row.id,
+      );
+      this.adjustSpend(row.day, row.month, row.payer, row.amount, "settle");
+      this.sql.exec("INSERT INTO outbox (kind, body, created_ms) VALUES ('ledger', ?, ?)", JSON.stringify(entry), realNow);
+    });
+    this.armAlarm(Math.max(realNow + FLUSH_DELAY_MS, this.flushRetryAt ?? 0));
+    this.ensureAlarm(pruneAt, realNow);
+  }
+
+  /** One payment record, or null when unknown (never admitted, released, or pruned). */
+  paymentStatus(paymentId: string): PaymentStatusInfo | null {
+    if (typeof paymentId !== "string") return null;
+    const row = this.paymentRow(paymentId);
+    if (!row) return null;
+    return {
+      id: row.id,
+      status: row.status,
+      amountAtomic: row.amount,
+      payer: row.payer,
+      payTo: row.pay_to,
+      network: row.network,
+      asset: row.asset,
+      validBefore: row.valid_before,
+      requestId: row.request_id,
+      reservedAt: row.reserved_at,
+      settledAt: row.settled_at,
+      transaction: row.tx,
+      attempts: row.attempts,
+      nextAttemptAt: row.status === "settlement_pending" ? row.due_at : null,
+      unresolved: row.unresolved === 1,
+      hasStoredResponse: row.status === "settled",
+    };
+  }
+
+  /** Spend in the windows holding `now` (tenant day and month; one payer's day if given). */
+  spend(now: number, payer?: string): SpendInfo {
+    const day = utcDayKey(now);
+    const month = utcMonthKey(now);
+    const info: SpendInfo = { day, month, daily: this.spendWindow("d", day, ""), monthly: this.spendWindow("m", month, "") };
+    if (typeof payer === "string") info.payerDaily = this.spendWindow("p", day, payer);
+    return info;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // payments: outbox → D1 ledger
+
+  /**
+   * Sends waiting ledger rows to D1 in batches and deletes them once D1 accepted the batch. Never
+   * throws: a failed batch keeps its rows, schedules a retry with backoff (1 s doubling to 60 s)
+   * and is reported in `error`. Calls are serialised, so each one is a fresh attempt.
+   */
+  flushOutbox(): Promise<FlushResult> {
+    const run = this.flushChain.then(() => this.flushOnce());
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(): Promise<FlushResult> {
+    let flushed = 0;
+    for (let batch = 0; batch < MAX_BATCHES_PER_FLUSH; batch++) {
+      const rows = this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox WHERE kind = 'ledger' ORDER BY seq LIMIT ?", OUTBOX_BATCH).toArray();
+      if (rows.length === 0) break;
+      const entries = `[${rows.map((r) => r.body).join(",")}]`;
+      try {
+        await this.env.DB.batch([this.env.DB.prepare(D1_LEDGER_INSERT).bind(entries, Date.now()), this.env.DB.prepare(D1_AUDIT_INSERT).bind(entries)]);
+      } catch (err) {
+        this.flushFailures += 1;
+        this.flushRetryAt = Date.now() + flushBackoffMs(this.flushFailures);
+        this.armAlarm(this.flushRetryAt);
+        return { flushed, remaining: this.outboxSize(), error: err instanceof Error ? err.message : String(err) };
+      }
+      // Only what was sent: rows committed while D1 was busy have higher seq and wait their turn.
+      this.sql.exec("DELETE FROM outbox WHERE kind = 'ledger' AND seq <= ?", rows[rows.length - 1]!.seq);
+      flushed += rows.length;
+    }
+    this.flushFailures = 0;
+    this.flushRetryAt = null;
+    const remaining = this.outboxSize();
+    if (remaining > 0) this.armAlarm(Date.now());
+    return { flushed, remaining };
+  }
+
+  private outboxSize(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'ledger'").one().n;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // payments: stale reservations and reconciliation
+
+  /** Releases in-flight reservations that can never settle any more (validBefore + 60 s passed). */
+  releaseStale(now: number): number {
+    const rows = this.sql.exec<PaymentRow>("SELECT * FROM payments WHERE status = 'in_flight' AND due_at <= ? ORDER BY due_at LIMIT 1000", now).toArray();
+    for (const row of rows) this.releaseRow(row);
+    return rows.length;
+  }
+
+  /**
+   * Asks the facilitator about settlement_pending payments that are due (payments.ts decides what
+   * to do with the answers). `client` defaults to FACILITATOR_URL; without one nothing is done.
+   */
+  async reconcilePending(now: number = Date.now(), client?: FacilitatorClient): Promise<{ attempted: number; actions: Record<string, number> }> {
+    const facilitator = client ?? (this.env.FACILITATOR_URL ? httpFacilitator(this.env.FACILITATOR_URL) : null);
+    const actions: Record<string, number> = {};
+    if (!facilitator) return { attempted: 0, actions };
+    const due = this.sql
+      .exec<PaymentRow>("SELECT * FROM payments WHERE status = 'settlement_pending' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?", now, RECONCILE_BATCH)
+      .toArray()
+      .filter((row) => !this.reconciling.has(row.id));
+    await Promise.all(
+      due.map(async (row) => {
+        this.reconciling.add(row.id);
+        try {
+          const action = await this.reconcileOne(row, now, facilitator);
+          actions[action.action] = (actions[action.action] ?? 0) + 1;
+        } finally {
+          this.reconciling.delete(row.id);
+        }
+      }),
+    );
+    return { attempted: due.length, actions };
+  }
+
+  private async reconcileOne(row: PaymentRow, now: number, facilitator: FacilitatorClient): Promise<ReconcileAction> {
+    let material: SettlementRetry | null = null;
+    try {
+      material = JSON.parse(row.retry ?? "null") as SettlementRetry | null;
+    } catch {
+      // written by markPending as JSON; unreadable material leaves nothing to ask about
+    }
+    let action: ReconcileAction;
+    if (!material || material.paymentPayload == null || material.paymentRequirements == null) {
+      action = { action: "hold", reason: "no readable retry material" };
+    } else {
+      const body = facilitatorBody(material.paymentPayload, material.paymentRequirements);
+      const input = { now, validBefore: row.valid_before, knownTransaction: row.tx };
+      // A client that throws is treated like one that could not be reached.
+      const verify = await facilitator.verify(body).catch((): VerifyOutcome => ({ ok: false }));
+      action = decideReconcile({ ...input, verify });
+      if (action.action === "settle") {
+        const settle = await facilitator.settle(body).catch((): SettleOutcome => ({ ok: false }));
+        action = decideReconcile({ ...input, verify, settle });
+      }
+    }
+    this.applyReconcile(row.id, action);
+    return action;
+  }
+
+  /** Applies a decision, synchronously and only if the record is still pending (a commit may have won). */
+  private applyReconcile(id: string, action: ReconcileAction): void {
+    const row = this.paymentRow(id);
+    if (!row || row.status !== "settlement_pending") return;
+    switch (action.action) {
+      case "commit": {
+        const tx = action.transaction ?? row.tx;
+        this.settleRow(row, tx, reconciledResponse(tx), Date.now(), row.request_id);
+        return;
+      }
+      case "release":
+        this.releaseRow(row);
+        return;
+      case "hold":
+        this.sql.exec("UPDATE payments SET unresolved = 1, due_at = NULL, attempts = attempts + 1 WHERE id = ?", id);
+        return;
+      case "retry":
+      case "settle": {
+        const dueAt = nextReconcileAtMs(Date.now(), row.attempts + 1, row.valid_before);
+        const tx = action.action === "retry" && action.transaction ? action.transaction : row.tx;
+        this.sql.exec("UPDATE payments SET attempts = attempts + 1, due_at = ?, tx = ? WHERE id = ?", dueAt, tx, id);
+        this.armAlarm(dueAt);
+        return;
+      }
+    }
+  }
+
+  /** When payments next need the alarm (outbox, stale reservations, reconciliation), or null. */
+  private paymentsDueAt(now: number): number | null {
+    let next = Infinity;
+    if (this.outboxSize() > 0) next = Math.min(next, this.flushRetryAt ?? now);
+    const stale = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM payments WHERE status = 'in_flight'").one().t;
+    if (stale !== null) next = Math.min(next, stale);
+    const pending = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM payments WHERE status = 'settlement_pending' AND due_at IS NOT NULL").one().t;
+    if (pending !== null) next = Math.min(next, this.env.FACILITATOR_URL ? pending : Math.max(pending, now + NO_FACILITATOR_RETRY_MS));
+    return Number.isFinite(next) ? next : null;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -476,8 +1139,14 @@ export class TenantMeter extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const next = this.housekeep(Date.now());
-    if (next !== null) this.ensureAlarm(next, Date.now());
+    await this.flushOutbox();
+    this.releaseStale(Date.now());
+    await this.reconcilePending(Date.now());
+    const now = Date.now();
+    if (this.housekeepAt !== null && this.housekeepAt <= now) this.housekeepAt = this.housekeep(now);
+    const payments = this.paymentsDueAt(now);
+    const next = Math.min(this.housekeepAt ?? Infinity, payments ?? Infinity);
+    if (Number.isFinite(next)) this.armAlarm(next);
   }
 
   /**
@@ -513,6 +1182,20 @@ export class TenantMeter extends DurableObject<Env> {
     const oldestCounter = this.sql.exec<{ d: string | null }>("SELECT MIN(period) AS d FROM quota_counts WHERE kind = 'd'").one().d;
     if (oldestCounter !== null) next = Math.min(next, Date.parse(oldestCounter) + (CALLER_DAYS_RETENTION + 1) * DAY_MS);
 
+    // Payments: stale reservations, settled records past their replay window, old idempotency
+    // keys, and spend counters kept as long as the quota counters.
+    this.releaseStale(now);
+    this.sql.exec("DELETE FROM payments WHERE status = 'settled' AND due_at <= ?", now);
+    const prunable = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM payments WHERE status = 'settled'").one().t;
+    if (prunable !== null) next = Math.min(next, prunable);
+    this.sql.exec("DELETE FROM idempotency_keys WHERE created_ms <= ?", now - IDEMPOTENCY_KEY_TTL_MS);
+    const oldestKey = this.sql.exec<{ t: number | null }>("SELECT MIN(created_ms) AS t FROM idempotency_keys").one().t;
+    if (oldestKey !== null) next = Math.min(next, oldestKey + IDEMPOTENCY_KEY_TTL_MS);
+    this.sql.exec("DELETE FROM spend WHERE kind IN ('d', 'p') AND period < ?", cutoffDay);
+    this.sql.exec("DELETE FROM spend WHERE kind = 'm' AND period < ?", utcMonthKey(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth() - MONTH_RETENTION, 1)));
+    const oldestSpend = this.sql.exec<{ d: string | null }>("SELECT MIN(period) AS d FROM spend WHERE kind IN ('d', 'p')").one().d;
+    if (oldestSpend !== null) next = Math.min(next, Date.parse(oldestSpend) + (CALLER_DAYS_RETENTION + 1) * DAY_MS);
+
     return Number.isFinite(next) ? Math.max(next, now + PRUNE_MIN_DELAY_MS) : null;
   }
 
@@ -525,12 +1208,18 @@ export class TenantMeter extends DurableObject<Env> {
     this.ensureAlarm(at, now);
   }
 
-  /** Moves the alarm only earlier; setAlarm is not awaited so callers stay synchronous. */
+  /** Schedules housekeeping (never sooner than the minimum delay); moves the alarm only earlier. */
   private ensureAlarm(at: number, now: number): void {
     const when = Math.max(at, now + PRUNE_MIN_DELAY_MS);
-    if (this.alarmAt !== null && this.alarmAt <= when) return;
-    this.alarmAt = when;
-    this.ctx.storage.setAlarm(when).catch(() => {
+    if (this.housekeepAt === null || when < this.housekeepAt) this.housekeepAt = when;
+    this.armAlarm(when);
+  }
+
+  /** Moves the alarm only earlier; setAlarm is not awaited so callers stay synchronous. */
+  private armAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    this.ctx.storage.setAlarm(at).catch(() => {
       this.alarmAt = null; // try again on the next write
     });
   }
@@ -546,3 +1235,77 @@ function quotaStatus(name: "daily" | "monthly", limit: number, counter: WindowCo
   };
 }
 
+
+function notConfigured(): Extract<AdmitResult, { ok: false }> {
+  return { ok: false, code: "tenant_not_configured", status: 503, message: "This API is not configured yet; try again shortly.", configVersion: 0, headers: {} };
+}
+
+function notFound(cfg: MeterConfig): Extract<AdmitResult, { ok: false }> {
+  return { ok: false, code: "tenant_not_found", status: 404, message: `No API named "${cfg.slug}".`, configVersion: cfg.version, headers: {} };
+}
+
+function boundedString(value: unknown, max: number): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= max;
+}
+
+/** Validates the parts of a paid admit the meter stores; throws TypeError (nothing written). */
+function parseClaim(req: PaidAdmitRequest): PaymentClaim {
+  const p = req.payment as Partial<PaymentClaim> | null;
+  const bad = (what: string): never => {
+    throw new TypeError(`invalid PaidAdmitRequest: ${what}`);
+  };
+  if (!p || typeof p !== "object") return bad("payment must be an object");
+  if (!boundedString(p.id, MAX_ID_LENGTH)) return bad("payment.id must be a non-empty string");
+  if (typeof p.amountAtomic !== "string" || !ATOMIC_PATTERN.test(p.amountAtomic)) return bad("payment.amountAtomic must be a non-negative integer string");
+  for (const field of ["payer", "payTo", "network", "asset"] as const) {
+    if (!boundedString(p[field], 256)) bad(`payment.${field} must be a non-empty string`);
+  }
+  if (typeof p.validBefore !== "number" || !Number.isFinite(p.validBefore) || p.validBefore < 0) return bad("payment.validBefore must be seconds since epoch");
+  if (!boundedString(req.requestId, 256)) return bad("requestId must be a non-empty string");
+  if (req.idempotencyKey !== undefined && !boundedString(req.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    return bad(`idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  return {
+    id: p.id,
+    amountAtomic: p.amountAtomic,
+    payer: p.payer!,
+    payTo: p.payTo!,
+    network: p.network!,
+    asset: p.asset!,
+    validBefore: Math.floor(p.validBefore),
+  };
+}
+
+/** Step 1 of a paid admit: the payment id is already known. */
+function existingPaymentRefusal(row: PaymentRow, configVersion: number): PaymentRefusal {
+  if (row.status === "settled") {
+    let headers: Record<string, string> = {};
+    try {
+      headers = JSON.parse(row.resp_headers ?? "{}") as Record<string, string>;
+    } catch {
+      // stored by us as JSON; unreadable headers are dropped rather than failing the replay
+    }
+    const stored: StoredResponse = { status: row.resp_status ?? 200, headers, bodyBase64: row.resp_body, bodyOmitted: row.resp_omitted === 1 };
+    return {
+      ok: false,
+      code: "payment_replayed",
+      status: 200,
+      message: "This payment was already settled; this is the stored response.",
+      configVersion,
+      headers: {},
+      stored,
+      transaction: row.tx,
+    };
+  }
+  const pending = row.status === "settlement_pending";
+  return {
+    ok: false,
+    code: "payment_in_flight",
+    status: 409,
+    message: pending
+      ? "This payment's settlement is being confirmed; retry shortly to get the result."
+      : "This payment is already being processed by another request; retry shortly to get the result.",
+    configVersion,
+    headers: { "Retry-After": pending ? "5" : "1" },
+  };
+}
