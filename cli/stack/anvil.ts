@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../local/ports.ts";
 
 export type AnvilOptions = {
   /** EIP-155 chain id; default 84532 (Base Sepolia) so the x402 network is `eip155:84532`. */
@@ -54,19 +54,8 @@ export function anvilBinaryPath(): string {
   throw new Error(`anvil binary not found (looked for @foundry-rs/anvil-${os}-${arch} and ${wrapper}); run npm install`);
 }
 
-/** Ask the OS for a free port on 127.0.0.1. Racy by nature, so startAnvil retries on a clash. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error("could not get a free port"))));
-    });
-  });
-}
+// Free ports come from the CLI's shared helper; racy by nature, so startAnvil retries on a clash.
+export { freePort };
 
 // ---------------------------------------------------------------- process-exit safety net
 // Children we started and have not stopped yet. On normal exit we SIGKILL them synchronously.
