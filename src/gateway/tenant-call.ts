@@ -58,10 +58,12 @@ type Meter = ReturnType<typeof meterFor>;
  * a meter ahead of us means our cached config is stale, so it is dropped.
  */
 export async function admitSyncingConfig(call: CallContext, meter: Meter, tenant: TenantConfig, req: AdmitRequest | PaidAdmitRequest): Promise<AdmitResult | PaymentRefusal> {
-  let admit = await meter.admit(req);
+  // Paid admits go through admitPaid: the RPC stub only types a method's last signature.
+  const ask = (): Promise<AdmitResult | PaymentRefusal> => ("payment" in req ? meter.admitPaid(req) : meter.admit(req));
+  let admit = await ask();
   if (!admit.ok && admit.code === "tenant_not_configured") {
     await meter.configure(meterConfigFrom(tenant));
-    admit = await meter.admit(req);
+    admit = await ask();
   } else if (admit.configVersion < tenant.version) {
     call.ctx.waitUntil(meter.configure(meterConfigFrom(tenant)));
   }

@@ -6,7 +6,7 @@
 // for a failed call.
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { AdmitResult, PaidAdmitRequest, PaymentRefusal } from "../../objects/meter-types.ts";
+import type { PaidAdmitRequest } from "../../objects/meter-types.ts";
 import { ApiError } from "../http/errors.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
 import { callerLabel } from "../tenancy/caller.ts";
@@ -158,7 +158,7 @@ async function replayKnown(
     payment: { id, amountAtomic: requirements.amount, payer, payTo: requirements.payTo.toLowerCase(), network: requirements.network, asset: requirements.asset.toLowerCase(), validBefore: 0 },
   };
   // A known id is answered before any limit is looked at, so this consumes nothing.
-  const outcome = (await meter.admit(lookup)) as AdmitResult | PaymentRefusal;
+  const outcome = await meter.admitPaid(lookup);
   if (!outcome.ok && outcome.code === "payment_replayed") return replay(outcome.stored, outcome.transaction, call.requestId);
   if (!outcome.ok && outcome.code === "payment_in_flight") throw new ApiError(409, outcome.code, outcome.message);
   // Unexpected: the meter admitted a payment whose nonce is already used on chain. Undo it.
