@@ -164,16 +164,8 @@ export interface SettlementRetry {
 export type CommitResult = "committed" | "already_settled" | "unknown_payment";
 
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
-export interface PaymentStatusInfo {
-  id: string;
+export interface PaymentStatusInfo extends PaymentClaim {
   status: PaymentState;
-  amountAtomic: string;
-  payer: string;
-  payTo: string;
-  network: string;
-  asset: string;
-  /** EIP-3009 validBefore, seconds since epoch. */
-  validBefore: number;
   requestId: string;
   /** The admit's `now` (ms): the UTC day/month the amount counts against. */
   reservedAt: number;

@@ -36,7 +36,6 @@
 //     (`settlement_pending` with a hash), which is passed through for reconciliation.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import * as v from "valibot";
 import { BaseError, createWalletClient, http, HttpRequestError, publicActions, TimeoutError, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -46,6 +45,7 @@ import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { localChainDefinition, POLLING_INTERVAL_MS } from "./chain.ts";
+import { listenOnLoopback } from "../local/ports.ts";
 
 export type StartFacilitatorOptions = {
   rpcUrl: string;
@@ -334,24 +334,7 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { url, port, stop } = await listenOnLoopback(server, opts.port);
 
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // Idle keep-alive sockets would otherwise hold close() open for up to 5 s.
-      server.closeAllConnections();
-    });
-    return stopped;
-  };
-
-  return { url: `http://127.0.0.1:${port}`, port, signerAddress: account.address, network, facilitator, stop };
+  return { url, port, signerAddress: account.address, network, facilitator, stop };
 }

@@ -8,7 +8,7 @@
 // @hono/node-server is not installed, so `serveFetch` wires a fetch handler to node:http itself
 // (a few lines; enough for JSON APIs, no streaming of large request bodies).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../local/ports.ts";
 import { Hono } from "hono";
 import { paymentMiddleware } from "@x402/hono";
 import { HTTPFacilitatorClient, x402ResourceServer } from "@x402/core/server";
@@ -31,23 +31,8 @@ export async function serveFetch(fetchHandler: (req: Request) => Response | Prom
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    return stopped;
-  };
-  return { url: `http://127.0.0.1:${port}`, port, server, stop };
+  const { url, port, stop } = await listenOnLoopback(server, opts.port);
+  return { url, port, server, stop };
 }
 
 async function bridge(fetchHandler: (req: Request) => Response | Promise<Response>, req: IncomingMessage, res: ServerResponse): Promise<void> {
