@@ -1,6 +1,6 @@
 // Runs the dispatcher Worker locally: builds the tenant runtimes, applies D1 migrations to the
 // local state, starts `wrangler dev` on 127.0.0.1 and waits until /health answers.
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { BIN_DIR, REPO_ROOT } from "./paths.ts";
 import { runToCompletion, startProcess, type Managed } from "./processes.ts";
 import { freePort, isPortFree } from "./ports.ts";
@@ -21,14 +21,23 @@ export interface DispatcherOptions {
   echo?: boolean;
 }
 
-const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+// Wrangler needs Node >= 22: run it with the Node that runs this CLI (the one npm scripts put in
+// node_modules/.bin), never whatever `node` the shell's PATH finds first (Node 20 on these machines).
+const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const WRANGLER_ENV = {
+  ...process.env,
+  PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+  NO_COLOR: "1",
+};
 
 export async function buildRuntimes(): Promise<void> {
   await runToCompletion(process.execPath, [join(REPO_ROOT, "scripts", "build-runtimes.mjs")], { cwd: REPO_ROOT });
 }
 
 export async function applyMigrations(persistTo: string): Promise<void> {
-  await runToCompletion(join(BIN_DIR, "wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], { cwd: REPO_ROOT, env: WRANGLER_ENV });
+  await runToCompletion(process.execPath, [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], { cwd: REPO_ROOT, env: WRANGLER_ENV });
 }
 
 export async function startDispatcher(options: DispatcherOptions = {}): Promise<LocalDispatcher> {
@@ -36,9 +45,19 @@ export async function startDispatcher(options: DispatcherOptions = {}): Promise<
   const port = options.port ?? ((await isPortFree(8787)) ? 8787 : await freePort());
   await buildRuntimes();
   await applyMigrations(persistTo);
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  return startWranglerDev({ ...options, port, persistTo });
+}
+
+/**
+ * `wrangler dev` on 127.0.0.1 for a Worker config (the dispatcher's by default), resolved once
+ * `/health` answers. Also used by the benchmarks for their reference Worker.
+ */
+export async function startWranglerDev(options: DispatcherOptions & { config?: string; persistTo: string }): Promise<LocalDispatcher> {
+  const port = options.port ?? (await freePort());
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", options.persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  if (options.config) args.push("--config", options.config);
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
-  const proc = startProcess(join(BIN_DIR, "wrangler"), args, { cwd: REPO_ROOT, env: WRANGLER_ENV, echo: options.echo ?? false });
+  const proc = startProcess(process.execPath, [WRANGLER_JS, ...args], { cwd: REPO_ROOT, env: WRANGLER_ENV, echo: options.echo ?? false });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHealth(url, proc);

@@ -17,6 +17,7 @@ import { decodePayment, mismatch, paymentHeader, paymentId } from "./payment-hea
 import { FacilitatorClient, FacilitatorUnavailable, SettlementUnknown } from "./facilitator.ts";
 import { challenge, paymentResponseHeader, replay, toStored } from "./responses.ts";
 import { meansAlreadyUsed, signedByPayer } from "./signature.ts";
+import { PhaseTimer } from "./timing.ts";
 
 const COMMIT_ATTEMPTS = 3;
 
@@ -37,6 +38,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   if (problem) return refuse(problem.code, problem.message);
   if (Number(decoded.authorization.validBefore) * 1000 <= call.startedAt) return refuse("payment_expired", "the payment authorization has expired (validBefore is in the past)");
 
+  const timer = new PhaseTimer();
   const facilitator = new FacilitatorClient(facilitatorUrl);
   let verification;
   try {
@@ -44,6 +46,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
       throw new ApiError(503, "payments_unavailable", `the facilitator does not settle ${requirements.scheme} payments on ${requirements.network}`);
     }
     verification = await facilitator.verify(decoded.payload, requirements);
+    timer.mark("verify");
   } catch (err) {
     if (err instanceof FacilitatorUnavailable) throw new ApiError(503, "facilitator_unavailable", "the payment facilitator is unavailable; nothing was charged, retry later", undefined, { "retry-after": "5" });
     throw err;
@@ -80,6 +83,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   };
   const label = callerLabel(request);
   const admit = await admitSyncingConfig(call, meter, tenant, admitRequest);
+  timer.mark("admit");
   if (!admit.ok) {
     switch (admit.code) {
       case "payment_replayed":
@@ -109,6 +113,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
     }
     // Buffered, because nothing of it may leave before the settlement succeeded.
     body = await upstream.arrayBuffer();
+    timer.mark("tenant");
   } catch (err) {
     ctx.waitUntil(meter.release(id));
     record(call, tenant.slug, { caller: payer, status: err instanceof ApiError ? err.status : 502, outcome: "tenant_error" });
@@ -118,6 +123,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   let settlement;
   try {
     settlement = await facilitator.settle(decoded.payload, requirements);
+    timer.mark("settle");
   } catch (err) {
     if (!(err instanceof SettlementUnknown)) throw err;
     // The transfer may be on its way: keep the reservation; the meter's alarm reconciles it and a
@@ -138,6 +144,8 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   response.headers.set("cache-control", "no-store");
   const stored = toStored(response.status, response.headers, body);
   await commitWithRetry(meter, id, { transaction: settlement.transaction, network: settlement.network, payer }, stored, { requestId, settledAt: Date.now() });
+  timer.mark("commit");
+  response.headers.set("server-timing", timer.header());
   record(call, tenant.slug, { caller: payer, ...(label ? { callerLabel: label } : {}), status: response.status, outcome: "served" });
   return response;
 }
