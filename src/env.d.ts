@@ -12,6 +12,6 @@ interface __BaseEnv_Env {
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("./index.ts");
-    durableNamespaces: "TenantMeter";
+    durableNamespaces: "TenantMeter" | "Leaderboard";
   }
 }

@@ -9,6 +9,7 @@ import { callTenant } from "./gateway/tenant-call.ts";
 import { platformRouter } from "./platform/router.ts";
 
 export { TenantMeter } from "../objects/tenant-meter.ts";
+export { Leaderboard } from "../objects/leaderboard.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
 
 let platformHosts: { raw: string; set: ReadonlySet<string> } | null = null;

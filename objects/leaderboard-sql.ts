@@ -1,0 +1,135 @@
+// SQL of one Leaderboard shard (its own SQLite). Pure strings: objects/leaderboard.ts runs them.
+//
+//   meta(key PK, value)                           'coordinator' = '1' on the rollup instance;
+//                                                 ingest counters 'accepted' | 'duplicates' | 'rejected'
+//   seen(api_id, request_id, seen_ms)             dedupe keys; kept DEDUPE_RETENTION_MS after ingest
+//   apis(api_id PK, owner, directory, last_ts)    what the newest event said about each API
+//   api_hours(api_id, hour, events, countable, fails, challenges, refusals, replays, errors,
+//             billed, h0..h13)                    everything, per API and epoch hour, kept forever
+//   payer_hours(api_id, payer, hour, n, fails, billed, h0..h13)
+//                                                 attempts per (API, caller, hour), kept forever:
+//                                                 creator-linked wallets are only known at rollup
+//                                                 (and may be registered later), so their share of
+//                                                 any hour must stay computable
+//   payer_totals(api_id, payer, n, fails, billed, first_ms)
+//                                                 the same all time (the overall window without a
+//                                                 scan of payer_hours); first_ms = first countable
+//   recent_events(seq PK, api_id, ts, body)       the newest RECENT_EVENTS events, for operators
+// Money (billed) is a decimal string of atomic units, added with bigint in code, never in SQL.
+// h0..h13 are the latency histogram buckets of objects/limits.ts (attempts only).
+import { LATENCY_BUCKETS } from "./limits.ts";
+
+export const HIST = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
+const histDefs = HIST.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(", ");
+const histAdd = HIST.map((c) => `${c} = ${c} + excluded.${c}`).join(", ");
+const histSum = (alias = "") => HIST.map((c) => `SUM(${alias}${c}) AS ${c}`).join(", ");
+const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen (api_id TEXT NOT NULL, request_id TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (api_id, request_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_ms);
+CREATE TABLE IF NOT EXISTS apis (api_id TEXT PRIMARY KEY, owner TEXT NOT NULL, directory TEXT NOT NULL, last_ts INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS api_hours (
+  api_id TEXT NOT NULL, hour INTEGER NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0, countable INTEGER NOT NULL DEFAULT 0, fails INTEGER NOT NULL DEFAULT 0,
+  challenges INTEGER NOT NULL DEFAULT 0, refusals INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0, billed TEXT NOT NULL DEFAULT '0', ${histDefs},
+  PRIMARY KEY (api_id, hour)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS api_hours_by_hour ON api_hours (hour);
+CREATE TABLE IF NOT EXISTS payer_hours (
+  api_id TEXT NOT NULL, payer TEXT NOT NULL, hour INTEGER NOT NULL,
+  n INTEGER NOT NULL DEFAULT 0, fails INTEGER NOT NULL DEFAULT 0, billed TEXT NOT NULL DEFAULT '0', ${histDefs},
+  PRIMARY KEY (api_id, payer, hour)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS payer_hours_by_hour ON payer_hours (hour);
+CREATE TABLE IF NOT EXISTS payer_totals (
+  api_id TEXT NOT NULL, payer TEXT NOT NULL,
+  n INTEGER NOT NULL DEFAULT 0, fails INTEGER NOT NULL DEFAULT 0, billed TEXT NOT NULL DEFAULT '0', first_ms INTEGER,
+  PRIMARY KEY (api_id, payer)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recent_events (seq INTEGER PRIMARY KEY, api_id TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS recent_events_by_api ON recent_events (api_id, seq);
+`;
+
+// ---- ingest -------------------------------------------------------------------------------
+
+/**
+ * The dedupe check and the key insert of a whole batch in one statement: [[apiId, requestId],
+ * ...] in, the keys that were new out. Rows insert in order, so a key repeated inside the batch
+ * comes back once. (`WHERE true` resolves SQLite's ON-clause ambiguity of INSERT … SELECT.)
+ */
+export const SEEN_INSERT_BATCH = `INSERT INTO seen (api_id, request_id, seen_ms)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?) WHERE true
+ON CONFLICT DO NOTHING RETURNING api_id, request_id`;
+
+export const API_HOUR_BILLED = "SELECT billed FROM api_hours WHERE api_id = ? AND hour = ?";
+export const API_HOUR_UPSERT = `INSERT INTO api_hours (api_id, hour, events, countable, fails, challenges, refusals, replays, errors, billed, ${HIST.join(", ")})
+VALUES (${marks(10 + HIST.length)})
+ON CONFLICT (api_id, hour) DO UPDATE SET events = events + excluded.events, countable = countable + excluded.countable,
+  fails = fails + excluded.fails, challenges = challenges + excluded.challenges, refusals = refusals + excluded.refusals,
+  replays = replays + excluded.replays, errors = errors + excluded.errors, billed = excluded.billed, ${histAdd}`;
+
+export const PAYER_HOUR_BILLED = "SELECT billed FROM payer_hours WHERE api_id = ? AND payer = ? AND hour = ?";
+export const PAYER_HOUR_UPSERT = `INSERT INTO payer_hours (api_id, payer, hour, n, fails, billed, ${HIST.join(", ")})
+VALUES (${marks(6 + HIST.length)})
+ON CONFLICT (api_id, payer, hour) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = excluded.billed, ${histAdd}`;
+
+export const PAYER_TOTAL_BILLED = "SELECT billed FROM payer_totals WHERE api_id = ? AND payer = ?";
+export const PAYER_TOTAL_UPSERT = `INSERT INTO payer_totals (api_id, payer, n, fails, billed, first_ms) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (api_id, payer) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = excluded.billed,
+  first_ms = CASE WHEN excluded.first_ms IS NOT NULL AND (first_ms IS NULL OR excluded.first_ms < first_ms) THEN excluded.first_ms ELSE first_ms END`;
+
+export const API_META_UPSERT = `INSERT INTO apis (api_id, owner, directory, last_ts) VALUES (?, ?, ?, ?)
+ON CONFLICT (api_id) DO UPDATE SET owner = excluded.owner, directory = excluded.directory, last_ts = excluded.last_ts
+WHERE excluded.last_ts >= apis.last_ts`;
+
+/** A JSON array of events in, one row each (the element's JSON text is the body). */
+export const RECENT_INSERT_BATCH = `INSERT INTO recent_events (api_id, ts, body)
+SELECT json_extract(value, '$.apiId'), json_extract(value, '$.ts'), value FROM json_each(?)`;
+/** Keeps the newest ? rows: a range delete on the rowid, run after every insert. */
+export const RECENT_TRIM = "DELETE FROM recent_events WHERE seq <= (SELECT MAX(seq) FROM recent_events) - ?";
+
+export const COUNTER_ADD = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)";
+
+// ---- export (rollup) ----------------------------------------------------------------------
+// Windows are [fromHour, toHour). Linked pairs come in as one JSON array [[apiId, payer], ...]
+// (json_each), so the statement is the same whatever their number. billed is returned as a
+// comma list of the non-zero values (group_concat) and summed with bigint by the caller.
+
+export const PAIRS_IN_RANGE = `SELECT api_id, payer, SUM(n) AS n, SUM(fails) AS fails, group_concat(NULLIF(billed, '0')) AS billed
+FROM payer_hours WHERE hour >= ? AND hour < ? GROUP BY api_id, payer`;
+
+export const PAIRS_ALL_TIME = "SELECT api_id, payer, n, fails, NULLIF(billed, '0') AS billed FROM payer_totals";
+
+export const API_TOTALS_IN_RANGE = `SELECT api_id, SUM(events) AS events, SUM(countable) AS countable, SUM(fails) AS fails,
+  SUM(challenges) AS challenges, SUM(refusals) AS refusals, SUM(replays) AS replays, SUM(errors) AS errors,
+  group_concat(NULLIF(billed, '0')) AS billed, ${histSum()}
+FROM api_hours WHERE hour >= ? AND hour < ? GROUP BY api_id`;
+
+const LINKED_JOIN = `json_each(?) AS j JOIN payer_hours AS p
+  ON p.api_id = json_extract(j.value, '$[0]') AND p.payer = json_extract(j.value, '$[1]')`;
+
+/** Latency histogram of the creator-linked callers, per API (subtracted from API totals). */
+export const LINKED_HIST_IN_RANGE = `SELECT p.api_id AS api_id, ${histSum("p.")}
+FROM ${LINKED_JOIN} WHERE p.hour >= ? AND p.hour < ? GROUP BY p.api_id`;
+
+/** Busiest hour per API counting only callers that are not creator-linked. */
+export const PEAK_HOUR_IN_RANGE = `WITH l AS (
+  SELECT p.api_id AS api_id, p.hour AS hour, SUM(p.n) AS n FROM ${LINKED_JOIN}
+  WHERE p.hour >= ? AND p.hour < ? GROUP BY p.api_id, p.hour
+)
+SELECT a.api_id AS api_id, MAX(a.countable - COALESCE(l.n, 0)) AS peak
+FROM api_hours AS a LEFT JOIN l ON l.api_id = a.api_id AND l.hour = a.hour
+WHERE a.hour >= ? AND a.hour < ? GROUP BY a.api_id`;
+
+export const FIRST_SEEN = "SELECT payer, MIN(first_ms) AS first_ms FROM payer_totals WHERE first_ms IS NOT NULL GROUP BY payer";
+export const API_META_ALL = "SELECT api_id, owner, directory FROM apis";
+
+// ---- housekeeping and operator reads ------------------------------------------------------
+
+export const SEEN_PRUNE = "DELETE FROM seen WHERE seen_ms < ?";
+export const RECENT_ALL = "SELECT seq, body FROM recent_events WHERE seq < ? ORDER BY seq DESC LIMIT ?";
+export const RECENT_FOR_API = "SELECT seq, body FROM recent_events WHERE api_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
+export const COUNTERS = "SELECT key, value FROM meta WHERE key IN ('accepted', 'duplicates', 'rejected')";
