@@ -8,6 +8,12 @@ import { createCreator, createOwnKey, listCreators, listOwnKeys, operatorCreateK
 import { deleteTenant, getTenant, listTenants, patchTenant } from "../control/tenants.ts";
 import { deployTenant } from "../control/deployments.ts";
 import { tenantEarnings } from "../control/earnings.ts";
+import { getApi, getDirectories, getLeaderboard, getStats } from "../public/leaderboard.ts";
+import { listDiscoveryResources } from "../public/discovery.ts";
+import { getOpenApi } from "../public/openapi.ts";
+import { preflight, publicRoute } from "../public/http.ts";
+import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
+import { forceRollup, listEvents } from "../public/operator.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -19,6 +25,21 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .post("/__platform/creators", createCreator)
   .get("/__platform/creators", listCreators)
   .post("/__platform/creators/:id/keys", operatorCreateKey)
+  .post("/__platform/rollup", forceRollup)
+  .get("/__platform/events", listEvents)
+  // Public (CORS, cacheable snapshot reads)
+  .get("/v1/leaderboard", publicRoute(getLeaderboard))
+  .get("/v1/apis/:slug", publicRoute(getApi))
+  .get("/v1/directories", publicRoute(getDirectories))
+  .get("/v1/stats", publicRoute(getStats))
+  .get("/discovery/resources", publicRoute(listDiscoveryResources))
+  .get("/openapi.json", publicRoute(getOpenApi))
+  .options("/v1/leaderboard", preflight)
+  .options("/v1/apis/:slug", preflight)
+  .options("/v1/directories", preflight)
+  .options("/v1/stats", preflight)
+  .options("/discovery/resources", preflight)
+  .options("/openapi.json", preflight)
   // Creator (API key)
   .get("/v1/me", whoAmI)
   .get("/v1/keys", listOwnKeys)
@@ -30,6 +51,9 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .delete("/v1/tenants/:slug", deleteTenant)
   .post("/v1/tenants/:slug/deployments", deployTenant)
   .get("/v1/tenants/:slug/earnings", tenantEarnings)
+  .get("/v1/wallets", listWallets)
+  .post("/v1/wallets", addWallet)
+  .delete("/v1/wallets/:address", deleteWallet)
   .all("*", (request: IRequest) => {
     throw new ApiError(404, "route_not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
   }) as ReturnType<typeof Router<IRequest, [PlatformContext]>>;

@@ -1,0 +1,152 @@
+// HTTP plumbing of the public read API (DESIGN §8): CORS for any origin, OPTIONS preflight,
+// query-parameter parsing with stable error codes, and snapshot responses with ETag / 304 and
+// Cache-Control: public, max-age = the rollup period.
+//
+// ETag = hash of (snapshot version, path, normalised query, origin): the origin is in because
+// bodies carry absolute URLs. Every response reads the snapshot version (one primary-key row);
+// the serialised body of each ETag is kept per isolate (LRU), so a hot query costs that one read.
+// A request while no snapshot exists yet gets empty results and starts the rollup coordinator.
+import type { IRequest } from "itty-router";
+import { ApiError } from "../http/errors.ts";
+import type { PlatformContext } from "../control/context.ts";
+import { isWindowName, WINDOWS, type WindowName } from "../../objects/windows.ts";
+import { rollupCoordinator, rollupPeriodSeconds } from "../../objects/leaderboard-shards.ts";
+import { readMeta, sha256Hex, type SnapshotMeta } from "./snapshot-store.ts";
+
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "etag, x-request-id",
+};
+
+type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
+
+/** Adds CORS to the handler's response and to its errors (the JSON envelope keeps its code). */
+export function publicRoute(handler: Handler): Handler {
+  return async (request, pc) => {
+    try {
+      const response = await handler(request, pc);
+      for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
+      return response;
+    } catch (err) {
+      if (err instanceof ApiError) throw new ApiError(err.status, err.code, err.message, err.details, { ...err.headers, ...CORS_HEADERS });
+      throw err;
+    }
+  };
+}
+
+export function preflight(): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...CORS_HEADERS,
+      "access-control-allow-methods": "GET, OPTIONS",
+      "access-control-allow-headers": "if-none-match, content-type",
+      "access-control-max-age": "86400",
+    },
+  });
+}
+
+// ---- query parameters ----------------------------------------------------------------------
+
+function invalid(name: string, message: string): ApiError {
+  return new ApiError(400, "invalid_parameter", `${name}: ${message}`, { parameter: name });
+}
+
+export function windowParam(params: URLSearchParams, fallback: WindowName = "week"): WindowName {
+  const value = params.get("window");
+  if (value === null || value === "") return fallback;
+  if (!isWindowName(value)) throw invalid("window", `must be one of ${WINDOWS.join(", ")}`);
+  return value;
+}
+
+export function intParam(params: URLSearchParams, name: string, range: { min: number; max: number; fallback: number }): number {
+  const value = params.get(name);
+  if (value === null || value === "") return range.fallback;
+  if (!/^\d{1,9}$/.test(value)) throw invalid(name, `must be an integer from ${range.min} to ${range.max}`);
+  const n = Number(value);
+  if (n < range.min || n > range.max) throw invalid(name, `must be an integer from ${range.min} to ${range.max}`);
+  return n;
+}
+
+export const MAX_Q_LENGTH = 100;
+
+export function textParam(params: URLSearchParams, name: string): string | null {
+  const value = params.get(name);
+  if (value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_Q_LENGTH) throw invalid(name, `at most ${MAX_Q_LENGTH} characters`);
+  if (/[\u0000-\u001f]/.test(trimmed)) throw invalid(name, "control characters are not allowed");
+  return trimmed === "" ? null : trimmed;
+}
+
+/** A directory name: malformed → invalid_parameter; well-formed but absent is the caller's check. */
+export function directoryParam(params: URLSearchParams): string | null {
+  const value = params.get("directory");
+  if (value === null || value === "") return null;
+  const lower = value.toLowerCase();
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(lower)) throw new ApiError(400, "unknown_directory", `no directory '${value.slice(0, 60)}'`, { parameter: "directory" });
+  return lower;
+}
+
+// ---- snapshot responses ----------------------------------------------------------------------
+
+const BODY_CACHE_MAX = 256;
+const bodyCache = new Map<string, string>();
+
+function remember(etag: string, text: string): void {
+  bodyCache.delete(etag);
+  bodyCache.set(etag, text);
+  if (bodyCache.size > BODY_CACHE_MAX) bodyCache.delete(bodyCache.keys().next().value!);
+}
+
+function etagMatches(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((t) => {
+    const tag = t.trim();
+    return tag === "*" || tag.replace(/^W\//, "") === etag;
+  });
+}
+
+export function asOfIso(meta: SnapshotMeta | null): string | null {
+  return meta ? new Date(meta.asOf).toISOString() : null;
+}
+
+/** The cache key of a request: path + sorted query + origin. */
+export function requestKey(url: URL): string {
+  const params = [...url.searchParams.entries()].sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1));
+  return `${url.origin}${url.pathname}?${new URLSearchParams(params).toString()}`;
+}
+
+/**
+ * Serves what `build()` reads from the snapshot, with ETag and Cache-Control. `build` reads its
+ * rows in one D1 batch together with the snapshot meta and returns that meta: the ETag is
+ * computed from the version the body was actually read at. ApiErrors from `build` (404,
+ * unknown_directory) are never cached.
+ */
+export async function snapshotJson(
+  request: Request,
+  pc: PlatformContext,
+  build: () => Promise<{ meta: SnapshotMeta | null; body: unknown }>,
+): Promise<Response> {
+  const key = requestKey(new URL(request.url));
+  const etagOf = async (meta: SnapshotMeta | null) => `"${(await sha256Hex(`${meta?.version ?? 0}|${key}`)).slice(0, 32)}"`;
+  const headersOf = (meta: SnapshotMeta | null, etag: string) => ({
+    ...CORS_HEADERS,
+    etag,
+    "cache-control": `public, max-age=${meta?.periodSeconds ?? rollupPeriodSeconds(pc.env)}`,
+  });
+  const current = await readMeta(pc.env.DB);
+  if (!current) pc.ctx.waitUntil(rollupCoordinator(pc.env).kick().catch(() => undefined));
+  let etag = await etagOf(current);
+  let headers = headersOf(current, etag);
+  if (etagMatches(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
+  let text = bodyCache.get(etag);
+  if (text === undefined) {
+    const { meta, body } = await build();
+    text = JSON.stringify(body);
+    etag = await etagOf(meta);
+    headers = headersOf(meta, etag);
+    remember(etag, text);
+  }
+  return new Response(text, { status: 200, headers: { ...headers, "content-type": "application/json; charset=utf-8" } });
+}
