@@ -212,8 +212,10 @@ export class Leaderboard extends DurableObject<Env> {
   // coordinator
 
   /** Starts the periodic rollup if it is not running (idempotent, cheap). */
-  kick(): void {
+  async kick(): Promise<void> {
     this.becomeCoordinator();
+    // The stored alarm, not the mirror, decides: a lost alarm must be re-armed by the next kick.
+    this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt === null) this.scheduleAlarm(Date.now() + rollupPeriodSeconds(this.env) * 1000);
   }
 

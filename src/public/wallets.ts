@@ -20,7 +20,7 @@ export const MAX_WALLETS_PER_CREATOR = 100;
 const WalletInputSchema = v.strictObject({ address: AddressSchema });
 
 function addressParam(request: IRequest): string {
-  const address = decodeURIComponent(request.params.address ?? "");
+  const address = request.params.address ?? "";
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new ApiError(400, "invalid_address", "address must be a 0x-prefixed 20-byte hex address");
   return address.toLowerCase();
 }

@@ -307,6 +307,7 @@ describe("creator wallets", () => {
     expect((await call(`/v1/wallets/${w}`, { method: "DELETE", headers: auth(creator.key) })).status).toBe(200);
     await expectError(await call(`/v1/wallets/${w}`, { method: "DELETE", headers: auth(creator.key) }), 404, "wallet_not_found");
     await expectError(await call(`/v1/wallets/nope`, { method: "DELETE", headers: auth(creator.key) }), 400, "invalid_address");
+    await expectError(await call(`/v1/wallets/%E0%A4%A`, { method: "DELETE", headers: auth(creator.key) }), 400, "invalid_address");
     const reader = await createCreator("Reader", ["tenants:read"]);
     await expectError(await call("/v1/wallets", { method: "POST", headers: { ...auth(reader.key), "content-type": "application/json" }, body: JSON.stringify({ address: w }) }), 403, "insufficient_scope");
     expect((await call("/v1/wallets", { headers: auth(reader.key) })).status).toBe(200);
