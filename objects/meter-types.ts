@@ -111,6 +111,14 @@ export interface PaidAdmitRequest extends AdmitRequest {
   requestId: string;
   /** Optional client Idempotency-Key: reused with a different payment id → idempotency_key_conflict. */
   idempotencyKey?: string;
+  /**
+   * The facilitator material (paymentPayload, paymentRequirements), stored with the reservation so
+   * that the meter can find out on its own whether an in-flight payment settled if the dispatcher
+   * never commits or releases it (isolate died after /settle, commit RPC lost). Without it an
+   * orphaned reservation can only be released after validBefore + 60 s, blind. The dispatcher
+   * always sends it; bounded like markPending's (64 KiB as JSON).
+   */
+  retry?: SettlementRetry;
 }
 
 /** A response kept for idempotent replay of an already settled payment. */
@@ -149,7 +157,7 @@ export const MAX_STORED_BODY_BYTES = 1024 * 1024;
 /** Lifecycle of a payment record in the meter (a released payment has no record at all). */
 export type PaymentState = "in_flight" | "settlement_pending" | "settled";
 
-/** Facilitator material kept by `markPending`, so the meter's alarm can reconcile the payment. */
+/** Facilitator material kept by a paid admit or by `markPending`, so the meter's alarm can reconcile the payment. */
 export interface SettlementRetry {
   paymentPayload: unknown;
   paymentRequirements: unknown;
@@ -160,8 +168,25 @@ export interface SettlementRetry {
   transaction?: string | null;
 }
 
-/** What `commit` did. The dispatcher may ignore it; `unknown_payment` deserves a loud log. */
-export type CommitResult = "committed" | "already_settled" | "unknown_payment";
+/**
+ * What `commit` did. The dispatcher may ignore it; `unknown_payment` deserves a loud log.
+ * `committed_late`: the record was gone (housekeeping released it as orphaned while this
+ * dispatcher was still settling) and was recreated as settled from `AdmittedPayment`.
+ */
+export type CommitResult = "committed" | "committed_late" | "already_settled" | "unknown_payment";
+
+/**
+ * What the dispatcher admitted, passed again with `commit` (and `markPending`) so that a payment
+ * whose record was released meanwhile as orphaned (see CommitResult) is still recorded: settled
+ * into the ledger, or reserved again as settlement_pending.
+ */
+export interface AdmittedPayment {
+  payment: PaymentClaim;
+  /** The admit's `now` (ms): the UTC day/month the amount counts against. */
+  reservedAt: number;
+  /** The admitting request (the ledger row's request id if `commit` has none). */
+  requestId: string;
+}
 
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
 export interface PaymentStatusInfo extends PaymentClaim {
@@ -171,12 +196,17 @@ export interface PaymentStatusInfo extends PaymentClaim {
   reservedAt: number;
   settledAt: number | null;
   transaction: string | null;
-  /** settlement_pending: reconciliation attempts so far and when the next one is due (ms). */
+  /**
+   * Reconciliation attempts so far and when the next one is due (ms): settlement_pending, and
+   * in_flight with retry material (the orphan check); null otherwise.
+   */
   attempts: number;
   nextAttemptAt: number | null;
+  /** Whether the record carries facilitator material for reconciliation (admit `retry` or markPending). */
+  hasRetryMaterial: boolean;
   /**
-   * settlement_pending only: the payment expired before the facilitator could say whether the
-   * transfer happened (x402's verify reports expiry before it checks the nonce). The reservation
+   * settlement_pending only (an orphaned in-flight payment becomes one when this happens): the
+   * payment expired before the facilitator could say whether the transfer happened (x402's verify reports expiry before it checks the nonce). The reservation
    * is kept and automatic retries stop; an operator resolves it with `commit` or
    * `release(id, { includePending: true })` after checking the chain.
    */

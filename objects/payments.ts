@@ -21,10 +21,48 @@
 // made in (no effect on later windows) and asks an operator to look at the chain. In practice
 // reconciliation starts seconds after the failed settle, long before validBefore, so hold is for
 // a facilitator that was unreachable for the payment's whole remaining lifetime.
+//
+// Reconciling an orphaned `in_flight` payment (admitted with retry material, then neither
+// committed nor released: the dispatcher's isolate died, or its commit RPC failed, somewhere
+// between admit and commit — the dispatcher commits in waitUntil, after the response). It is
+// checked IN_FLIGHT_CHECK_AFTER_MS after its admit, or earlier if its validBefore is close
+// (`inFlightCheckAtMs`). The same /verify table, except that nothing is ever settled by us: the
+// content may never have been sent, so a valid payment is not charged.
+//      - unreachable                                                  → retry later (backoff, never
+//                                                                        skipping the last chance)
+//      - nonce used                                                    → commit (the dispatcher's settle
+//                                                                        went through; the ledger gets it)
+//      - isValid, or a reason that proves the nonce unused             → release (never settled: the payer
+//                                                                        was not charged, content never sent)
+//      - other reasons                                                 → as for settlement_pending: retry
+//                                                                        until expiry, then release only if
+//                                                                        provably unused, else hold
+// "Hold" turns the record into an unresolved settlement_pending one (operator resolves it).
+// A release here can race a dispatcher that is still alive and slow (its settle lands after the
+// check): its commit then finds no record and records the settlement anyway ("late commit",
+// see TenantMeter.commit), so the ledger still gets the row.
 import { MAX_STORED_BODY_BYTES, type StoredResponse } from "./meter-types.ts";
 
 /** An in-flight payment can never settle after validBefore; it is released this long after it. */
 export const STALE_GRACE_MS = 60_000;
+/**
+ * An in-flight payment still neither committed nor released this long after its admit is
+ * presumed orphaned and checked with the facilitator. Why 40 s: the dispatcher's path from admit
+ * to a settle answer is the tenant call (milliseconds for datasets) plus /settle, whose timeout
+ * is 30 s (src/payments/facilitator.ts), and its commit normally lands milliseconds after that;
+ * 40 s covers the worst case with room to spare, yet comes before the last useful moment of a
+ * standard payment (x402 clients sign validBefore = now + maxTimeoutSeconds = 60 s, whose last
+ * chance is 50 s after signing), leaving a few backoff retries if the facilitator blips.
+ */
+export const IN_FLIGHT_CHECK_AFTER_MS = 40_000;
+/** ... never sooner than this after the admit, even when validBefore is close (a live dispatcher is usually done by then). */
+export const IN_FLIGHT_MIN_CHECK_MS = 5_000;
+/**
+ * The last moment before validBefore at which /verify still tells a used nonce from an unused
+ * one: x402's exact-EVM verify refuses a payment expiring within 6 s (`..._valid_before`)
+ * before it looks at the nonce; 10 s leaves a margin for clock skew and the call itself.
+ */
+export const LAST_CHANCE_BEFORE_EXPIRY_MS = 10_000;
 /** A verify that keeps failing this long after validBefore stops being retried (hold). */
 export const GIVE_UP_AFTER_EXPIRY_MS = 7 * 86_400_000;
 /** Settled records (and their stored responses) are kept at least this long for replays. */
@@ -67,14 +105,29 @@ export function reconcileBackoffMs(attempts: number): number {
   return Math.min(300_000, 2000 * 2 ** Math.min(n, 10));
 }
 
+/** The last moment at which /verify can still see whether the nonce was used (ms). */
+export function lastChanceAtMs(validBeforeSeconds: number): number {
+  return validBeforeSeconds * 1000 - LAST_CHANCE_BEFORE_EXPIRY_MS;
+}
+
 /**
  * When to try reconciling next: after the backoff, but never skipping the last useful moment
  * before validBefore (10 s before it, while /verify can still see a used nonce).
  */
 export function nextReconcileAtMs(now: number, attempts: number, validBeforeSeconds: number): number {
   const at = now + reconcileBackoffMs(attempts);
-  const lastChance = validBeforeSeconds * 1000 - 10_000;
+  const lastChance = lastChanceAtMs(validBeforeSeconds);
   return lastChance > now && at > lastChance ? lastChance : at;
+}
+
+/**
+ * When an in-flight payment admitted at `reservedAtMs` is first checked for being orphaned:
+ * IN_FLIGHT_CHECK_AFTER_MS after the admit, or at its last chance if that comes sooner, but not
+ * sooner than IN_FLIGHT_MIN_CHECK_MS after the admit.
+ */
+export function inFlightCheckAtMs(reservedAtMs: number, validBeforeSeconds: number): number {
+  const wanted = Math.min(reservedAtMs + IN_FLIGHT_CHECK_AFTER_MS, lastChanceAtMs(validBeforeSeconds));
+  return Math.max(reservedAtMs + IN_FLIGHT_MIN_CHECK_MS, wanted);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +188,12 @@ export type ReconcileAction =
   | { action: "hold"; reason: string };
 
 export interface ReconcileInput {
+  /**
+   * What kind of record is reconciled: `settlement_pending` (default: our settle was sent, its
+   * outcome unknown; a valid payment is settled) or `in_flight` (orphaned before any settle
+   * outcome was recorded; a valid payment is released, never settled by us).
+   */
+  phase?: "settlement_pending" | "in_flight";
   /** ms since epoch. */
   now: number;
   /** EIP-3009 validBefore, seconds since epoch. */
@@ -180,6 +239,11 @@ export function decideReconcile(input: ReconcileInput): ReconcileAction {
     return { action: "retry", reason: "facilitator unreachable" };
   }
   if (!verify.isValid && reasonSaysUsed(verify.invalidReason)) return { action: "commit", transaction: known };
+  if (input.phase === "in_flight") {
+    // Unused right now, and the dispatcher that admitted it has had its time: it never settled.
+    if (verify.isValid) return { action: "release", reason: "orphaned in flight; the facilitator says the payment is still unused" };
+    if (reasonProvesUnused(verify.invalidReason)) return { action: "release", reason: `orphaned in flight; unused (${verify.invalidReason})` };
+  }
   if (verify.isValid) {
     if (!settle) return { action: "settle" };
     if (!settle.ok) return { action: "retry", reason: "settle unreachable" };

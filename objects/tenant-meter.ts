@@ -43,18 +43,33 @@
 //      caller = the verified payer.
 //   4. spend caps (spend.ts) → 402 `spend_cap_exceeded`.
 //   5. admitted: the payment row (status in_flight) IS the reservation; spend counters get
-//      reserved += amount; tokens and quota counts are taken as for a free call.
+//      reserved += amount; tokens and quota counts are taken as for a free call. The admit's
+//      `retry` material (paymentPayload + paymentRequirements) is stored with it.
 // `release` deletes an in-flight row (reserved -= amount; the payer may present the same signed
-// payment again); tokens and quota counts are not refunded, as for a failed free call.
+// payment again); tokens and quota counts are not refunded, as for a failed free call. With a
+// `requestId` it only deletes the row that request admitted.
 // `markPending` keeps the reservation and stores the facilitator material; the alarm reconciles
 // (payments.ts has the decision). `commit` turns the reservation into settled spend, keeps the
 // response for replays and writes the ledger row into the outbox, all in one transaction; the
 // alarm delivers the outbox to D1 (idempotent insert keyed by payment id) and deletes rows only
 // after D1 accepted them, so a settlement reaches the ledger exactly once even if D1 is down.
 //
+// The dispatcher commits in waitUntil, after the response went out, so an isolate that dies
+// between a successful /settle and the commit leaves an in-flight row behind. Such an orphan is
+// found by the alarm (IN_FLIGHT_CHECK_AFTER_MS after the admit, sooner if validBefore is close)
+// and reconciled with its stored retry material while /verify can still tell: nonce used →
+// committed (ledger row, transaction unknown), unused → released (never settled, never served),
+// facilitator unreachable → retried, still unknown after expiry → held as an unresolved
+// settlement_pending record, never released blind. A dispatcher that is merely slow and commits
+// after such a release passes what it admitted (`AdmittedPayment`) and the settlement is
+// recorded anyway ("committed_late"; a settle that timed out is reserved again as
+// settlement_pending by `markPending`). In-flight rows without retry material (older callers)
+// keep the old rule: released at validBefore + 60 s.
+//
 //   payments(id PK, status, amount, payer, ..., day, month, due_at, retry, resp_*)
 //                                                    status in_flight | settlement_pending | settled;
-//                                                    due_at: in_flight → stale release time,
+//                                                    due_at: in_flight → orphan check (with retry
+//                                                    material) or stale release time (without),
 //                                                    pending → next reconciliation, settled → prune time
 //   spend(kind, period, payer, settled, reserved)    kind 'd' tenant day, 'm' tenant month, 'p' payer day
 //                                                    (payer '' for tenant rows); decimal strings, bigint math
@@ -65,8 +80,9 @@
 // the whole day.
 //
 // One alarm (real clock) serves everything: outbox flush (200 ms after a commit; on a D1 error
-// 1 s doubling to 60 s), stale in-flight reservations (validBefore + 60 s: released), pending
-// settlements (reconciled with FACILITATOR_URL; without it they just wait), and housekeeping,
+// 1 s doubling to 60 s), orphaned in-flight reservations and pending settlements (reconciled
+// with FACILITATOR_URL; without it they just wait), in-flight reservations without retry
+// material (validBefore + 60 s: released), and housekeeping,
 // which runs only when `housekeepAt` is due. Retention: settled records (and their stored
 // responses) from a day to a week (until validBefore + 60 s if within that), idempotency keys
 // 24 h, spend day rows like the daily quota counters, month rows like the monthly ones.
@@ -101,6 +117,7 @@ import {
 import type {
   AdmitRequest,
   AdmitResult,
+  AdmittedPayment,
   CommitResult,
   ConfigureResult,
   FlushResult,
@@ -125,6 +142,7 @@ import {
   facilitatorBody,
   flushBackoffMs,
   IDEMPOTENCY_KEY_TTL_MS,
+  inFlightCheckAtMs,
   nextReconcileAtMs,
   parseSettleResponse,
   parseVerifyResponse,
@@ -157,7 +175,7 @@ const RECONCILE_BATCH = 10;
 /** Without FACILITATOR_URL pending payments are only looked at again this often. */
 const NO_FACILITATOR_RETRY_MS = 5 * 60_000;
 const FACILITATOR_TIMEOUT_MS = 10_000;
-/** Retry material larger than this is refused by markPending (a payload is ~1 KiB). */
+/** Retry material larger than this is refused by admit and markPending (a payload is ~1 KiB). */
 const MAX_RETRY_BYTES = 64 * 1024;
 const MAX_ID_LENGTH = 512;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -246,6 +264,8 @@ type QuotaKind = "d" | "m";
 type SpendKind = "d" | "m" | "p";
 
 const SQL_PAYMENT_GET = "SELECT * FROM payments WHERE id = ?";
+/** Records the alarm asks the facilitator about: pending settlements and in-flight payments with retry material. */
+const RECONCILABLE = "(status = 'settlement_pending' OR (status = 'in_flight' AND retry IS NOT NULL))";
 const SQL_SPEND_GET = "SELECT settled, reserved FROM spend WHERE kind = ? AND period = ? AND payer = ?";
 const SQL_SPEND_PUT =
   "INSERT INTO spend (kind, period, payer, settled, reserved) VALUES (?, ?, ?, ?, ?) " +
@@ -646,6 +666,7 @@ export class TenantMeter extends DurableObject<Env> {
   /** A paid admit (see the file header for the order of checks). Throws TypeError on a malformed request. */
   admitPaid(req: PaidAdmitRequest): AdmitResult | PaymentRefusal {
     const claim = parseClaim(req);
+    const retry = req.retry === undefined ? null : retryJson(req.retry, "invalid PaidAdmitRequest: retry");
     const cfg = this.config;
     const version = cfg?.version ?? 0;
 
@@ -694,12 +715,13 @@ export class TenantMeter extends DurableObject<Env> {
       return { ok: false, code: "spend_cap_exceeded", status: 402, message: describeExceeded(spend, claim.amountAtomic), configVersion: cfg.version, headers };
     }
 
-    // 5. Admitted: the payment row is the reservation; all of it in one transaction.
-    const staleAt = staleAtMs(claim.validBefore);
+    // 5. Admitted: the payment row is the reservation; all of it in one transaction. With retry
+    // material it is due for the orphan check, without it for the blind stale release.
+    const dueAt = retry !== null ? inFlightCheckAtMs(now, claim.validBefore) : staleAtMs(claim.validBefore);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO payments (id, status, amount, payer, pay_to, network, asset, valid_before, request_id, tenant, reserved_at, day, month, idem_key, due_at) " +
-          "VALUES (?, 'in_flight', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO payments (id, status, amount, payer, pay_to, network, asset, valid_before, request_id, tenant, reserved_at, day, month, idem_key, due_at, retry) " +
+          "VALUES (?, 'in_flight', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         claim.id,
         claim.amountAtomic,
         claim.payer,
@@ -713,7 +735,8 @@ export class TenantMeter extends DurableObject<Env> {
         day,
         month,
         key ?? null,
-        staleAt,
+        dueAt,
+        retry,
       );
       this.adjustSpend(day, month, claim.payer, claim.amountAtomic, "reserve");
       if (key !== undefined) {
@@ -728,7 +751,7 @@ export class TenantMeter extends DurableObject<Env> {
       }
       this.takeLimits(plan);
     });
-    this.armAlarm(staleAt);
+    this.armAlarm(dueAt);
     // Spend rows and idempotency keys are pruned by housekeeping (a no-op when one is already due).
     this.ensureAlarm(key !== undefined ? now + IDEMPOTENCY_KEY_TTL_MS : utcDayStartMs(now) + (CALLER_DAYS_RETENTION + 1) * DAY_MS, now);
 
@@ -746,14 +769,15 @@ export class TenantMeter extends DurableObject<Env> {
 
   /**
    * Moves `amount` in the three counters of a payment's windows: reserve (reserved +=), release
-   * (reserved −=) or settle (reserved −=, settled +=). Bigint math on decimal strings, clamped at 0.
+   * (reserved −=), settle (reserved −=, settled +=) or settle_unreserved (settled += only: a late
+   * commit whose reservation was already released). Bigint math on decimal strings, clamped at 0.
    */
-  private adjustSpend(day: string, month: string, payer: string, amount: string, op: "reserve" | "release" | "settle"): void {
+  private adjustSpend(day: string, month: string, payer: string, amount: string, op: "reserve" | "release" | "settle" | "settle_unreserved"): void {
     const rows: [SpendKind, string, string][] = [["d", day, ""], ["m", month, ""], ["p", day, payer]];
     for (const [kind, period, who] of rows) {
       const w = this.spendWindow(kind, period, who);
-      const reserved = op === "reserve" ? addAtomic(w.reserved, amount) : subAtomicClamped(w.reserved, amount);
-      const settled = op === "settle" ? addAtomic(w.settled, amount) : w.settled;
+      const reserved = op === "reserve" ? addAtomic(w.reserved, amount) : op === "settle_unreserved" ? w.reserved : subAtomicClamped(w.reserved, amount);
+      const settled = op === "settle" || op === "settle_unreserved" ? addAtomic(w.settled, amount) : w.settled;
       this.sql.exec(SQL_SPEND_PUT, kind, period, who, settled, reserved);
     }
   }
@@ -766,12 +790,15 @@ export class TenantMeter extends DurableObject<Env> {
    * means the payer is not charged): the record goes, so the same signed payment may be presented
    * again. Unknown or settled ids are a no-op (never un-settles). A settlement_pending record is
    * left alone unless `includePending` (operator use: the chain shows the transfer never happened).
+   * With `requestId` only the record that request admitted is released: after an orphan check
+   * released it, the same payment may have been admitted again by another request.
    */
-  release(paymentId: string, options?: { includePending?: boolean }): void {
+  release(paymentId: string, options?: { includePending?: boolean; requestId?: string }): void {
     if (typeof paymentId !== "string") return;
     const row = this.paymentRow(paymentId);
     if (!row || row.status === "settled") return;
     if (row.status === "settlement_pending" && options?.includePending !== true) return;
+    if (typeof options?.requestId === "string" && options.requestId !== row.request_id) return;
     this.releaseRow(row);
   }
 
@@ -788,22 +815,28 @@ export class TenantMeter extends DurableObject<Env> {
    * needs to ask the facilitator again, and schedule it. No-op for unknown or settled ids.
    * Throws TypeError (writing nothing) if the retry material is not a JSON object with both parts.
    */
-  markPending(paymentId: string, retry: SettlementRetry): void {
+  markPending(paymentId: string, retry: SettlementRetry, admitted?: AdmittedPayment): void {
     if (typeof paymentId !== "string") return;
     const row = this.paymentRow(paymentId);
-    if (!row || row.status === "settled") return;
-    if (!retry || typeof retry !== "object" || retry.paymentPayload == null || retry.paymentRequirements == null) {
-      throw new TypeError("markPending: retry must carry paymentPayload and paymentRequirements");
+    if (row?.status === "settled") return;
+    if (!row) {
+      // Released as orphaned while this dispatcher's settle was still out (a slow tenant plus a
+      // settle timeout): the transfer may happen, so reserve it again and reconcile it.
+      const late = admitted ? this.rowFromAdmitted(paymentId, null, admitted) : null;
+      if (!late) return;
+      const json = retryJson(retry, "markPending: retry");
+      const tx = typeof retry.transaction === "string" && retry.transaction.length > 0 ? retry.transaction : null;
+      const dueAt = nextReconcileAtMs(Date.now(), 0, late.valid_before);
+      this.ctx.storage.transactionSync(() => {
+        this.insertRow({ ...late, status: "settlement_pending", retry: json, tx, due_at: dueAt });
+        this.adjustSpend(late.day, late.month, late.payer, late.amount, "reserve");
+      });
+      this.armAlarm(dueAt);
+      console.warn(`late markPending: payment ${late.id} was released as orphaned while its settle was out; reserved again as settlement_pending`);
+      return;
     }
-    const material: SettlementRetry = { paymentPayload: retry.paymentPayload, paymentRequirements: retry.paymentRequirements };
+    const json = retryJson(retry, "markPending: retry");
     const tx = typeof retry.transaction === "string" && retry.transaction.length > 0 ? retry.transaction : row.tx;
-    let json: string;
-    try {
-      json = JSON.stringify(material);
-    } catch {
-      throw new TypeError("markPending: retry material is not JSON-serialisable");
-    }
-    if (json.length > MAX_RETRY_BYTES) throw new TypeError(`markPending: retry material is larger than ${MAX_RETRY_BYTES} bytes`);
     const dueAt = nextReconcileAtMs(Date.now(), 0, row.valid_before);
     this.sql.exec(
       "UPDATE payments SET status = 'settlement_pending', retry = ?, tx = ?, due_at = ?, unresolved = 0 WHERE id = ? AND status <> 'settled'",
@@ -820,20 +853,102 @@ export class TenantMeter extends DurableObject<Env> {
    * capped at MAX_STORED_BODY_BYTES), turn the reservation into settled spend and queue the
    * ledger row; the alarm delivers it to D1. Committing a settled id again changes nothing.
    * Works on in-flight and settlement_pending records.
+   *
+   * An unknown id with `admitted` (what the dispatcher admitted) is a late commit: the orphan
+   * check released the reservation while this dispatcher was still settling, and the transfer
+   * did happen. The record is recreated as settled and the ledger row written all the same
+   * (`committed_late`); the amount counts as settled spend in its admit's windows, even if a cap
+   * was filled meanwhile (the money moved). Without `admitted` an unknown id stays a no-op.
    */
-  commit(paymentId: string, settlement: SettlementInfo, response: StoredResponse, ledger: LedgerEntryInput): CommitResult {
+  commit(paymentId: string, settlement: SettlementInfo, response: StoredResponse, ledger: LedgerEntryInput, admitted?: AdmittedPayment): CommitResult {
     if (typeof paymentId !== "string") return "unknown_payment";
     const row = this.paymentRow(paymentId);
-    if (!row) return "unknown_payment";
-    if (row.status === "settled") return "already_settled";
-    const tx = settlement && typeof settlement.transaction === "string" && settlement.transaction.length > 0 ? settlement.transaction : row.tx;
+    const tx = settlement && typeof settlement.transaction === "string" && settlement.transaction.length > 0 ? settlement.transaction : (row?.tx ?? null);
     const settledAt = ledger && typeof ledger.settledAt === "number" && Number.isFinite(ledger.settledAt) ? Math.floor(ledger.settledAt) : Date.now();
-    const requestId = ledger && typeof ledger.requestId === "string" && ledger.requestId.length > 0 ? ledger.requestId : row.request_id;
-    this.settleRow(row, tx, capStoredResponse(response), settledAt, requestId);
+    const ledgerRequestId = ledger && typeof ledger.requestId === "string" && ledger.requestId.length > 0 ? ledger.requestId : null;
+    if (!row) return this.commitLate(paymentId, tx, capStoredResponse(response), settledAt, ledgerRequestId, admitted);
+    if (row.status === "settled") return "already_settled";
+    this.settleRow(row, tx, capStoredResponse(response), settledAt, ledgerRequestId ?? row.request_id);
     return "committed";
   }
 
-  private settleRow(row: PaymentRow, tx: string | null, stored: StoredResponse, settledAt: number, requestId: string): void {
+  /** `commit` of a released (or never seen) payment: recreate it as settled from what was admitted. */
+  private commitLate(paymentId: string, tx: string | null, stored: StoredResponse, settledAt: number, ledgerRequestId: string | null, admitted: AdmittedPayment | undefined): CommitResult {
+    const row = admitted ? this.rowFromAdmitted(paymentId, ledgerRequestId, admitted) : null;
+    if (!row) return "unknown_payment";
+    // Its reservation was released already: the amount becomes settled spend without being un-reserved again.
+    this.settleRow(row, tx, stored, settledAt, row.request_id, () => this.insertRow(row));
+    console.warn(`late commit: payment ${row.id} was released as orphaned before its dispatcher committed; recorded as settled`);
+    return "committed_late";
+  }
+
+  /** The in-flight row a dispatcher's AdmittedPayment describes (not stored), or null if it is malformed or another payment's. */
+  private rowFromAdmitted(paymentId: string, requestId: string | null, admitted: AdmittedPayment): PaymentRow | null {
+    const cfg = this.config;
+    if (!admitted || typeof admitted !== "object" || cfg === null) return null;
+    const rid = requestId ?? (boundedString(admitted.requestId, 256) ? admitted.requestId : "late");
+    let claim: PaymentClaim;
+    try {
+      claim = parseClaim({ caller: "", now: 0, payment: admitted.payment, requestId: rid });
+    } catch {
+      return null;
+    }
+    if (claim.id !== paymentId) return null;
+    const reservedAt = typeof admitted.reservedAt === "number" && Number.isFinite(admitted.reservedAt) ? admitted.reservedAt : Date.now();
+    return {
+      id: claim.id,
+      status: "in_flight",
+      amount: claim.amountAtomic,
+      payer: claim.payer,
+      pay_to: claim.payTo,
+      network: claim.network,
+      asset: claim.asset,
+      valid_before: claim.validBefore,
+      request_id: rid,
+      tenant: cfg.slug,
+      reserved_at: reservedAt,
+      day: utcDayKey(reservedAt),
+      month: utcMonthKey(reservedAt),
+      idem_key: null,
+      due_at: null,
+      attempts: 0,
+      retry: null,
+      unresolved: 0,
+      settled_at: null,
+      tx: null,
+      resp_status: null,
+      resp_headers: null,
+      resp_body: null,
+      resp_omitted: null,
+    };
+  }
+
+  /** Inserts a row built by rowFromAdmitted (status, retry, tx and due_at as given). */
+  private insertRow(row: PaymentRow): void {
+    this.sql.exec(
+      "INSERT INTO payments (id, status, amount, payer, pay_to, network, asset, valid_before, request_id, tenant, reserved_at, day, month, due_at, retry, tx) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.status,
+      row.amount,
+      row.payer,
+      row.pay_to,
+      row.network,
+      row.asset,
+      row.valid_before,
+      row.request_id,
+      row.tenant,
+      row.reserved_at,
+      row.day,
+      row.month,
+      row.due_at,
+      row.retry,
+      row.tx,
+    );
+  }
+
+  /** `recreate`: a late commit, which first inserts the row (same transaction) and does not un-reserve. */
+  private settleRow(row: PaymentRow, tx: string | null, stored: StoredResponse, settledAt: number, requestId: string, recreate?: () => void): void {
     const realNow = Date.now();
     const pruneAt = settledPruneAtMs(realNow, row.valid_before);
     const entry: LedgerOutboxEntry = {
@@ -849,6 +964,7 @@ export class TenantMeter extends DurableObject<Env> {
       settledAt,
     };
     this.ctx.storage.transactionSync(() => {
+      recreate?.();
       this.sql.exec(
         "UPDATE payments SET status = 'settled', tx = ?, settled_at = ?, due_at = ?, retry = NULL, unresolved = 0, " +
           "resp_status = ?, resp_headers = ?, resp_body = ?, resp_omitted = ? WHERE id = ?",
@@ -861,7 +977,7 @@ export class TenantMeter extends DurableObject<Env> {
         stored.bodyOmitted ? 1 : 0,
         row.id,
       );
-      this.adjustSpend(row.day, row.month, row.payer, row.amount, "settle");
+      this.adjustSpend(row.day, row.month, row.payer, row.amount, recreate ? "settle_unreserved" : "settle");
       this.sql.exec("INSERT INTO outbox (kind, body, created_ms) VALUES ('ledger', ?, ?)", JSON.stringify(entry), realNow);
     });
     this.armAlarm(Math.max(realNow + FLUSH_DELAY_MS, this.flushRetryAt ?? 0));
@@ -887,7 +1003,8 @@ export class TenantMeter extends DurableObject<Env> {
       settledAt: row.settled_at,
       transaction: row.tx,
       attempts: row.attempts,
-      nextAttemptAt: row.status === "settlement_pending" ? row.due_at : null,
+      nextAttemptAt: row.status === "settlement_pending" || (row.status === "in_flight" && row.retry !== null) ? row.due_at : null,
+      hasRetryMaterial: row.retry !== null,
       unresolved: row.unresolved === 1,
       hasStoredResponse: row.status === "settled",
     };
@@ -948,23 +1065,29 @@ export class TenantMeter extends DurableObject<Env> {
   // -------------------------------------------------------------------------------------------
   // payments: stale reservations and reconciliation
 
-  /** Releases in-flight reservations that can never settle any more (validBefore + 60 s passed). */
+  /**
+   * Releases in-flight reservations WITHOUT retry material once they can never settle any more
+   * (validBefore + 60 s passed). This is blind (an isolate that died after /settle leaves such a
+   * row too), which is why the dispatcher always sends retry material: those rows are reconciled
+   * by `reconcilePending` instead and never released here.
+   */
   releaseStale(now: number): number {
-    const rows = this.sql.exec<PaymentRow>("SELECT * FROM payments WHERE status = 'in_flight' AND due_at <= ? ORDER BY due_at LIMIT 1000", now).toArray();
+    const rows = this.sql.exec<PaymentRow>("SELECT * FROM payments WHERE status = 'in_flight' AND retry IS NULL AND due_at <= ? ORDER BY due_at LIMIT 1000", now).toArray();
     for (const row of rows) this.releaseRow(row);
     return rows.length;
   }
 
   /**
-   * Asks the facilitator about settlement_pending payments that are due (payments.ts decides what
-   * to do with the answers). `client` defaults to FACILITATOR_URL; without one nothing is done.
+   * Asks the facilitator about the payments that are due: settlement_pending ones, and in-flight
+   * ones with retry material whose orphan check is due (payments.ts decides what to do with the
+   * answers). `client` defaults to FACILITATOR_URL; without one nothing is done.
    */
   async reconcilePending(now: number = Date.now(), client?: FacilitatorClient): Promise<{ attempted: number; actions: Record<string, number> }> {
     const facilitator = client ?? (this.env.FACILITATOR_URL ? httpFacilitator(this.env.FACILITATOR_URL) : null);
     const actions: Record<string, number> = {};
     if (!facilitator) return { attempted: 0, actions };
     const due = this.sql
-      .exec<PaymentRow>("SELECT * FROM payments WHERE status = 'settlement_pending' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?", now, RECONCILE_BATCH)
+      .exec<PaymentRow>(`SELECT * FROM payments WHERE ${RECONCILABLE} AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?`, now, RECONCILE_BATCH)
       .toArray()
       .filter((row) => !this.reconciling.has(row.id));
     await Promise.all(
@@ -993,7 +1116,7 @@ export class TenantMeter extends DurableObject<Env> {
       action = { action: "hold", reason: "no readable retry material" };
     } else {
       const body = facilitatorBody(material.paymentPayload, material.paymentRequirements);
-      const input = { now, validBefore: row.valid_before, knownTransaction: row.tx };
+      const input = { phase: row.status === "in_flight" ? ("in_flight" as const) : ("settlement_pending" as const), now, validBefore: row.valid_before, knownTransaction: row.tx };
       // A client that throws is treated like one that could not be reached.
       const verify = await facilitator.verify(body).catch((): VerifyOutcome => ({ ok: false }));
       action = decideReconcile({ ...input, verify });
@@ -1002,14 +1125,19 @@ export class TenantMeter extends DurableObject<Env> {
         action = decideReconcile({ ...input, verify, settle });
       }
     }
-    this.applyReconcile(row.id, action);
+    this.applyReconcile(row, action);
     return action;
   }
 
-  /** Applies a decision, synchronously and only if the record is still pending (a commit may have won). */
-  private applyReconcile(id: string, action: ReconcileAction): void {
+  /**
+   * Applies a decision, synchronously and only if the record is still the one that was asked about
+   * (same status and admitting request): while the facilitator answered, the dispatcher may have
+   * committed, released, or marked it pending, and another request may have admitted it again.
+   */
+  private applyReconcile(asked: PaymentRow, action: ReconcileAction): void {
+    const id = asked.id;
     const row = this.paymentRow(id);
-    if (!row || row.status !== "settlement_pending") return;
+    if (!row || row.status !== asked.status || row.request_id !== asked.request_id || row.status === "settled") return;
     switch (action.action) {
       case "commit": {
         const tx = action.transaction ?? row.tx;
@@ -1020,7 +1148,9 @@ export class TenantMeter extends DurableObject<Env> {
         this.releaseRow(row);
         return;
       case "hold":
-        this.sql.exec("UPDATE payments SET unresolved = 1, due_at = NULL, attempts = attempts + 1 WHERE id = ?", id);
+        // An orphaned in-flight payment whose outcome cannot be known any more is exactly a
+        // settlement whose outcome is unknown: held like one (operator resolves it).
+        this.sql.exec("UPDATE payments SET status = 'settlement_pending', unresolved = 1, due_at = NULL, attempts = attempts + 1 WHERE id = ?", id);
         return;
       case "retry":
       case "settle": {
@@ -1037,9 +1167,9 @@ export class TenantMeter extends DurableObject<Env> {
   private paymentsDueAt(now: number): number | null {
     let next = Infinity;
     if (this.outboxSize() > 0) next = Math.min(next, this.flushRetryAt ?? now);
-    const stale = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM payments WHERE status = 'in_flight'").one().t;
+    const stale = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM payments WHERE status = 'in_flight' AND retry IS NULL").one().t;
     if (stale !== null) next = Math.min(next, stale);
-    const pending = this.sql.exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM payments WHERE status = 'settlement_pending' AND due_at IS NOT NULL").one().t;
+    const pending = this.sql.exec<{ t: number | null }>(`SELECT MIN(due_at) AS t FROM payments WHERE ${RECONCILABLE} AND due_at IS NOT NULL`).one().t;
     if (pending !== null) next = Math.min(next, this.env.FACILITATOR_URL ? pending : Math.max(pending, now + NO_FACILITATOR_RETRY_MS));
     return Number.isFinite(next) ? next : null;
   }
@@ -1246,6 +1376,21 @@ function notFound(cfg: MeterConfig): Extract<AdmitResult, { ok: false }> {
 
 function boundedString(value: unknown, max: number): value is string {
   return typeof value === "string" && value.length > 0 && value.length <= max;
+}
+
+/** Facilitator material as stored JSON; throws TypeError (nothing written) if it is missing a part, not JSON or too large. */
+function retryJson(retry: SettlementRetry, what: string): string {
+  if (!retry || typeof retry !== "object" || retry.paymentPayload == null || retry.paymentRequirements == null) {
+    throw new TypeError(`${what} must carry paymentPayload and paymentRequirements`);
+  }
+  let json: string;
+  try {
+    json = JSON.stringify({ paymentPayload: retry.paymentPayload, paymentRequirements: retry.paymentRequirements } satisfies SettlementRetry);
+  } catch {
+    throw new TypeError(`${what} material is not JSON-serialisable`);
+  }
+  if (json.length > MAX_RETRY_BYTES) throw new TypeError(`${what} material is larger than ${MAX_RETRY_BYTES} bytes`);
+  return json;
 }
 
 /** Validates the parts of a paid admit the meter stores; throws TypeError (nothing written). */

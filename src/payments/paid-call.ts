@@ -1,9 +1,16 @@
 // The paid call (x402 "authorization" flow, DESIGN §3): challenge → decode and match → facilitator
-// /verify → TenantMeter.admit with the verified payer (exactly-once, spend caps) → tenant →
-// /settle only if the tenant answered < 400 → TenantMeter.commit (settlement, stored response,
-// ledger outbox) → content with PAYMENT-RESPONSE. Paid content is never sent before a successful
-// settle, and every failure after admit releases the reservation so the payer is never charged
-// for a failed call.
+// /verify → TenantMeter.admit with the verified payer (exactly-once, spend caps) and the retry
+// material → tenant → /settle only if the tenant answered < 400 → content with PAYMENT-RESPONSE,
+// and TenantMeter.commit (settlement, stored response, ledger outbox) in waitUntil. Paid content
+// is never sent before a successful settle, and every failure after admit releases the
+// reservation so the payer is never charged for a failed call.
+//
+// Why the commit may run after the response: the admit stored the paymentPayload and
+// requirements with the reservation, so if this isolate dies before the commit lands (or the
+// commit RPC keeps failing), the meter's alarm finds the orphaned in-flight payment and asks the
+// facilitator while it can still tell (nonce used → committed + ledger row; unused → released;
+// see objects/payments.ts). Until the commit lands, a duplicate of the payment gets
+// `409 payment_in_flight` (clients retry) and then the stored response.
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import type { PaidAdmitRequest } from "../../objects/meter-types.ts";
@@ -20,6 +27,8 @@ import { meansAlreadyUsed, signedByPayer } from "./signature.ts";
 import { PhaseTimer } from "./timing.ts";
 
 const COMMIT_ATTEMPTS = 3;
+/** Between commit attempts: 100 ms, then 200 ms (well inside waitUntil's time after the response). */
+const COMMIT_RETRY_DELAY_MS = 100;
 
 export async function callPaidTenant(call: CallContext, tenant: TenantConfig, requirements: PaymentRequirements, request: Request, path: string): Promise<Response> {
   const { env, ctx, requestId } = call;
@@ -80,6 +89,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
       validBefore: Number(decoded.authorization.validBefore),
     },
     ...(idempotencyKey ? { idempotencyKey } : {}),
+    retry: { paymentPayload: decoded.payload, paymentRequirements: requirements },
   };
   const label = callerLabel(request);
   const admit = await admitSyncingConfig(call, meter, tenant, admitRequest);
@@ -100,12 +110,13 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   }
 
   // Admitted: the amount is reserved. Any failure until commit must release it.
+  const admitted = { payment: admitRequest.payment, reservedAt: admitRequest.now, requestId };
   let upstream: Response;
   let body: ArrayBuffer;
   try {
     upstream = await selectRuntime(env, ctx).fetch(tenant, tenantRequest(request, path, requestId));
     if (upstream.status >= 400) {
-      await meter.release(id);
+      await meter.release(id, { requestId });
       record(call, tenant.slug, { caller: payer, ...(label ? { callerLabel: label } : {}), status: upstream.status, outcome: "tenant_error" });
       const failed = new Response(upstream.body, upstream);
       for (const [name, value] of Object.entries(admit.headers)) failed.headers.set(name, value);
@@ -115,7 +126,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
     body = await upstream.arrayBuffer();
     timer.mark("tenant");
   } catch (err) {
-    ctx.waitUntil(meter.release(id));
+    ctx.waitUntil(meter.release(id, { requestId }));
     record(call, tenant.slug, { caller: payer, status: err instanceof ApiError ? err.status : 502, outcome: "tenant_error" });
     throw err;
   }
@@ -128,11 +139,11 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
     if (!(err instanceof SettlementUnknown)) throw err;
     // The transfer may be on its way: keep the reservation; the meter's alarm reconciles it and a
     // retry with the same payment then gets the stored outcome.
-    await meter.markPending(id, { paymentPayload: decoded.payload, paymentRequirements: requirements });
+    await meter.markPending(id, { paymentPayload: decoded.payload, paymentRequirements: requirements }, admitted);
     throw new ApiError(503, "settlement_pending", "the settlement outcome is not known yet; retry the same payment in a few seconds", undefined, { "retry-after": "5" });
   }
   if (!settlement.success) {
-    await meter.release(id);
+    await meter.release(id, { requestId });
     return refuse("settlement_failed", `settlement failed: ${settlement.errorReason ?? "unknown reason"}`, {
       "payment-response": paymentResponseHeader({ ...settlement, success: false }),
     });
@@ -143,8 +154,8 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   response.headers.set("payment-response", paymentResponseHeader({ ...settlement, payer }));
   response.headers.set("cache-control", "no-store");
   const stored = toStored(response.status, response.headers, body);
-  await commitWithRetry(meter, id, { transaction: settlement.transaction, network: settlement.network, payer }, stored, { requestId, settledAt: Date.now() });
-  timer.mark("commit");
+  // Off the critical path (see the file header): a lost commit is found by the meter's orphan check.
+  ctx.waitUntil(commitWithRetry(meter, id, { transaction: settlement.transaction, network: settlement.network, payer }, stored, { requestId, settledAt: Date.now() }, admitted));
   response.headers.set("server-timing", timer.header());
   record(call, tenant.slug, { caller: payer, ...(label ? { callerLabel: label } : {}), status: response.status, outcome: "served" });
   return response;
@@ -170,21 +181,24 @@ async function replayKnown(
   if (!outcome.ok && outcome.code === "payment_replayed") return replay(outcome.stored, outcome.transaction, call.requestId);
   if (!outcome.ok && outcome.code === "payment_in_flight") throw new ApiError(409, outcome.code, outcome.message);
   // Unexpected: the meter admitted a payment whose nonce is already used on chain. Undo it.
-  if (outcome.ok) await meter.release(id);
+  if (outcome.ok) await meter.release(id, { requestId: call.requestId });
   return refuse("payment_invalid", "this payment authorization was already used");
 }
 
 async function commitWithRetry(meter: ReturnType<typeof meterFor>, ...args: Parameters<ReturnType<typeof meterFor>["commit"]>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await meter.commit(...args);
+      const result = await meter.commit(...args);
+      if (result === "unknown_payment") console.error(`COMMIT REFUSED for settled payment ${args[0]} tx ${args[1].transaction}: the meter does not know it`);
       return;
     } catch (err) {
-      // The money moved; the content is still owed. Log loudly: the ledger row depends on this.
+      // The money moved and the content went out. If every attempt fails, the meter's orphan
+      // check commits it from the chain's answer (without the transaction hash): log loudly.
       if (attempt >= COMMIT_ATTEMPTS) {
-        console.error(`COMMIT FAILED for settled payment ${args[0]} tx ${args[1].transaction}`, err);
+        console.error(`COMMIT FAILED for settled payment ${args[0]} tx ${args[1].transaction}; left to the meter's orphan check`, err);
         return;
       }
+      await new Promise((resolve) => setTimeout(resolve, COMMIT_RETRY_DELAY_MS * attempt));
     }
   }
 }

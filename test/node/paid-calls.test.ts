@@ -1,9 +1,14 @@
 // x402 payments end to end on a real local chain: the official @x402/fetch client pays the
 // dispatcher (wrangler dev) through a real facilitator; balances, the ledger and the invariants
 // (exactly-once, spend caps, no charge for failures, bad input never 5xx) are checked for real.
+// The dispatcher commits after responding (waitUntil), so a duplicate that races the commit may
+// get 409 payment_in_flight before it gets the stored response. The meter's orphan check (what
+// happens when that commit never lands) is asked of the real facilitator here too; the meter's
+// side of it is covered in test/worker/tenant-meter-payments.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEventLogs, type Hex } from "viem";
-import { decodePaymentResponseHeader } from "@x402/core/http";
+import { decodePaymentResponseHeader, decodePaymentSignatureHeader } from "@x402/core/http";
+import { decideReconcile, facilitatorBody, parseVerifyResponse, type VerifyOutcome } from "../../objects/payments.ts";
 import { balance, deployPaid, earnings, eventually, payingFetch, signedPaymentHeader, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
 
 let env: PaidEnv;
@@ -46,6 +51,8 @@ describe("paid calls", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.items.map((r: any) => r.city)).toEqual(["Paris", "Lyon"]);
+    // The commit is off the critical path: no `commit` phase before the response.
+    expect(res.headers.get("server-timing")).toMatch(/^verify;dur=\d+, admit;dur=\d+, tenant;dur=\d+, settle;dur=\d+$/);
     const settle = decodePaymentResponseHeader(res.headers.get("payment-response")!);
     expect(settle).toMatchObject({ success: true, network: env.stack.payments.network });
     expect(settle.transaction).toMatch(/^0x[0-9a-f]{64}$/);
@@ -78,8 +85,14 @@ describe("paid calls", () => {
     for (const r of deduped) expect(await r.text()).toBe(freshBody);
     for (const r of inFlight) expect(((await r.json()) as any).error.code).toBe("payment_in_flight");
     expect(await balance(env, payer)).toBe(payerBefore - 1000n);
-    // A later retry of the same payment replays the stored response too.
-    const again = await fetch(url, { headers: { "payment-signature": header } });
+    // A later retry of the same payment replays the stored response too (once the background
+    // commit landed: until then it is 409 payment_in_flight, which clients retry).
+    let again = await fetch(url, { headers: { "payment-signature": header } });
+    for (let i = 0; again.status === 409 && i < 20; i++) {
+      expect(((await again.json()) as any).error.code).toBe("payment_in_flight");
+      await new Promise((r) => setTimeout(r, 100));
+      again = await fetch(url, { headers: { "payment-signature": header } });
+    }
     expect(again.status).toBe(200);
     expect(again.headers.get("x-payment-deduped")).toBe("true");
     expect(await again.text()).toBe(freshBody);
@@ -129,5 +142,45 @@ describe("paid calls", () => {
     expect(body.code).toBe("payment_invalid");
     expect(body.items).toBeUndefined();
     expect(JSON.stringify(body)).not.toMatch(/invalidMessage|calldata|0x[0-9a-f]{200}/i);
+  });
+});
+
+describe("the meter's orphan check, asked of the real facilitator", () => {
+  // What the meter stores at admit (the decoded payload and the requirements) and what it would
+  // decide from the facilitator's real /verify answer for an in-flight payment nobody committed.
+  async function orphanDecision(header: string): Promise<{ verify: VerifyOutcome; action: string }> {
+    const payload = decodePaymentSignatureHeader(header);
+    const res = await fetch(`${env.stack.payments.facilitatorUrl}/verify`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(facilitatorBody(payload, payload.accepted)),
+    });
+    expect(res.status).toBe(200);
+    const verify = parseVerifyResponse(await res.json());
+    const validBefore = Number((payload.payload as any).authorization.validBefore);
+    return { verify, action: decideReconcile({ phase: "in_flight", now: Date.now(), validBefore, verify }).action };
+  }
+
+  it("a payment that settled (its commit could have been lost): the used nonce is seen → commit", async () => {
+    const { url } = await deployPaid(env);
+    const header = await signedPaymentHeader(env, url);
+    const res = await fetch(url, { headers: { "payment-signature": header } });
+    expect(res.status).toBe(200);
+    const { verify, action } = await orphanDecision(header);
+    expect(verify).toEqual({ ok: true, isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" });
+    expect(action).toBe("commit");
+  });
+
+  it("a payment that was admitted but never settled: still valid → release (nothing was charged)", async () => {
+    const { url } = await deployPaid(env);
+    const header = await signedPaymentHeader(env, url);
+    const payerBefore = await balance(env, payer);
+    const { verify, action } = await orphanDecision(header);
+    expect(verify).toEqual({ ok: true, isValid: true });
+    expect(action).toBe("release");
+    expect(await balance(env, payer)).toBe(payerBefore);
+    // ... and the payer can still use it.
+    expect((await fetch(url, { headers: { "payment-signature": header } })).status).toBe(200);
+    expect(await balance(env, payer)).toBe(payerBefore - 1000n);
   });
 });

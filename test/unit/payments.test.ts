@@ -1,5 +1,6 @@
-// Pure payment-lifecycle decisions: reconciliation of pending settlements, backoff schedules,
-// record lifetimes, stored-response capping and facilitator response parsing.
+// Pure payment-lifecycle decisions: reconciliation of pending settlements and of orphaned
+// in-flight payments, backoff schedules, record lifetimes, stored-response capping and
+// facilitator response parsing.
 import { describe, expect, it } from "vitest";
 import { MAX_STORED_BODY_BYTES } from "../../objects/meter-types.ts";
 import {
@@ -8,7 +9,10 @@ import {
   decideReconcile,
   facilitatorBody,
   flushBackoffMs,
+  IN_FLIGHT_CHECK_AFTER_MS,
+  inFlightCheckAtMs,
   isExpired,
+  lastChanceAtMs,
   nextReconcileAtMs,
   parseSettleResponse,
   parseVerifyResponse,
@@ -104,7 +108,71 @@ describe("decideReconcile", () => {
   });
 });
 
+describe("decideReconcile for an orphaned in-flight payment (never settled by us)", () => {
+  const base = { phase: "in_flight" as const, now: NOW, validBefore: FUTURE };
+  const used = "invalid_exact_evm_nonce_already_used";
+  const expiredReason = "invalid_exact_evm_payload_authorization_valid_before";
+
+  it("nonce used → commit: the dispatcher's settle went through, the ledger must get it", () => {
+    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: used } })).toEqual({ action: "commit", transaction: null });
+    expect(decideReconcile({ ...base, knownTransaction: "0xknown", verify: { ok: true, isValid: false, invalidReason: used } })).toEqual({ action: "commit", transaction: "0xknown" });
+    // Also after expiry (a used nonce is a fact, whatever the clock says).
+    expect(decideReconcile({ ...base, now: NOW, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: used } })).toMatchObject({ action: "commit" });
+  });
+
+  it("valid, or provably unused → release (the payer was never charged), never settle", () => {
+    expect(decideReconcile({ ...base, verify: { ok: true, isValid: true } })).toMatchObject({ action: "release" });
+    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" } })).toMatchObject({ action: "release" });
+    // The same answers for a pending settlement mean something else (settle it / wait).
+    expect(decideReconcile({ now: NOW, validBefore: FUTURE, verify: { ok: true, isValid: true } })).toEqual({ action: "settle" });
+    expect(decideReconcile({ phase: "settlement_pending", now: NOW, validBefore: FUTURE, verify: { ok: true, isValid: true } })).toEqual({ action: "settle" });
+  });
+
+  it("unreachable → retry; other reasons before expiry → retry", () => {
+    expect(decideReconcile({ ...base, verify: { ok: false } })).toMatchObject({ action: "retry" });
+    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_simulation_failed" } })).toMatchObject({ action: "retry" });
+    // The facilitator's +6 s margin says expired before our clock does (within grace): retry.
+    expect(decideReconcile({ ...base, validBefore: NOW / 1000 + 3, verify: { ok: true, isValid: false, invalidReason: expiredReason } })).toMatchObject({ action: "retry" });
+  });
+
+  it("expired while unknown → hold, never a blind release", () => {
+    expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: expiredReason } })).toMatchObject({ action: "hold" });
+    expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: true, isValid: false } })).toMatchObject({ action: "hold" });
+    expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: false } })).toMatchObject({ action: "retry" });
+    expect(decideReconcile({ ...base, now: NOW + 8 * DAY, validBefore: PAST, verify: { ok: false } })).toMatchObject({ action: "hold" });
+  });
+
+  it("no answer ever makes it settle", () => {
+    const verifies = [
+      { ok: false as const },
+      { ok: true as const, isValid: true },
+      ...["invalid_exact_evm_nonce_already_used", "invalid_exact_evm_insufficient_balance", expiredReason, "invalid_exact_evm_simulation_failed", undefined].map((invalidReason) =>
+        invalidReason === undefined ? { ok: true as const, isValid: false } : { ok: true as const, isValid: false, invalidReason },
+      ),
+    ];
+    for (const now of [NOW, NOW + HOUR, NOW + 8 * DAY]) {
+      for (const validBefore of [FUTURE, PAST]) {
+        for (const verify of verifies) expect(decideReconcile({ phase: "in_flight", now, validBefore, verify }).action).not.toBe("settle");
+      }
+    }
+  });
+});
+
 describe("schedules and lifetimes", () => {
+  it("orphan check: 40 s after the admit, sooner if validBefore is close, never before 5 s", () => {
+    // A standard x402 payment: signed just before the call with validBefore = now + 60 s.
+    expect(inFlightCheckAtMs(NOW, NOW / 1000 + 60)).toBe(NOW + IN_FLIGHT_CHECK_AFTER_MS);
+    expect(IN_FLIGHT_CHECK_AFTER_MS).toBe(40_000);
+    // 40 s is before its last chance (validBefore − 10 s): retries still fit in between.
+    expect(inFlightCheckAtMs(NOW, NOW / 1000 + 60)).toBeLessThan(lastChanceAtMs(NOW / 1000 + 60));
+    // Signed 30 s before it was sent: checked at its last chance.
+    expect(inFlightCheckAtMs(NOW, NOW / 1000 + 30)).toBe(NOW + 20_000);
+    // Nearly expired: not before 5 s (a live dispatcher is usually done by then).
+    expect(inFlightCheckAtMs(NOW, NOW / 1000 + 12)).toBe(NOW + 5000);
+    // A long-lived authorization is not held for its whole life.
+    expect(inFlightCheckAtMs(NOW, NOW / 1000 + 86_400)).toBe(NOW + 40_000);
+  });
+
   it("flush backoff: 1 s doubling to 60 s", () => {
     expect([1, 2, 3, 4, 5, 6, 7, 8, 100].map(flushBackoffMs)).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
     expect(flushBackoffMs(0)).toBe(1000);
