@@ -15,6 +15,8 @@ export interface MeterConfig {
   priceAtomic: string;
   /** spendLimit converted to the asset's atomic units (absent = no cap). */
   spendCapsAtomic?: SpendCapsAtomic;
+  /** What usage events need besides the call itself; absent = the meter emits no events. */
+  events?: { owner: string; directory: string; network: string; env: "prod" | "test" };
 }
 
 export interface AdmitRequest {
@@ -61,8 +63,21 @@ export interface UsageRecord {
   callerLabel?: string;
   status: number;
   latencyMs: number;
-  /** admitted and served, or refused before the tenant ran. */
-  outcome: "served" | "tenant_error" | "rate_limited" | "quota_exceeded";
+  /**
+   * What happened, in the leaderboard's lifecycle terms. `payment_settled` is recorded for stats
+   * only: its usage event comes from `commit`, in the same transaction as the settlement.
+   */
+  outcome:
+    | "served"
+    | "tenant_error"
+    | "rate_limited"
+    | "quota_exceeded"
+    | "payment_challenged"
+    | "payment_invalid"
+    | "spend_cap_exceeded"
+    | "settlement_failed"
+    | "payment_replayed"
+    | "payment_settled";
 }
 
 export interface MeterStats {

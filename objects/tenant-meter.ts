@@ -153,6 +153,8 @@ import {
   staleAtMs,
   type VerifyOutcome,
 } from "./payments.ts";
+import { leaderboardFor } from "./leaderboard-shards.ts";
+import { usageEventFor, type CallOutcome } from "./usage-events.ts";
 import { addAtomic, ATOMIC_PATTERN, checkSpendCaps, describeExceeded, spendHeaders, subAtomicClamped, type SpendWindow } from "./spend.ts";
 
 /** Per-day caller rows (and daily counters) are kept this long: a month of uniques plus slack. */
@@ -170,6 +172,10 @@ const OUTBOX_BATCH = 100;
 const MAX_BATCHES_PER_FLUSH = 10;
 /** A commit schedules the flush this soon, so a burst of commits shares one D1 batch. */
 const FLUSH_DELAY_MS = 200;
+/** Usage events wait this long so one delivery carries many calls (one RPC, one transaction). */
+const USAGE_FLUSH_DELAY_MS = 1000;
+const USAGE_BATCH = 500;
+const MAX_USAGE_BATCHES = 20;
 /** Pending payments reconciled per alarm run (each is one or two facilitator calls). */
 const RECONCILE_BATCH = 10;
 /** Without FACILITATOR_URL pending payments are only looked at again this often. */
@@ -193,9 +199,31 @@ const MeterConfigSchema = v.object({
   spendCapsAtomic: v.optional(
     v.object({ daily: v.optional(AtomicSchema), monthly: v.optional(AtomicSchema), perPayerDaily: v.optional(AtomicSchema) }),
   ),
+  events: v.optional(
+    v.object({
+      owner: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+      directory: v.pipe(v.string(), v.maxLength(64)),
+      network: v.pipe(v.string(), v.maxLength(64)),
+      env: v.picklist(["prod", "test"]),
+    }),
+  ),
 });
 
-const OUTCOMES: ReadonlySet<UsageRecord["outcome"]> = new Set(["served", "tenant_error", "rate_limited", "quota_exceeded"]);
+const OUTCOMES: ReadonlySet<UsageRecord["outcome"]> = new Set([
+  "served",
+  "tenant_error",
+  "rate_limited",
+  "quota_exceeded",
+  "payment_challenged",
+  "payment_invalid",
+  "spend_cap_exceeded",
+  "settlement_failed",
+  "payment_replayed",
+  "payment_settled",
+]);
+/** Challenges and unusable payments are not calls: they feed events (402→paid conversion), not stats. */
+const NOT_CALLS: ReadonlySet<UsageRecord["outcome"]> = new Set(["payment_challenged", "payment_invalid", "payment_replayed"]);
+const REFUSALS: ReadonlySet<UsageRecord["outcome"]> = new Set(["rate_limited", "quota_exceeded", "spend_cap_exceeded", "settlement_failed"]);
 
 const HIST_COLUMNS = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
 
@@ -419,6 +447,10 @@ export class TenantMeter extends DurableObject<Env> {
   private flushFailures = 0;
   /** While D1 is failing: no flush alarm before this (commits must not defeat the backoff). */
   private flushRetryAt: number | null = null;
+  private usageFailures = 0;
+  private usageRetryAt: number | null = null;
+  /** In-memory hint that usage events wait, so the alarm path avoids a COUNT(*) per call. */
+  private usageWaiting = false;
   /** Pending payments with a facilitator call in progress. */
   private reconciling = new Set<string>();
 
@@ -979,6 +1011,16 @@ export class TenantMeter extends DurableObject<Env> {
       );
       this.adjustSpend(row.day, row.month, row.payer, row.amount, recreate ? "settle_unreserved" : "settle");
       this.sql.exec("INSERT INTO outbox (kind, body, created_ms) VALUES ('ledger', ?, ?)", JSON.stringify(entry), realNow);
+      this.emitUsageEvent({
+        requestId,
+        ts: row.reserved_at,
+        caller: row.payer,
+        status: stored.status,
+        // Admit to settlement: the paid call as the payer waited for it (tenant + settle).
+        latencyMs: Math.max(0, settledAt - row.reserved_at),
+        lifecycle: "payment_settled",
+        billedAtomic: row.amount,
+      });
     });
     this.armAlarm(Math.max(realNow + FLUSH_DELAY_MS, this.flushRetryAt ?? 0));
     this.ensureAlarm(pruneAt, realNow);
@@ -1017,6 +1059,59 @@ export class TenantMeter extends DurableObject<Env> {
     const info: SpendInfo = { day, month, daily: this.spendWindow("d", day, ""), monthly: this.spendWindow("m", month, "") };
     if (typeof payer === "string") info.payerDaily = this.spendWindow("p", day, payer);
     return info;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // usage events: outbox → Leaderboard
+
+  /** Appends the call's usage event to the outbox (the caller's transaction makes it atomic). */
+  private emitUsageEvent(outcome: CallOutcome): void {
+    const cfg = this.config;
+    if (!cfg?.events) return;
+    const event = usageEventFor(outcome, { apiId: cfg.slug, ...cfg.events, priceAtomic: cfg.priceAtomic });
+    this.sql.exec("INSERT INTO outbox (kind, body, created_ms) VALUES ('usage', ?, ?)", JSON.stringify(event), Date.now());
+    this.usageWaiting = true;
+    this.armAlarm(Math.max(Date.now() + USAGE_FLUSH_DELAY_MS, this.usageRetryAt ?? 0));
+  }
+
+  /**
+   * Sends waiting usage events to this API's Leaderboard shard in batches, deleting them once
+   * ingested. At least once: a failure keeps them (backoff 1 s doubling to 60 s); the Leaderboard
+   * dedupes by (apiId, requestId). Independent of the D1 ledger flush, so neither blocks the other.
+   */
+  async deliverUsageEvents(): Promise<{ delivered: number; remaining: number; error?: string }> {
+    const slug = this.config?.slug;
+    let delivered = 0;
+    if (!slug) return { delivered, remaining: this.usageOutboxSize() };
+    for (let batch = 0; batch < MAX_USAGE_BATCHES; batch++) {
+      const rows = this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox WHERE kind = 'usage' ORDER BY seq LIMIT ?", USAGE_BATCH).toArray();
+      if (rows.length === 0) break;
+      try {
+        await leaderboardFor(this.env, slug).ingest(rows.map((r) => JSON.parse(r.body) as unknown));
+      } catch (err) {
+        this.usageFailures += 1;
+        this.usageRetryAt = Date.now() + flushBackoffMs(this.usageFailures);
+        this.armAlarm(this.usageRetryAt);
+        return { delivered, remaining: this.usageOutboxSize(), error: err instanceof Error ? err.message : String(err) };
+      }
+      this.sql.exec("DELETE FROM outbox WHERE kind = 'usage' AND seq <= ?", rows[rows.length - 1]!.seq);
+      delivered += rows.length;
+    }
+    this.usageFailures = 0;
+    this.usageRetryAt = null;
+    const remaining = this.usageOutboxSize();
+    this.usageWaiting = remaining > 0;
+    if (remaining > 0) this.armAlarm(Date.now());
+    return { delivered, remaining };
+  }
+
+  private usageOutboxSize(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'usage'").one().n;
+  }
+
+  private usageDueAt(now: number): number | null {
+    if (!this.usageWaiting && this.usageOutboxSize() === 0) return null;
+    return this.usageRetryAt ?? now + USAGE_FLUSH_DELAY_MS;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1206,8 +1301,11 @@ export class TenantMeter extends DurableObject<Env> {
     if (!OUTCOMES.has(outcome)) throw new TypeError(`invalid UsageRecord: unknown outcome ${JSON.stringify(outcome)}`);
     if (typeof usage.caller !== "string") throw new TypeError("invalid UsageRecord: caller must be a string");
 
-    const refused = outcome === "rate_limited" || outcome === "quota_exceeded" ? 1 : 0;
-    const served = outcome === "served" ? 1 : 0;
+    // payment_settled's event is written by commit (same transaction as the settlement).
+    if (outcome !== "payment_settled") this.emitUsageEvent({ ...usage, lifecycle: outcome });
+    if (NOT_CALLS.has(outcome)) return;
+    const refused = REFUSALS.has(outcome) ? 1 : 0;
+    const served = outcome === "served" || outcome === "payment_settled" ? 1 : 0;
     const errors = status >= 500 || outcome === "tenant_error" ? 1 : 0;
     const hour = utcHour(ts);
     // Refused calls never reached the tenant: their latency would only drag the percentiles down.
@@ -1269,13 +1367,14 @@ export class TenantMeter extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    await this.deliverUsageEvents();
     await this.flushOutbox();
     this.releaseStale(Date.now());
     await this.reconcilePending(Date.now());
     const now = Date.now();
     if (this.housekeepAt !== null && this.housekeepAt <= now) this.housekeepAt = this.housekeep(now);
     const payments = this.paymentsDueAt(now);
-    const next = Math.min(this.housekeepAt ?? Infinity, payments ?? Infinity);
+    const next = Math.min(this.housekeepAt ?? Infinity, payments ?? Infinity, this.usageDueAt(now) ?? Infinity);
     if (Number.isFinite(next)) this.armAlarm(next);
   }
 

@@ -6,7 +6,7 @@ import { TenantDirectory } from "../tenancy/directory.ts";
 
 export async function pushMeterConfig(env: Env, config: TenantConfig, deleted = false): Promise<void> {
   TenantDirectory.forget(config.slug);
-  const meterConfig = meterConfigFrom(config, deleted);
+  const meterConfig = meterConfigFrom(config, env.DEPLOY_ENV, deleted);
   for (let attempt = 1; ; attempt++) {
     try {
       await meterFor(env, config.slug).configure(meterConfig);

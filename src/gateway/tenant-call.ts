@@ -62,10 +62,10 @@ export async function admitSyncingConfig(call: CallContext, meter: Meter, tenant
   const ask = (): Promise<AdmitResult | PaymentRefusal> => ("payment" in req ? meter.admitPaid(req) : meter.admit(req));
   let admit = await ask();
   if (!admit.ok && admit.code === "tenant_not_configured") {
-    await meter.configure(meterConfigFrom(tenant));
+    await meter.configure(meterConfigFrom(tenant, call.env.DEPLOY_ENV));
     admit = await ask();
   } else if (admit.configVersion < tenant.version) {
-    call.ctx.waitUntil(meter.configure(meterConfigFrom(tenant)));
+    call.ctx.waitUntil(meter.configure(meterConfigFrom(tenant, call.env.DEPLOY_ENV)));
   }
   if (admit.configVersion > tenant.version || (!admit.ok && admit.code === "tenant_not_found")) TenantDirectory.forget(tenant.slug);
   return admit;

@@ -16,7 +16,7 @@ import type { TenantConfig } from "../config/tenant-config.ts";
 import type { PaidAdmitRequest } from "../../objects/meter-types.ts";
 import { ApiError } from "../http/errors.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
-import { callerLabel } from "../tenancy/caller.ts";
+import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
 import { tenantRequest } from "../runtimes/runtime.ts";
 import { selectRuntime } from "../runtimes/select.ts";
 import { admitSyncingConfig, record, type CallContext } from "../gateway/tenant-call.ts";
@@ -32,7 +32,14 @@ const COMMIT_RETRY_DELAY_MS = 100;
 
 export async function callPaidTenant(call: CallContext, tenant: TenantConfig, requirements: PaymentRequirements, request: Request, path: string): Promise<Response> {
   const { env, ctx, requestId } = call;
-  const refuse = (code: string, message: string, headers?: Record<string, string>) => challenge(tenant, requirements, request, requestId, code, message, headers);
+  // Every 402 also becomes a usage event (402→paid conversion; never ranked). The caller is the
+  // verified payer once known, else the IP hash: an unverified `from` is not an identity.
+  let verifiedPayer: string | null = null;
+  const refuse = async (code: string, message: string, headers?: Record<string, string>): Promise<Response> => {
+    const caller = verifiedPayer ?? (await callerFromIp(request, env.API_KEY_SECRET));
+    record(call, tenant.slug, { caller, status: 402, outcome: lifecycleOf(code) });
+    return challenge(tenant, requirements, request, requestId, code, message, headers);
+  };
 
   const header = paymentHeader(request);
   // Challenges never touch the facilitator and never count as calls.
@@ -74,6 +81,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
 
   // From here on the verified payer is the caller's identity.
   const payer = (verification.payer ?? decoded.authorization.from).toLowerCase();
+  verifiedPayer = payer;
   const idempotencyKey = request.headers.get("idempotency-key")?.slice(0, 200);
   const admitRequest: PaidAdmitRequest = {
     caller: payer,
@@ -97,6 +105,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   if (!admit.ok) {
     switch (admit.code) {
       case "payment_replayed":
+        record(call, tenant.slug, { caller: payer, status: admit.stored.status, outcome: "payment_replayed" });
         return replay(admit.stored, admit.transaction, requestId);
       case "spend_cap_exceeded":
         return refuse(admit.code, admit.message, admit.headers);
@@ -157,7 +166,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   // Off the critical path (see the file header): a lost commit is found by the meter's orphan check.
   ctx.waitUntil(commitWithRetry(meter, id, { transaction: settlement.transaction, network: settlement.network, payer }, stored, { requestId, settledAt: Date.now() }, admitted));
   response.headers.set("server-timing", timer.header());
-  record(call, tenant.slug, { caller: payer, ...(label ? { callerLabel: label } : {}), status: response.status, outcome: "served" });
+  record(call, tenant.slug, { caller: payer, ...(label ? { callerLabel: label } : {}), status: response.status, outcome: "payment_settled" });
   return response;
 }
 
@@ -168,7 +177,7 @@ async function replayKnown(
   id: string,
   payer: string,
   requirements: PaymentRequirements,
-  refuse: (code: string, message: string) => Response,
+  refuse: (code: string, message: string) => Promise<Response>,
 ): Promise<Response> {
   const lookup: PaidAdmitRequest = {
     caller: payer,
@@ -201,4 +210,11 @@ async function commitWithRetry(meter: ReturnType<typeof meterFor>, ...args: Para
       await new Promise((resolve) => setTimeout(resolve, COMMIT_RETRY_DELAY_MS * attempt));
     }
   }
+}
+
+/** The leaderboard lifecycle of a 402 answer, by its code. */
+function lifecycleOf(code: string): "payment_challenged" | "payment_invalid" | "spend_cap_exceeded" | "settlement_failed" {
+  if (code === "payment_required") return "payment_challenged";
+  if (code === "spend_cap_exceeded" || code === "settlement_failed") return code;
+  return "payment_invalid";
 }

@@ -4,7 +4,7 @@ import type { MeterConfig } from "../../objects/meter-types.ts";
 import { assetFor } from "../config/assets.ts";
 import { usdToAtomic } from "../config/money.ts";
 
-export function meterConfigFrom(config: TenantConfig, deleted = false): MeterConfig {
+export function meterConfigFrom(config: TenantConfig, deployEnv: string | undefined, deleted = false): MeterConfig {
   const asset = assetFor(config.network, config.asset);
   return {
     slug: config.slug,
@@ -15,6 +15,8 @@ export function meterConfigFrom(config: TenantConfig, deleted = false): MeterCon
     spendLimit: config.spendLimit,
     priceAtomic: asset ? usdToAtomic(config.priceUsd, asset.decimals).toString() : "0",
     spendCapsAtomic: asset ? spendCapsAtomic(config.spendLimit, asset.decimals) : {},
+    // Usage events for the leaderboard; `test` unless the deployment says it is production.
+    events: { owner: config.owner, directory: config.directory, network: config.network, env: deployEnv === "prod" ? "prod" : "test" },
   };
 }
 

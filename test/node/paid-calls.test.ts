@@ -183,4 +183,20 @@ describe("the meter's orphan check, asked of the real facilitator", () => {
     expect((await fetch(url, { headers: { "payment-signature": header } })).status).toBe(200);
     expect(await balance(env, payer)).toBe(payerBefore - 1000n);
   });
+
+  it("settled payments reach the leaderboard with their revenue; challenges are counted but never rank", async () => {
+    const { slug, url } = await deployPaid(env);
+    const pay = payingFetch(env);
+    for (let i = 0; i < 3; i++) expect((await pay(url)).status).toBe(200);
+    const overall = await eventually(
+      async () => {
+        await fetch(`${env.stack.apiUrl}/__platform/rollup`, { method: "POST", headers: { authorization: `Bearer ${env.stack.secrets.OPERATOR_TOKEN}` } });
+        const res = await fetch(`${env.stack.apiUrl}/v1/apis/${slug}`);
+        return res.status === 200 ? ((await res.json()) as any).api.windows.overall : null;
+      },
+      (w) => w?.metrics?.calls === 3,
+    );
+    expect(overall.metrics).toMatchObject({ calls: 3, revenueAtomic: "3000", revenueUsd: "$0.003", payers: 1 });
+    expect(overall.metrics.challenges).toBeGreaterThanOrEqual(3);
+  });
 });
