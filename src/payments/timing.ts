@@ -1,5 +1,5 @@
 // Phase timings of a paid call, reported as a Server-Timing header so agents (and our benchmarks)
-// can see where the time goes: verify, admit, tenant, settle, commit.
+// can see where the time goes: verify, admit, tenant, settle (the commit runs after the response).
 export class PhaseTimer {
   private readonly phases: [string, number][] = [];
   private last = Date.now();
