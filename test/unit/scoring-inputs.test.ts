@@ -8,30 +8,14 @@ import { buildSnapshot, linkedPairs, sumBilledList, type Catalog, type CatalogAp
 import { LATENCY_BUCKETS } from "../../objects/limits.ts";
 import type { UsageEvent } from "../../objects/usage-event.ts";
 import { hourOf, windowRange, windowRanges } from "../../objects/windows.ts";
+import { usageEvent } from "../support/usage-events.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 30, 0);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 function ev(over: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: "req_1",
-    ts: NOW,
-    apiId: "weather",
-    owner: "cr_a",
-    directory: "general",
-    caller: "0x00000000000000000000000000000000000000aa",
-    status: 200,
-    latencyMs: 80,
-    priceAtomic: "1000",
-    billedAtomic: "1000",
-    lifecycle: "payment_settled",
-    countable: true,
-    billable: true,
-    network: "eip155:84532",
-    env: "test",
-    ...over,
-  };
+  return usageEvent({ requestId: "req_1", ts: NOW, ...over });
 }
 
 describe("classifyEvent", () => {

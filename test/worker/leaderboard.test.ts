@@ -13,6 +13,7 @@ import { leaderboardShardFor } from "../../objects/leaderboard-shards.ts";
 import { buildSnapshot, linkedPairs, type Catalog, type CatalogApi, type LeaderboardEntry, type Snapshot } from "../../objects/snapshot.ts";
 import type { UsageEvent } from "../../objects/usage-event.ts";
 import { windowRanges, type WindowName } from "../../objects/windows.ts";
+import { usageEvent } from "../support/usage-events.ts";
 
 const YEAR = new Date().getUTCFullYear() + 3;
 const NOW = Date.UTC(YEAR, 5, 10, 12, 0, 0);
@@ -32,24 +33,7 @@ function addr(tag: string, i: number): string {
 }
 
 function ev(apiId: string, caller: string, ts: number, over: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: `req_${crypto.randomUUID().replaceAll("-", "")}`,
-    ts,
-    apiId,
-    owner: `cr_${apiId}`,
-    directory: "general",
-    caller,
-    status: 200,
-    latencyMs: 80,
-    priceAtomic: "1000",
-    billedAtomic: "1000",
-    lifecycle: "payment_settled",
-    countable: true,
-    billable: true,
-    network: "eip155:84532",
-    env: "test",
-    ...over,
-  };
+  return usageEvent({ apiId, owner: `cr_${apiId}`, caller, ts, ...over });
 }
 
 async function ingestAll(stub: DurableObjectStub<Leaderboard>, events: UsageEvent[]): Promise<{ accepted: number; duplicates: number; rejected: number }> {

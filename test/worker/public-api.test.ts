@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { leaderboardFor } from "../../objects/leaderboard-shards.ts";
 import type { UsageEvent } from "../../objects/usage-event.ts";
 import { auth, call, CITIES_CSV, createCreator, deployOk, expectError, OPERATOR, uniqueSlug } from "./helpers.ts";
+import { usageEvent } from "../support/usage-events.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,24 +18,7 @@ function addr(tag: string, i: number): string {
 }
 
 function ev(apiId: string, owner: string, caller: string, ts: number, over: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    requestId: `req_${crypto.randomUUID().replaceAll("-", "")}`,
-    ts,
-    apiId,
-    owner,
-    directory: "general",
-    caller,
-    status: 200,
-    latencyMs: 42,
-    priceAtomic: "1000",
-    billedAtomic: "1000",
-    lifecycle: "payment_settled",
-    countable: true,
-    billable: true,
-    network: "eip155:84532",
-    env: "test",
-    ...over,
-  };
+  return usageEvent({ apiId, owner, caller, ts, latencyMs: 42, ...over });
 }
 
 async function rollup(): Promise<{ version: number; changed: boolean }> {
