@@ -43,10 +43,9 @@ export function classifyEvent(e: UsageEvent): EventClass {
   return { kind, billed, error: e.status >= 500 };
 }
 
-/** Per (api, hour): everything, for the API's metrics. */
-export interface ApiHourDelta {
+/** What the Leaderboard counts per API, over an hour or over a window. */
+export interface ApiCounters {
   apiId: string;
-  hour: number;
   events: number;
   countable: number;
   fails: number;
@@ -55,7 +54,13 @@ export interface ApiHourDelta {
   replays: number;
   errors: number;
   billed: string;
+  /** Latency histogram of all attempts. */
   hist: number[];
+}
+
+/** Per (api, hour): everything, for the API's metrics. */
+export interface ApiHourDelta extends ApiCounters {
+  hour: number;
 }
 
 /** Per (api, payer, hour): attempts only (challenges and refusals carry no payer signal). */

@@ -17,7 +17,7 @@
 import { atomicToUsd } from "../src/config/money.ts";
 import { estimatePercentile } from "./limits.ts";
 import { compareForRanking, SCORING, scoreApi, type PayerInput, type ScoreBreakdown, type ScoringConfig } from "./scoring.ts";
-import { emptyHist } from "./leaderboard-events.ts";
+import { emptyHist, type ApiCounters } from "./leaderboard-events.ts";
 import { WINDOWS, type WindowName } from "./windows.ts";
 
 // ---- inputs -------------------------------------------------------------------------------
@@ -30,18 +30,7 @@ export interface PairRow {
   billed: string;
 }
 
-export interface ApiWindowRow {
-  apiId: string;
-  events: number;
-  countable: number;
-  fails: number;
-  challenges: number;
-  refusals: number;
-  replays: number;
-  errors: number;
-  billed: string;
-  /** Latency histogram of all attempts. */
-  hist: number[];
+export interface ApiWindowRow extends ApiCounters {
   /** The part of `hist` that came from creator-linked callers. */
   linkedHist: number[];
   /** Most countable calls in one hour by callers that are not creator-linked. */
