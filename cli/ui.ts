@@ -1,0 +1,69 @@
+// Shared command plumbing: human output through consola (on stderr, so stdout stays the result),
+// `--json` printing exactly one JSON object on stdout, and errors mapped to one line + exit code.
+import { consola } from "consola";
+import { CliError, EXIT } from "./errors.ts";
+
+export const jsonArg = { json: { type: "boolean", description: "Print one JSON object on stdout (for scripts and agents)", default: false } } as const;
+
+export interface Ui {
+  json: boolean;
+  start: (message: string) => void;
+  success: (message: string) => void;
+  info: (message: string) => void;
+  warn: (message: string) => void;
+  box: (message: string) => void;
+  /** Plain human text on stdout (tables, bodies); suppressed in --json mode. */
+  print: (text: string) => void;
+}
+
+export function makeUi(json: boolean): Ui {
+  const quiet = () => {};
+  const log = consola.create({ stdout: process.stderr, stderr: process.stderr });
+  return {
+    json,
+    start: json ? quiet : (m) => log.start(m),
+    success: json ? quiet : (m) => log.success(m),
+    info: json ? quiet : (m) => log.info(m),
+    warn: json ? quiet : (m) => log.warn(m),
+    box: json ? quiet : (m) => log.box(m),
+    print: json ? quiet : (t) => process.stdout.write(t.endsWith("\n") ? t : t + "\n"),
+  };
+}
+
+/**
+ * Runs a command body. `body` returns the machine-readable result (printed with --json) and does
+ * its own human printing through `ui`. A CliError becomes one line and its exit code.
+ */
+export async function runCommand(json: boolean, body: (ui: Ui) => Promise<unknown>): Promise<void> {
+  const ui = makeUi(json);
+  try {
+    const result = await body(ui);
+    if (json) process.stdout.write(JSON.stringify(result ?? { ok: true }) + "\n");
+  } catch (err) {
+    const error = err instanceof CliError ? err : new CliError(`unexpected error: ${err instanceof Error ? err.message : String(err)}`, EXIT.failure, "internal");
+    if (json) process.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, exitCode: error.exitCode, ...(error.details === undefined ? {} : { details: error.details }) } }) + "\n");
+    else process.stderr.write(`${process.stderr.isTTY ? "\x1b[31m✖\x1b[0m" : "✖"} ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  }
+}
+
+/** Values of a repeatable string flag (`--host a --host b`, `--host=a`), which citty collapses to the last. */
+export function repeated(rawArgs: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!;
+    if (arg === "--") break;
+    if (arg === `--${name}`) {
+      const next = rawArgs[i + 1];
+      if (next !== undefined) values.push(next);
+      i++;
+    } else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+  }
+  return values;
+}
+
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
+}
