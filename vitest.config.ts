@@ -16,6 +16,7 @@ export default defineConfig({
               bindings: {
                 OPERATOR_TOKEN: "test-operator-token",
                 API_KEY_SECRET: "test-api-key-secret",
+                SECRETS_KEY: "test-secrets-key-0123456789abcdef",
                 TEST_MIGRATIONS: migrations,
               },
             },

@@ -5,6 +5,8 @@ interface __BaseEnv_Env {
   OPERATOR_TOKEN: string;
   /** Server-side HMAC key used to hash API keys (and caller IPs) at rest. */
   API_KEY_SECRET: string;
+  /** Master key for tenant secrets at rest (AES-GCM keys derived per tenant with HKDF). */
+  SECRETS_KEY: string;
   /** x402 facilitator base URL (POST /verify, /settle); the TenantMeter reconciles pending settlements with it. Optional. */
   FACILITATOR_URL?: string;
 }

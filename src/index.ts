@@ -11,6 +11,7 @@ import { platformRouter } from "./platform/router.ts";
 export { TenantMeter } from "../objects/tenant-meter.ts";
 export { Leaderboard } from "../objects/leaderboard.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
+export { EgressGateway } from "./runtimes/egress-gateway.ts";
 
 let platformHosts: { raw: string; set: ReadonlySet<string> } | null = null;
 

@@ -8,6 +8,7 @@ import { REPO_ROOT } from "./paths.ts";
 export interface DevSecrets {
   OPERATOR_TOKEN: string;
   API_KEY_SECRET: string;
+  SECRETS_KEY: string;
 }
 
 export function parseDevVars(text: string): Record<string, string> {
@@ -25,11 +26,12 @@ export function ensureDevSecrets(extra: Record<string, string> = {}): DevSecrets
   const vars: Record<string, string> = {
     OPERATOR_TOKEN: existing.OPERATOR_TOKEN || `op_${randomBytes(24).toString("hex")}`,
     API_KEY_SECRET: existing.API_KEY_SECRET || randomBytes(32).toString("hex"),
+    SECRETS_KEY: existing.SECRETS_KEY || randomBytes(32).toString("hex"),
     ...existing,
     ...extra,
   };
   const text = Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
   // Rewrite only on change: parallel test files call this concurrently and must agree.
   if (!existsSync(file) || readFileSync(file, "utf8") !== text) writeFileSync(file, text, { mode: 0o600 });
-  return { OPERATOR_TOKEN: vars.OPERATOR_TOKEN!, API_KEY_SECRET: vars.API_KEY_SECRET! };
+  return { OPERATOR_TOKEN: vars.OPERATOR_TOKEN!, API_KEY_SECRET: vars.API_KEY_SECRET!, SECRETS_KEY: vars.SECRETS_KEY! };
 }

@@ -113,13 +113,63 @@ export const DatasetArtifactSchema = v.strictObject({
 });
 export type DatasetArtifact = v.InferOutput<typeof DatasetArtifactSchema>;
 
+export const SecretNameSchema = v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "secret names match [A-Z][A-Z0-9_]{0,63}"));
+export const HttpHeaderNameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, "must be an HTTP header name"));
+export const HttpMethodSchema = v.pipe(v.string(), v.toUpperCase(), v.picklist(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]));
+
+export const FUNCTION_MAX_DURATION_MS = 30_000;
+export const FUNCTION_DEFAULT_DURATION_MS = 10_000;
+
+/** A function tenant: the creator's bundled ES module, run behind our wrapper and egress gateway. */
+export const FunctionArtifactSchema = v.strictObject({
+  type: v.literal("function"),
+  /** Host names the code may fetch (exact match, lowercase); everything else is refused by the egress gateway. */
+  allowedHosts: v.pipe(v.array(HostSchema), v.maxLength(50)),
+  maxDurationMs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(FUNCTION_MAX_DURATION_MS)),
+  /** Secret names that reach the code as env vars; no other secret does. */
+  exposeEnv: v.pipe(v.array(SecretNameSchema), v.maxLength(50)),
+  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  /** R2 key of the instrumented user module for this version. */
+  codeKey: v.string(),
+});
+export type FunctionArtifact = v.InferOutput<typeof FunctionArtifactSchema>;
+
+export const ProxyHeaderSchema = v.strictObject({
+  /** Name of a tenant secret; its value is injected, never stored here. */
+  secret: SecretNameSchema,
+  prefix: v.optional(v.pipe(v.string(), v.maxLength(64), v.regex(/^[\x20-\x7e]*$/, "printable ASCII only"))),
+});
+
+export const ProxyTransformSchema = v.strictObject({
+  /** Keys to keep (dotted paths reach into nested objects); applied to an object or each element of an array. */
+  pick: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200))), v.maxLength(100))),
+  /** Top-level key renames, applied after pick. */
+  rename: v.optional(v.pipe(v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(200)), v.pipe(v.string(), v.minLength(1), v.maxLength(200))), v.check((r) => Object.keys(r).length <= 100, "at most 100 renames"))),
+});
+export type ProxyTransform = v.InferOutput<typeof ProxyTransformSchema>;
+
+/** A proxy tenant: our proxy engine forwards to `upstream` (its base path kept). */
+export const ProxyArtifactSchema = v.strictObject({
+  type: v.literal("proxy"),
+  upstream: v.pipe(v.string(), v.url(), v.maxLength(2000)),
+  methods: v.pipe(v.array(HttpMethodSchema), v.minLength(1), v.maxLength(7)),
+  headers: v.pipe(v.record(HttpHeaderNameSchema, ProxyHeaderSchema), v.check((h) => Object.keys(h).length <= 20, "at most 20 injected headers")),
+  cacheTtlSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
+  transform: v.optional(ProxyTransformSchema),
+  allowLoopback: v.boolean(),
+});
+export type ProxyArtifact = v.InferOutput<typeof ProxyArtifactSchema>;
+
 export const TenantConfigSchema = v.strictObject({
   ...TenantConfigInputSchema.entries,
   slug: SlugSchema,
   owner: v.pipe(v.string(), v.minLength(1)),
   resourceType: v.picklist(["dataset", "function", "proxy"]),
   version: positiveInt,
-  resource: v.variant("type", [DatasetArtifactSchema]),
+  resource: v.variant("type", [DatasetArtifactSchema, FunctionArtifactSchema, ProxyArtifactSchema]),
+  /** Names (never values) of the tenant's stored secrets. */
+  secretNames: v.optional(v.pipe(v.array(SecretNameSchema), v.maxLength(200)), []),
   createdAt: v.number(),
   updatedAt: v.number(),
 });

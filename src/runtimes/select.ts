@@ -1,12 +1,16 @@
-// Picks the tenant backend for this deployment: Worker Loader locally, dispatch namespace in production.
+// Picks the tenant backend for this deployment: Worker Loader locally, dispatch namespace in
+// production. Proxies are platform code and run in the dispatcher on both (proxy-runtime.ts).
 import type { TenantRuntime } from "./runtime.ts";
 import { LoaderRuntime } from "./loader-runtime.ts";
 import { DispatchRuntime } from "./dispatch-runtime.ts";
+import { ProxyRuntime } from "./proxy-runtime.ts";
 
 export function selectRuntime(env: Env, ctx: ExecutionContext): TenantRuntime {
+  let backend: TenantRuntime;
   if (env.RUNTIME_BACKEND === "dispatch") {
     if (!env.DISPATCHER) throw new Error("RUNTIME_BACKEND=dispatch needs the DISPATCHER dispatch namespace binding");
-    return new DispatchRuntime(env.DISPATCHER);
-  }
-  return new LoaderRuntime(env, ctx.exports);
+    backend = new DispatchRuntime(env.DISPATCHER);
+  } else backend = new LoaderRuntime(env, ctx.exports);
+  const proxy = new ProxyRuntime(env);
+  return { fetch: (tenant, request) => (tenant.resource.type === "proxy" ? proxy.fetch(tenant, request) : backend.fetch(tenant, request)) };
 }
