@@ -11,6 +11,6 @@ export function selectRuntime(env: Env, ctx: ExecutionContext): TenantRuntime {
     if (!env.DISPATCHER) throw new Error("RUNTIME_BACKEND=dispatch needs the DISPATCHER dispatch namespace binding");
     backend = new DispatchRuntime(env.DISPATCHER);
   } else backend = new LoaderRuntime(env, ctx.exports);
-  const proxy = new ProxyRuntime(env);
+  const proxy = new ProxyRuntime(env, ctx.exports);
   return { fetch: (tenant, request) => (tenant.resource.type === "proxy" ? proxy.fetch(tenant, request) : backend.fetch(tenant, request)) };
 }

@@ -14,7 +14,7 @@ const DROP_REQUEST = new Set([
   "x-payment", "x-payment-response", "host", "connection", "keep-alive", "te", "trailer", "transfer-encoding",
   "upgrade", "content-length", "accept-encoding", "x-real-ip", "true-client-ip", "forwarded",
 ]);
-const DROP_REQUEST_PREFIX = ["cf-", "x-forwarded-", "payment-", "x-payment"];
+const DROP_REQUEST_PREFIX = ["cf-", "x-forwarded-", "payment-", "x-payment", "x-claw-"];
 /** Response headers never passed back to the caller. */
 const DROP_RESPONSE = new Set(["set-cookie", "set-cookie2", "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "x-claw-cache"]);
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
