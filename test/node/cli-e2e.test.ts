@@ -110,8 +110,10 @@ describe("claw CLI end to end", () => {
     expect(show.stdout).not.toContain("up-123");
   });
 
-  // The proxy runtime is landing server-side concurrently (deploy + secrets work; the dispatcher
-  // does not route proxy calls to the upstream yet: 404 route_not_found). Enable then.
+  // Skipped: with the proxy runtime as of edb554e, a loopback upstream on another port
+  // (http://127.0.0.1:<upstream>/api) is answered by the dispatcher's own platform router
+  // (404 route_not_found "no route for GET /api/items"), apparently because 127.0.0.1 is a
+  // platform host and the port is not compared. Enable once loopback upstreams reach the upstream.
   it.skip("pays for a call through the proxy, the secret header injected upstream", async () => {
     const slug = proxySlug;
     const call = await claw(["call", `${env.stack.apiUrl}/t/${slug}/items?x=1`, ...payer(), "--json"], base());
