@@ -1,8 +1,12 @@
 // Workers for Platforms backend (production): one script per tenant in the dispatch namespace,
-// run under the plan's CPU and subrequest limits.
+// run under the plan's CPU and subrequest limits. A function script is our wrapper + the creator's
+// instrumented module (as in loader-runtime.ts), uploaded with the outbound Worker enforcing
+// allowedHosts; its failure markers and maxDuration are handled here the same way.
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { tenantRuntimeLimits } from "../config/plans.ts";
 import { tenantNotDeployed, tenantWorkerFailure, type TenantRuntime } from "./runtime.ts";
+import { ApiError } from "../http/errors.ts";
+import { functionOutcome, tenantTimeout } from "./loader-runtime.ts";
 
 /** Script name in the namespace. One script per tenant; deploys replace it. */
 export function scriptNameFor(tenant: Pick<TenantConfig, "slug">): string {
@@ -20,12 +24,21 @@ export class DispatchRuntime implements TenantRuntime {
     } catch (err) {
       throw isWorkerNotFound(err) ? tenantNotDeployed(tenant.slug) : tenantWorkerFailure(tenant.slug, err);
     }
+    const { resource } = tenant;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await worker.fetch(request);
+      if (resource.type !== "function") return await worker.fetch(request);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(tenantTimeout(tenant.slug, resource.maxDurationMs)), resource.maxDurationMs);
+      });
+      return await functionOutcome(tenant, resource, await Promise.race([worker.fetch(request), timeout]));
     } catch (err) {
+      if (err instanceof ApiError) throw err;
       if (isWorkerNotFound(err)) throw tenantNotDeployed(tenant.slug);
       console.error(`tenant ${tenant.slug} failed`, err);
       throw tenantWorkerFailure(tenant.slug, err);
+    } finally {
+      if (timer) clearTimeout(timer);
     }
   }
 }
