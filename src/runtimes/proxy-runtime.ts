@@ -1,9 +1,11 @@
 // Proxy tenants on both backends: our engine in the dispatcher (see proxy/engine.ts for why),
 // with the header secrets decrypted once per tenant version and cached per isolate.
 // Dev allowance: with ALLOW_LOOPBACK_UPSTREAMS=true and a proxy's allowLoopback, an upstream on a
-// loopback *platform* host (e.g. http://localhost/t/other-tenant) is served by this dispatcher
-// in-process (ctx.exports.default), so a local proxy can front another local tenant without a
-// network listener. Hop depth is capped, so a proxy pointed at itself ends with 508.
+// loopback platform host AND the same host:port this request came in on (i.e. this dispatcher,
+// e.g. http://localhost/t/other-tenant) is served in-process (ctx.exports.default), so a local
+// proxy can front another local tenant without a network listener. Any other loopback upstream
+// (another port: a real local server) is fetched over the network. Hop depth is capped, so a
+// proxy pointed at itself ends with 508.
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { ApiError, errorResponse } from "../http/errors.ts";
 import { readSecrets } from "../control/secrets.ts";
@@ -39,12 +41,14 @@ export class ProxyRuntime implements TenantRuntime {
     }
     const loopbackAllowed = this.env.ALLOW_LOOPBACK_UPSTREAMS === "true";
     const platformHosts = parsePlatformHosts(this.env.PLATFORM_HOSTS);
+    const ownHost = new URL(request.url).host;
     return runProxy(tenant, artifact, request, {
       secrets: await secrets,
       loopbackAllowed,
       fetch: (req) => {
-        const host = new URL(req.url).hostname.toLowerCase();
-        const inProcess = loopbackAllowed && artifact.allowLoopback && this.exports && platformHosts.has(host) && !checkUpstreamUrl(req.url).ok;
+        const target = new URL(req.url);
+        const inProcess =
+          loopbackAllowed && artifact.allowLoopback && this.exports && target.host === ownHost && platformHosts.has(target.hostname.toLowerCase()) && !checkUpstreamUrl(target).ok;
         if (!inProcess) return fetch(req);
         const hop = new Request(req);
         hop.headers.set(PROXY_DEPTH_HEADER, String(depth + 1));

@@ -106,6 +106,15 @@ describe("proxy forwarding", () => {
     expect([...direct.keys()]).toEqual(["accept"]);
   });
 
+  it("a loopback upstream on another port is a real network fetch, not this dispatcher", async () => {
+    const slug = uniqueSlug("px");
+    await deployProxy(slug, { upstream: "http://localhost:1/api" });
+    const res = await call(`/t/${slug}/items`);
+    const body = await res.clone().text();
+    expect(body).not.toContain("route_not_found");
+    await expectError(res, 502, "upstream_unreachable");
+  });
+
   it("applies the declarative transform", async () => {
     const slug = uniqueSlug("px");
     await deployProxy(slug, { upstream: echoBase, transform: { pick: ["id", "name", "nested.b"], rename: { name: "title" } } });
