@@ -60,6 +60,8 @@ export function deleteTenantStatements(db: D1Database, slug: string, now: number
   return [
     db.prepare("UPDATE tenants SET deleted_at = ?, version = version + 1, updated_at = ? WHERE slug = ?").bind(now, now, slug),
     db.prepare("DELETE FROM tenant_hosts WHERE slug = ?").bind(slug),
+    // A deleted tenant's secrets serve no one; keeping them would only keep a liability.
+    db.prepare("DELETE FROM tenant_secrets WHERE slug = ?").bind(slug),
   ];
 }
 

@@ -18,6 +18,8 @@ const cfg = join(dir, "cfg");
 const suffix = String(process.pid);
 
 const base = () => ({ CLAW_CONFIG_DIR: cfg });
+/** Authorization headers as the upstream received them (its echo is redacted by the proxy). */
+const upstreamSawAuth: (string | null)[] = [];
 const pay = () => ["--price", "0.001", "--pay-to", env.stack.payments.accounts.payTo.address, "--network", env.stack.payments.network, "--asset", JSON.stringify(env.stack.payments.asset)];
 const payer = () => ["--key", env.stack.payments.accounts.payer.privateKey];
 
@@ -25,6 +27,7 @@ beforeAll(async () => {
   env = await startPaidEnv();
   upstream = await listenOnLoopback(
     createServer((req, res) => {
+      upstreamSawAuth.push(req.headers.authorization ?? null);
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ path: req.url, auth: req.headers.authorization ?? null, secretValue: "hidden" }));
     }),
@@ -110,15 +113,14 @@ describe("claw CLI end to end", () => {
     expect(show.stdout).not.toContain("up-123");
   });
 
-  // Skipped: with the proxy runtime as of edb554e, a loopback upstream on another port
-  // (http://127.0.0.1:<upstream>/api) is answered by the dispatcher's own platform router
-  // (404 route_not_found "no route for GET /api/items"), apparently because 127.0.0.1 is a
-  // platform host and the port is not compared. Enable once loopback upstreams reach the upstream.
-  it.skip("pays for a call through the proxy, the secret header injected upstream", async () => {
+  it("pays for a call through the proxy, the secret header injected upstream", async () => {
     const slug = proxySlug;
     const call = await claw(["call", `${env.stack.apiUrl}/t/${slug}/items?x=1`, ...payer(), "--json"], base());
     expect(call.code, call.stderr + call.stdout).toBe(0);
-    expect(call.json.body).toMatchObject({ path: "/api/items?x=1", auth: "Bearer up-123" });
+    expect(upstreamSawAuth.at(-1)).toBe("Bearer up-123");
+    // The upstream echoed the secret; the proxy must not pass it on to the caller.
+    expect(call.json.body).toMatchObject({ path: "/api/items?x=1", auth: "Bearer [redacted]" });
+    expect(call.stdout).not.toContain("up-123");
     expect((await claw(["rm", slug], base())).code).toBe(0);
   });
 

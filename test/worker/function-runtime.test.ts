@@ -150,6 +150,15 @@ describe("function sandbox", () => {
     expect(await (await call(`/t/${slug}/`)).json()).toEqual({ visible: "vis-value-1" });
   });
 
+  it("deleting a tenant deletes its encrypted secrets", async () => {
+    const slug = uniqueSlug("fn");
+    await deployed(slug, "export default () => ({ ok: true })", {}, { API_TOKEN: "s3cret-value" });
+    const count = () => env.DB.prepare("SELECT count(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first<{ n: number }>();
+    expect((await count())?.n).toBe(1);
+    expect((await call(`/v1/tenants/${slug}`, { method: "DELETE", headers: auth(key) })).status).toBe(200);
+    expect((await count())?.n).toBe(0);
+  });
+
   it("a redeploy with another resource type is refused", async () => {
     const slug = uniqueSlug("fn");
     await deployed(slug, `export default () => 1;`);
