@@ -23,8 +23,9 @@ import { pathToFileURL } from "node:url";
 import { REPO_ROOT } from "../local/paths.ts";
 import type { Binding, ScriptModule, ScriptUpload } from "./cloudflare-api.ts";
 
-/** Same as TENANT_COMPATIBILITY_DATE in src/runtimes/loader-runtime.ts (kept equal by a test). */
-export const TENANT_COMPATIBILITY_DATE = "2026-10-01";
+import { TENANT_COMPATIBILITY_DATE } from "../../src/config/compat.ts";
+
+export { TENANT_COMPATIBILITY_DATE };
 export const MAX_PUBLISHED_DATASET_BYTES = 5 * 1024 * 1024;
 
 export interface TenantInfo {

@@ -10,8 +10,10 @@ import { tenantNotDeployed, tenantWorkerFailure, type TenantRuntime } from "./ru
 import { ApiError } from "../http/errors.ts";
 import { readSecrets } from "../control/secrets.ts";
 import { BUDGET_MODULE, BUDGET_SOURCE, USER_MODULE, ticksFor, wrapperSource } from "./function/instrument.ts";
+import { TENANT_COMPATIBILITY_DATE } from "../config/compat.ts";
 
-export const TENANT_COMPATIBILITY_DATE = "2026-10-01";
+export { TENANT_COMPATIBILITY_DATE };
+
 const WRAPPER_MODULE = "claw-wrapper.js";
 
 // The loader rethrows errors from the code callback as plain Errors, so the class is lost; the
