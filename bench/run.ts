@@ -1,5 +1,6 @@
 // `npm run bench`: starts a fresh local dispatcher (own state dir, free port), seeds it, and
-// measures ratios against a baseline in the same process set. Prints a markdown report that
+// measures ratios against a baseline in the same process set (then the leaderboard ingest and
+// rollup in their own Worker, bench/leaderboard.ts). Prints a markdown report that
 // BENCHMARKS.md quotes; also writes it to bench/results/latest.md (gitignored).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -10,11 +11,15 @@ import { benchPaidCalls } from "./paid.ts";
 import { deployDemo, ensureDevCreator } from "../cli/local/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
+import { benchLeaderboardIngest, benchLeaderboardReads, leaderboardReport, type IngestRollupResult, type ReadResult } from "./leaderboard.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
+/** Events ingested into one Leaderboard shard before the rollup is timed (0 skips that part). */
+const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
+const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
@@ -26,71 +31,89 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
   const { dispatcher, secrets } = stack;
   const lines: string[] = [];
+  let reads: ReadResult | null = null;
+  let ingest: IngestRollupResult | null = null;
   try {
-    const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
-    // Limits high enough never to refuse, so the meter does its full work on every call.
-    await deployDemo(dispatcher.url, creator.key, {
-      slug: "bench-cities",
-      file: "world-cities.csv",
-      config: {
-        rateLimit: { perCaller: { requests: 10_000_000, windowSeconds: 60 }, global: { requests: 10_000_000, windowSeconds: 60 } },
-        usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
-      },
-    });
-    const health = `${dispatcher.url}/health`;
-    const metered = `${dispatcher.url}/t/bench-cities/v1/records?country=JP&limit=5`;
-    await load("warm-up", metered, { seconds: 2, connections: CONNECTIONS });
+    try {
+      const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+      // Limits high enough never to refuse, so the meter does its full work on every call.
+      await deployDemo(dispatcher.url, creator.key, {
+        slug: "bench-cities",
+        file: "world-cities.csv",
+        config: {
+          rateLimit: { perCaller: { requests: 10_000_000, windowSeconds: 60 }, global: { requests: 10_000_000, windowSeconds: 60 } },
+          usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
+        },
+      });
+      const health = `${dispatcher.url}/health`;
+      const metered = `${dispatcher.url}/t/bench-cities/v1/records?country=JP&limit=5`;
+      await load("warm-up", metered, { seconds: 2, connections: CONNECTIONS });
 
-    const runs: { health: LoadResult[]; metered: LoadResult[] } = { health: [], metered: [] };
-    // Interleaved rounds so drift (thermal, GC, background work) hits both sides alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      runs.health.push(await load("GET /health", health, { seconds: SECONDS, connections: CONNECTIONS }));
-      runs.metered.push(await load("metered free dataset call", metered, { seconds: SECONDS, connections: CONNECTIONS }));
+      const runs: { health: LoadResult[]; metered: LoadResult[] } = { health: [], metered: [] };
+      // Interleaved rounds so drift (thermal, GC, background work) hits both sides alike.
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.health.push(await load("GET /health", health, { seconds: SECONDS, connections: CONNECTIONS }));
+        runs.metered.push(await load("metered free dataset call", metered, { seconds: SECONDS, connections: CONNECTIONS }));
+      }
+      const h = mean(runs.health.map((r) => r.requestsPerSec));
+      const m = mean(runs.metered.map((r) => r.requestsPerSec));
+      const failures = [...runs.health, ...runs.metered].reduce((n, r) => n + r.non2xx + r.errors, 0);
+
+      lines.push(
+        `## Metered free call vs plain /health`,
+        ``,
+        `Command: \`npm run bench\` (autocannon, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s interleaved rounds, wrangler dev on 127.0.0.1)`,
+        `Machine: ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+        ``,
+        `| endpoint | req/s (mean) | p50 ms | p99 ms | non-2xx + errors |`,
+        `| --- | ---: | ---: | ---: | ---: |`,
+        `| GET /health | ${h.toFixed(0)} | ${mean(runs.health.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.health.map((r) => r.p99Ms)).toFixed(1)} | ${runs.health.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
+        `| GET /t/bench-cities/v1/records (metered, free) | ${m.toFixed(0)} | ${mean(runs.metered.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.metered.map((r) => r.p99Ms)).toFixed(1)} | ${runs.metered.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
+        ``,
+        `**Ratio metered / health: ${(m / h).toFixed(2)}** (target ≥ 0.50)`,
+        ``,
+      );
+      if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the run.`, ``);
+
+      const { payments } = stack;
+      await deployDemo(dispatcher.url, creator.key, {
+        slug: "bench-paid",
+        file: "world-cities.csv",
+        config: { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network, asset: payments.asset },
+      });
+      const [ours, workerRef, nodeRef] = await benchPaidCalls(stack, `${dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`, PAID_CALLS, state);
+      const ratio = (a: number, b: number) => (a / b).toFixed(2);
+      lines.push(
+        `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
+        ``,
+        `Command: \`npm run bench\` (${PAID_CALLS} sequential paid calls per target with @x402/fetch, round-robin, after 5 warm-up calls each)`,
+        ``,
+        `| server | calls | p50 ms | p99 ms | failures |`,
+        `| --- | ---: | ---: | ---: | ---: |`,
+        ...[ours!, workerRef!, nodeRef!].map((r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`),
+        ``,
+        `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.2)`,
+        ``,
+        `Ratio dispatcher / Node reference: p50 ${ratio(ours!.p50Ms, nodeRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, nodeRef!.p99Ms)}`,
+        ``,
+      );
+
+      // Leaderboard reads: a snapshot of this run's own traffic, read under load.
+      reads = await benchLeaderboardReads(dispatcher.url, secrets.OPERATOR_TOKEN, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS });
+    } finally {
+      await stack.stop();
     }
-    const h = mean(runs.health.map((r) => r.requestsPerSec));
-    const m = mean(runs.metered.map((r) => r.requestsPerSec));
-    const failures = [...runs.health, ...runs.metered].reduce((n, r) => n + r.non2xx + r.errors, 0);
-
-    lines.push(
-      `## Metered free call vs plain /health`,
-      ``,
-      `Command: \`npm run bench\` (autocannon, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s interleaved rounds, wrangler dev on 127.0.0.1)`,
-      `Machine: ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-      ``,
-      `| endpoint | req/s (mean) | p50 ms | p99 ms | non-2xx + errors |`,
-      `| --- | ---: | ---: | ---: | ---: |`,
-      `| GET /health | ${h.toFixed(0)} | ${mean(runs.health.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.health.map((r) => r.p99Ms)).toFixed(1)} | ${runs.health.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
-      `| GET /t/bench-cities/v1/records (metered, free) | ${m.toFixed(0)} | ${mean(runs.metered.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.metered.map((r) => r.p99Ms)).toFixed(1)} | ${runs.metered.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
-      ``,
-      `**Ratio metered / health: ${(m / h).toFixed(2)}** (target ≥ 0.50)`,
-      ``,
-    );
-    if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the run.`, ``);
-
-    const { payments } = stack;
-    await deployDemo(dispatcher.url, creator.key, {
-      slug: "bench-paid",
-      file: "world-cities.csv",
-      config: { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network, asset: payments.asset },
-    });
-    const [ours, workerRef, nodeRef] = await benchPaidCalls(stack, `${dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`, PAID_CALLS, state);
-    const ratio = (a: number, b: number) => (a / b).toFixed(2);
-    lines.push(
-      `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
-      ``,
-      `Command: \`npm run bench\` (${PAID_CALLS} sequential paid calls per target with @x402/fetch, round-robin, after 5 warm-up calls each)`,
-      ``,
-      `| server | calls | p50 ms | p99 ms | failures |`,
-      `| --- | ---: | ---: | ---: | ---: |`,
-      ...[ours!, workerRef!, nodeRef!].map((r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`),
-      ``,
-      `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.2)`,
-      ``,
-      `Ratio dispatcher / Node reference: p50 ${ratio(ours!.p50Ms, nodeRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, nodeRef!.p99Ms)}`,
-      ``,
-    );
+    // Leaderboard ingest + rollup: its own Worker, once the dispatcher is gone (nothing competes).
+    if (LEADERBOARD_EVENTS > 0) {
+      ingest = await benchLeaderboardIngest(state, {
+        totalEvents: LEADERBOARD_EVENTS,
+        batch: LEADERBOARD_BATCH,
+        chunk: Math.min(50_000, LEADERBOARD_EVENTS),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
+    lines.push(...leaderboardReport(ingest, reads, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
   } finally {
-    await stack.stop();
     rmSync(state, { recursive: true, force: true });
   }
   const report = lines.join("\n");
