@@ -15,7 +15,8 @@
 //                                                 the same all time (the overall window without a
 //                                                 scan of payer_hours); first_ms = first countable
 //   recent_events(seq PK, api_id, ts, body)       the newest RECENT_EVENTS events, for operators
-// Money (billed) is a decimal string of atomic units, added with bigint in code, never in SQL.
+// Money (billed) is a decimal string of atomic units, added with bigint in code, never in SQL:
+// an upsert gets the new total, or '0' when the batch moved no money, which keeps the stored one.
 // h0..h13 are the latency histogram buckets of objects/limits.ts (attempts only).
 import { LATENCY_BUCKETS } from "./limits.ts";
 
@@ -69,16 +70,16 @@ export const API_HOUR_UPSERT = `INSERT INTO api_hours (api_id, hour, events, cou
 VALUES (${marks(10 + HIST.length)})
 ON CONFLICT (api_id, hour) DO UPDATE SET events = events + excluded.events, countable = countable + excluded.countable,
   fails = fails + excluded.fails, challenges = challenges + excluded.challenges, refusals = refusals + excluded.refusals,
-  replays = replays + excluded.replays, errors = errors + excluded.errors, billed = excluded.billed, ${histAdd}`;
+  replays = replays + excluded.replays, errors = errors + excluded.errors, billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END, ${histAdd}`;
 
 export const PAYER_HOUR_BILLED = "SELECT billed FROM payer_hours WHERE api_id = ? AND payer = ? AND hour = ?";
 export const PAYER_HOUR_UPSERT = `INSERT INTO payer_hours (api_id, payer, hour, n, fails, billed, ${HIST.join(", ")})
 VALUES (${marks(6 + HIST.length)})
-ON CONFLICT (api_id, payer, hour) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = excluded.billed, ${histAdd}`;
+ON CONFLICT (api_id, payer, hour) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END, ${histAdd}`;
 
 export const PAYER_TOTAL_BILLED = "SELECT billed FROM payer_totals WHERE api_id = ? AND payer = ?";
 export const PAYER_TOTAL_UPSERT = `INSERT INTO payer_totals (api_id, payer, n, fails, billed, first_ms) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (api_id, payer) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = excluded.billed,
+ON CONFLICT (api_id, payer) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END,
   first_ms = CASE WHEN excluded.first_ms IS NOT NULL AND (first_ms IS NULL OR excluded.first_ms < first_ms) THEN excluded.first_ms ELSE first_ms END`;
 
 export const API_META_UPSERT = `INSERT INTO apis (api_id, owner, directory, last_ts) VALUES (?, ?, ?, ?)

@@ -283,6 +283,18 @@ describe("anti-gaming scenarios through the DO", () => {
     expect(entry(snap, "week", "many-api").metrics.successRate).toBe(0.99);
   });
 
+  it("a later batch that moves no money keeps the revenue already recorded", async () => {
+    const { stub } = instance();
+    const payer = addr("keep", 1);
+    await stub.ingest([ev("keep-api", payer, NOW - MIN), ev("keep-api", payer, NOW - MIN)]);
+    // Same API, payer and hour; no money moved in this batch.
+    await stub.ingest([ev("keep-api", payer, NOW - MIN, { lifecycle: "tenant_error", status: 502, countable: false, billable: false, billedAtomic: "0" })]);
+    const snap = await snapshotOf(stub, catalog([api("keep-api")]));
+    for (const window of ["today", "week", "overall"] as const) {
+      expect(entry(snap, window, "keep-api").metrics.revenueAtomic, window).toBe("2000");
+    }
+  });
+
   it("a $0.001 API with 3 calls shows non-zero revenue", async () => {
     const { stub } = instance();
     await stub.ingest(Array.from({ length: 3 }, (_, i) => ev("cheap-api", addr("cheap", i), NOW - MIN)));
