@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startLocalStack } from "../cli/local/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
+import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/local/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
         `Ratio dispatcher / Node reference: p50 ${ratio(ours!.p50Ms, nodeRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, nodeRef!.p99Ms)}`,
         ``,
       );
+
+      lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.
       reads = await benchLeaderboardReads(dispatcher.url, secrets.OPERATOR_TOKEN, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS });
