@@ -9,6 +9,8 @@ interface __BaseEnv_Env {
   SECRETS_KEY: string;
   /** x402 facilitator base URL (POST /verify, /settle); the TenantMeter reconciles pending settlements with it. Optional. */
   FACILITATOR_URL?: string;
+  /** Cloudflare API token (Workers Scripts: Edit) the control plane uploads tenant scripts with (POST /v1/tenants/:slug/publish). Optional: without it publishing answers 503. */
+  CF_API_TOKEN?: string;
 }
 
 declare namespace Cloudflare {

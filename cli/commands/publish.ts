@@ -1,52 +1,51 @@
-// `claw publish <name> [path]`: production. Uploads the tenant's worker to the Workers for
-// Platforms dispatch namespace through the Cloudflare REST API (cli/publish/cloudflare-api.ts).
-// In production the platform's control plane does this with the platform's token; this command
-// is that client, runnable by an operator (CLOUDFLARE_API_TOKEN) and testable against a local
-// recording server (--api-base). --dry-run prints the plan and uploads nothing (no token needed).
+// `claw publish <name> [--dry-run]`: production. Asks the platform's control plane to upload the
+// tenant's current version to the Workers for Platforms dispatch namespace (POST
+// /v1/tenants/:slug/publish). The control plane builds the script from the artifacts it stores and
+// uploads it with the platform's Cloudflare token: the creator needs only their 402claw key, and
+// no local files. --dry-run prints the plan (modules with sizes and hashes, binding names) and
+// uploads nothing.
 import { defineCommand } from "citty";
-import { resolve } from "node:path";
 import { ApiClient } from "../api/client.ts";
-import { usageError } from "../errors.ts";
 import { checkSlug } from "../deploy/flags.ts";
-import { CLOUDFLARE_API_BASE, putDispatchScript, scriptUrl } from "../publish/cloudflare-api.ts";
-import { buildUpload, describeUpload, type TenantInfo } from "../publish/plan.ts";
 import { jsonArg, runCommand } from "../ui.ts";
 
+interface PlanModule {
+  name: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+interface PublishResponse {
+  dryRun: boolean;
+  slug: string;
+  version: number;
+  plan: { url: string; namespace: string; scriptName: string; metadata: { bindings: { type: string; name: string }[] }; modules: PlanModule[] };
+  result?: { id: string | null; etag: string | null };
+}
+
 export const publishCommand = defineCommand({
-  meta: { name: "publish", description: "Upload an API's worker to a Workers for Platforms namespace (production)" },
+  meta: { name: "publish", description: "Publish an API's current version to the platform's Workers for Platforms namespace (production)" },
   args: {
     name: { type: "positional", required: true, description: "API name (slug)" },
-    path: { type: "positional", required: false, description: "The file it was deployed from (dataset or function source)" },
-    account: { type: "string", description: "Cloudflare account id (default $CLOUDFLARE_ACCOUNT_ID)" },
-    namespace: { type: "string", description: "Dispatch namespace (default $CLAW_DISPATCH_NAMESPACE)" },
-    "api-base": { type: "string", description: `Cloudflare API base (default ${CLOUDFLARE_API_BASE})` },
     "dry-run": { type: "boolean", description: "Print the plan, upload nothing", default: false },
     ...jsonArg,
   },
   async run({ args }) {
     await runCommand(args.json, async (ui) => {
       const slug = checkSlug(args.name);
-      const accountId = args.account ?? process.env.CLOUDFLARE_ACCOUNT_ID;
-      const namespace = args.namespace ?? process.env.CLAW_DISPATCH_NAMESPACE;
-      if (!accountId) throw usageError("pass --account <Cloudflare account id> (or set CLOUDFLARE_ACCOUNT_ID)", "missing_account");
-      if (!namespace) throw usageError("pass --namespace <dispatch namespace> (or set CLAW_DISPATCH_NAMESPACE)", "missing_namespace");
-      const apiBase = args["api-base"] ?? CLOUDFLARE_API_BASE;
-      const token = process.env.CLOUDFLARE_API_TOKEN;
-      if (!args["dry-run"] && !token) throw usageError("set CLOUDFLARE_API_TOKEN (Workers Scripts: Edit), or use --dry-run to see the plan", "missing_cloudflare_token");
-      const { tenant } = await ApiClient.fromEnv().request<{ tenant: TenantInfo }>(`/v1/tenants/${slug}`);
-      ui.start(`Building ${tenant.resourceType} '${slug}' v${tenant.version}…`);
-      const upload = await buildUpload(tenant, args.path ? resolve(args.path) : undefined);
-      const url = scriptUrl({ apiBase, accountId, namespace }, upload.scriptName);
-      const plan = describeUpload(upload, url);
-      if (args["dry-run"]) {
-        ui.info(`Dry run: would PUT ${url}`);
+      const dryRun = args["dry-run"];
+      ui.start(dryRun ? `Planning the publish of '${slug}'…` : `Publishing '${slug}'…`);
+      const out = await ApiClient.fromEnv().request<PublishResponse>(`/v1/tenants/${slug}/publish`, { method: "POST", json: { dryRun } });
+      const { plan } = out;
+      if (dryRun) {
+        ui.info(`Dry run: would PUT ${plan.url} (v${out.version})`);
         ui.print(JSON.stringify(plan, null, 2));
-        return { dryRun: true, plan };
+      } else {
+        ui.success(`Published ${plan.scriptName} (v${out.version}) to namespace ${plan.namespace}`);
+        for (const m of plan.modules) ui.info(`${m.name}  ${m.bytes} B  sha256 ${m.sha256.slice(0, 12)}…`);
+        ui.info(`bindings: ${plan.metadata.bindings.map((b) => `${b.name} (${b.type})`).join(", ")}`);
       }
-      ui.start(`Uploading ${upload.scriptName} to namespace ${namespace}…`);
-      const result = await putDispatchScript({ apiBase, accountId, namespace, token: token! }, upload);
-      ui.success(`Published ${upload.scriptName} (v${tenant.version}) to ${namespace}`);
-      return { dryRun: false, plan, result };
+      return out;
     });
   },
 });

@@ -12,12 +12,12 @@ export interface LocalStack {
   stop: () => Promise<void>;
 }
 
-export async function startLocalStack(options: { port?: number; persistTo?: string; echo?: boolean } = {}): Promise<LocalStack> {
+export async function startLocalStack(options: { port?: number; persistTo?: string; echo?: boolean; /** Extra dispatcher vars (e.g. CF_* for publish tests). */ vars?: Record<string, string> } = {}): Promise<LocalStack> {
   const secrets = ensureDevSecrets();
   const payments = await startPaymentStack();
   let dispatcher: LocalDispatcher;
   try {
-    dispatcher = await startDispatcher({ ...options, vars: { FACILITATOR_URL: payments.facilitatorUrl } });
+    dispatcher = await startDispatcher({ ...options, vars: { ...options.vars, FACILITATOR_URL: payments.facilitatorUrl } });
   } catch (err) {
     await payments.stop();
     throw err;

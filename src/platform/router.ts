@@ -7,6 +7,7 @@ import type { PlatformContext } from "../control/context.ts";
 import { createCreator, createOwnKey, listCreators, listOwnKeys, operatorCreateKey, revokeOwnKey, whoAmI } from "../control/keys.ts";
 import { deleteTenant, getTenant, listTenants, patchTenant } from "../control/tenants.ts";
 import { deployTenant } from "../control/deployments.ts";
+import { publishTenant } from "../control/publish.ts";
 import { tenantEarnings } from "../control/earnings.ts";
 import { getApi, getDirectories, getLeaderboard, getStats } from "../public/leaderboard.ts";
 import { listDiscoveryResources } from "../public/discovery.ts";
@@ -50,6 +51,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .patch("/v1/tenants/:slug", patchTenant)
   .delete("/v1/tenants/:slug", deleteTenant)
   .post("/v1/tenants/:slug/deployments", deployTenant)
+  .post("/v1/tenants/:slug/publish", publishTenant)
   .get("/v1/tenants/:slug/earnings", tenantEarnings)
   .get("/v1/wallets", listWallets)
   .post("/v1/wallets", addWallet)
