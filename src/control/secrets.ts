@@ -1,6 +1,7 @@
 // Tenant secrets: encrypted at rest in D1 (AES-GCM, per-tenant key = HKDF-SHA256(SECRETS_KEY,
 // info "402claw tenant secrets v1:<slug>"), AAD "<slug>/<name>"). Values never leave this module
-// except to the runtime that injects them (function env via exposeEnv, proxy header injection).
+// except to what injects them: the runtime (function env via exposeEnv, proxy header injection)
+// and `claw publish`'s upload to Cloudflare (secret_text bindings). Never to a response or log.
 import { ApiError } from "../http/errors.ts";
 
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
