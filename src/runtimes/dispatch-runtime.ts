@@ -20,7 +20,7 @@ export class DispatchRuntime implements TenantRuntime {
     const limits = tenantRuntimeLimits(tenant);
     let worker: Fetcher;
     try {
-      worker = this.namespace.get(scriptNameFor(tenant), {}, { limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests } });
+      worker = this.namespace.get(scriptNameFor(tenant), {}, { limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests }, outbound: outboundParams(tenant) });
     } catch (err) {
       throw isWorkerNotFound(err) ? tenantNotDeployed(tenant.slug) : tenantWorkerFailure(tenant.slug, err);
     }
@@ -41,6 +41,12 @@ export class DispatchRuntime implements TenantRuntime {
       if (timer) clearTimeout(timer);
     }
   }
+}
+
+/** What the outbound Worker (src/outbound/) enforces for this call: only functions may reach out. */
+export function outboundParams(tenant: TenantConfig): { slug: string; allowedHosts: string } {
+  const hosts = tenant.resource.type === "function" ? tenant.resource.allowedHosts : [];
+  return { slug: tenant.slug, allowedHosts: JSON.stringify(hosts) };
 }
 
 function isWorkerNotFound(err: unknown): boolean {

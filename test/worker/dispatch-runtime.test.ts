@@ -28,7 +28,7 @@ describe("DispatchRuntime", () => {
     const { ns, calls } = namespace(() => ({ fetch: async (r: Request) => new Response(`hi ${new URL(r.url).pathname}`) }) as unknown as Fetcher);
     const res = await new DispatchRuntime(ns).fetch(tenant, new Request("https://x/v1/records"));
     expect(await res.text()).toBe("hi /v1/records");
-    expect(calls).toEqual([["tenant-weather", {}, { limits: { cpuMs: 200, subRequests: 50 } }]]);
+    expect(calls).toEqual([["tenant-weather", {}, { limits: { cpuMs: 200, subRequests: 50 }, outbound: { slug: "weather", allowedHosts: "[]" } }]]);
   });
 
   it("maps a missing script to 404 tenant_not_deployed and a crash to 502 tenant_worker_failure", async () => {
