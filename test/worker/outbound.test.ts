@@ -2,7 +2,7 @@
 // gateway, with the parameters DispatchRuntime sets. The internet cannot exist offline, so the
 // forwarding step is a recording stand-in; every refusal is decided before it is reached.
 import { describe, expect, it } from "vitest";
-import { handleOutbound } from "../../src/outbound/index.ts";
+import { handleOutbound, type OutboundParams } from "../../src/outbound/index.ts";
 import { outboundParams } from "../../src/runtimes/dispatch-runtime.ts";
 import type { TenantConfig } from "../../src/config/tenant-config.ts";
 
@@ -26,7 +26,7 @@ describe("outbound Worker", () => {
 
   it("refuses other hosts, private targets and tenants without allowedHosts, before any request leaves", async () => {
     const { seen, forward } = recorder();
-    const denied = async (url: string, p = params) => {
+    const denied = async (url: string, p: OutboundParams = params) => {
       const res = await handleOutbound(new Request(url), p, forward);
       expect(res.status, url).toBe(403);
       expect(res.headers.get("x-claw-egress")).toBe("denied");
