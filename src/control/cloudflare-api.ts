@@ -10,7 +10,10 @@ import { ApiError } from "../http/errors.ts";
 export const CLOUDFLARE_API_BASE = "https://api.cloudflare.com/client/v4";
 export const CLOUDFLARE_TIMEOUT_MS = 30_000;
 
-export type Binding = { type: "plain_text"; name: string; text: string } | { type: "secret_text"; name: string; text: string };
+export type Binding =
+  | { type: "plain_text"; name: string; text: string }
+  | { type: "secret_text"; name: string; text: string }
+  | { type: "r2_bucket"; name: string; bucket_name: string };
 
 export interface ScriptModule {
   name: string;

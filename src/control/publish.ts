@@ -4,9 +4,11 @@
 // their 402claw key. What is uploaded comes from R2, exactly as the Worker Loader runs it:
 // - function: our wrapper (budget = min(maxDurationMs, plan cpuMs)), the budget module and the
 //   stored, already-instrumented creator module; env = the exposeEnv secrets (as secret_text).
-// - dataset: the stored dataset engine plus the stored normalized data as a text module behind a
-//   small main module that hands the engine a DATASET fetcher over it; capped at
-//   MAX_PUBLISHED_DATASET_BYTES (a script embeds its data; bigger ones need an R2-backed store).
+// - dataset: the stored dataset engine behind a small main module that hands the engine a DATASET
+//   fetcher reading the stored normalized data from the platform's R2 bucket (bound read-only by
+//   name, key as a plain_text binding): no size limit from the script, the same data the loader
+//   serves. Only dataset scripts get the binding, and their code is the platform's engine, never
+//   creator code.
 // - proxy: refused (its runtime lives in the dispatcher, not in a tenant script).
 // Secret values go only into the request to Cloudflare; responses and the audit row carry names.
 import * as v from "valibot";
@@ -26,16 +28,25 @@ import { ownedTenant, slugParam } from "./tenants.ts";
 import { CLOUDFLARE_API_BASE, metadataFor, putDispatchScript, scriptUrl, type Binding, type ScriptModule, type ScriptUpload } from "./cloudflare-api.ts";
 import type { PlatformContext } from "./context.ts";
 
-export const MAX_PUBLISHED_DATASET_BYTES = 5 * 1024 * 1024;
+/** R2 bucket holding tenant artifacts, as named in wrangler.jsonc (override: ARTIFACTS_BUCKET_NAME). */
+const DEFAULT_ARTIFACTS_BUCKET = "claw-artifacts";
 const WRAPPER_MODULE = "claw-wrapper.js";
 
 const PublishBodySchema = v.strictObject({ dryRun: v.optional(v.boolean()) });
 
-const DATASET_MAIN = `// 402claw dataset tenant: the platform's dataset engine over an embedded dataset.
+const DATASET_MAIN = `// 402claw dataset tenant: the platform's dataset engine over the data in the platform's R2 bucket.
 import engine from "./engine.js";
-import DATA from "./dataset.json.txt";
-const DATASET = { fetch: async () => new Response(DATA, { headers: { "content-type": "application/json" } }) };
-export default { fetch: (request, env, ctx) => engine.fetch(request, { ...env, DATASET }, ctx) };
+export default {
+  fetch(request, env, ctx) {
+    const DATASET = {
+      fetch: async () => {
+        const object = await env.DATA_BUCKET.get(env.DATA_KEY);
+        return object ? new Response(object.body, { headers: { "content-type": "application/json" } }) : new Response("dataset not found", { status: 404 });
+      },
+    };
+    return engine.fetch(request, { DATASET }, ctx);
+  },
+};
 `;
 
 interface PublishTarget {
@@ -70,23 +81,19 @@ async function buildUpload(env: Env, tenant: TenantConfig): Promise<ScriptUpload
   if (resource.type === "proxy") {
     throw new ApiError(422, "publish_unsupported", `'${slug}' is a proxy: proxies run inside the platform's dispatcher (secret header injection, caching, transforms), not as a tenant script, so there is nothing to publish`);
   }
+  let extraBindings: Binding[] = [];
   if (resource.type === "dataset") {
     const head = await env.ARTIFACTS.head(resource.dataKey);
     if (!head) throw new ApiError(409, "artifact_missing", `the stored data of '${slug}' is missing (${resource.dataKey}); redeploy it, then publish`);
-    if (head.size > MAX_PUBLISHED_DATASET_BYTES) {
-      throw new ApiError(
-        422,
-        "dataset_too_large_to_publish",
-        `'${slug}' is ${(head.size / 1048576).toFixed(1)} MiB normalized; a published dataset is embedded in its script, which holds at most ${MAX_PUBLISHED_DATASET_BYTES / 1048576} MiB of data (Workers script size limits). It keeps running on the platform's runtime`,
-        { bytes: head.size, limit: MAX_PUBLISHED_DATASET_BYTES },
-      );
-    }
-    const [engine, data] = await Promise.all([artifactText(env, resource.codeKey, slug), artifactText(env, resource.dataKey, slug)]);
     mainModule = "index.js";
     modules = [
       { name: "index.js", contentType: "application/javascript+module", content: DATASET_MAIN },
-      { name: "engine.js", contentType: "application/javascript+module", content: engine },
-      { name: "dataset.json.txt", contentType: "text/plain", content: data },
+      { name: "engine.js", contentType: "application/javascript+module", content: await artifactText(env, resource.codeKey, slug) },
+    ];
+    const bucket = (env as unknown as Record<string, string | undefined>).ARTIFACTS_BUCKET_NAME?.trim() || DEFAULT_ARTIFACTS_BUCKET;
+    extraBindings = [
+      { type: "r2_bucket", name: "DATA_BUCKET", bucket_name: bucket },
+      { type: "plain_text", name: "DATA_KEY", text: resource.dataKey },
     ];
   } else {
     const limits = tenantRuntimeLimits(tenant);
@@ -106,6 +113,7 @@ async function buildUpload(env: Env, tenant: TenantConfig): Promise<ScriptUpload
     ...secretNames.map((name): Binding => ({ type: "secret_text", name, text: values[name]! })),
     { type: "plain_text", name: "TENANT_SLUG", text: slug },
     { type: "plain_text", name: "TENANT_VERSION", text: String(version) },
+    ...extraBindings,
   ];
   return {
     scriptName: scriptNameFor(tenant),

@@ -146,19 +146,22 @@ describe("claw publish (control plane upload)", () => {
     expect(r.json.plan.modules[2].sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("uploads a dataset as the stored engine + the stored normalized data", async () => {
+  it("uploads a dataset as the stored engine reading its data from the platform's R2 bucket", async () => {
     recorded.length = 0;
     const r = await claw(["publish", dsSlug, "--json"], env());
     expect(r.code, r.stderr).toBe(0);
     expect(recorded).toHaveLength(1);
     const form = await parts(recorded[0]!);
-    expect([...form.keys()]).toEqual(["metadata", "index.js", "engine.js", "dataset.json.txt"]);
+    expect([...form.keys()]).toEqual(["metadata", "index.js", "engine.js"]);
     const meta = JSON.parse(await (form.get("metadata") as File).text());
     expect(meta.main_module).toBe("index.js");
-    expect(meta.bindings.map((b: any) => b.type)).toEqual(["plain_text", "plain_text"]);
-    expect((form.get("dataset.json.txt") as File).type).toBe("text/plain");
-    const data = JSON.parse(await (form.get("dataset.json.txt") as File).text());
-    expect(data.schema.rows).toBe(3);
+    expect(meta.bindings).toEqual([
+      { type: "plain_text", name: "TENANT_SLUG", text: dsSlug },
+      { type: "plain_text", name: "TENANT_VERSION", text: "1" },
+      { type: "r2_bucket", name: "DATA_BUCKET", bucket_name: "claw-artifacts" },
+      { type: "plain_text", name: "DATA_KEY", text: `tenants/${dsSlug}/v1/data.json` },
+    ]);
+    expect(await (form.get("index.js") as File).text()).toContain("env.DATA_BUCKET.get(env.DATA_KEY)");
   });
 
   it("--dry-run prints the plan and sends nothing to Cloudflare", async () => {
