@@ -2,6 +2,7 @@
 // folds into per-hour aggregates. Pure: the Leaderboard DO only writes what this returns.
 //
 // Classes (objects/usage-event.ts has the lifecycles):
+//   (kinds come from objects/shared/outcomes.ts)
 //   countable  `countable` is true AND the lifecycle is payment_settled or served. The flag alone
 //              is not trusted: a producer bug that marks a challenge, refusal or replay countable
 //              still never ranks (DESIGN §7: those never count).
@@ -11,8 +12,9 @@
 //   replay     payment_replayed (the stored response of a payment already counted once).
 // Billed money is counted only for billable payment_settled events. Latency is recorded for
 // attempts (countable + failure): refusals and challenges never reached the tenant.
-import { latencyBucket, LATENCY_BUCKETS } from "./limits.ts";
-import { addAtomic } from "./spend.ts";
+import { emptyHist, latencyBucket, LATENCY_BUCKETS } from "./shared/histogram.ts";
+import { addAtomic } from "./shared/money.ts";
+import { OUTCOME_TRAITS } from "./shared/outcomes.ts";
 import type { UsageEvent } from "./usage-event.ts";
 import { hourOf } from "./windows.ts";
 
@@ -25,20 +27,15 @@ export interface EventClass {
   error: boolean;
 }
 
-const REFUSALS: ReadonlySet<string> = new Set(["payment_invalid", "rate_limited", "quota_exceeded", "spend_cap_exceeded"]);
-
 /** Wallet addresses compare lowercase (the contract says they arrive so; this makes it true). */
 export function normalizeCaller(caller: string): string {
   return /^0x[0-9a-fA-F]{40}$/.test(caller) ? caller.toLowerCase() : caller;
 }
 
 export function classifyEvent(e: UsageEvent): EventClass {
-  let kind: EventKind = "other";
-  if (e.lifecycle === "payment_settled" || e.lifecycle === "served") kind = e.countable ? "countable" : "other";
-  else if (e.lifecycle === "tenant_error" || e.lifecycle === "settlement_failed") kind = "failure";
-  else if (e.lifecycle === "payment_challenged") kind = "challenge";
-  else if (e.lifecycle === "payment_replayed") kind = "replay";
-  else if (REFUSALS.has(e.lifecycle)) kind = "refusal";
+  const rank = OUTCOME_TRAITS[e.lifecycle].rank;
+  // The countable flag is required as well as the outcome: neither alone is trusted.
+  const kind: EventKind = rank === "countable" ? (e.countable ? "countable" : "other") : rank;
   const billed = e.billable && e.lifecycle === "payment_settled" ? e.billedAtomic.replace(/^0+(?=\d)/, "") : "0";
   return { kind, billed, error: e.status >= 500 };
 }
@@ -149,10 +146,6 @@ export function aggregateBatch(events: readonly UsageEvent[]): BatchAggregates {
     ph.hist[bucket]! += 1;
   }
   return { apiHours: [...apiHours.values()], payerHours: [...payerHours.values()], payerTotals: [...payerTotals.values()], apis: [...apis.values()] };
-}
-
-export function emptyHist(): number[] {
-  return new Array<number>(LATENCY_BUCKETS).fill(0);
 }
 
 function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {

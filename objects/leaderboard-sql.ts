@@ -18,7 +18,7 @@
 // Money (billed) is a decimal string of atomic units, added with bigint in code, never in SQL:
 // an upsert gets the new total, or '0' when the batch moved no money, which keeps the stored one.
 // h0..h13 are the latency histogram buckets of objects/limits.ts (attempts only).
-import { LATENCY_BUCKETS } from "./limits.ts";
+import { LATENCY_BUCKETS } from "./shared/histogram.ts";
 
 export const HIST = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
 const histDefs = HIST.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(", ");

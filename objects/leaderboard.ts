@@ -27,8 +27,8 @@ import * as SQL from "./leaderboard-sql.ts";
 import { buildSnapshot, linkedPairs, sumBilledList, type ApiWindowRow, type PairRow, type ShardExport, type WindowExport } from "./snapshot.ts";
 import { windowRanges, type WindowName, type WindowRange } from "./windows.ts";
 import { leaderboardNamed, rollupCoordinator, rollupPeriodSeconds, shardCount, shardNames } from "./leaderboard-shards.ts";
-import { addAtomic } from "./spend.ts";
-import { DAY_MS, HOUR_MS } from "./limits.ts";
+import { addAtomic } from "./shared/money.ts";
+import { DAY_MS, HOUR_MS } from "./shared/time.ts";
 import { loadCatalog } from "../src/public/catalog.ts";
 import { writeSnapshot } from "../src/public/snapshot-store.ts";
 

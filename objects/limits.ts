@@ -1,6 +1,5 @@
-// Pure limit math for the TenantMeter (DESIGN §4): token buckets, UTC calendar windows, the
-// response headers that describe them, and the latency histogram used for stats. No I/O and
-// no clock reads: every function takes `now` (ms since epoch) so the meter, the dispatcher and
+// Pure limit math for the TenantMeter (docs/ARCHITECTURE.md §4): token buckets and the response
+// headers that describe buckets and quotas (UTC windows: shared/time.ts). No I/O and no clock reads: every function takes `now` (ms since epoch) so the meter, the dispatcher and
 // the tests agree on time.
 //
 // Headers (all values are integers; seconds are relative, never epoch timestamps):
@@ -120,62 +119,6 @@ export function fullAtMs(state: BucketState, rule: RateLimitRule): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// UTC calendar windows
-
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
-
-export function utcDayStartMs(now: number): number {
-  return Math.floor(now / DAY_MS) * DAY_MS;
-}
-
-export function nextUtcDayStartMs(now: number): number {
-  return utcDayStartMs(now) + DAY_MS;
-}
-
-export function utcMonthStartMs(now: number): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-export function nextUtcMonthStartMs(now: number): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1); // month 12 rolls into January
-}
-
-/** "2026-11-23" */
-export function utcDayKey(now: number): string {
-  return new Date(now).toISOString().slice(0, 10);
-}
-
-/** "2026-11" */
-export function utcMonthKey(now: number): string {
-  return new Date(now).toISOString().slice(0, 7);
-}
-
-/** Hours since epoch: the key of an hourly stats row. */
-export function utcHour(now: number): number {
-  return Math.floor(now / HOUR_MS);
-}
-
-/** Whole seconds from `now` until `endMs`, at least 1 (a window that ends "now" ends in a second). */
-export function secondsUntil(endMs: number, now: number): number {
-  return Math.max(1, Math.ceil((endMs - now) / 1000));
-}
-
-export function secondsUntilNextUtcDay(now: number): number {
-  return secondsUntil(nextUtcDayStartMs(now), now);
-}
-
-export function secondsUntilNextUtcMonth(now: number): number {
-  return secondsUntil(nextUtcMonthStartMs(now), now);
-}
-
-export function utcMonthLengthSeconds(now: number): number {
-  return (nextUtcMonthStartMs(now) - utcMonthStartMs(now)) / 1000;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Headers
 
 export interface BucketStatus {
@@ -273,45 +216,4 @@ export function meterHeaders(input: MeterHeaderInput): Record<string, string> {
   if (quotas.length > 0) headers["X-Usage-Reset"] = String(Math.min(...quotas.map((q) => q.resetSeconds)));
   if (input.retryAfterSeconds !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(input.retryAfterSeconds)));
   return headers;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Latency histogram (stats): fixed log-scale bucket upper bounds in ms; the last bucket is open.
-
-export const LATENCY_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] as const;
-/** Number of histogram buckets: one per bound plus the open "> 10000 ms" bucket. */
-export const LATENCY_BUCKETS = LATENCY_BOUNDS_MS.length + 1;
-
-/** Index of the bucket holding `latencyMs`: bucket i holds (bound[i-1], bound[i]]. */
-export function latencyBucket(latencyMs: number): number {
-  if (!(latencyMs > 0)) return 0;
-  for (let i = 0; i < LATENCY_BOUNDS_MS.length; i++) {
-    if (latencyMs <= LATENCY_BOUNDS_MS[i]!) return i;
-  }
-  return LATENCY_BOUNDS_MS.length;
-}
-
-/**
- * Estimated `p`-quantile (0 < p ≤ 1) from bucket counts, interpolating linearly inside the
- * bucket that holds it, so the estimate is always within that bucket's bounds. The open last
- * bucket reports its lower bound (we know nothing above it). Null when there are no samples.
- */
-export function estimatePercentile(counts: readonly number[], p: number): number | null {
-  let total = 0;
-  for (const c of counts) total += c;
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(p * total));
-  let seen = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i] ?? 0;
-    if (c === 0) continue;
-    if (seen + c >= rank) {
-      const lower = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1]!;
-      const upper = LATENCY_BOUNDS_MS[i];
-      if (upper === undefined) return lower;
-      return Math.round((lower + ((upper - lower) * (rank - seen)) / c) * 100) / 100;
-    }
-    seen += c;
-  }
-  return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1]!;
 }

@@ -1,6 +1,7 @@
 // The contract between the dispatcher and the TenantMeter Durable Object: what is pushed on
 // configure, what admit takes and returns, and the usage record of a finished call.
 import type { RateLimitRule } from "../src/config/tenant-config.ts";
+import type { Outcome } from "./shared/outcomes.ts";
 
 /** The slice of TenantConfig that the meter enforces. Pushed by the control plane on every change. */
 export interface MeterConfig {
@@ -67,17 +68,7 @@ export interface UsageRecord {
    * What happened, in the leaderboard's lifecycle terms. `payment_settled` is recorded for stats
    * only: its usage event comes from `commit`, in the same transaction as the settlement.
    */
-  outcome:
-    | "served"
-    | "tenant_error"
-    | "rate_limited"
-    | "quota_exceeded"
-    | "payment_challenged"
-    | "payment_invalid"
-    | "spend_cap_exceeded"
-    | "settlement_failed"
-    | "payment_replayed"
-    | "payment_settled";
+  outcome: Outcome;
 }
 
 export interface MeterStats {

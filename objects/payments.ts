@@ -42,6 +42,7 @@
 // check): its commit then finds no record and records the settlement anyway ("late commit",
 // see TenantMeter.commit), so the ledger still gets the row.
 import { MAX_STORED_BODY_BYTES, type StoredResponse } from "./meter-types.ts";
+import { provesNonceUnused, saysNonceUsed } from "../src/x402/nonce-rule.ts";
 
 /** An in-flight payment can never settle after validBefore; it is released this long after it. */
 export const STALE_GRACE_MS = 60_000;
@@ -49,7 +50,7 @@ export const STALE_GRACE_MS = 60_000;
  * An in-flight payment still neither committed nor released this long after its admit is
  * presumed orphaned and checked with the facilitator. Why 40 s: the dispatcher's path from admit
  * to a settle answer is the tenant call (milliseconds for datasets) plus /settle, whose timeout
- * is 30 s (src/payments/facilitator.ts), and its commit normally lands milliseconds after that;
+ * is 30 s (src/x402/facilitator.ts), and its commit normally lands milliseconds after that;
  * 40 s covers the worst case with room to spare, yet comes before the last useful moment of a
  * standard payment (x402 clients sign validBefore = now + maxTimeoutSeconds = 60 s, whose last
  * chance is 50 s after signing), leaving a few backoff retries if the facilitator blips.
@@ -205,23 +206,6 @@ export interface ReconcileInput {
   knownTransaction?: string | null;
 }
 
-/** The authorization was already executed: x402 `..._nonce_already_used`, `authorization_used`, or a reason ending in `_used`. */
-export function reasonSaysUsed(reason: string | undefined): boolean {
-  if (!reason) return false;
-  const r = reason.toLowerCase();
-  if (r.includes("unused")) return false;
-  return r.includes("nonce_already_used") || r.includes("authorization_used") || /(^|[^a-z])used($|[^a-z])/.test(r);
-}
-
-/**
- * Reasons x402's diagnosis reports only after it read authorizationState == false: the nonce was
- * unused at that moment (balance, token metadata). Only these prove "not used" for a release.
- */
-export function reasonProvesUnused(reason: string | undefined): boolean {
-  if (!reason) return false;
-  return /(insufficient_balance|token_name_mismatch|token_version_mismatch)$/.test(reason.toLowerCase());
-}
-
 /** Past validBefore with a margin for clock skew between us, the facilitator and the chain. */
 export function isExpired(now: number, validBeforeSeconds: number): boolean {
   return now > staleAtMs(validBeforeSeconds);
@@ -238,24 +222,24 @@ export function decideReconcile(input: ReconcileInput): ReconcileAction {
     if (now > validBefore * 1000 + GIVE_UP_AFTER_EXPIRY_MS) return { action: "hold", reason: "facilitator unreachable long after the payment expired" };
     return { action: "retry", reason: "facilitator unreachable" };
   }
-  if (!verify.isValid && reasonSaysUsed(verify.invalidReason)) return { action: "commit", transaction: known };
+  if (!verify.isValid && saysNonceUsed(verify.invalidReason)) return { action: "commit", transaction: known };
   if (input.phase === "in_flight") {
     // Unused right now, and the dispatcher that admitted it has had its time: it never settled.
     if (verify.isValid) return { action: "release", reason: "orphaned in flight; the facilitator says the payment is still unused" };
-    if (reasonProvesUnused(verify.invalidReason)) return { action: "release", reason: `orphaned in flight; unused (${verify.invalidReason})` };
+    if (provesNonceUnused(verify.invalidReason)) return { action: "release", reason: `orphaned in flight; unused (${verify.invalidReason})` };
   }
   if (verify.isValid) {
     if (!settle) return { action: "settle" };
     if (!settle.ok) return { action: "retry", reason: "settle unreachable" };
     if (settle.success) return { action: "commit", transaction: nonEmpty(settle.transaction) ?? known };
-    if (reasonSaysUsed(settle.errorReason)) return { action: "commit", transaction: known };
+    if (saysNonceUsed(settle.errorReason)) return { action: "commit", transaction: known };
     const pendingTx = nonEmpty(settle.transaction);
     const reason = `settle failed: ${settle.errorReason ?? "unknown"}`;
     return pendingTx ? { action: "retry", reason, transaction: pendingTx } : { action: "retry", reason };
   }
   const reason = verify.invalidReason ?? "invalid";
   if (!isExpired(now, validBefore)) return { action: "retry", reason: `verify: ${reason}` };
-  if (reasonProvesUnused(verify.invalidReason)) return { action: "release", reason: `expired unused (${reason})` };
+  if (provesNonceUnused(verify.invalidReason)) return { action: "release", reason: `expired unused (${reason})` };
   return { action: "hold", reason: `expired; the facilitator cannot tell whether it settled (${reason})` };
 }
 

@@ -14,10 +14,10 @@
 // Hero and directory money is summed in atomic units of 6-decimal stablecoins (USDC); every known
 // settlement asset has 6 decimals. USD strings come from atomicToUsd: a non-zero amount never
 // shows as $0.00.
-import { atomicToUsd } from "../src/config/money.ts";
-import { estimatePercentile } from "./limits.ts";
+import { atomicToUsd } from "./shared/money.ts";
 import { compareForRanking, SCORING, scoreApi, type PayerInput, type ScoreBreakdown, type ScoringConfig } from "./scoring.ts";
-import { emptyHist, type ApiCounters } from "./leaderboard-events.ts";
+import { emptyHist, estimatePercentile } from "./shared/histogram.ts";
+import { type ApiCounters } from "./leaderboard-events.ts";
 import { WINDOWS, type WindowName } from "./windows.ts";
 
 // ---- inputs -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// Pure spend-cap math for the TenantMeter (DESIGN §4): money in atomic units as decimal strings,
-// computed with bigint only (never a float), and the X-Spend-* headers. No I/O, no clock reads.
+// Pure spend-cap math for the TenantMeter (docs/ARCHITECTURE.md §4): caps checked in atomic units
+// (bigint arithmetic in shared/money.ts), and the X-Spend-* headers. No I/O, no clock reads.
 //
 // A cap is checked as settled + reserved + amount ≤ cap, where `reserved` is every payment
 // admitted but not yet settled or released. Three caps, each optional:
@@ -15,37 +15,7 @@
 // Remaining = cap − settled − reserved, after this call's reservation when it was admitted and
 // before it on a refusal; never negative (a cap lowered below what is already spent shows 0).
 import type { SpendCapsAtomic } from "./meter-types.ts";
-
-/** A non-negative integer in decimal, at most 78 digits (uint256 fits). No sign, no exponent. */
-export const ATOMIC_PATTERN = /^\d{1,78}$/;
-
-export function isAtomic(value: unknown): value is string {
-  return typeof value === "string" && ATOMIC_PATTERN.test(value);
-}
-
-/** Parses an atomic amount; throws RangeError on anything but a plain decimal integer string. */
-export function toAtomic(value: string): bigint {
-  if (!isAtomic(value)) throw new RangeError(`invalid atomic amount: ${JSON.stringify(value)}`);
-  return BigInt(value);
-}
-
-/**
- * Lenient read of a stored counter: a missing or corrupt value counts as 0 rather than throwing
- * in the middle of an admit. Values written by the meter are always valid.
- */
-export function atomicOrZero(value: unknown): bigint {
-  return isAtomic(value) ? BigInt(value) : 0n;
-}
-
-export function addAtomic(a: string, b: string): string {
-  return (toAtomic(a) + toAtomic(b)).toString();
-}
-
-/** a − b, clamped at 0: a counter never goes negative, even if a release is replayed. */
-export function subAtomicClamped(a: string, b: string): string {
-  const d = atomicOrZero(a) - toAtomic(b);
-  return (d > 0n ? d : 0n).toString();
-}
+import { atomicOrZero, isAtomic, toAtomic } from "./shared/money.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Caps

@@ -89,31 +89,9 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { RateLimitSchema, SpendLimitSchema, UsageLimitSchema, type RateLimitRule } from "../src/config/tenant-config.ts";
-import {
-  bucketCapacity,
-  type BucketState,
-  type BucketStatus,
-  DAY_MS,
-  estimatePercentile,
-  fullAtMs,
-  fullBucket,
-  hasToken,
-  LATENCY_BUCKETS,
-  latencyBucket,
-  meterHeaders,
-  nextUtcDayStartMs,
-  nextUtcMonthStartMs,
-  type QuotaStatus,
-  refill,
-  secondsUntil,
-  secondsUntilToken,
-  take,
-  utcDayKey,
-  utcDayStartMs,
-  utcHour,
-  utcMonthKey,
-  utcMonthStartMs,
-} from "./limits.ts";
+import { bucketCapacity, type BucketState, type BucketStatus, fullAtMs, fullBucket, hasToken, meterHeaders, type QuotaStatus, refill, secondsUntilToken, take } from "./limits.ts";
+import { DAY_MS, nextUtcDayStartMs, nextUtcMonthStartMs, secondsUntil, utcDayKey, utcDayStartMs, utcHour, utcMonthKey, utcMonthStartMs } from "./shared/time.ts";
+import { estimatePercentile, LATENCY_BUCKETS, latencyBucket } from "./shared/histogram.ts";
 import type {
   AdmitRequest,
   AdmitResult,
@@ -154,8 +132,10 @@ import {
   type VerifyOutcome,
 } from "./payments.ts";
 import { leaderboardFor } from "./leaderboard-shards.ts";
+import { isOutcome, OUTCOME_TRAITS } from "./shared/outcomes.ts";
 import { usageEventFor, type CallOutcome } from "./usage-events.ts";
-import { addAtomic, ATOMIC_PATTERN, checkSpendCaps, describeExceeded, spendHeaders, subAtomicClamped, type SpendWindow } from "./spend.ts";
+import { addAtomic, ATOMIC_PATTERN, subAtomicClamped } from "./shared/money.ts";
+import { checkSpendCaps, describeExceeded, spendHeaders, type SpendWindow } from "./spend.ts";
 
 /** Per-day caller rows (and daily counters) are kept this long: a month of uniques plus slack. */
 const CALLER_DAYS_RETENTION = 40;
@@ -209,21 +189,6 @@ const MeterConfigSchema = v.object({
   ),
 });
 
-const OUTCOMES: ReadonlySet<UsageRecord["outcome"]> = new Set([
-  "served",
-  "tenant_error",
-  "rate_limited",
-  "quota_exceeded",
-  "payment_challenged",
-  "payment_invalid",
-  "spend_cap_exceeded",
-  "settlement_failed",
-  "payment_replayed",
-  "payment_settled",
-]);
-/** Challenges and unusable payments are not calls: they feed events (402→paid conversion), not stats. */
-const NOT_CALLS: ReadonlySet<UsageRecord["outcome"]> = new Set(["payment_challenged", "payment_invalid", "payment_replayed"]);
-const REFUSALS: ReadonlySet<UsageRecord["outcome"]> = new Set(["rate_limited", "quota_exceeded", "spend_cap_exceeded", "settlement_failed"]);
 
 const HIST_COLUMNS = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
 
@@ -1298,13 +1263,14 @@ export class TenantMeter extends DurableObject<Env> {
     const { ts, status, latencyMs, outcome } = usage;
     if (typeof ts !== "number" || !Number.isFinite(ts)) throw new TypeError("invalid UsageRecord: ts must be a finite number");
     if (typeof status !== "number" || !Number.isFinite(status)) throw new TypeError("invalid UsageRecord: status must be a number");
-    if (!OUTCOMES.has(outcome)) throw new TypeError(`invalid UsageRecord: unknown outcome ${JSON.stringify(outcome)}`);
+    if (!isOutcome(outcome)) throw new TypeError(`invalid UsageRecord: unknown outcome ${JSON.stringify(outcome)}`);
     if (typeof usage.caller !== "string") throw new TypeError("invalid UsageRecord: caller must be a string");
 
     // payment_settled's event is written by commit (same transaction as the settlement).
     if (outcome !== "payment_settled") this.emitUsageEvent({ ...usage, lifecycle: outcome });
-    if (NOT_CALLS.has(outcome)) return;
-    const refused = REFUSALS.has(outcome) ? 1 : 0;
+    // Challenges and unusable payments are not calls: they feed events (402→paid conversion), not stats.
+    if (!OUTCOME_TRAITS[outcome].call) return;
+    const refused = OUTCOME_TRAITS[outcome].refusedStat ? 1 : 0;
     const served = outcome === "served" || outcome === "payment_settled" ? 1 : 0;
     const errors = status >= 500 || outcome === "tenant_error" ? 1 : 0;
     const hour = utcHour(ts);

@@ -2,20 +2,8 @@
 // as the admit/commit it describes), delivered at least once to the Leaderboard, which dedupes by
 // (apiId, requestId). Validated with valibot on ingest: the Leaderboard trusts no producer.
 import * as v from "valibot";
+import { OUTCOMES } from "./shared/outcomes.ts";
 
-export const LIFECYCLES = [
-  "served",
-  "payment_settled",
-  "payment_replayed",
-  "payment_challenged",
-  "payment_invalid",
-  "rate_limited",
-  "quota_exceeded",
-  "spend_cap_exceeded",
-  "settlement_failed",
-  "tenant_error",
-] as const;
-export type Lifecycle = (typeof LIFECYCLES)[number];
 
 const AtomicString = v.pipe(v.string(), v.regex(/^\d{1,78}$/));
 
@@ -36,7 +24,7 @@ export const UsageEventSchema = v.object({
   priceAtomic: AtomicString,
   /** What was actually settled for this call (0 unless lifecycle is payment_settled). */
   billedAtomic: AtomicString,
-  lifecycle: v.picklist(LIFECYCLES),
+  lifecycle: v.picklist(OUTCOMES),
   /** Ranks: settled paid calls, and served calls of free APIs. Never challenges/refusals/replays. */
   countable: v.boolean(),
   /** Moved money: payment_settled only. */

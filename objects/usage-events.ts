@@ -2,7 +2,8 @@
 // Leaderboard ingests, DESIGN §7). Pure. The one rule that matters for ranking lives here: only
 // settled paid calls and served calls of free APIs are countable; challenges, refusals, replays
 // and failures are recorded for metrics but never rank.
-import type { Lifecycle, UsageEvent } from "./usage-event.ts";
+import { isCountable, OUTCOME_TRAITS, type Outcome } from "./shared/outcomes.ts";
+import type { UsageEvent } from "./usage-event.ts";
 
 export interface EventContext {
   apiId: string;
@@ -20,18 +21,13 @@ export interface CallOutcome {
   caller: string;
   status: number;
   latencyMs: number;
-  lifecycle: Lifecycle;
+  lifecycle: Outcome;
   /** Settled amount for payment_settled; ignored otherwise. */
   billedAtomic?: string;
 }
 
-export function isCountable(lifecycle: Lifecycle, priceAtomic: string): boolean {
-  if (lifecycle === "payment_settled") return true;
-  return lifecycle === "served" && BigInt(priceAtomic) === 0n;
-}
-
 export function usageEventFor(outcome: CallOutcome, context: EventContext): UsageEvent {
-  const billable = outcome.lifecycle === "payment_settled";
+  const billable = OUTCOME_TRAITS[outcome.lifecycle].billable;
   return {
     requestId: outcome.requestId,
     ts: Math.max(0, Math.trunc(outcome.ts)),

@@ -6,7 +6,7 @@
 //            and nowhere else until its hour arrives)
 // "Now" is the end of every window; a payer's age ("first seen < 24 h before the window end")
 // is measured against it.
-import { HOUR_MS, utcDayStartMs, utcHour } from "./limits.ts";
+import { HOUR_MS, utcDayStartMs, utcHour } from "./shared/time.ts";
 
 export const WINDOWS = ["today", "week", "overall"] as const;
 export type WindowName = (typeof WINDOWS)[number];

@@ -5,7 +5,7 @@ import type { IRequest } from "itty-router";
 import { json } from "../http/json.ts";
 import { validate } from "../http/body.ts";
 import { assetFor } from "../config/assets.ts";
-import { atomicToUsd } from "../config/money.ts";
+import { atomicToUsd } from "../../objects/shared/money.ts";
 import { requireCreator } from "./auth.ts";
 import { ownedTenant, slugParam } from "./tenants.ts";
 import type { PlatformContext } from "./context.ts";

@@ -4,7 +4,7 @@ import { validate } from "../http/body.ts";
 import { TenantConfigSchema, type TenantConfig } from "../config/tenant-config.ts";
 import { PLAN_LIMITS } from "../config/plans.ts";
 import { assetFor } from "../config/assets.ts";
-import { atomicToUsd, usdToAtomic } from "../config/money.ts";
+import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
 import { parsePlatformHosts } from "../tenancy/resolve.ts";
 
 /** Validates a complete config; throws 400/403 ApiErrors naming the field. */

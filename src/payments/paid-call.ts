@@ -21,9 +21,10 @@ import { tenantRequest } from "../runtimes/runtime.ts";
 import { selectRuntime } from "../runtimes/select.ts";
 import { admitSyncingConfig, record, type CallContext } from "../gateway/tenant-call.ts";
 import { decodePayment, mismatch, paymentHeader, paymentId } from "./payment-header.ts";
-import { FacilitatorClient, FacilitatorUnavailable, SettlementUnknown } from "./facilitator.ts";
+import { FacilitatorUnavailable, httpFacilitator, SettlementUnknown } from "../x402/facilitator.ts";
 import { challenge, paymentResponseHeader, replay, toStored } from "./responses.ts";
-import { meansAlreadyUsed, signedByPayer } from "./signature.ts";
+import { signedByPayer } from "./signature.ts";
+import { saysNonceUsed } from "../x402/nonce-rule.ts";
 import { PhaseTimer } from "./timing.ts";
 
 const COMMIT_ATTEMPTS = 3;
@@ -55,7 +56,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   if (Number(decoded.authorization.validBefore) * 1000 <= call.startedAt) return refuse("payment_expired", "the payment authorization has expired (validBefore is in the past)");
 
   const timer = new PhaseTimer();
-  const facilitator = new FacilitatorClient(facilitatorUrl);
+  const facilitator = httpFacilitator(facilitatorUrl);
   let verification;
   try {
     if (!(await facilitator.supports(requirements.scheme, requirements.network))) {
@@ -72,7 +73,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   if (!verification.isValid) {
     // A retry of a payment we already settled: the chain has used the nonce, so /verify says no,
     // but the holder of the signed payment is owed its stored response (checked locally).
-    if (meansAlreadyUsed(verification.invalidReason) && (await signedByPayer(decoded, requirements))) {
+    if (saysNonceUsed(verification.invalidReason) && (await signedByPayer(decoded, requirements))) {
       const known = await meter.paymentStatus(id);
       if (known) return replayKnown(call, meter, id, decoded.authorization.from.toLowerCase(), requirements, refuse);
     }

@@ -3,7 +3,7 @@
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
-import { usdToAtomic } from "../config/money.ts";
+import { usdToAtomic } from "../../objects/shared/money.ts";
 
 export const MAX_TIMEOUT_SECONDS = 60;
 

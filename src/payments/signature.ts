@@ -33,8 +33,3 @@ export async function signedByPayer(decoded: DecodedPayment, requirements: Payme
     return false;
   }
 }
-
-/** Facilitator reasons that mean "this authorization was already used on chain". */
-export function meansAlreadyUsed(invalidReason: string | undefined): boolean {
-  return invalidReason !== undefined && /nonce_already_used|authorization_(already_)?used|already_used/i.test(invalidReason);
-}

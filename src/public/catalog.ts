@@ -4,7 +4,7 @@
 import * as v from "valibot";
 import { TenantConfigSchema, type TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
-import { usdToAtomic } from "../config/money.ts";
+import { usdToAtomic } from "../../objects/shared/money.ts";
 import { requirementsFor } from "../payments/requirements.ts";
 import type { Catalog, CatalogApi } from "../../objects/snapshot.ts";
 

@@ -2,7 +2,7 @@
 import type { TenantConfig } from "../config/tenant-config.ts";
 import type { MeterConfig } from "../../objects/meter-types.ts";
 import { assetFor } from "../config/assets.ts";
-import { usdToAtomic } from "../config/money.ts";
+import { usdToAtomic } from "../../objects/shared/money.ts";
 
 export function meterConfigFrom(config: TenantConfig, deployEnv: string | undefined, deleted = false): MeterConfig {
   const asset = assetFor(config.network, config.asset);

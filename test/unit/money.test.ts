@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { atomicToUsd, usdToAtomic } from "../../src/config/money.ts";
+import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
 
 describe("usdToAtomic", () => {
   it("is exact for prices with up to `decimals` decimals", () => {

@@ -16,13 +16,12 @@ import {
   nextReconcileAtMs,
   parseSettleResponse,
   parseVerifyResponse,
-  reasonProvesUnused,
-  reasonSaysUsed,
   reconcileBackoffMs,
   reconciledResponse,
   settledPruneAtMs,
   staleAtMs,
 } from "../../objects/payments.ts";
+import { provesNonceUnused, saysNonceUsed } from "../../src/x402/nonce-rule.ts";
 
 const NOW = Date.UTC(2027, 0, 15, 12, 0, 0);
 const FUTURE = NOW / 1000 + 300; // validBefore 5 min ahead
@@ -96,13 +95,13 @@ describe("decideReconcile", () => {
   });
 
   it("classifies reasons", () => {
-    expect(reasonSaysUsed("invalid_exact_evm_nonce_already_used")).toBe(true);
-    expect(reasonSaysUsed("authorization_used")).toBe(true);
-    expect(reasonSaysUsed("nonce_unused")).toBe(false);
-    expect(reasonSaysUsed("caused_by_something")).toBe(false);
-    expect(reasonSaysUsed(undefined)).toBe(false);
-    expect(reasonProvesUnused("invalid_exact_evm_insufficient_balance")).toBe(true);
-    expect(reasonProvesUnused("invalid_exact_evm_payload_authorization_valid_before")).toBe(false);
+    expect(saysNonceUsed("invalid_exact_evm_nonce_already_used")).toBe(true);
+    expect(saysNonceUsed("authorization_used")).toBe(true);
+    expect(saysNonceUsed("nonce_unused")).toBe(false);
+    expect(saysNonceUsed("caused_by_something")).toBe(false);
+    expect(saysNonceUsed(undefined)).toBe(false);
+    expect(provesNonceUnused("invalid_exact_evm_insufficient_balance")).toBe(true);
+    expect(provesNonceUnused("invalid_exact_evm_payload_authorization_valid_before")).toBe(false);
     expect(isExpired(NOW, NOW / 1000)).toBe(false); // within the 60 s grace
     expect(isExpired(NOW + 60_001, NOW / 1000)).toBe(true);
   });

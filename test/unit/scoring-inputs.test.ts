@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { aggregateBatch, classifyEvent, normalizeCaller } from "../../objects/leaderboard-events.ts";
 import { leaderboardShardFor, shardCount } from "../../objects/leaderboard-shards.ts";
 import { buildSnapshot, linkedPairs, sumBilledList, type Catalog, type CatalogApi, type ShardExport, type WindowExport } from "../../objects/snapshot.ts";
-import { LATENCY_BUCKETS } from "../../objects/limits.ts";
+import { LATENCY_BUCKETS } from "../../objects/shared/histogram.ts";
 import type { UsageEvent } from "../../objects/usage-event.ts";
 import { hourOf, windowRange, windowRanges } from "../../objects/windows.ts";
 import { usageEvent } from "../support/usage-events.ts";

@@ -1,18 +1,8 @@
 // Pure spend-cap math: bigint on decimal strings, caps as settled + reserved + amount ≤ cap,
 // X-Spend-* headers that never go negative.
 import { describe, expect, it } from "vitest";
-import {
-  addAtomic,
-  atomicOrZero,
-  checkSpendCaps,
-  describeExceeded,
-  isAtomic,
-  remainingAtomic,
-  type SpendCheckInput,
-  spendHeaders,
-  subAtomicClamped,
-  toAtomic,
-} from "../../objects/spend.ts";
+import { addAtomic, atomicOrZero, isAtomic, subAtomicClamped, toAtomic } from "../../objects/shared/money.ts";
+import { checkSpendCaps, describeExceeded, remainingAtomic, type SpendCheckInput, spendHeaders } from "../../objects/spend.ts";
 
 const zero = { settled: "0", reserved: "0" };
 

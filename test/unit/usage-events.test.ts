@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import * as v from "valibot";
-import { isCountable, usageEventFor, type EventContext } from "../../objects/usage-events.ts";
-import { LIFECYCLES, UsageEventSchema } from "../../objects/usage-event.ts";
+import { usageEventFor, type EventContext } from "../../objects/usage-events.ts";
+import { isCountable, OUTCOMES as LIFECYCLES } from "../../objects/shared/outcomes.ts";
+import { UsageEventSchema } from "../../objects/usage-event.ts";
 
 const paid: EventContext = { apiId: "weather", owner: "cr_1", directory: "geo", network: "eip155:84532", env: "test", priceAtomic: "1000" };
 const free: EventContext = { ...paid, priceAtomic: "0" };

@@ -1,0 +1,73 @@
+// The call-outcome vocabulary, once (docs/ARCHITECTURE.md §7): every way a call to a tenant can
+// end, and what each outcome means for the meter's stats, for ranking and for money. Every set
+// the rest of the code uses (refusals, countable, billable, …) is derived from OUTCOME_TRAITS, so
+// two modules can no longer disagree about, say, whether `settlement_failed` is a refusal.
+//
+// Two readers, two questions:
+//   - the TenantMeter's stats ask "was this a call, and was it refused?" (`call`, `refusedStat`);
+//   - the Leaderboard asks "what kind of evidence is this about the API?" (`rank`).
+// They differ on purpose for `settlement_failed`: the payer was refused its content (a refusal in
+// the creator's stats), yet the attempt reached the API and failed after it ran (a failure for
+// quality).
+
+/** Every outcome, in a stable order (schemas, tables and tests iterate it). */
+export const OUTCOMES = [
+  "served",
+  "payment_settled",
+  "payment_replayed",
+  "payment_challenged",
+  "payment_invalid",
+  "rate_limited",
+  "quota_exceeded",
+  "spend_cap_exceeded",
+  "settlement_failed",
+  "tenant_error",
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** How the Leaderboard reads an outcome (see objects/leaderboard-events.ts). */
+export type RankKind = "countable" | "failure" | "challenge" | "refusal" | "replay";
+
+export interface OutcomeTraits {
+  /** A call in the meter's stats (challenges and unusable payments feed events only). */
+  call: boolean;
+  /** Counted in the meter's `refused` stat. */
+  refusedStat: boolean;
+  /** What the outcome is to the Leaderboard. `countable` still needs the event's flag. */
+  rank: RankKind;
+  /** Moves money (the only outcome whose billed amount is non-zero). */
+  billable: boolean;
+}
+
+export const OUTCOME_TRAITS: Readonly<Record<Outcome, OutcomeTraits>> = {
+  served: { call: true, refusedStat: false, rank: "countable", billable: false },
+  payment_settled: { call: true, refusedStat: false, rank: "countable", billable: true },
+  payment_replayed: { call: false, refusedStat: false, rank: "replay", billable: false },
+  payment_challenged: { call: false, refusedStat: false, rank: "challenge", billable: false },
+  payment_invalid: { call: false, refusedStat: false, rank: "refusal", billable: false },
+  rate_limited: { call: true, refusedStat: true, rank: "refusal", billable: false },
+  quota_exceeded: { call: true, refusedStat: true, rank: "refusal", billable: false },
+  spend_cap_exceeded: { call: true, refusedStat: true, rank: "refusal", billable: false },
+  settlement_failed: { call: true, refusedStat: true, rank: "failure", billable: false },
+  tenant_error: { call: true, refusedStat: false, rank: "failure", billable: false },
+};
+
+const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
+
+export function isOutcome(value: unknown): value is Outcome {
+  return typeof value === "string" && OUTCOME_SET.has(value);
+}
+
+/** Outcomes for which `pick` holds, in OUTCOMES order. */
+export function outcomesWhere(pick: (traits: OutcomeTraits) => boolean): Outcome[] {
+  return OUTCOMES.filter((o) => pick(OUTCOME_TRAITS[o]));
+}
+
+/**
+ * Whether an outcome ranks: settled paid calls, and served calls of free APIs. A served call of a
+ * paid API is content handed out without payment (never happens by design) and does not rank.
+ */
+export function isCountable(outcome: Outcome, priceAtomic: string): boolean {
+  if (outcome === "payment_settled") return true;
+  return outcome === "served" && BigInt(priceAtomic) === 0n;
+}
