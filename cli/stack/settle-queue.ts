@@ -104,7 +104,10 @@ export type HealInput = {
 export type HealAction =
   /** Nothing outstanding, or not stalled long enough, or the chain simply is not mining. */
   | { kind: "wait" }
-  /** Our transaction at the mined nonce is parked in the queued set: drop it, send it again. */
+  /**
+   * Our transaction at the mined nonce is parked in the queued set: take our transactions out
+   * of the pool and send them again in nonce order (same signed bytes, so the same hashes).
+   */
   | { kind: "requeue"; nonce: number }
   /** Our transaction at the mined nonce is not in the pool at all: send it again. */
   | { kind: "rebroadcast"; nonce: number }

@@ -90,7 +90,7 @@ export function createSettleSender(opts: SettleSenderOptions): SettleSender {
 
   const sign = async (nonce: number, tx: { to: Address; data: Hex; value?: bigint; gas: bigint }): Promise<Hex> => {
     const fees = await client.estimateFeesPerGas();
-    return account.signTransaction!({
+    return account.signTransaction({
       chainId: opts.chainId,
       type: "eip1559",
       nonce,
@@ -129,12 +129,31 @@ export function createSettleSender(opts: SettleSenderOptions): SettleSender {
     }
   };
 
+  // One check at a time (the watchdog and a send's own wait loop share it): two heals at once
+  // would re-send the same transactions twice.
+  let checking: Promise<void> | undefined;
+  const check = (): Promise<void> => (checking ??= doCheck().finally(() => (checking = undefined)));
+
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  /** Poll until our transaction at `nonce` is mined or `ms` passed. */
+  const waitMined = async (nonce: number, ms: number): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (nonce >= (await readMined()) && Date.now() < deadline) await sleep(pollMs);
+  };
+
   const act = async (action: HealAction): Promise<void> => {
     if (action.kind === "wait") return;
     const entry = outstanding.get(action.nonce);
     if (action.kind === "requeue" && entry) {
-      await client.request({ method: "anvil_dropTransaction", params: [entry.hash] }).catch(() => undefined);
-      await broadcast(entry.raw);
+      // anvil_dropTransaction leaves queued transactions in place, and a plain re-send is
+      // "already imported"; removing the account's pool transactions is what releases them.
+      await client.request({ method: "anvil_removePoolTransactions", params: [account.address] });
+      for (const nonce of [...outstanding.keys()].sort((a, b) => a - b)) {
+        const again = outstanding.get(nonce);
+        if (!again) continue; // mined meanwhile
+        await broadcast(again.raw);
+        await waitMined(nonce, holdMs); // one at a time again, or the re-sends could race the miner
+      }
       healed.requeued += 1;
     } else if (action.kind === "rebroadcast" && entry) {
       await broadcast(entry.raw);
@@ -152,7 +171,7 @@ export function createSettleSender(opts: SettleSenderOptions): SettleSender {
   };
 
   /** One watchdog step: read the mined nonce and heal the lowest one if it is stuck. */
-  const check = async (): Promise<void> => {
+  const doCheck = async (): Promise<void> => {
     const mined = await readMined();
     const stalledMs = Date.now() - lastProgressAt;
     if (outstanding.size === 0 || stalledMs < stuckAfterMs) return;
@@ -161,9 +180,8 @@ export function createSettleSender(opts: SettleSenderOptions): SettleSender {
     await act(planHeal({ minedNonce: mined, outstanding: [...outstanding.keys()], lowestPoolState, stalledMs, stuckAfterMs }));
   };
 
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
   const sendInTurn = async (tx: { to: Address; data: Hex; value?: bigint; gas?: bigint }): Promise<Hash> => {
+    await checking?.catch(() => undefined); // never pick a nonce while a heal is re-sending
     const [mined, gas] = await Promise.all([
       readMined(),
       // Estimated in turn, against the state after the previous settlement: a revert (e.g. an
@@ -179,17 +197,16 @@ export function createSettleSender(opts: SettleSenderOptions): SettleSender {
     const deadline = Date.now() + holdMs;
     while (outstanding.has(nonce) && Date.now() < deadline) {
       await sleep(pollMs);
-      await check();
+      // Never throw from here: the transaction is out, so the caller must get its hash.
+      await check().catch(() => undefined);
     }
     return hash;
   };
 
   // Heals what is left outstanding when no send is running (a parked tail after a burst).
-  let checking = false;
   const watchdog = setInterval(() => {
-    if (checking || queue.running || outstanding.size === 0) return;
-    checking = true;
-    check().catch(() => undefined).finally(() => (checking = false));
+    if (queue.running || outstanding.size === 0) return;
+    check().catch(() => undefined);
   }, Math.max(50, Math.floor(stuckAfterMs / 4)));
   watchdog.unref();
 
