@@ -7,6 +7,8 @@
 //   - 200 + VerifyResponse / SettleResponse for every well-formed request, including invalid
 //     payments (`isValid: false`) and failed settlements (`success: false`); responses are
 //     passed through unmodified (`errorMessage` included — the dispatcher strips it).
+//   - GET /health: `{ok, network, signer, queue}`; `queue` is the settlement sender's state
+//     (SenderHealth in settle-sender.ts); `ok` is false while a settlement nonce is stuck.
 //   - 400 JSON `{error: {code, message, details?}}` for malformed input (bad JSON, wrong shape,
 //     unsupported x402 version / scheme / network), 404/405/413 as usual.
 //   - 502 `rpc_unavailable` when the chain RPC could not be reached, 500 for any other failure
@@ -47,7 +49,7 @@ import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { localChainDefinition, POLLING_INTERVAL_MS } from "./chain.ts";
 import { listenOnLoopback } from "../local/ports.ts";
-import { createSettleSender, type SenderClient, type SenderHealth } from "./settle-sender.ts";
+import { createSettleSender, type SenderClient, type SenderHealth, type SettleSender } from "./settle-sender.ts";
 
 export type StartFacilitatorOptions = {
   rpcUrl: string;
@@ -56,7 +58,10 @@ export type StartFacilitatorOptions = {
   privateKey: Hex;
   /** Fixed port; default: a free port chosen by the OS. */
   port?: number;
-  /** Give up waiting for a settlement receipt after this long (default 30 s). */
+  /**
+   * Give up waiting for a settlement receipt after this long (default 30 s). Also the longest a
+   * settlement waits for its turn in the signer's queue; past that it is refused, unsent.
+   */
   confirmationTimeoutMs?: number;
   /** Request bodies above this size are refused with 413 (default 64 KiB). */
   maxBodyBytes?: number;
@@ -225,28 +230,28 @@ function rpcUnavailable(trace: RpcTrace): HttpError {
 
 // ---------------------------------------------------------------- server
 
-/** Start the facilitator on 127.0.0.1; resolves once it is listening. */
-export async function startFacilitator(opts: StartFacilitatorOptions): Promise<FacilitatorServer> {
-  const network = `eip155:${opts.chainId}` as const;
-  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+type FacilitatorClient = ReturnType<typeof settlementClient>;
+
+function settlementClient(opts: StartFacilitatorOptions) {
   const chain = localChainDefinition(opts.chainId, opts.rpcUrl);
   const account = privateKeyToAccount(opts.privateKey);
   // One retry, not viem's default three with backoff: the node is local, so a failure is an
   // outage, and answering "rpc_unavailable" in ~1 s beats stalling every request for ~8 s.
   const transport = http(opts.rpcUrl, { retryCount: 1, timeout: 10_000 });
-  const client = createWalletClient({ account, chain, transport, pollingInterval: POLLING_INTERVAL_MS }).extend(publicActions);
-  const sender = createSettleSender({
-    client: client as unknown as SenderClient,
-    account,
-    chainId: opts.chainId,
-    maxQueueWaitMs: opts.confirmationTimeoutMs ?? 30_000,
-  });
+  return createWalletClient({ account, chain, transport, pollingInterval: POLLING_INTERVAL_MS }).extend(publicActions);
+}
 
-  // The signer shape @x402/evm wants, mapped onto viem. Casts are at the boundary: x402's
-  // signer interface uses loose `unknown[]` ABIs, viem's actions are generic over the ABI.
-  const signer = toFacilitatorEvmSigner(
+/**
+ * The signer shape @x402/evm wants, mapped onto viem; every transaction goes through `sender`.
+ * Casts are at the boundary: x402's signer interface uses loose `unknown[]` ABIs, viem's actions
+ * are generic over the ABI.
+ */
+function settlementSigner(client: FacilitatorClient, sender: SettleSender, confirmationTimeoutMs: number) {
+  type ReadArgs = Parameters<typeof client.readContract>[0];
+  type TypedDataArgs = Parameters<typeof client.verifyTypedData>[0];
+  return toFacilitatorEvmSigner(
     {
-      address: account.address,
+      address: client.account.address,
       // Never rejects (see header): an RPC failure reads as "no code" and is recorded.
       getCode: async (args) => {
         try {
@@ -256,8 +261,8 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
           return undefined;
         }
       },
-      readContract: traced((args) => client.readContract({ ...args, args: args.args ?? [] } as Parameters<typeof client.readContract>[0])),
-      verifyTypedData: traced((args) => client.verifyTypedData(args as Parameters<typeof client.verifyTypedData>[0])),
+      readContract: traced((args) => client.readContract({ ...args, args: args.args ?? [] } as ReadArgs)),
+      verifyTypedData: traced((args) => client.verifyTypedData(args as TypedDataArgs)),
       writeContract: traced(async (args) => {
         const call = encodeFunctionData({ abi: args.abi as Abi, functionName: args.functionName, args: args.args });
         const data = args.dataSuffix ? concatHex([call, args.dataSuffix]) : call;
@@ -266,8 +271,24 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
       sendTransaction: traced((args) => sender.send({ to: args.to, data: args.data })),
       waitForTransactionReceipt: traced((args) => client.waitForTransactionReceipt(args)),
     },
-    { confirmationTimeoutMs: opts.confirmationTimeoutMs ?? 30_000 },
+    { confirmationTimeoutMs },
   );
+}
+
+/** Start the facilitator on 127.0.0.1; resolves once it is listening. */
+export async function startFacilitator(opts: StartFacilitatorOptions): Promise<FacilitatorServer> {
+  const network = `eip155:${opts.chainId}` as const;
+  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+  const confirmationTimeoutMs = opts.confirmationTimeoutMs ?? 30_000;
+  const client = settlementClient(opts);
+  const account = client.account;
+  const sender = createSettleSender({
+    client: client as unknown as SenderClient,
+    account,
+    chainId: opts.chainId,
+    maxQueueWaitMs: confirmationTimeoutMs,
+  });
+  const signer = settlementSigner(client, sender, confirmationTimeoutMs);
 
   // `register` (v2, our network only) rather than @x402/evm's `registerExactEvmScheme` helper:
   // the helper also registers x402 v1 for every public EVM network it knows (base, polygon, ...),

@@ -6,7 +6,8 @@
 // the node. Why (anvil parks a transaction that races a block; foundry-rs/foundry#10122):
 // see settle-queue.ts and docs/ARCHITECTURE.md §6.
 import { keccak256, type Address, type Hash, type Hex, type LocalAccount } from "viem";
-import { chooseNonce, planHeal, SerialQueue, type HealAction, type PoolState } from "./settle-queue.ts";
+import { chooseNonce, planHeal, QueueTimeoutError, SerialQueue } from "./settle-queue.ts";
+import type { HealAction, PoolState } from "./settle-queue.ts";
 
 /** The node calls the sender needs (a viem wallet client extended with public actions fits). */
 export type SenderClient = {
@@ -26,9 +27,9 @@ export type SettleSenderOptions = {
   maxQueueWaitMs?: number;
   /** Longest a send holds the line waiting for its own transaction to be mined (default 5 s). */
   holdMs?: number;
-  /** The mined nonce not moving for this long, with transactions outstanding, is "stuck" (default 1 s). */
+  /** The mined nonce not moving this long while we have transactions out is "stuck" (default 1 s). */
   stuckAfterMs?: number;
-  /** Poll interval for the mined nonce (default 10 ms; the node is local). */
+  /** Poll interval for the mined nonce (default 5 ms; the node is local and this is one cheap call). */
   pollMs?: number;
 };
 
@@ -43,7 +44,7 @@ export type SenderHealth = {
   lastMinedNonce: number | null;
   /** The nonce the next settlement will take. */
   nextNonce: number;
-  /** Milliseconds since the mined nonce last moved while transactions were outstanding (0 if none). */
+  /** Milliseconds since the mined nonce last moved while transactions were out (0 if none). */
   stalledMs: number;
   /** True when transactions are outstanding and the mined nonce has not moved for `stuckAfterMs`. */
   stuck: boolean;
@@ -53,184 +54,214 @@ export type SenderHealth = {
   healed: { total: number; requeued: number; rebroadcast: number; gapsFilled: number };
 };
 
-export type SettleSender = {
-  /** Sign and broadcast one transaction in turn; resolves with its hash once mined (or held `holdMs`). */
-  send(tx: { to: Address; data: Hex; value?: bigint; gas?: bigint }): Promise<Hash>;
-  health(): SenderHealth;
-  /** Stop the watchdog. Sends already queued still run. */
-  stop(): void;
-};
-
+type Tx = { to: Address; data: Hex; value?: bigint; gas?: bigint };
+type Fees = { maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint };
 type Outstanding = { hash: Hash; raw: Hex };
+type PoolContent = Record<"pending" | "queued", Record<string, Record<string, unknown>> | undefined>;
 
-export function createSettleSender(opts: SettleSenderOptions): SettleSender {
-  const { client, account } = opts;
-  const holdMs = opts.holdMs ?? 5_000;
-  const stuckAfterMs = opts.stuckAfterMs ?? 1_000;
-  const pollMs = opts.pollMs ?? 10;
-  const queue = new SerialQueue();
-  const outstanding = new Map<number, Outstanding>();
-  const healed = { total: 0, requeued: 0, rebroadcast: 0, gapsFilled: 0 };
-  let minedNonce = 0;
-  let lastProgressAt = Date.now();
-  let sent = 0;
-  let refusedBusy = 0;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Where the node holds `address`'s transaction with `nonce` (anvil's txpool_content). */
+async function poolState(client: SenderClient, address: Address, nonce: number, hash: Hash): Promise<PoolState> {
+  let content: PoolContent;
+  try {
+    content = (await client.request({ method: "txpool_content" })) as PoolContent;
+  } catch {
+    // A node without txpool_content: "known" is all we can tell, and that is no reason to act.
+    return (await client.getTransaction({ hash }).then(() => true, () => false)) ? "ready" : "absent";
+  }
+  const holds = (part: PoolContent["pending"]): boolean => {
+    const mine = Object.entries(part ?? {}).find(([a]) => a.toLowerCase() === address.toLowerCase())?.[1];
+    return mine !== undefined && Object.hasOwn(mine, String(nonce));
+  };
+  if (holds(content.queued)) return "queued";
+  return holds(content.pending) ? "ready" : "absent";
+}
+
+export class SettleSender {
+  private readonly client: SenderClient;
+  private readonly account: LocalAccount;
+  private readonly holdMs: number;
+  private readonly stuckAfterMs: number;
+  private readonly pollMs: number;
+  private readonly queue = new SerialQueue();
+  private readonly outstanding = new Map<number, Outstanding>();
+  private readonly healed = { total: 0, requeued: 0, rebroadcast: 0, gapsFilled: 0 };
+  private readonly watchdog: ReturnType<typeof setInterval>;
+  private minedNonce = 0;
+  private lastProgressAt = Date.now();
+  private sent = 0;
+  private refusedBusy = 0;
+  // One check at a time (the watchdog and a send's own wait share it): two heals at once would
+  // re-send the same transactions twice.
+  private checking: Promise<void> | undefined;
+
+  private readonly opts: SettleSenderOptions;
+
+  constructor(opts: SettleSenderOptions) {
+    this.opts = opts;
+    this.client = opts.client;
+    this.account = opts.account;
+    this.holdMs = opts.holdMs ?? 5_000;
+    this.stuckAfterMs = opts.stuckAfterMs ?? 1_000;
+    this.pollMs = opts.pollMs ?? 5;
+    // Heals what is left outstanding when no send is running (e.g. a parked tail after a burst).
+    this.watchdog = setInterval(() => {
+      if (!this.queue.running && this.outstanding.size > 0) this.check().catch(() => undefined);
+    }, Math.max(50, Math.floor(this.stuckAfterMs / 4)));
+    this.watchdog.unref();
+  }
+
+  /** Sign and broadcast one transaction in turn; resolves with its hash once mined (or after `holdMs`). */
+  async send(tx: Tx): Promise<Hash> {
+    try {
+      return await this.queue.run(() => this.sendInTurn(tx), this.opts.maxQueueWaitMs ?? 30_000);
+    } catch (err) {
+      if (err instanceof QueueTimeoutError) this.refusedBusy += 1;
+      throw err;
+    }
+  }
+
+  health(): SenderHealth {
+    const stalledMs = this.outstanding.size === 0 ? 0 : Date.now() - this.lastProgressAt;
+    return {
+      queued: this.queue.depth,
+      sending: this.queue.running ? 1 : 0,
+      inFlight: this.outstanding.size,
+      lastMinedNonce: this.minedNonce > 0 ? this.minedNonce - 1 : null,
+      nextNonce: chooseNonce(this.minedNonce, this.outstanding.keys()),
+      stalledMs,
+      stuck: stalledMs >= this.stuckAfterMs,
+      sent: this.sent,
+      refusedBusy: this.refusedBusy,
+      healed: { ...this.healed },
+    };
+  }
+
+  /** Stop the watchdog. Sends already queued still run. */
+  stop(): void {
+    clearInterval(this.watchdog);
+  }
+
+  private async sendInTurn(tx: Tx): Promise<Hash> {
+    await this.checking?.catch(() => undefined); // never pick a nonce while a heal is re-sending
+    const [mined, fees, gas] = await Promise.all([
+      this.readMined(),
+      this.client.estimateFeesPerGas(),
+      // Estimated in turn, against the state after the previous settlement: a revert (e.g. an
+      // authorization just used by a replay) fails here, before a nonce is taken.
+      tx.gas ?? this.client.estimateGas({ account: this.account, ...tx }).then((g) => (g * 12n) / 10n),
+    ]);
+    const nonce = chooseNonce(mined, this.outstanding.keys());
+    const raw = await this.sign(nonce, { ...tx, gas }, fees);
+    const hash = keccak256(raw);
+    await this.broadcast(raw);
+    this.outstanding.set(nonce, { hash, raw });
+    this.sent += 1;
+    // From here on never throw: the transaction is out, so the caller must get its hash.
+    const deadline = Date.now() + this.holdMs;
+    await this.check().catch(() => undefined); // automine has often mined it already
+    while (this.outstanding.has(nonce) && Date.now() < deadline) {
+      await sleep(this.pollMs);
+      await this.check().catch(() => undefined);
+    }
+    return hash;
+  }
 
   /** Record the account's mined nonce; forget what it covers; restart the stall clock on progress. */
-  const observe = (mined: number): void => {
-    if (mined > minedNonce || outstanding.size === 0) lastProgressAt = Date.now();
-    minedNonce = Math.max(minedNonce, mined);
-    for (const n of outstanding.keys()) if (n < minedNonce) outstanding.delete(n);
-  };
-  const readMined = async (): Promise<number> => {
-    const mined = await client.getTransactionCount({ address: account.address, blockTag: "latest" });
-    observe(mined);
-    return minedNonce;
-  };
+  private observe(mined: number): void {
+    if (mined > this.minedNonce || this.outstanding.size === 0) this.lastProgressAt = Date.now();
+    this.minedNonce = Math.max(this.minedNonce, mined);
+    for (const n of this.outstanding.keys()) if (n < this.minedNonce) this.outstanding.delete(n);
+  }
 
-  const sign = async (nonce: number, tx: { to: Address; data: Hex; value?: bigint; gas: bigint }): Promise<Hex> => {
-    const fees = await client.estimateFeesPerGas();
-    return account.signTransaction({
-      chainId: opts.chainId,
-      type: "eip1559",
-      nonce,
-      to: tx.to,
-      data: tx.data,
-      value: tx.value ?? 0n,
-      gas: tx.gas,
-      maxFeePerGas: fees.maxFeePerGas,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+  private async readMined(): Promise<number> {
+    this.observe(await this.client.getTransactionCount({ address: this.account.address, blockTag: "latest" }));
+    return this.minedNonce;
+  }
+
+  private async sign(nonce: number, tx: Tx & { gas: bigint }, fees?: Fees): Promise<Hex> {
+    fees ??= await this.client.estimateFeesPerGas();
+    const { maxFeePerGas, maxPriorityFeePerGas } = fees;
+    const { to, data, gas } = tx;
+    const value = tx.value ?? 0n;
+    return this.account.signTransaction({
+      chainId: this.opts.chainId, type: "eip1559", nonce, to, data, value, gas, maxFeePerGas, maxPriorityFeePerGas,
     });
-  };
+  }
 
   /** Broadcast; a failed call that the node nonetheless accepted (e.g. a timeout) counts as sent. */
-  const broadcast = async (raw: Hex): Promise<void> => {
+  private async broadcast(raw: Hex): Promise<void> {
     try {
-      await client.sendRawTransaction({ serializedTransaction: raw });
+      await this.client.sendRawTransaction({ serializedTransaction: raw });
     } catch (err) {
-      const known = await client.getTransaction({ hash: keccak256(raw) }).then(() => true, () => false);
+      const known = await this.client.getTransaction({ hash: keccak256(raw) }).then(() => true, () => false);
       if (!known) throw err;
     }
-  };
+  }
 
-  const poolState = async (nonce: number, hash: Hash): Promise<PoolState> => {
-    try {
-      const content = (await client.request({ method: "txpool_content" })) as Record<string, Record<string, Record<string, unknown>>>;
-      const find = (part: Record<string, Record<string, unknown>> | undefined): boolean => {
-        const byAddr = Object.entries(part ?? {}).find(([a]) => a.toLowerCase() === account.address.toLowerCase())?.[1];
-        return byAddr !== undefined && Object.hasOwn(byAddr, String(nonce));
-      };
-      if (find(content.queued)) return "queued";
-      if (find(content.pending)) return "ready";
-      return "absent";
-    } catch {
-      // A node without txpool_content: "known" is all we can tell, and it is not parked-safe to act on.
-      return (await client.getTransaction({ hash }).then(() => true, () => false)) ? "ready" : "absent";
-    }
-  };
-
-  // One check at a time (the watchdog and a send's own wait loop share it): two heals at once
-  // would re-send the same transactions twice.
-  let checking: Promise<void> | undefined;
-  const check = (): Promise<void> => (checking ??= doCheck().finally(() => (checking = undefined)));
-
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   /** Poll until our transaction at `nonce` is mined or `ms` passed. */
-  const waitMined = async (nonce: number, ms: number): Promise<void> => {
+  private async waitMined(nonce: number, ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (nonce >= (await readMined()) && Date.now() < deadline) await sleep(pollMs);
-  };
+    while (nonce >= (await this.readMined()) && Date.now() < deadline) await sleep(this.pollMs);
+  }
 
-  const act = async (action: HealAction): Promise<void> => {
+  private check(): Promise<void> {
+    this.checking ??= this.checkOnce().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  /** One watchdog step: read the mined nonce and heal the lowest one if it is stuck. */
+  private async checkOnce(): Promise<void> {
+    const mined = await this.readMined();
+    const stalledMs = Date.now() - this.lastProgressAt;
+    if (this.outstanding.size === 0 || stalledMs < this.stuckAfterMs) return;
+    const lowest = this.outstanding.get(mined);
+    const address = this.account.address;
+    const lowestPoolState = lowest ? await poolState(this.client, address, mined, lowest.hash) : undefined;
+    const outstanding = [...this.outstanding.keys()];
+    const { stuckAfterMs } = this;
+    await this.heal(planHeal({ minedNonce: mined, outstanding, lowestPoolState, stalledMs, stuckAfterMs }));
+  }
+
+  private async heal(action: HealAction): Promise<void> {
     if (action.kind === "wait") return;
-    const entry = outstanding.get(action.nonce);
+    const entry = this.outstanding.get(action.nonce);
     if (action.kind === "requeue" && entry) {
-      // anvil_dropTransaction leaves queued transactions in place, and a plain re-send is
-      // "already imported"; removing the account's pool transactions is what releases them.
-      await client.request({ method: "anvil_removePoolTransactions", params: [account.address] });
-      for (const nonce of [...outstanding.keys()].sort((a, b) => a - b)) {
-        const again = outstanding.get(nonce);
-        if (!again) continue; // mined meanwhile
-        await broadcast(again.raw);
-        await waitMined(nonce, holdMs); // one at a time again, or the re-sends could race the miner
-      }
-      healed.requeued += 1;
+      await this.requeue();
+      this.healed.requeued += 1;
     } else if (action.kind === "rebroadcast" && entry) {
-      await broadcast(entry.raw);
-      healed.rebroadcast += 1;
+      await this.broadcast(entry.raw);
+      this.healed.rebroadcast += 1;
     } else if (action.kind === "fill-gap") {
-      const raw = await sign(action.nonce, { to: account.address, data: "0x", gas: 21_000n });
-      await broadcast(raw);
-      outstanding.set(action.nonce, { hash: keccak256(raw), raw });
-      healed.gapsFilled += 1;
+      const raw = await this.sign(action.nonce, { to: this.account.address, data: "0x", gas: 21_000n });
+      await this.broadcast(raw);
+      this.outstanding.set(action.nonce, { hash: keccak256(raw), raw });
+      this.healed.gapsFilled += 1;
     } else {
       return;
     }
-    healed.total += 1;
-    lastProgressAt = Date.now(); // give the healed transaction its own full window
-  };
+    this.healed.total += 1;
+    this.lastProgressAt = Date.now(); // give the healed transaction its own full window
+  }
 
-  /** One watchdog step: read the mined nonce and heal the lowest one if it is stuck. */
-  const doCheck = async (): Promise<void> => {
-    const mined = await readMined();
-    const stalledMs = Date.now() - lastProgressAt;
-    if (outstanding.size === 0 || stalledMs < stuckAfterMs) return;
-    const lowest = outstanding.get(mined);
-    const lowestPoolState = lowest ? await poolState(mined, lowest.hash) : undefined;
-    await act(planHeal({ minedNonce: mined, outstanding: [...outstanding.keys()], lowestPoolState, stalledMs, stuckAfterMs }));
-  };
-
-  const sendInTurn = async (tx: { to: Address; data: Hex; value?: bigint; gas?: bigint }): Promise<Hash> => {
-    await checking?.catch(() => undefined); // never pick a nonce while a heal is re-sending
-    const [mined, gas] = await Promise.all([
-      readMined(),
-      // Estimated in turn, against the state after the previous settlement: a revert (e.g. an
-      // authorization just used by a duplicate) fails here, before a nonce is taken.
-      tx.gas ?? client.estimateGas({ account, to: tx.to, data: tx.data, value: tx.value }).then((g) => (g * 12n) / 10n),
-    ]);
-    const nonce = chooseNonce(mined, outstanding.keys());
-    const raw = await sign(nonce, { ...tx, gas });
-    const hash = keccak256(raw);
-    await broadcast(raw);
-    outstanding.set(nonce, { hash, raw });
-    sent += 1;
-    const deadline = Date.now() + holdMs;
-    while (outstanding.has(nonce) && Date.now() < deadline) {
-      await sleep(pollMs);
-      // Never throw from here: the transaction is out, so the caller must get its hash.
-      await check().catch(() => undefined);
+  /**
+   * Release parked transactions. anvil_dropTransaction leaves queued transactions in place and
+   * a plain re-send is "already imported"; removing the account's pool transactions works. Ours
+   * are then re-sent with the same signed bytes (same hashes), one at a time, or the re-sends
+   * could race the miner again.
+   */
+  private async requeue(): Promise<void> {
+    await this.client.request({ method: "anvil_removePoolTransactions", params: [this.account.address] });
+    for (const nonce of [...this.outstanding.keys()].sort((a, b) => a - b)) {
+      const again = this.outstanding.get(nonce);
+      if (!again) continue; // mined meanwhile
+      await this.broadcast(again.raw);
+      await this.waitMined(nonce, this.holdMs);
     }
-    return hash;
-  };
+  }
+}
 
-  // Heals what is left outstanding when no send is running (a parked tail after a burst).
-  const watchdog = setInterval(() => {
-    if (queue.running || outstanding.size === 0) return;
-    check().catch(() => undefined);
-  }, Math.max(50, Math.floor(stuckAfterMs / 4)));
-  watchdog.unref();
-
-  return {
-    send: (tx) =>
-      queue.run(() => sendInTurn(tx), opts.maxQueueWaitMs ?? 30_000).catch((err: unknown) => {
-        if (err instanceof Error && err.name === "QueueTimeoutError") refusedBusy += 1;
-        throw err;
-      }),
-    health: () => {
-      const stalledMs = outstanding.size === 0 ? 0 : Date.now() - lastProgressAt;
-      return {
-        queued: queue.depth,
-        sending: queue.running ? 1 : 0,
-        inFlight: outstanding.size,
-        lastMinedNonce: minedNonce > 0 ? minedNonce - 1 : null,
-        nextNonce: chooseNonce(minedNonce, outstanding.keys()),
-        stalledMs,
-        stuck: stalledMs >= stuckAfterMs,
-        sent,
-        refusedBusy,
-        healed: { ...healed },
-      };
-    },
-    stop: () => clearInterval(watchdog),
-  };
+export function createSettleSender(opts: SettleSenderOptions): SettleSender {
+  return new SettleSender(opts);
 }

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Hash, Hex } from "viem";
 import { startPaymentStack, type PaymentStack } from "../../cli/stack/index.ts";
-import { health, payer, requirements, rpc, settle, signPayment, txpoolStatus, until } from "./support/facilitator-client.ts";
+import {
+  health, payer, requirements, rpc, settle, signPayment, txpoolStatus, until,
+} from "./support/facilitator-client.ts";
 
 let stack: PaymentStack | undefined;
 const s = (): PaymentStack => {
@@ -28,7 +30,8 @@ type PoolContent = { pending: Record<string, Record<string, PoolTx>>; queued: Re
 /** Our facilitator's transaction at `nonce` in the ready part of the pool, once it is there. */
 async function readyTx(nonce: number): Promise<PoolTx | undefined> {
   const content = await rpc<PoolContent>(s(), "txpool_content");
-  const mine = Object.entries(content.pending).find(([a]) => a.toLowerCase() === s().facilitator.signerAddress.toLowerCase());
+  const signer = s().facilitator.signerAddress.toLowerCase();
+  const mine = Object.entries(content.pending).find(([a]) => a.toLowerCase() === signer);
   return mine?.[1][String(nonce)];
 }
 
@@ -36,7 +39,11 @@ it("heals a settlement parked in anvil's queued set at the mined nonce; later pa
   const signer = s().facilitator.signerAddress;
   const client = payer(s());
   const req = requirements(s());
-  const before = { payer: await s().chain.balanceOf(s().accounts.payer.address), payTo: await s().chain.balanceOf(s().accounts.payTo.address) };
+  const balances = async (): Promise<{ payer: bigint; payTo: bigint }> => ({
+    payer: await s().chain.balanceOf(s().accounts.payer.address),
+    payTo: await s().chain.balanceOf(s().accounts.payTo.address),
+  });
+  const before = await balances();
 
   // One normal settlement first, so the signer's nonce k is at least 1 (the setup needs k - 1).
   expect((await settle(s(), await signPayment(client, req), req)).body.success).toBe(true);
@@ -70,11 +77,15 @@ it("heals a settlement parked in anvil's queued set at the mined nonce; later pa
   const b = await settle(s(), await signPayment(client, req), req);
   expect(b.body.success).toBe(true);
   const after = await until(() => health(s()), (x) => x.queue.inFlight === 0, 5_000);
-  expect(after).toMatchObject({ ok: true, queue: { inFlight: 0, queued: 0, stuck: false, lastMinedNonce: k + 1, nextNonce: k + 2 } });
+  expect(after).toMatchObject({
+    ok: true,
+    queue: { inFlight: 0, queued: 0, stuck: false, lastMinedNonce: k + 1, nextNonce: k + 2 },
+  });
   expect(await txpoolStatus(s())).toEqual({ pending: 0, queued: 0 });
 
   // Exactly three payments moved, each once.
   const paid = 3n * BigInt(req.amount);
-  expect(before.payer - (await s().chain.balanceOf(s().accounts.payer.address))).toBe(paid);
-  expect((await s().chain.balanceOf(s().accounts.payTo.address)) - before.payTo).toBe(paid);
+  const end = await balances();
+  expect(before.payer - end.payer).toBe(paid);
+  expect(end.payTo - before.payTo).toBe(paid);
 }, 90_000);

@@ -90,7 +90,13 @@ describe("chooseNonce", () => {
 });
 
 describe("planHeal", () => {
-  const base: HealInput = { minedNonce: 10, outstanding: [10, 11], lowestPoolState: "queued", stalledMs: 5_000, stuckAfterMs: 1_000 };
+  const base: HealInput = {
+    minedNonce: 10,
+    outstanding: [10, 11],
+    lowestPoolState: "queued",
+    stalledMs: 5_000,
+    stuckAfterMs: 1_000,
+  };
 
   it("waits while not stalled long enough, or when nothing is outstanding", () => {
     expect(planHeal({ ...base, stalledMs: 999 })).toEqual({ kind: "wait" });
@@ -107,7 +113,8 @@ describe("planHeal", () => {
   });
 
   it("fills the gap when later transactions wait on a nonce we no longer hold", () => {
-    expect(planHeal({ ...base, outstanding: [11, 12], lowestPoolState: undefined })).toEqual({ kind: "fill-gap", nonce: 10 });
+    const action = planHeal({ ...base, outstanding: [11, 12], lowestPoolState: undefined });
+    expect(action).toEqual({ kind: "fill-gap", nonce: 10 });
   });
 
   it("leaves a ready transaction alone: the chain is not mining (automine off), not wedged", () => {

@@ -38,7 +38,11 @@ export function signPayment(client: x402Client, req: PaymentRequirements): Promi
   });
 }
 
-export async function settle(stack: PaymentStack, paymentPayload: PaymentPayload, paymentRequirements: PaymentRequirements): Promise<{ status: number; body: SettleResponse }> {
+export async function settle(
+  stack: PaymentStack,
+  paymentPayload: PaymentPayload,
+  paymentRequirements: PaymentRequirements,
+): Promise<{ status: number; body: SettleResponse }> {
   const res = await fetch(`${stack.facilitatorUrl}/settle`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -74,7 +78,13 @@ export async function txpoolStatus(stack: PaymentStack): Promise<TxpoolStatus> {
   return { pending: Number(s.pending), queued: Number(s.queued) };
 }
 
-export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, stepMs = 25): Promise<T> {
+/** Polls `read` until `ok` holds or `timeoutMs` passed; returns the last value read. */
+export async function until<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  stepMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!ok(value) && Date.now() < deadline) {
