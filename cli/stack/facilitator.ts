@@ -58,11 +58,14 @@ export type StartFacilitatorOptions = {
   privateKey: Hex;
   /** Fixed port; default: a free port chosen by the OS. */
   port?: number;
-  /**
-   * Give up waiting for a settlement receipt after this long (default 30 s). Also the longest a
-   * settlement waits for its turn in the signer's queue; past that it is refused, unsent.
-   */
+  /** Give up waiting for a settlement receipt after this long (default 30 s). */
   confirmationTimeoutMs?: number;
+  /**
+   * Longest a settlement waits for its turn in the signer's queue (default 15 s); past that it
+   * is refused unsent (`success: false`, no transaction), well before a caller's own 30 s
+   * timeout would leave it unknown.
+   */
+  maxQueueWaitMs?: number;
   /** Request bodies above this size are refused with 413 (default 64 KiB). */
   maxBodyBytes?: number;
   /** Called with unexpected internal errors (default: ignored; they are answered with 500). */
@@ -286,7 +289,7 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     client: client as unknown as SenderClient,
     account,
     chainId: opts.chainId,
-    maxQueueWaitMs: confirmationTimeoutMs,
+    maxQueueWaitMs: opts.maxQueueWaitMs ?? 15_000,
   });
   const signer = settlementSigner(client, sender, confirmationTimeoutMs);
 

@@ -23,7 +23,7 @@ export type SettleSenderOptions = {
   client: SenderClient;
   account: LocalAccount;
   chainId: number;
-  /** Longest a send waits for its turn before it is refused (default 30 s). */
+  /** Longest a send waits for its turn before it is refused (default 15 s). */
   maxQueueWaitMs?: number;
   /** Longest a send holds the line waiting for its own transaction to be mined (default 5 s). */
   holdMs?: number;
@@ -112,14 +112,23 @@ export class SettleSender {
     this.watchdog.unref();
   }
 
-  /** Sign and broadcast one transaction in turn; resolves with its hash once mined (or after `holdMs`). */
-  async send(tx: Tx): Promise<Hash> {
-    try {
-      return await this.queue.run(() => this.sendInTurn(tx), this.opts.maxQueueWaitMs ?? 30_000);
-    } catch (err) {
-      if (err instanceof QueueTimeoutError) this.refusedBusy += 1;
-      throw err;
-    }
+  /**
+   * Sign and broadcast one transaction in turn; resolves with its hash as soon as it is
+   * broadcast (the caller waits for the receipt itself), while the turn lasts until it is mined
+   * or `holdMs` passed, so the next transaction never races it into a block.
+   */
+  send(tx: Tx): Promise<Hash> {
+    return new Promise<Hash>((resolve, reject) => {
+      const turn = async (): Promise<void> => {
+        const { hash, nonce } = await this.broadcastInTurn(tx); // throws only before broadcast
+        resolve(hash);
+        await this.holdUntilMined(nonce);
+      };
+      this.queue.run(turn, this.opts.maxQueueWaitMs ?? 15_000).catch((err: unknown) => {
+        if (err instanceof QueueTimeoutError) this.refusedBusy += 1;
+        reject(err);
+      });
+    });
   }
 
   health(): SenderHealth {
@@ -143,7 +152,7 @@ export class SettleSender {
     clearInterval(this.watchdog);
   }
 
-  private async sendInTurn(tx: Tx): Promise<Hash> {
+  private async broadcastInTurn(tx: Tx): Promise<{ hash: Hash; nonce: number }> {
     await this.checking?.catch(() => undefined); // never pick a nonce while a heal is re-sending
     const [mined, fees, gas] = await Promise.all([
       this.readMined(),
@@ -158,14 +167,17 @@ export class SettleSender {
     await this.broadcast(raw);
     this.outstanding.set(nonce, { hash, raw });
     this.sent += 1;
-    // From here on never throw: the transaction is out, so the caller must get its hash.
+    return { hash, nonce };
+  }
+
+  /** Hold the turn until `nonce` is mined (healing meanwhile) or `holdMs` passed. Never throws. */
+  private async holdUntilMined(nonce: number): Promise<void> {
     const deadline = Date.now() + this.holdMs;
     await this.check().catch(() => undefined); // automine has often mined it already
     while (this.outstanding.has(nonce) && Date.now() < deadline) {
       await sleep(this.pollMs);
       await this.check().catch(() => undefined);
     }
-    return hash;
   }
 
   /** Record the account's mined nonce; forget what it covers; restart the stall clock on progress. */
