@@ -89,3 +89,27 @@ it("heals a settlement parked in anvil's queued set at the mined nonce; later pa
   expect(before.payer - end.payer).toBe(paid);
   expect(end.payTo - before.payTo).toBe(paid);
 }, 90_000);
+
+it("re-broadcasts a settlement the pool lost (same hash), and it settles", async () => {
+  const signer = s().facilitator.signerAddress;
+  const client = payer(s());
+  const req = requirements(s());
+  const healedBefore = (await health(s())).queue.healed.rebroadcast;
+  const k = await s().chain.publicClient.getTransactionCount({ address: signer });
+
+  // Stop mining, let the facilitator broadcast, then make the node forget the transaction.
+  await rpc(s(), "evm_setAutomine", [false]);
+  const settling = settle(s(), await signPayment(client, req), req);
+  const tx = await until(() => readyTx(k), (t) => t !== undefined, 10_000, 5);
+  expect(tx, "facilitator broadcast the settlement").toBeDefined();
+  await rpc(s(), "anvil_removePoolTransactions", [signer]);
+  expect(await txpoolStatus(s())).toEqual({ pending: 0, queued: 0 });
+  await rpc(s(), "evm_setAutomine", [true]);
+
+  const result = await settling;
+  expect(result.body).toMatchObject({ success: true, transaction: tx!.hash });
+  const h = await until(() => health(s()), (x) => x.queue.inFlight === 0, 5_000);
+  expect(h.queue.healed.rebroadcast).toBe(healedBefore + 1);
+  expect(h).toMatchObject({ ok: true, queue: { stuck: false, lastMinedNonce: k } });
+  expect(await txpoolStatus(s())).toEqual({ pending: 0, queued: 0 });
+}, 60_000);
