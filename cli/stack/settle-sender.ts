@@ -92,6 +92,7 @@ export class SettleSender {
   private lastProgressAt = Date.now();
   private sent = 0;
   private refusedBusy = 0;
+  private stopped = false;
   // One check at a time (the watchdog and a send's own wait share it): two heals at once would
   // re-send the same transactions twice.
   private checking: Promise<void> | undefined;
@@ -147,8 +148,9 @@ export class SettleSender {
     };
   }
 
-  /** Stop the watchdog. Sends already queued still run. */
+  /** Stop the watchdog and end any hold (the node is going away). Queued sends still run. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.watchdog);
   }
 
@@ -174,7 +176,7 @@ export class SettleSender {
   private async holdUntilMined(nonce: number): Promise<void> {
     const deadline = Date.now() + this.holdMs;
     await this.check().catch(() => undefined); // automine has often mined it already
-    while (this.outstanding.has(nonce) && Date.now() < deadline) {
+    while (this.outstanding.has(nonce) && Date.now() < deadline && !this.stopped) {
       await sleep(this.pollMs);
       await this.check().catch(() => undefined);
     }

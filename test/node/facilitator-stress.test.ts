@@ -25,8 +25,9 @@ const s = (): PaymentStack => {
 };
 
 beforeAll(async () => {
-  stack = await startPaymentStack();
-}, 60_000);
+  // A generous anvil start timeout: on a loaded 2-core machine its boot alone can pass 15 s.
+  stack = await startPaymentStack({ anvil: { startTimeoutMs: 60_000 } });
+}, 90_000);
 
 afterAll(async () => {
   for (const b of burners) b.kill("SIGKILL");
