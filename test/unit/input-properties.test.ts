@@ -11,6 +11,7 @@ import { readJson, validate } from "../../src/http/body.ts";
 import { ApiError } from "../../src/http/errors.ts";
 import { upstreamHeaderName } from "../../src/runtimes/proxy/upstream-headers.ts";
 import { tenantUrl } from "../../src/runtimes/runtime.ts";
+import { configLike } from "../support/arbitraries.ts";
 
 function apiErrorOf(fn: () => unknown): ApiError | null {
   try {
@@ -23,28 +24,6 @@ function apiErrorOf(fn: () => unknown): ApiError | null {
     return e;
   }
 }
-
-// Near-valid configs: right keys with wrong, edge or right values, plus arbitrary junk.
-const edgeNumber = fc.oneof(fc.constantFrom(0, -1, 1, 1e300, Number.MAX_SAFE_INTEGER + 2, 0.5, NaN, Infinity), fc.double(), fc.integer());
-const junk = fc.oneof(edgeNumber, fc.string({ maxLength: 10 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
-const rule = fc.record({ requests: fc.oneof(edgeNumber, junk), windowSeconds: fc.oneof(edgeNumber, junk), burst: fc.oneof(edgeNumber, junk) }, { requiredKeys: [] });
-const configLike = fc.record(
-  {
-    description: fc.oneof(fc.string({ maxLength: 20 }), junk),
-    directory: fc.oneof(fc.constantFrom("geo", "GEO", "-x", "a".repeat(41)), junk),
-    priceUsd: fc.oneof(edgeNumber, junk),
-    payTo: fc.oneof(fc.constantFrom("0x90F79bf6EB2c4f870365E785982E1f101E93b906", "0x12"), junk),
-    network: fc.oneof(fc.constantFrom("eip155:8453", "eip155:", "solana:x"), junk),
-    hosts: fc.oneof(fc.array(fc.oneof(fc.domain(), fc.string({ maxLength: 12 })), { maxLength: 12 }), junk),
-    plan: fc.oneof(fc.constantFrom("free", "pro", "quarantine", "gold"), junk),
-    rateLimit: fc.oneof(fc.record({ perCaller: rule, global: rule }, { requiredKeys: [] }), junk),
-    usageLimit: fc.oneof(fc.record({ dailyRequests: edgeNumber, monthlyRequests: edgeNumber }, { requiredKeys: [] }), junk),
-    spendLimit: fc.oneof(fc.record({ dailyUsd: edgeNumber, perPayerDailyUsd: edgeNumber }, { requiredKeys: [] }), junk),
-    resource: fc.oneof(fc.record({ type: fc.constantFrom("dataset", "function", "x"), format: fc.constantFrom("csv", "xml"), idField: junk }, { requiredKeys: [] }), junk),
-    extra: junk,
-  },
-  { requiredKeys: [] },
-);
 
 describe("tenant config validation properties", () => {
   it("validate(): the typed config or 400 invalid_request naming a path", () => {
