@@ -54,3 +54,10 @@ export const resourceLike = fc.oneof(
   fc.record({ type: fc.constant("dataset"), format: fc.constantFrom("csv", "json", "xml"), idField: fc.oneof(fc.constantFrom("id", "city", "nope"), junk) }, { requiredKeys: [] }),
   junk,
 );
+
+/** Tenant paths of every shape: web paths, `//` + anything, runs of path-significant characters. */
+export const oddPath = fc.oneof(
+  fc.webPath(),
+  fc.string({ unit: "binary", maxLength: 30 }).map((s) => `//${s}`),
+  fc.array(fc.constantFrom("/", "//", "%00", "%2F", "..", "%2e", ";", ":", "@", "[", "]", "?", "#", "\\", "v1", "records", "%", "é"), { maxLength: 8 }).map((p) => `/${p.join("")}`),
+);

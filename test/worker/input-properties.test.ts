@@ -4,7 +4,7 @@
 // `error.code` and the `requestId`; never a 5xx, never an exception.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { configLike, junk, resourceLike } from "../support/arbitraries.ts";
+import { configLike, junk, oddPath, resourceLike } from "../support/arbitraries.ts";
 import { auth, call, CITIES_CSV, createCreator, deployOk, uniqueSlug } from "./helpers.ts";
 
 let key: string;
@@ -33,12 +33,6 @@ beforeAll(async () => {
   const res = await call(`/v1/tenants/${fn}/deployments`, { method: "POST", headers: auth(key), body: form });
   if (res.status !== 201) throw new Error(`deploy ${fn}: ${res.status} ${await res.text()}`);
 });
-
-const oddPath = fc.oneof(
-  fc.webPath(),
-  fc.string({ unit: "binary", maxLength: 30 }).map((s) => `//${s}`),
-  fc.array(fc.constantFrom("/", "//", "%00", "%2F", "..", "%2e", ";", ":", "@", "[", "]", "?", "#", "\\", "v1", "records", "%", "é"), { maxLength: 8 }).map((p) => `/${p.join("")}`),
-);
 
 describe("tenant paths through the dispatcher", () => {
   it("never a 5xx for any path on a dataset or a function tenant; the function sees a path on our host", async () => {
