@@ -12,7 +12,12 @@ const CONTENT_LENGTH = /^\d{1,15}$/;
 
 export function payloadTooLarge(size: number | null, maxBytes = MAX_TENANT_BODY_BYTES): ApiError {
   const what = size === null ? `request body is larger than ${maxBytes} bytes` : `request body is ${size} bytes`;
-  return new ApiError(413, "payload_too_large", `${what}; the limit for a tenant call is ${maxBytes} bytes`, { maxBytes });
+  return new ApiError(
+    413,
+    "payload_too_large",
+    `${what}; the limit for a tenant call is ${maxBytes} bytes`,
+    { maxBytes },
+  );
 }
 
 /** Methods whose body is never forwarded to a tenant (the fetch API cannot carry one). */
@@ -42,7 +47,10 @@ export function checkTenantBodySize(request: Request, maxBytes = MAX_TENANT_BODY
  * Reads a body stream to its end, counting; past `maxBytes` it cancels the stream and throws
  * 413. A stream that fails while being read (the caller went away) is a 400, never a 5xx.
  */
-export async function readBoundedBody(body: ReadableStream<Uint8Array>, maxBytes = MAX_TENANT_BODY_BYTES): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBoundedBody(
+  body: ReadableStream<Uint8Array>,
+  maxBytes = MAX_TENANT_BODY_BYTES,
+): Promise<Uint8Array<ArrayBuffer>> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -28,7 +28,8 @@ export class DispatchRuntime implements TenantRuntime {
     const { resource } = tenant;
     try {
       if (resource.type !== "function") return await worker.fetch(request);
-      const answer = await raceTimeout(worker.fetch(request), resource.maxDurationMs, () => tenantTimeout(tenant.slug, resource.maxDurationMs));
+      const overrun = () => tenantTimeout(tenant.slug, resource.maxDurationMs);
+      const answer = await raceTimeout(worker.fetch(request), resource.maxDurationMs, overrun);
       return await functionOutcome(tenant, resource, answer);
     } catch (err) {
       if (err instanceof ApiError) throw err;

@@ -73,7 +73,8 @@ export class LoaderRuntime implements TenantRuntime {
     try {
       const call = worker.getEntrypoint(undefined, { limits }).fetch(request);
       if (resource.type !== "function") return await call;
-      const answer = await raceTimeout(call, resource.maxDurationMs, () => tenantTimeout(tenant.slug, resource.maxDurationMs));
+      const overrun = () => tenantTimeout(tenant.slug, resource.maxDurationMs);
+      const answer = await raceTimeout(call, resource.maxDurationMs, overrun);
       return await functionOutcome(tenant, resource, answer);
     } catch (err) {
       if (err instanceof ApiError) throw err;

@@ -11,13 +11,26 @@ export interface TenantRuntime {
 }
 
 // Credentials and payment proofs belong to the platform, not to tenant code.
-const WITHHELD_HEADERS = ["authorization", "cookie", "payment-signature", "x-payment", "cf-connecting-ip", "x-forwarded-for", "x-real-ip"];
+const WITHHELD_HEADERS = [
+  "authorization",
+  "cookie",
+  "payment-signature",
+  "x-payment",
+  "cf-connecting-ip",
+  "x-forwarded-for",
+  "x-real-ip",
+];
 
 /**
  * Codes tenantRequest/withBoundedBody refuse a request with: the caller's input, never the
  * tenant's failure (so they must not count against its quality), and no tenant code ran.
  */
-export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set(["payload_too_large", "invalid_content_length", "body_unreadable", "invalid_path"]);
+export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set([
+  "payload_too_large",
+  "invalid_content_length",
+  "body_unreadable",
+  "invalid_path",
+]);
 
 function invalidPath(): ApiError {
   return new ApiError(400, "invalid_path", "the request path cannot be passed to the tenant as a path");
@@ -51,7 +64,10 @@ export function tenantRequest(original: Request, path: string, requestId: string
   const headers = new Headers(original.headers);
   for (const name of WITHHELD_HEADERS) headers.delete(name);
   headers.set("x-request-id", requestId);
-  return new Request(url, { method: original.method, headers, body: hasBody ? original.body : null, redirect: "manual" });
+  return new Request(
+    url,
+    { method: original.method, headers, body: hasBody ? original.body : null, redirect: "manual" },
+  );
 }
 
 /**
@@ -63,7 +79,10 @@ export async function withBoundedBody(request: Request): Promise<Request> {
   const bytes = await readBoundedBody(request.body);
   const headers = new Headers(request.headers);
   headers.delete("transfer-encoding");
-  return new Request(request.url, { method: request.method, headers, body: bytes.byteLength ? bytes : null, redirect: "manual" });
+  return new Request(
+    request.url,
+    { method: request.method, headers, body: bytes.byteLength ? bytes : null, redirect: "manual" },
+  );
 }
 
 export function tenantNotDeployed(slug: string): ApiError {

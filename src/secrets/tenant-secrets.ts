@@ -25,7 +25,11 @@ function unb64(text: string): Uint8Array<ArrayBuffer> {
 function masterKey(env: Env): string {
   const key = (env as { SECRETS_KEY?: string }).SECRETS_KEY;
   if (!key || key.length < 16) {
-    throw new ApiError(503, "secrets_unavailable", "tenant secrets are not configured on this platform (SECRETS_KEY missing)");
+    throw new ApiError(
+      503,
+      "secrets_unavailable",
+      "tenant secrets are not configured on this platform (SECRETS_KEY missing)",
+    );
   }
   return key;
 }
@@ -54,7 +58,12 @@ export function tenantKey(env: Env, slug: string): Promise<CryptoKey> {
 }
 
 /** Encrypts one secret value: base64 iv and ciphertext, as stored in D1. */
-export async function encryptSecret(key: CryptoKey, slug: string, name: string, value: string): Promise<{ iv: string; ciphertext: string }> {
+export async function encryptSecret(
+  key: CryptoKey,
+  slug: string,
+  name: string,
+  value: string,
+): Promise<{ iv: string; ciphertext: string }> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const additionalData = encoder.encode(`${slug}/${name}`);
   const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, encoder.encode(value));

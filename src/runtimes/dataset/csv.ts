@@ -45,7 +45,12 @@ class LineFinder {
 }
 
 /** The refusal for one row papaparse handed us, or null when the row is acceptable. */
-function rowProblem(result: Papa.ParseStepResult<string[]>, header: string[] | null, accepted: number, lines: LineFinder): DatasetError | null {
+function rowProblem(
+  result: Papa.ParseStepResult<string[]>,
+  header: string[] | null,
+  accepted: number,
+  lines: LineFinder,
+): DatasetError | null {
   const cells = result.data;
   const firstError = result.errors[0];
   if (firstError) {
@@ -75,7 +80,11 @@ function rowProblem(result: Papa.ParseStepResult<string[]>, header: string[] | n
     });
   }
   if (accepted + 1 > DATASET_LIMITS.maxRows) {
-    return new DatasetError("dataset_too_large", `Datasets are limited to ${DATASET_LIMITS.maxRows} rows.`, { maxRows: DATASET_LIMITS.maxRows });
+    return new DatasetError(
+      "dataset_too_large",
+      `Datasets are limited to ${DATASET_LIMITS.maxRows} rows.`,
+      { maxRows: DATASET_LIMITS.maxRows },
+    );
   }
   return null;
 }

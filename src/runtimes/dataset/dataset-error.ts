@@ -35,7 +35,11 @@ export class DatasetError extends ApiError {
 
 export function checkFieldName(name: string, where: Record<string, unknown>): void {
   if (name === "") {
-    throw new DatasetError("dataset_header_missing", "Every column needs a non-empty name.", { reason: "empty_name", ...where });
+    throw new DatasetError(
+      "dataset_header_missing",
+      "Every column needs a non-empty name.",
+      { reason: "empty_name", ...where },
+    );
   }
   if (name.length > DATASET_LIMITS.maxFieldNameLength) {
     throw new DatasetError("dataset_header_missing", `Field names are limited to ${DATASET_LIMITS.maxFieldNameLength} characters.`, {

@@ -20,13 +20,21 @@ function jsonItems(text: string): unknown[] {
     doc = JSON.parse(text);
   } catch (err) {
     if (text.trim() === "") throw new DatasetError("dataset_empty", "The JSON document is empty.");
-    throw new DatasetError("dataset_malformed", "The JSON document is not valid JSON.", { reason: "invalid_json", parser: (err as Error).message });
+    throw new DatasetError(
+      "dataset_malformed",
+      "The JSON document is not valid JSON.",
+      { reason: "invalid_json", parser: (err as Error).message },
+    );
   }
   let items: unknown;
   if (Array.isArray(doc)) items = doc;
   else if (isPlainObject(doc) && Array.isArray(doc.items)) items = doc.items;
   else {
-    throw new DatasetError("dataset_malformed", "JSON datasets must be an array of objects or an object with an `items` array.", { reason: "not_an_array" });
+    throw new DatasetError(
+      "dataset_malformed",
+      "JSON datasets must be an array of objects or an object with an `items` array.",
+      { reason: "not_an_array" },
+    );
   }
   const list = items as unknown[];
   if (list.length === 0) throw new DatasetError("dataset_empty", "The JSON dataset has no records.");
@@ -72,7 +80,11 @@ class ColumnSet {
 
 function readRecord(item: unknown, r: number, columns: ColumnSet): Cell[] {
   if (!isPlainObject(item)) {
-    throw new DatasetError("dataset_malformed", `Record ${r + 1} is not a JSON object.`, { reason: "not_an_object", row: r + 1 });
+    throw new DatasetError(
+      "dataset_malformed",
+      `Record ${r + 1} is not a JSON object.`,
+      { reason: "not_an_object", row: r + 1 },
+    );
   }
   const row: Cell[] = new Array<Cell>(columns.names.length).fill(null);
   for (const key of Object.keys(item)) {

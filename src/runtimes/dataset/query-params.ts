@@ -51,7 +51,10 @@ function decodeCursor(cursor: string): number | undefined {
 const FILTER_PARAM_RE = /^filter\[(.+)\]$/s;
 
 /** Splits the parameters into the reserved ones (each at most once) and raw filter values per field. */
-function collectParams(params: URLSearchParams, dataset: LoadedDataset): { reserved: Partial<Record<ReservedParam, string>>; filterValues: Map<number, string[]> } {
+function collectParams(
+  params: URLSearchParams,
+  dataset: LoadedDataset,
+): { reserved: Partial<Record<ReservedParam, string>>; filterValues: Map<number, string[]> } {
   const reserved: Partial<Record<ReservedParam, string>> = {};
   const filterValues = new Map<number, string[]>();
   for (const [key, raw] of params) {
@@ -68,7 +71,11 @@ function collectParams(params: URLSearchParams, dataset: LoadedDataset): { reser
     let list = filterValues.get(field);
     if (!list) {
       if (filterValues.size >= QUERY_LIMITS.maxFilters) {
-        throw new QueryError("invalid_parameter", `At most ${QUERY_LIMITS.maxFilters} fields can be filtered at once.`, { reason: "too_many_filters" });
+        throw new QueryError(
+          "invalid_parameter",
+          `At most ${QUERY_LIMITS.maxFilters} fields can be filtered at once.`,
+          { reason: "too_many_filters" },
+        );
       }
       filterValues.set(field, (list = []));
     }
@@ -110,11 +117,19 @@ export function parseRecordsQuery(params: URLSearchParams, dataset: LoadedDatase
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const param = issue.path?.[0]?.key;
-    throw new QueryError("invalid_parameter", issue.message, { param: typeof param === "string" ? param : undefined, value: issue.input });
+    throw new QueryError(
+      "invalid_parameter",
+      issue.message,
+      { param: typeof param === "string" ? param : undefined, value: issue.input },
+    );
   }
   const out = parsed.output;
   if (out.offset !== undefined && out.cursor !== undefined) {
-    throw new QueryError("invalid_parameter", "Use either offset or cursor, not both.", { param: "cursor", reason: "conflict" });
+    throw new QueryError(
+      "invalid_parameter",
+      "Use either offset or cursor, not both.",
+      { param: "cursor", reason: "conflict" },
+    );
   }
   const filters = typedFilters(filterValues, dataset);
   const q = out.q?.trim().toLowerCase() || null;
@@ -153,7 +168,11 @@ function parseSort(raw: string | undefined, dataset: LoadedDataset): SortKey[] {
     keys.push({ field, name: dataset.field(field).name, desc });
   }
   if (keys.length > QUERY_LIMITS.maxSortKeys) {
-    throw new QueryError("invalid_parameter", `sort takes at most ${QUERY_LIMITS.maxSortKeys} fields.`, { param: "sort", reason: "too_many_keys" });
+    throw new QueryError(
+      "invalid_parameter",
+      `sort takes at most ${QUERY_LIMITS.maxSortKeys} fields.`,
+      { param: "sort", reason: "too_many_keys" },
+    );
   }
   return keys;
 }

@@ -9,9 +9,19 @@
 // status it is renamed too (it would otherwise read as our advice).
 
 /** Never passed back: hop-by-hop, cookies, encoding we re-do, our own cache marker. */
-const DROP_RESPONSE = new Set(["set-cookie", "set-cookie2", "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "x-claw-cache"]);
+const DROP_RESPONSE = new Set([
+  "set-cookie",
+  "set-cookie2",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "content-encoding",
+  "x-claw-cache",
+]);
 
-/** `RateLimit`, `RateLimit-Policy`, `RateLimit-Limit|Remaining|Reset`, `X-RateLimit-*`, `X-Rate-Limit-*`, `X-Usage-*`. */
+/** `RateLimit`, `RateLimit-Policy`, `RateLimit-Limit|Remaining|Reset`, `X-RateLimit-*`, `X-Rate-Limit-*`,
+ * `X-Usage-*`. */
 const RATE_HEADER = /^(?:x-)?(?:ratelimit|rate-limit)(?:-.*)?$|^x-usage-/;
 
 /** The name an upstream response header is passed back under, or null when it is dropped. */
