@@ -17,7 +17,15 @@ const stateDir = mkdtempSync(join(tmpdir(), "claw-edges-test-"));
 
 beforeAll(async () => {
   const port = await freePort();
-  child = spawn(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "dev", "--json", "--port", String(port), "--persist-to", join(stateDir, "state")], {
+  child = spawn(process.execPath, [
+    join(REPO_ROOT, "cli", "bin.mjs"),
+    "dev",
+    "--json",
+    "--port",
+    String(port),
+    "--persist-to",
+    join(stateDir, "state"),
+  ], {
     cwd: REPO_ROOT,
     env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
     stdio: ["ignore", "pipe", "pipe"],
@@ -70,21 +78,32 @@ function chunked(size: number): ReadableStream<Uint8Array> {
 describe("tenant request bodies over HTTP", () => {
   it("2-5 MiB POSTs to a dataset tenant: 413 payload_too_large JSON, then the API keeps serving", async () => {
     for (const size of [2 * MiB, 3 * MiB, 5 * MiB]) {
-      await expectEnvelope(await fetch(`${demoUrl}v1/records`, { method: "POST", body: new Uint8Array(size) }), 413, "payload_too_large");
+      await expectEnvelope(
+        await fetch(`${demoUrl}v1/records`, { method: "POST", body: new Uint8Array(size) }),
+        413,
+        "payload_too_large",
+      );
       const after = await fetch(`${demoUrl}v1/records?limit=1`);
       expect(after.status).toBe(200);
     }
   });
 
   it("a chunked body past the limit is counted and refused the same way", async () => {
-    const res = await fetch(`${demoUrl}v1/records`, { method: "POST", body: chunked(3 * MiB), duplex: "half" } as RequestInit);
+    const res = await fetch(
+      `${demoUrl}v1/records`,
+      { method: "POST", body: chunked(3 * MiB), duplex: "half" } as RequestInit,
+    );
     await expectEnvelope(res, 413, "payload_too_large");
     expect((await fetch(`${demoUrl}health`)).status).toBe(200);
   });
 
   it("an unread body under the limit: the dataset's 405 JSON, repeatedly, on a sound connection", async () => {
     for (let i = 0; i < 5; i++) {
-      await expectEnvelope(await fetch(`${demoUrl}v1/records`, { method: "POST", body: new Uint8Array(900 * 1024) }), 405, "method_not_allowed");
+      await expectEnvelope(
+        await fetch(`${demoUrl}v1/records`, { method: "POST", body: new Uint8Array(900 * 1024) }),
+        405,
+        "method_not_allowed",
+      );
     }
     expect((await fetch(`${demoUrl}v1/schema`)).status).toBe(200);
   });

@@ -8,7 +8,16 @@ import { ApiError } from "../../src/http/errors.ts";
 import { DatasetError, parseDataset, type NormalizedDataset } from "../../src/runtimes/dataset/parse.ts";
 import { getRecord, loadDataset, QueryError, queryRecords, QUERY_LIMITS } from "../../src/runtimes/dataset/query.ts";
 
-const DATASET_CODES = new Set(["dataset_empty", "dataset_malformed", "dataset_header_missing", "dataset_too_many_fields", "dataset_too_large", "dataset_bad_id_field"]);
+const DATASET_CODES = new Set(
+  [
+    "dataset_empty",
+    "dataset_malformed",
+    "dataset_header_missing",
+    "dataset_too_many_fields",
+    "dataset_too_large",
+    "dataset_bad_id_field",
+  ],
+);
 const QUERY_CODES = new Set(["invalid_parameter", "unknown_field", "invalid_filter", "record_not_found"]);
 
 /** Runs `fn`; a thrown error must be a 4xx ApiError of `Class` with one of `codes`. */
@@ -50,24 +59,51 @@ function checkShape(ds: NormalizedDataset): void {
 
 // CSV-ish text: cells that look like numbers, booleans, quotes, delimiters and blanks.
 const cellText = fc.oneof(
-  fc.constantFrom("", " ", "1", "-0", "02134", "1e999", "true", "FALSE", "\"", "\"a,b\"", "x;y", "\t", "NaN", "9007199254740993", ".5"),
+  fc.constantFrom(
+    "",
+    " ",
+    "1",
+    "-0",
+    "02134",
+    "1e999",
+    "true",
+    "FALSE",
+    "\"",
+    "\"a,b\"",
+    "x;y",
+    "\t",
+    "NaN",
+    "9007199254740993",
+    ".5",
+  ),
   fc.string({ maxLength: 8 }),
   fc.integer().map(String),
   fc.double({ noNaN: false }).map(String),
 );
 const csvText = fc
-  .tuple(fc.constantFrom(",", ";", "\t"), fc.constantFrom("\n", "\r\n", "\r"), fc.array(fc.array(cellText, { minLength: 1, maxLength: 6 }), { minLength: 0, maxLength: 8 }))
+  .tuple(
+    fc.constantFrom(",", ";", "\t"),
+    fc.constantFrom("\n", "\r\n", "\r"),
+    fc.array(fc.array(cellText, { minLength: 1, maxLength: 6 }), { minLength: 0, maxLength: 8 }),
+  )
   .map(([delimiter, newline, rows]) => rows.map((r) => r.join(delimiter)).join(newline));
 
 // JSON records with odd keys (prototype names, empty, long) and every JSON value kind.
-const jsonKey = fc.oneof(fc.constantFrom("id", "__proto__", "constructor", "toString", "", "a".repeat(300)), fc.string({ maxLength: 6 }));
+const jsonKey = fc.oneof(
+  fc.constantFrom("id", "__proto__", "constructor", "toString", "", "a".repeat(300)),
+  fc.string({ maxLength: 6 }),
+);
 const jsonRecords = fc.array(fc.dictionary(jsonKey, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }), { maxLength: 8 });
 
 describe("parseDataset properties", () => {
   it("CSV text: a well-formed dataset or a 4xx DatasetError", () => {
     fc.assert(
       fc.property(csvText, fc.option(fc.constantFrom("id", "a", "1", ""), { nil: undefined }), (text, idField) => {
-        const ds = outcome(() => parseDataset(text, "csv", idField === undefined ? {} : { idField }), DatasetError, DATASET_CODES);
+        const ds = outcome(
+          () => parseDataset(text, "csv", idField === undefined ? {} : { idField }),
+          DatasetError,
+          DATASET_CODES,
+        );
         if (ds) checkShape(ds);
       }),
       { numRuns: 400 },
@@ -76,7 +112,10 @@ describe("parseDataset properties", () => {
 
   it("arbitrary text as CSV or JSON: never anything but a DatasetError", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 200 }), fc.constantFrom("csv" as const, "json" as const), (text, format) => {
+      fc.property(fc.string({
+        unit: "binary",
+        maxLength: 200,
+      }), fc.constantFrom("csv" as const, "json" as const), (text, format) => {
         const ds = outcome(() => parseDataset(text, format), DatasetError, DATASET_CODES);
         if (ds) checkShape(ds);
       }),
@@ -96,14 +135,51 @@ describe("parseDataset properties", () => {
 });
 
 const people = loadDataset(
-  JSON.parse(JSON.stringify(parseDataset("id,name,score,active,limit,-odd\n1,Ada,9.5,true,1,x\n2,bob,7,false,2,y\n3,Cy,,true,3,\n4,Dee,7,,4,z\n", "csv"))),
+  JSON.parse(
+    JSON.stringify(
+      parseDataset(
+        "id,name,score,active,limit,-odd\n1,Ada,9.5,true,1,x\n2,bob,7,false,2,y\n3,Cy,,true,3,\n4,Dee,7,,4,z\n",
+        "csv",
+      ),
+    ),
+  ),
 );
 const paramKey = fc.oneof(
-  fc.constantFrom("q", "sort", "fields", "limit", "offset", "cursor", "id", "name", "score", "active", "filter[limit]", "filter[", "filter[]", "-odd"),
+  fc.constantFrom(
+    "q",
+    "sort",
+    "fields",
+    "limit",
+    "offset",
+    "cursor",
+    "id",
+    "name",
+    "score",
+    "active",
+    "filter[limit]",
+    "filter[",
+    "filter[]",
+    "-odd",
+  ),
   fc.string({ maxLength: 6 }),
 );
 const paramValue = fc.oneof(
-  fc.constantFrom("", "1", "-1", "1001", "0", "name,-score", "-id,+name,,", "true", "x", "eyJvIjoxfQ", "eyJvIjotMX0", "9".repeat(20), "1e3", " 7 "),
+  fc.constantFrom(
+    "",
+    "1",
+    "-1",
+    "1001",
+    "0",
+    "name,-score",
+    "-id,+name,,",
+    "true",
+    "x",
+    "eyJvIjoxfQ",
+    "eyJvIjotMX0",
+    "9".repeat(20),
+    "1e3",
+    " 7 ",
+  ),
   fc.string({ maxLength: 12 }),
   fc.integer().map(String),
 );
@@ -135,7 +211,10 @@ describe("dataset query parameter properties", () => {
 
   it("any record id and projection: the record, or a 4xx QueryError", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 20 }), fc.option(paramValue, { nil: undefined }), (id, fields) => {
+      fc.property(fc.string({
+        unit: "binary",
+        maxLength: 20,
+      }), fc.option(paramValue, { nil: undefined }), (id, fields) => {
         const params = new URLSearchParams(fields === undefined ? [] : [["fields", fields]]);
         outcome(() => getRecord(people, id, params), QueryError, QUERY_CODES);
       }),

@@ -5,7 +5,11 @@
 import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { crossFieldProblems, TenantConfigInputSchema, TenantConfigPatchSchema } from "../../src/config/tenant-config.ts";
+import {
+  crossFieldProblems,
+  TenantConfigInputSchema,
+  TenantConfigPatchSchema,
+} from "../../src/config/tenant-config.ts";
 import { checkTenantBodySize, MAX_TENANT_BODY_BYTES } from "../../src/http/body-limit.ts";
 import { readJson, validate } from "../../src/http/body.ts";
 import { ApiError } from "../../src/http/errors.ts";
@@ -48,7 +52,10 @@ describe("tenant config validation properties", () => {
 
   it("readJson(): any body text is the typed config or a 4xx with a stable code", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: "binary", maxLength: 80 }), configLike.map((c) => JSON.stringify(c))), async (text) => {
+      fc.asyncProperty(fc.oneof(
+        fc.string({ unit: "binary", maxLength: 80 }),
+        configLike.map((c) => JSON.stringify(c)),
+      ), async (text) => {
         const request = new Request("http://localhost/v1/tenants/x", { method: "PATCH", body: text });
         try {
           await readJson(request, TenantConfigPatchSchema, "config");
@@ -66,9 +73,15 @@ describe("request path properties", () => {
   it("tenantUrl keeps our host and the literal path, or refuses with 400 invalid_path", () => {
     const origin = new URL("http://localhost:8787/t/abc?x=1&y=%00");
     fc.assert(
-      fc.property(fc.oneof(fc.webPath(), fc.string({ unit: "binary", maxLength: 40 }).map((s) => `//${s}`), fc.string({ maxLength: 30 })), (raw) => {
+      fc.property(fc.oneof(
+        fc.webPath(),
+        fc.string({ unit: "binary", maxLength: 40 }).map((s) => `//${s}`),
+        fc.string({ maxLength: 30 }),
+      ), (raw) => {
         // What the dispatcher hands over is always a suffix of a parsed URL's pathname.
-        const path = new URL(`http://localhost/t/abc${raw.startsWith("/") ? raw : `/${raw}`}`).pathname.slice("/t/abc".length) || "/";
+        const path = new URL(
+          `http://localhost/t/abc${raw.startsWith("/") ? raw : `/${raw}`}`,
+        ).pathname.slice("/t/abc".length) || "/";
         let url: URL | null = null;
         const err = apiErrorOf(() => (url = tenantUrl(origin, path)));
         if (err) return expect(err.code).toBe("invalid_path");
@@ -82,7 +95,11 @@ describe("request path properties", () => {
 
   it("checkTenantBodySize: null, 400 invalid_content_length or 413 payload_too_large, by the declared length", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 12 }), fc.constantFrom("", " 5 ", "1e3", "-1", "0x10", "9".repeat(30))), fc.constantFrom("POST", "PUT", "GET", "DELETE"), (length, method) => {
+      fc.property(fc.oneof(
+        fc.nat().map(String),
+        fc.string({ maxLength: 12 }),
+        fc.constantFrom("", " 5 ", "1e3", "-1", "0x10", "9".repeat(30)),
+      ), fc.constantFrom("POST", "PUT", "GET", "DELETE"), (length, method) => {
         let request: Request;
         try {
           request = new Request("http://localhost/t/x/", { method, headers: { "content-length": length } });
@@ -92,7 +109,9 @@ describe("request path properties", () => {
         const err = checkTenantBodySize(request);
         if (err === null) {
           const declared = Number(request.headers.get("content-length"));
-          if (method !== "GET" && /^\d+$/.test(request.headers.get("content-length")!.trim())) expect(declared).toBeLessThanOrEqual(MAX_TENANT_BODY_BYTES);
+          if (method !== "GET" && /^\d+$/.test(
+            request.headers.get("content-length")!.trim(),
+          )) expect(declared).toBeLessThanOrEqual(MAX_TENANT_BODY_BYTES);
           return;
         }
         expect(["invalid_content_length", "payload_too_large"]).toContain(err.code);
@@ -106,7 +125,16 @@ describe("request path properties", () => {
 describe("proxy upstream header rule", () => {
   it("never passes a rate-limit or usage header under its own name", () => {
     const name = fc.oneof(
-      fc.constantFrom("RateLimit", "ratelimit-policy", "X-RateLimit-Limit", "x-rate-limit-reset", "X-Usage-Daily-Remaining", "Retry-After", "content-type", "set-cookie"),
+      fc.constantFrom(
+        "RateLimit",
+        "ratelimit-policy",
+        "X-RateLimit-Limit",
+        "x-rate-limit-reset",
+        "X-Usage-Daily-Remaining",
+        "Retry-After",
+        "content-type",
+        "set-cookie",
+      ),
       fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/),
     );
     fc.assert(

@@ -24,7 +24,12 @@ beforeAll(async () => {
   const host = `${dataset}.fuzz.example`;
   await deployOk(key, dataset, CITIES_CSV, { config: { hosts: [host] } });
   const paid = uniqueSlug("fzpaid");
-  await deployOk(key, paid, CITIES_CSV, { config: { priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", asset: ASSET } });
+  await deployOk(
+    key,
+    paid,
+    CITIES_CSV,
+    { config: { priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", asset: ASSET } },
+  );
   const fn = uniqueSlug("fzfn");
   const form = new FormData();
   const echo = "export default async (req) => ({ m: req.method, p: new URL(req.url).pathname, n: (await req.arrayBuffer()).byteLength });";
@@ -39,19 +44,63 @@ const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
 // workerd's Request accepts only methods it knows (any case); others cannot reach the dispatcher.
 const method = fc.oneof(
   { arbitrary: fc.constantFrom("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"), weight: 5 },
-  fc.constantFrom("get", "post", "Head", "PROPFIND", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PURGE", "REPORT", "SEARCH", "MERGE", "NOTIFY"),
+  fc.constantFrom(
+    "get",
+    "post",
+    "Head",
+    "PROPFIND",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "PURGE",
+    "REPORT",
+    "SEARCH",
+    "MERGE",
+    "NOTIFY",
+  ),
 );
 const query = fc.oneof(
   fc.constant(""),
-  fc.array(fc.tuple(fc.oneof(fc.constantFrom("q", "sort", "limit", "offset", "cursor", "fields", "city", "filter[id]"), fc.string({ maxLength: 6 })), fc.string({ maxLength: 10 })), { maxLength: 5 }).map(
+  fc.array(
+    fc.tuple(
+      fc.oneof(
+        fc.constantFrom("q", "sort", "limit", "offset", "cursor", "fields", "city", "filter[id]"),
+        fc.string({ maxLength: 6 }),
+      ),
+      fc.string({ maxLength: 10 }),
+    ),
+    { maxLength: 5 },
+  ).map(
     (pairs) => `?${new URLSearchParams(pairs)}`,
   ),
   fc.string({ unit: "binary", maxLength: 30 }).map((s) => `?${s}`),
 );
 const headerValue = fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,30}$/);
 const header = fc.oneof(
-  fc.tuple(fc.constantFrom("content-type", "accept", "x-request-id", "authorization", "cookie", "range", "if-none-match", "x-forwarded-for", "host", "x-caller-id", "accept-encoding", "origin", "x-claw-proxy-depth"), headerValue),
-  fc.tuple(fc.constantFrom("content-type"), fc.constantFrom("application/json", "multipart/form-data; boundary=x", "text/csv")),
+  fc.tuple(
+    fc.constantFrom(
+      "content-type",
+      "accept",
+      "x-request-id",
+      "authorization",
+      "cookie",
+      "range",
+      "if-none-match",
+      "x-forwarded-for",
+      "host",
+      "x-caller-id",
+      "accept-encoding",
+      "origin",
+      "x-claw-proxy-depth",
+    ),
+    headerValue,
+  ),
+  fc.tuple(
+    fc.constantFrom("content-type"),
+    fc.constantFrom("application/json", "multipart/form-data; boundary=x", "text/csv"),
+  ),
   fc.tuple(token, headerValue),
 );
 const body = fc.oneof(
@@ -83,7 +132,10 @@ function toRequest(r: FuzzRequest): Request | null {
       headers.append(name, value);
     }
     const withBody = r.method.toUpperCase() !== "GET" && r.method.toUpperCase() !== "HEAD";
-    return new Request(`${base}${prefix}${r.path}${r.query}`, { method: r.method, headers, body: withBody ? r.body : null });
+    return new Request(
+      `${base}${prefix}${r.path}${r.query}`,
+      { method: r.method, headers, body: withBody ? r.body : null },
+    );
   } catch {
     return null; // a request no client can build (forbidden method, bad header value)
   }
@@ -129,7 +181,9 @@ describe("HTTP fuzz through the dispatcher", () => {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const ms = Date.now() - started;
     const seen = [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}: ${n}`);
-    console.log(`http fuzz: ${sent} requests (${skipped} unbuildable skipped) in ${ms} ms, ${Math.round(sent / (ms / 1000))} req/s; ≥500: 0\n  ${seen.join("\n  ")}`);
+    console.log(
+      `http fuzz: ${sent} requests (${skipped} unbuildable skipped) in ${ms} ms, ${Math.round(sent / (ms / 1000))} req/s; ≥500: 0\n  ${seen.join("\n  ")}`,
+    );
     expect(sent).toBe(REQUESTS);
   }, TIME_BUDGET_MS + 30_000);
 });

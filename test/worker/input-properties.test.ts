@@ -72,7 +72,13 @@ describe("deploy inputs through the dispatcher", () => {
         fc.oneof(
           { arbitrary: fc.constant(undefined), weight: 4 },
           { arbitrary: fc.constant('{"API_KEY":"v"}'), weight: 2 },
-          { arbitrary: fc.oneof(fc.string({ maxLength: 20 }), fc.dictionary(fc.constantFrom("API_KEY", "bad", ""), junk).map((d) => JSON.stringify(d))), weight: 1 },
+          {
+            arbitrary: fc.oneof(
+              fc.string({ maxLength: 20 }),
+              fc.dictionary(fc.constantFrom("API_KEY", "bad", ""), junk).map((d) => JSON.stringify(d)),
+            ),
+            weight: 1,
+          },
         ),
         fc.integer({ min: 0, max: 7 }).map((n) => n > 0),
         async ({ base, resource }, part, secrets, rawConfig) => {
@@ -82,7 +88,10 @@ describe("deploy inputs through the dispatcher", () => {
           if (part === "file") form.set("file", new File([CITIES_CSV], "data.csv", { type: "text/csv" }));
           if (part === "code") form.set("code", new File(["export default () => 1;"], "index.js"));
           if (secrets !== undefined) form.set("secrets", secrets);
-          const res = await call(`/v1/tenants/${uniqueSlug("pdep")}/deployments`, { method: "POST", headers: auth(key), body: form });
+          const res = await call(
+            `/v1/tenants/${uniqueSlug("pdep")}/deployments`,
+            { method: "POST", headers: auth(key), body: form },
+          );
           const text = await res.clone().text();
           const status = await expectNo5xx(res, JSON.stringify(config).slice(0, 300));
           expect([200, 201].includes(status) || (status >= 400 && status < 500)).toBe(true);
@@ -107,7 +116,10 @@ describe("deploy inputs through the dispatcher", () => {
         if (part === "file") form.set("file", new File([CITIES_CSV], "data.csv", { type: "text/csv" }));
         if (part === "code") form.set("code", new File(["export default () => 1;"], "index.js"));
         form.set("secrets", '{"API_KEY":"v"}');
-        const res = await call(`/v1/tenants/${uniqueSlug("pres")}/deployments`, { method: "POST", headers: auth(key), body: form });
+        const res = await call(
+          `/v1/tenants/${uniqueSlug("pres")}/deployments`,
+          { method: "POST", headers: auth(key), body: form },
+        );
         const text = await res.clone().text();
         const status = await expectNo5xx(res, JSON.stringify(resource).slice(0, 300));
         seen.add(status < 300 ? String(status) : JSON.parse(text).error.code);

@@ -26,7 +26,10 @@ beforeAll(async () => {
   const upstream = uniqueSlug("rlup");
   const form = new FormData();
   form.set("code", new File([UPSTREAM], "up.js"));
-  form.set("config", JSON.stringify({ resource: { type: "function" }, rateLimit: { global: { requests: 77, windowSeconds: 60 } } }));
+  form.set(
+    "config",
+    JSON.stringify({ resource: { type: "function" }, rateLimit: { global: { requests: 77, windowSeconds: 60 } } }),
+  );
   await deploy(upstream, form);
   proxy = uniqueSlug("rlpx");
   const proxyForm = new FormData();

@@ -20,7 +20,12 @@ beforeAll(async () => {
   fn = uniqueSlug("bodyfn");
   const form = new FormData();
   form.set("code", new File([COUNTER], "index.js", { type: "application/javascript" }));
-  form.set("config", JSON.stringify({ resource: { type: "function", allowedHosts: [] }, rateLimit: { global: { requests: 1000, windowSeconds: 1 } } }));
+  form.set(
+    "config",
+    JSON.stringify(
+      { resource: { type: "function", allowedHosts: [] }, rateLimit: { global: { requests: 1000, windowSeconds: 1 } } },
+    ),
+  );
   const res = await call(`/v1/tenants/${fn}/deployments`, { method: "POST", headers: auth(key), body: form });
   if (res.status !== 201) throw new Error(`deploy ${fn}: ${res.status} ${await res.text()}`);
 });
@@ -40,7 +45,11 @@ function streamOf(size: number, chunk = 64 * 1024): ReadableStream<Uint8Array> {
 describe("tenant request body limit", () => {
   it("refuses 2-5 MiB POSTs to a dataset tenant with 413 JSON, then keeps serving", async () => {
     for (const size of [2 * MiB, 5 * MiB]) {
-      const body = await expectError(await call(`/t/${dataset}/v1/records`, { method: "POST", body: new Uint8Array(size) }), 413, "payload_too_large");
+      const body = await expectError(
+        await call(`/t/${dataset}/v1/records`, { method: "POST", body: new Uint8Array(size) }),
+        413,
+        "payload_too_large",
+      );
       expect(body.error.details).toEqual({ maxBytes: MAX_TENANT_BODY_BYTES });
     }
     const ok = await call(`/t/${dataset}/v1/records?limit=1`);
@@ -56,14 +65,21 @@ describe("tenant request body limit", () => {
     const declared = await call(`/t/${fn}/`, { method: "PUT", body: new Uint8Array(MAX_TENANT_BODY_BYTES) });
     expect(declared.status).toBe(200);
     expect(await declared.json()).toEqual({ method: "PUT", bytes: MAX_TENANT_BODY_BYTES });
-    const streamed = await call(`/t/${fn}/`, { method: "POST", body: streamOf(300 * 1024), duplex: "half" } as RequestInit);
+    const streamed = await call(
+      `/t/${fn}/`,
+      { method: "POST", body: streamOf(300 * 1024), duplex: "half" } as RequestInit,
+    );
     expect(streamed.status).toBe(200);
     expect(await streamed.json()).toEqual({ method: "POST", bytes: 300 * 1024 });
   });
 
   it("a body the tenant never reads is consumed: the dataset's 405 comes back as JSON", async () => {
     for (let i = 0; i < 5; i++) {
-      await expectError(await call(`/t/${dataset}/v1/records`, { method: "POST", body: new Uint8Array(512 * 1024) }), 405, "method_not_allowed");
+      await expectError(
+        await call(`/t/${dataset}/v1/records`, { method: "POST", body: new Uint8Array(512 * 1024) }),
+        405,
+        "method_not_allowed",
+      );
     }
   });
 
@@ -71,8 +87,14 @@ describe("tenant request body limit", () => {
     const req = (headers: Record<string, string>) => new Request("http://localhost/t/x/", { method: "POST", headers });
     expect(checkTenantBodySize(req({}))).toBeNull();
     expect(checkTenantBodySize(req({ "content-length": String(MAX_TENANT_BODY_BYTES) }))).toBeNull();
-    expect(checkTenantBodySize(req({ "content-length": String(MAX_TENANT_BODY_BYTES + 1) }))).toMatchObject({ status: 413, code: "payload_too_large" });
-    expect(checkTenantBodySize(req({ "content-length": "12abc" }))).toMatchObject({ status: 400, code: "invalid_content_length" });
-    expect(checkTenantBodySize(new Request("http://localhost/", { headers: { "content-length": String(9 * MiB) } }))).toBeNull();
+    expect(
+      checkTenantBodySize(req({ "content-length": String(MAX_TENANT_BODY_BYTES + 1) })),
+    ).toMatchObject({ status: 413, code: "payload_too_large" });
+    expect(
+      checkTenantBodySize(req({ "content-length": "12abc" })),
+    ).toMatchObject({ status: 400, code: "invalid_content_length" });
+    expect(
+      checkTenantBodySize(new Request("http://localhost/", { headers: { "content-length": String(9 * MiB) } })),
+    ).toBeNull();
   });
 });

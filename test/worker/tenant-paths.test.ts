@@ -4,7 +4,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { auth, call, CITIES_CSV, createCreator, deployOk, expectError, uniqueSlug } from "./helpers.ts";
 
-const ODD_PATHS = ["//%00", "//a:b", "//:99999", "//[", "//;", "//x;0/v1/records", "//evil.example/v1/schema", "///", "//@x/", "//%2F%2F"];
+const ODD_PATHS = [
+  "//%00",
+  "//a:b",
+  "//:99999",
+  "//[",
+  "//;",
+  "//x;0/v1/records",
+  "//evil.example/v1/schema",
+  "///",
+  "//@x/",
+  "//%2F%2F",
+];
 
 let dataset: string;
 let fn: string;
