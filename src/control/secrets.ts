@@ -3,6 +3,7 @@
 // except to what injects them: the runtime (function env via exposeEnv, proxy header injection)
 // and `claw publish`'s upload to Cloudflare (secret_text bindings). Never to a response or log.
 import { ApiError } from "../http/errors.ts";
+import { configOf } from "../config/env.ts";
 
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_SECRETS = 50;
@@ -25,8 +26,8 @@ function unb64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 function masterKey(env: Env): string {
-  const key = (env as { SECRETS_KEY?: string }).SECRETS_KEY;
-  if (!key || key.length < 16) throw new ApiError(503, "secrets_unavailable", "tenant secrets are not configured on this platform (SECRETS_KEY missing)");
+  const key = configOf(env).secretsKey;
+  if (!key) throw new ApiError(503, "secrets_unavailable", "tenant secrets are not configured on this platform (SECRETS_KEY missing)");
   return key;
 }
 
