@@ -35,8 +35,22 @@ const VAR_NAMES = [
 type VarName = (typeof VAR_NAMES)[number];
 
 const Text = v.optional(v.pipe(v.string(), v.trim()));
-const PositiveInt = (max: number) => v.pipe(v.string(), v.trim(), v.regex(/^\d{1,12}$/, "must be a positive integer"), v.transform(Number), v.integer(), v.minValue(1), v.maxValue(max));
-const Flag = v.pipe(v.string(), v.trim(), v.picklist(["true", "false"], "must be true or false"), v.transform((s) => s === "true"));
+const PositiveInt = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d{1,12}$/, "must be a positive integer"),
+    v.transform(Number),
+    v.integer(),
+    v.minValue(1),
+    v.maxValue(max),
+  );
+const Flag = v.pipe(
+  v.string(),
+  v.trim(),
+  v.picklist(["true", "false"], "must be true or false"),
+  v.transform((s) => s === "true"),
+);
 
 const RawSchema = v.object({
   PLATFORM_HOSTS: v.optional(v.string(), ""),
@@ -70,7 +84,13 @@ export interface PlatformConfig {
   rollupPeriodSeconds: number;
   allowLoopbackUpstreams: boolean;
   /** Workers for Platforms publishing; null fields are not configured. */
-  cloudflare: { accountId: string | null; dispatchNamespace: string | null; apiBase: string; apiToken: string | null; artifactsBucket: string };
+  cloudflare: {
+    accountId: string | null;
+    dispatchNamespace: string | null;
+    apiBase: string;
+    apiToken: string | null;
+    artifactsBucket: string;
+  };
   /** x402 facilitator base URL; null: paid calls fail closed with 503 payments_unavailable. */
   facilitatorUrl: string | null;
   operatorToken: string | null;
@@ -104,7 +124,9 @@ export function parseConfig(raw: Partial<Record<VarName, string | undefined>>): 
     throw new ConfigError(`invalid ${name}: ${issue?.message ?? "invalid"}`);
   }
   const c = parsed.output;
-  if (!c.API_KEY_SECRET) throw new ConfigError("API_KEY_SECRET is not set (it keys the hashes of API keys and caller IPs)");
+  if (!c.API_KEY_SECRET) {
+    throw new ConfigError("API_KEY_SECRET is not set (it keys the hashes of API keys and caller IPs)");
+  }
   const secretsKey = c.SECRETS_KEY && c.SECRETS_KEY.length >= 16 ? c.SECRETS_KEY : null;
   return {
     platformHosts: parsePlatformHosts(c.PLATFORM_HOSTS),

@@ -9,9 +9,26 @@ import { TenantDirectory } from "../tenancy/directory.ts";
 import { meterConfigFrom, type TenantMeterStub } from "../tenancy/meter-config.ts";
 import type { CallContext } from "./context.ts";
 
-export async function admitSyncingConfig(call: CallContext, meter: TenantMeterStub, tenant: TenantConfig, req: AdmitRequest): Promise<AdmitResult>;
-export async function admitSyncingConfig(call: CallContext, meter: TenantMeterStub, tenant: TenantConfig, req: PaidAdmitRequest): Promise<AdmitResult | PaymentRefusal>;
-export async function admitSyncingConfig(call: CallContext, meter: TenantMeterStub, tenant: TenantConfig, req: AdmitRequest | PaidAdmitRequest): Promise<AdmitResult | PaymentRefusal> {
+type Meter = TenantMeterStub;
+
+export async function admitSyncingConfig(
+  call: CallContext,
+  meter: Meter,
+  tenant: TenantConfig,
+  req: AdmitRequest,
+): Promise<AdmitResult>;
+export async function admitSyncingConfig(
+  call: CallContext,
+  meter: Meter,
+  tenant: TenantConfig,
+  req: PaidAdmitRequest,
+): Promise<AdmitResult | PaymentRefusal>;
+export async function admitSyncingConfig(
+  call: CallContext,
+  meter: Meter,
+  tenant: TenantConfig,
+  req: AdmitRequest | PaidAdmitRequest,
+): Promise<AdmitResult | PaymentRefusal> {
   // Paid admits go through admitPaid: the RPC stub only types a method's last signature.
   const ask = (): Promise<AdmitResult | PaymentRefusal> => ("payment" in req ? meter.admitPaid(req) : meter.admit(req));
   let admit = await ask();
@@ -21,6 +38,7 @@ export async function admitSyncingConfig(call: CallContext, meter: TenantMeterSt
   } else if (admit.configVersion < tenant.version) {
     call.ctx.waitUntil(meter.configure(meterConfigFrom(tenant, call.config.deployEnv)));
   }
-  if (admit.configVersion > tenant.version || (!admit.ok && admit.code === "tenant_not_found")) TenantDirectory.forget(tenant.slug);
+  const stale = admit.configVersion > tenant.version || (!admit.ok && admit.code === "tenant_not_found");
+  if (stale) TenantDirectory.forget(tenant.slug);
   return admit;
 }

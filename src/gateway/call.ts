@@ -16,21 +16,41 @@ import { recordUsage } from "./usage-buffer.ts";
 
 export type { CallContext } from "./context.ts";
 
-export async function callTenant(call: CallContext, tenant: TenantConfig, request: Request, path: string): Promise<Response> {
+export async function callTenant(
+  call: CallContext,
+  tenant: TenantConfig,
+  request: Request,
+  path: string,
+): Promise<Response> {
   const requirements = requirementsFor(tenant);
   // The caller of a free call is its IP hash; of a paid call, the verified payer once known.
   const ipCaller = requirements ? null : await callerFromIp(request, call.config.apiKeySecret);
-  const result = requirements ? await paidFlow(call, tenant, requirements, request, path) : await freeFlow(call, tenant, request, path, ipCaller!);
+  const result = requirements
+    ? await paidFlow(call, tenant, requirements, request, path)
+    : await freeFlow(call, tenant, request, path, ipCaller!);
   await record(call, tenant.slug, request, result, ipCaller);
   return respond(result, { tenant, requirements, request, requestId: call.requestId });
 }
 
 /** The one recording site. An unverified `from` is never an identity: without a payer, the IP hash. */
-async function record(call: CallContext, slug: string, request: Request, result: CallResult, ipCaller: string | null): Promise<void> {
+async function record(
+  call: CallContext,
+  slug: string,
+  request: Request,
+  result: CallResult,
+  ip: string | null,
+): Promise<void> {
   const recorded = recordedOf(result);
   if (!recorded) return;
-  const caller = result.payer ?? ipCaller ?? (await callerFromIp(request, call.config.apiKeySecret));
-  const usage: UsageRecord = { requestId: call.requestId, ts: call.startedAt, caller, status: recorded.status, latencyMs: Date.now() - call.startedAt, outcome: recorded.outcome };
+  const caller = result.payer ?? ip ?? (await callerFromIp(request, call.config.apiKeySecret));
+  const usage: UsageRecord = {
+    requestId: call.requestId,
+    ts: call.startedAt,
+    caller,
+    status: recorded.status,
+    latencyMs: Date.now() - call.startedAt,
+    outcome: recorded.outcome,
+  };
   const label = recorded.labelled ? callerLabel(request) : undefined;
   if (label !== undefined) usage.callerLabel = label;
   recordUsage(call.env, call.ctx, slug, usage);

@@ -24,7 +24,9 @@ const TENANT_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["tenant_worker
 export function failureOutcome(error: unknown): { outcome: Outcome; status: number } {
   if (!(error instanceof ApiError)) return { outcome: "platform_error", status: 500 };
   if (TENANT_FAULTS.has(error.code)) return { outcome: "tenant_error", status: error.status };
-  if (error.code === "tenant_not_deployed" || error.status >= 500) return { outcome: "platform_error", status: error.status };
+  if (error.code === "tenant_not_deployed" || error.status >= 500) {
+    return { outcome: "platform_error", status: error.status };
+  }
   return { outcome: "request_rejected", status: error.status };
 }
 
@@ -42,7 +44,9 @@ export function recordedOf(result: CallResult): Recorded | null {
       return { outcome: challengeOutcome(result.code), status: 402, labelled: false };
     case "refused": {
       const code = result.error.code;
-      if (code === "rate_limited" || code === "quota_exceeded") return { outcome: code, status: result.error.status, labelled: true };
+      if (code === "rate_limited" || code === "quota_exceeded") {
+        return { outcome: code, status: result.error.status, labelled: true };
+      }
       return null; // payments unavailable, in flight, key conflicts: not about this API
     }
     case "replayed":

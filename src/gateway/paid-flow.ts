@@ -37,31 +37,40 @@ interface PaidCall {
   timer: PhaseTimer;
 }
 
-/** An admitted payment: reserved in the meter until committed or released. */
+/** An admitted payment: reserved in the meter until committed or released (see runAndSettle). */
 interface Reserved {
   payer: string;
   admitted: AdmittedPayment;
   limitHeaders: LimitHeaders;
 }
 
-export async function paidFlow(call: CallContext, tenant: TenantConfig, requirements: PaymentRequirements, request: Request, path: string): Promise<CallResult> {
+export async function paidFlow(
+  call: CallContext,
+  tenant: TenantConfig,
+  requirements: PaymentRequirements,
+  request: Request,
+  path: string,
+): Promise<CallResult> {
   const header = paymentHeader(request);
   // Challenges never touch the facilitator and never count as calls.
   if (!header) {
-    const message = `this API costs ${requirements.amount} atomic units of ${requirements.asset} per call; pay with x402`;
+    const price = `${requirements.amount} atomic units of ${requirements.asset}`;
+    const message = `this API costs ${price} per call; pay with x402`;
     return { kind: "challenge", code: "payment_required", message, payer: null };
   }
   const facilitatorUrl = call.config.facilitatorUrl;
   if (!facilitatorUrl) {
-    const error = new ApiError(503, "payments_unavailable", "payments are not configured on this deployment (FACILITATOR_URL is unset)");
-    return { kind: "refused", error, payer: null };
+    const message = "payments are not configured on this deployment (FACILITATOR_URL is unset)";
+    return { kind: "refused", error: new ApiError(503, "payments_unavailable", message), payer: null };
   }
   const decoded = checkPayment(header, requirements, call.startedAt);
   if ("code" in decoded) return { kind: "challenge", code: decoded.code, message: decoded.message, payer: null };
 
   const timer = new PhaseTimer();
-  const paid: PaidCall = { call, tenant, requirements, decoded, facilitator: httpFacilitator(facilitatorUrl), meter: meterFor(call.env, tenant.slug), timer };
-  const verification = await verifyPayment(paid.facilitator, decoded, requirements);
+  const facilitator = httpFacilitator(facilitatorUrl);
+  const meter = meterFor(call.env, tenant.slug);
+  const paid: PaidCall = { call, tenant, requirements, decoded, facilitator, meter, timer };
+  const verification = await verifyPayment(facilitator, decoded, requirements);
   if (verification.kind === "unavailable") return { kind: "refused", error: verification.error, payer: null };
   if (verification.kind === "already_used") return replayKnown(paid, verification.reason);
   if (verification.kind === "invalid") return rejected(verification.reason);
@@ -69,22 +78,28 @@ export async function paidFlow(call: CallContext, tenant: TenantConfig, requirem
 
   // From here on the verified payer is the caller's identity.
   const payer = verification.payer;
-  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now: call.startedAt, requestId: call.requestId, idempotencyKey: request.headers.get("idempotency-key") });
-  const admit = await admitSyncingConfig(call, paid.meter, tenant, admitRequest);
+  const idempotencyKey = request.headers.get("idempotency-key");
+  const { requestId, startedAt: now } = call;
+  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now, requestId, idempotencyKey });
+  const admit = await admitSyncingConfig(call, meter, tenant, admitRequest);
   timer.mark("admit");
   if (!admit.ok) return admitRefused(admit, payer);
-  const reserved: Reserved = { payer, limitHeaders: admit.headers, admitted: { payment: admitRequest.payment, reservedAt: admitRequest.now, requestId: call.requestId } };
-  return runAndSettle(paid, reserved, request, path);
+  const admitted: AdmittedPayment = { payment: admitRequest.payment, reservedAt: now, requestId };
+  return runAndSettle(paid, { payer, limitHeaders: admit.headers, admitted }, request, path);
 }
 
 function rejected(reason: string): CallResult {
-  return { kind: "challenge", code: "payment_invalid", message: `the facilitator rejected the payment: ${reason}`, payer: null };
+  const message = `the facilitator rejected the payment: ${reason}`;
+  return { kind: "challenge", code: "payment_invalid", message, payer: null };
 }
 
 function admitRefused(admit: Exclude<AdmitResult | PaymentRefusal, { ok: true }>, payer: string): CallResult {
-  if (admit.code === "payment_replayed") return { kind: "replayed", stored: admit.stored, transaction: admit.transaction, payer };
-  if (admit.code === "spend_cap_exceeded") return { kind: "challenge", code: admit.code, message: admit.message, headers: admit.headers, payer };
-  return { kind: "refused", error: new ApiError(admit.status, admit.code, admit.message, undefined, admit.headers), payer };
+  const { message, headers } = admit;
+  if (admit.code === "payment_replayed") {
+    return { kind: "replayed", stored: admit.stored, transaction: admit.transaction, payer };
+  }
+  if (admit.code === "spend_cap_exceeded") return { kind: "challenge", code: admit.code, message, headers, payer };
+  return { kind: "refused", error: new ApiError(admit.status, admit.code, message, undefined, headers), payer };
 }
 
 /**
@@ -97,11 +112,17 @@ async function replayKnown(paid: PaidCall, reason: string): Promise<CallResult> 
   if (!(await meter.paymentStatus(id))) return rejected(reason);
   const lookup = knownPaymentLookup(requirements, decoded, call.startedAt, call.requestId);
   const outcome = await meter.admitPaid(lookup);
-  if (!outcome.ok && outcome.code === "payment_replayed") return { kind: "replayed", stored: outcome.stored, transaction: outcome.transaction, payer: lookup.caller };
-  if (!outcome.ok && outcome.code === "payment_in_flight") return { kind: "refused", error: new ApiError(409, outcome.code, outcome.message), payer: lookup.caller };
+  const payer = lookup.caller;
+  if (!outcome.ok && outcome.code === "payment_replayed") {
+    return { kind: "replayed", stored: outcome.stored, transaction: outcome.transaction, payer };
+  }
+  if (!outcome.ok && outcome.code === "payment_in_flight") {
+    return { kind: "refused", error: new ApiError(409, outcome.code, outcome.message), payer };
+  }
   // Unexpected: the meter admitted a payment whose nonce is already used on chain. Undo it.
   if (outcome.ok) await meter.release(id, { requestId: call.requestId });
-  return { kind: "challenge", code: "payment_invalid", message: "this payment authorization was already used", payer: null };
+  const message = "this payment authorization was already used";
+  return { kind: "challenge", code: "payment_invalid", message, payer: null };
 }
 
 /** run → settle → deliver. The amount is reserved: every way out but `settled` and `pending` releases it. */
@@ -134,18 +155,23 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   if (settled.kind === "unknown") {
     // The transfer may be on its way: keep the reservation; the meter's alarm reconciles it and a
     // retry with the same payment then gets the stored outcome.
-    await meter.markPending(id, { paymentPayload: paid.decoded.payload, paymentRequirements: paid.requirements }, admitted);
+    const retry = { paymentPayload: paid.decoded.payload, paymentRequirements: paid.requirements };
+    await meter.markPending(id, retry, admitted);
     return { kind: "pending", payer };
   }
   timer.mark("settle");
   if (settled.kind === "failed") {
     await release();
-    return { kind: "challenge", code: "settlement_failed", message: `settlement failed: ${settled.reason}`, headers: { "payment-response": settled.paymentResponse }, payer };
+    const headers = { "payment-response": settled.paymentResponse };
+    const message = `settlement failed: ${settled.reason}`;
+    return { kind: "challenge", code: "settlement_failed", message, headers, payer };
   }
   const headers = settledHeaders(upstream.headers, limitHeaders, settled.paymentResponse);
   const stored = toStored(upstream.status, headers, body);
   const { transaction, network } = settled.settlement;
   // Off the critical path (commit.ts says why that is safe).
-  call.ctx.waitUntil(commitWithRetry(meter, id, { transaction, network, payer }, stored, { requestId: call.requestId, settledAt: Date.now() }, admitted));
-  return { kind: "settled", status: upstream.status, statusText: upstream.statusText, headers, body, timing: timer.header(), payer };
+  const ledger = { requestId: call.requestId, settledAt: Date.now() };
+  call.ctx.waitUntil(commitWithRetry(meter, id, { transaction, network, payer }, stored, ledger, admitted));
+  const { status, statusText } = upstream;
+  return { kind: "settled", status, statusText, headers, body, timing: timer.header(), payer };
 }

@@ -32,12 +32,14 @@ export function respond(result: CallResult, a: Answering): Response {
       return replay(result.stored, result.transaction, a.requestId);
     case "pending": {
       const message = "the settlement outcome is not known yet; retry the same payment in a few seconds";
-      return errorResponse(new ApiError(503, "settlement_pending", message, undefined, { "retry-after": "5" }), a.requestId);
+      const error = new ApiError(503, "settlement_pending", message, undefined, { "retry-after": "5" });
+      return errorResponse(error, a.requestId);
     }
     case "served":
       return withLimits(result.response, result.limitHeaders);
     case "settled": {
-      const response = new Response(result.body, { status: result.status, statusText: result.statusText, headers: result.headers });
+      const { body, status, statusText, headers } = result;
+      const response = new Response(body, { status, statusText, headers });
       response.headers.set("server-timing", result.timing);
       return response;
     }

@@ -18,9 +18,18 @@ export type CallResult =
   | { kind: "replayed"; stored: StoredResponse; transaction: string | null; payer: string }
   /** The tenant ran, the payment's settlement outcome is unknown: 503 settlement_pending, reservation held. */
   | { kind: "pending"; payer: string }
-  /** The tenant answered and nothing is charged: every free call; a paid call the tenant answered ≥ 400 (released). */
+  /** The tenant answered, nothing is charged: every free call; a paid call it answered ≥ 400 (released). */
   | { kind: "served"; response: Response; limitHeaders: LimitHeaders; payer: string | null }
   /** A paid call settled: the buffered content with PAYMENT-RESPONSE (the meter's commit runs in waitUntil). */
-  | { kind: "settled"; status: number; statusText: string; headers: Headers; body: ArrayBuffer; timing: string; payer: string }
+  | {
+      kind: "settled";
+      status: number;
+      statusText: string;
+      headers: Headers;
+      body: ArrayBuffer;
+      /** The Server-Timing value: verify, admit, tenant, settle. */
+      timing: string;
+      payer: string;
+    }
   /** The tenant's runtime threw: its crash or timeout, or a failure of ours on the way (outcome.ts tells which). */
   | { kind: "tenant_failed"; error: unknown; limitHeaders: LimitHeaders; payer: string | null };

@@ -8,9 +8,15 @@ import type { CallContext } from "./context.ts";
 
 export type TenantRun = { kind: "answered"; response: Response } | { kind: "threw"; error: unknown };
 
-export async function runTenant(call: CallContext, tenant: TenantConfig, request: Request, path: string): Promise<TenantRun> {
+export async function runTenant(
+  call: CallContext,
+  tenant: TenantConfig,
+  request: Request,
+  path: string,
+): Promise<TenantRun> {
   try {
-    const response = await selectRuntime(call.env, call.ctx).fetch(tenant, tenantRequest(request, path, call.requestId));
+    const runtime = selectRuntime(call.env, call.ctx);
+    const response = await runtime.fetch(tenant, tenantRequest(request, path, call.requestId));
     return { kind: "answered", response };
   } catch (error) {
     return { kind: "threw", error };

@@ -20,15 +20,23 @@ class ApiErrorClass extends Error {
 }
 
 interface ApiErrorConstructor {
-  new <C extends ErrorCode = ErrorCode>(status: StatusOf<C>, code: C, message: string, details?: unknown, headers?: Record<string, string>): ApiErrorClass;
+  new <C extends ErrorCode = ErrorCode>(
+    status: StatusOf<C>,
+    code: C,
+    message: string,
+    details?: unknown,
+    headers?: Record<string, string>,
+  ): ApiErrorClass;
   readonly prototype: ApiErrorClass;
 }
 
 export const ApiError: ApiErrorConstructor = ApiErrorClass;
 export type ApiError = ApiErrorClass;
 
+type ExtraHeaders = Record<string, string>;
+
 /** An ApiError with the code's (first) status from the table: for codes chosen at run time. */
-export function apiError(code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>): ApiError {
+export function apiError(code: ErrorCode, message: string, details?: unknown, headers?: ExtraHeaders): ApiError {
   return new ApiError(statusesOf(code)[0] as ErrorStatus, code, message, details, headers);
 }
 

@@ -7,7 +7,12 @@ import { paymentId, type DecodedPayment } from "./payment-header.ts";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
-export function paymentClaim(requirements: PaymentRequirements, decoded: DecodedPayment, payer: string, validBefore: number): PaymentClaim {
+export function paymentClaim(
+  requirements: PaymentRequirements,
+  decoded: DecodedPayment,
+  payer: string,
+  validBefore: number,
+): PaymentClaim {
   return {
     id: paymentId(requirements, decoded),
     amountAtomic: requirements.amount,
@@ -40,7 +45,12 @@ export function paidAdmitRequest(
  * The lookup of a payment the chain already used: the meter answers a known id (replay, or in
  * flight) before it looks at any limit, so this consumes nothing.
  */
-export function knownPaymentLookup(requirements: PaymentRequirements, decoded: DecodedPayment, now: number, requestId: string): PaidAdmitRequest {
+export function knownPaymentLookup(
+  requirements: PaymentRequirements,
+  decoded: DecodedPayment,
+  now: number,
+  requestId: string,
+): PaidAdmitRequest {
   const payer = decoded.authorization.from.toLowerCase();
   return { caller: payer, now, requestId, payment: paymentClaim(requirements, decoded, payer, 0) };
 }

@@ -84,11 +84,13 @@ export function mismatch(decoded: DecodedPayment, required: PaymentRequirements)
   return null;
 }
 
+type Checked = DecodedPayment | HeaderProblem;
+
 /**
  * The whole check of a presented header: decoded, matching `required`, not expired at `nowMs`
  * (EIP-3009 validBefore, seconds). A problem is the caller's: answered 402, never a 5xx.
  */
-export function checkPayment(header: string, required: PaymentRequirements, nowMs: number): DecodedPayment | HeaderProblem {
+export function checkPayment(header: string, required: PaymentRequirements, nowMs: number): Checked {
   const decoded = decodePayment(header);
   if ("code" in decoded) return decoded;
   const problem = mismatch(decoded, required);

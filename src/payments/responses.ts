@@ -46,9 +46,9 @@ export function paymentResponseHeader(result: { success: boolean; transaction: s
 }
 
 /** The headers of a settled call's content: the tenant's, the meter's limits, PAYMENT-RESPONSE, no-store. */
-export function settledHeaders(tenant: Headers, limitHeaders: Record<string, string>, paymentResponse: string): Headers {
+export function settledHeaders(tenant: Headers, limits: Record<string, string>, paymentResponse: string): Headers {
   const headers = new Headers(tenant);
-  for (const [name, value] of Object.entries(limitHeaders)) headers.set(name, value);
+  for (const [name, value] of Object.entries(limits)) headers.set(name, value);
   headers.set("payment-response", paymentResponse);
   headers.set("cache-control", "no-store");
   return headers;

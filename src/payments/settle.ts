@@ -12,7 +12,12 @@ export type SettleOutcome =
   | { kind: "failed"; reason: string; paymentResponse: string }
   | { kind: "unknown" };
 
-export async function settlePayment(facilitator: Facilitator, decoded: DecodedPayment, requirements: PaymentRequirements, payer: string): Promise<SettleOutcome> {
+export async function settlePayment(
+  facilitator: Facilitator,
+  decoded: DecodedPayment,
+  requirements: PaymentRequirements,
+  payer: string,
+): Promise<SettleOutcome> {
   let settlement: Settlement;
   try {
     settlement = await facilitator.settle(decoded.payload, requirements);
@@ -21,7 +26,8 @@ export async function settlePayment(facilitator: Facilitator, decoded: DecodedPa
     throw err;
   }
   if (!settlement.success) {
-    return { kind: "failed", reason: settlement.errorReason ?? "unknown reason", paymentResponse: paymentResponseHeader({ ...settlement, success: false }) };
+    const paymentResponse = paymentResponseHeader({ ...settlement, success: false });
+    return { kind: "failed", reason: settlement.errorReason ?? "unknown reason", paymentResponse };
   }
   return { kind: "settled", settlement, paymentResponse: paymentResponseHeader({ ...settlement, payer }) };
 }

@@ -17,7 +17,11 @@ export type Verification =
   /** Payments cannot be verified right now: nothing happened, nothing is charged. */
   | { kind: "unavailable"; error: ApiError };
 
-export async function verifyPayment(facilitator: Facilitator, decoded: DecodedPayment, requirements: PaymentRequirements): Promise<Verification> {
+export async function verifyPayment(
+  facilitator: Facilitator,
+  decoded: DecodedPayment,
+  requirements: PaymentRequirements,
+): Promise<Verification> {
   let answer;
   try {
     if (!(await facilitator.supports(requirements.scheme, requirements.network))) {
@@ -28,10 +32,14 @@ export async function verifyPayment(facilitator: Facilitator, decoded: DecodedPa
   } catch (err) {
     if (!(err instanceof FacilitatorUnavailable)) throw err;
     const message = "the payment facilitator is unavailable; nothing was charged, retry later";
-    return { kind: "unavailable", error: new ApiError(503, "facilitator_unavailable", message, undefined, { "retry-after": "5" }) };
+    const error = new ApiError(503, "facilitator_unavailable", message, undefined, { "retry-after": "5" });
+    return { kind: "unavailable", error };
   }
   if (answer.isValid) return { kind: "verified", payer: (answer.payer ?? decoded.authorization.from).toLowerCase() };
   const reason = answer.invalidReason ?? "invalid";
-  if (saysNonceUsed(answer.invalidReason) && (await signedByPayer(decoded, requirements))) return { kind: "already_used", reason };
+  // Checked locally, because payment ids are public on chain: the signature proves the holder.
+  if (saysNonceUsed(answer.invalidReason) && (await signedByPayer(decoded, requirements))) {
+    return { kind: "already_used", reason };
+  }
   return { kind: "invalid", reason };
 }

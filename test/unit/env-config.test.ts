@@ -61,7 +61,7 @@ describe("platform config", () => {
     const first = configOf(env);
     expect(configOf(env)).toBe(first);
     expect(first.maxDatasetBytes).toBe(Number(env.MAX_DATASET_BYTES));
-    const changed = configOf({ ...env, MAX_DATASET_BYTES: "2048" } as Env);
+    const changed = configOf({ ...env, MAX_DATASET_BYTES: "2048" } as unknown as Env);
     expect(changed).not.toBe(first);
     expect(changed.maxDatasetBytes).toBe(2048);
   });
