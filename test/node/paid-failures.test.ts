@@ -94,10 +94,19 @@ describe("random payment headers (property)", () => {
       node[keys[keys.length - 1]!] = value;
       return { header: b64(copy), changed: JSON.stringify(copy) !== JSON.stringify(valid) };
     });
+    // Well-formed and matching, but not signed by `from`: these reach the facilitator's /verify.
+    const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((a) => `0x${Buffer.from(a).toString("hex")}`);
+    const forged = fc.record({ signature: hex(65), nonce: hex(32), from: hex(20) }).map(({ signature, nonce, from }) => {
+      const copy = JSON.parse(JSON.stringify(valid));
+      copy.payload.signature = signature;
+      Object.assign(copy.payload.authorization, { nonce, from });
+      return { header: b64(copy), changed: true };
+    });
     const value = fc.oneof(
       printable.map((header) => ({ header, changed: true })),
       fc.jsonValue({ maxDepth: 3 }).map((v) => ({ header: b64(v), changed: true })),
       mutated,
+      forged,
     );
     const names = fc.constantFrom(["payment-signature"], ["x-payment"], ["payment-signature", "x-payment"]);
     const codes = new Map<string, number>();
