@@ -2,10 +2,11 @@
 // into the JSON error envelope. Routing lives in platform/router.ts, the call path in gateway/.
 import { ApiError, errorResponse } from "./http/errors.ts";
 import { newRequestId } from "./http/request-id.ts";
-import { parsePlatformHosts, resolveTarget } from "./tenancy/resolve.ts";
+import { configOf } from "./config/env.ts";
+import { resolveTarget } from "./tenancy/resolve.ts";
 import { TenantDirectory } from "./tenancy/directory.ts";
 import { slugProblem } from "./config/slug.ts";
-import { callTenant } from "./gateway/tenant-call.ts";
+import { callTenant } from "./gateway/call.ts";
 import { platformRouter } from "./platform/router.ts";
 
 export { TenantMeter } from "../objects/tenant-meter.ts";
@@ -13,20 +14,14 @@ export { Leaderboard } from "../objects/leaderboard.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
 export { EgressGateway } from "./runtimes/egress-gateway.ts";
 
-let platformHosts: { raw: string; set: ReadonlySet<string> } | null = null;
-
-function platformHostSet(env: Env): ReadonlySet<string> {
-  if (platformHosts?.raw !== env.PLATFORM_HOSTS) platformHosts = { raw: env.PLATFORM_HOSTS, set: parsePlatformHosts(env.PLATFORM_HOSTS) };
-  return platformHosts.set;
-}
-
 async function route(request: Request, env: Env, ctx: ExecutionContext, requestId: string, now: number): Promise<Response> {
+  const config = configOf(env);
   const url = new URL(request.url);
-  const target = resolveTarget(url, platformHostSet(env));
+  const target = resolveTarget(url, config.platformHosts);
   if (target.kind === "platform") {
-    return platformRouter.fetch(request, { env, ctx, requestId, now });
+    return platformRouter.fetch(request, { env, ctx, config, requestId, now });
   }
-  const directory = new TenantDirectory(env.DB, Number(env.CONFIG_CACHE_TTL_MS) || 30_000);
+  const directory = new TenantDirectory(env.DB, config.configCacheTtlMs);
   let tenant;
   if (target.kind === "tenant-path") {
     const problem = slugProblem(target.slug);
@@ -37,7 +32,7 @@ async function route(request: Request, env: Env, ctx: ExecutionContext, requestI
     tenant = await directory.byHost(target.host);
     if (!tenant) throw new ApiError(404, "unknown_host", `no tenant serves host '${target.host}'`);
   }
-  return callTenant({ env, ctx, requestId, startedAt: now }, tenant, request, target.path);
+  return callTenant({ env, ctx, config, requestId, startedAt: now }, tenant, request, target.path);
 }
 
 export default {

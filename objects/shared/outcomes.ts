@@ -6,9 +6,12 @@
 // Two readers, two questions:
 //   - the TenantMeter's stats ask "was this a call, and was it refused?" (`call`, `refusedStat`);
 //   - the Leaderboard asks "what kind of evidence is this about the API?" (`rank`).
-// They differ on purpose for `settlement_failed`: the payer was refused its content (a refusal in
-// the creator's stats), yet the attempt reached the API and failed after it ran (a failure for
-// quality).
+// Only the tenant's own failures (its 5xx, its crash, its timeout: `tenant_error`) rank as
+// failures. Whatever the caller, the payer or the platform caused never counts against an API
+// (docs/ARCHITECTURE.md §7): `settlement_failed` is the payer's funds or the facilitator failing
+// after the API answered, so it ranks as a refusal; `request_rejected` (the platform refused the
+// request before the tenant ran, e.g. a body over the limit) is a refusal; `platform_error` (our
+// own failure on the way to the tenant) is no evidence about the API at all (`other`).
 
 /** Every outcome, in a stable order (schemas, tables and tests iterate it). */
 export const OUTCOMES = [
@@ -22,11 +25,13 @@ export const OUTCOMES = [
   "spend_cap_exceeded",
   "settlement_failed",
   "tenant_error",
+  "request_rejected",
+  "platform_error",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** How the Leaderboard reads an outcome (see objects/leaderboard-events.ts). */
-export type RankKind = "countable" | "failure" | "challenge" | "refusal" | "replay";
+export type RankKind = "countable" | "failure" | "challenge" | "refusal" | "replay" | "other";
 
 export interface OutcomeTraits {
   /** A call in the meter's stats (challenges and unusable payments feed events only). */
@@ -48,8 +53,10 @@ export const OUTCOME_TRAITS: Readonly<Record<Outcome, OutcomeTraits>> = {
   rate_limited: { call: true, refusedStat: true, rank: "refusal", billable: false },
   quota_exceeded: { call: true, refusedStat: true, rank: "refusal", billable: false },
   spend_cap_exceeded: { call: true, refusedStat: true, rank: "refusal", billable: false },
-  settlement_failed: { call: true, refusedStat: true, rank: "failure", billable: false },
+  settlement_failed: { call: true, refusedStat: true, rank: "refusal", billable: false },
   tenant_error: { call: true, refusedStat: false, rank: "failure", billable: false },
+  request_rejected: { call: true, refusedStat: true, rank: "refusal", billable: false },
+  platform_error: { call: true, refusedStat: false, rank: "other", billable: false },
 };
 
 const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);

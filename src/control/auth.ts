@@ -1,5 +1,6 @@
 // Who is calling the control plane: the operator (OPERATOR_TOKEN) or a creator (API key + scopes).
 import { ApiError } from "../http/errors.ts";
+import { configOf } from "../config/env.ts";
 import { bearerToken, constantTimeEqual, hashApiKey, type ApiKeyScope } from "./api-keys.ts";
 
 export interface CreatorPrincipal {
@@ -17,13 +18,14 @@ function unauthorized(message: string): ApiError {
 export async function requireOperator(request: Request, env: Env): Promise<void> {
   const token = bearerToken(request);
   if (!token) throw unauthorized("operator token required: Authorization: Bearer <token>");
-  if (!env.OPERATOR_TOKEN || !(await constantTimeEqual(token, env.OPERATOR_TOKEN))) throw unauthorized("invalid operator token");
+  const expected = configOf(env).operatorToken;
+  if (!expected || !(await constantTimeEqual(token, expected))) throw unauthorized("invalid operator token");
 }
 
 export async function requireCreator(request: Request, env: Env, ctx: ExecutionContext, scope: ApiKeyScope): Promise<CreatorPrincipal> {
   const key = bearerToken(request);
   if (!key) throw unauthorized("API key required: Authorization: Bearer <claw_sk_...>");
-  const hash = await hashApiKey(key, env.API_KEY_SECRET);
+  const hash = await hashApiKey(key, configOf(env).apiKeySecret);
   const row = await env.DB.prepare("SELECT id, creator_id, key_hash, scopes, revoked_at, last_used_at FROM api_keys WHERE key_hash = ?")
     .bind(hash)
     .first<{ id: string; creator_id: string; key_hash: string; scopes: string; revoked_at: number | null; last_used_at: number | null }>();

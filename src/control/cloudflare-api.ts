@@ -6,8 +6,9 @@
 // named by its file name, with the module's content type. Secrets travel as `secret_text`
 // bindings inside metadata (Cloudflare encrypts them at rest); nothing here logs or returns them.
 import { ApiError } from "../http/errors.ts";
+import { DEFAULT_CF_API_BASE } from "../config/env.ts";
 
-export const CLOUDFLARE_API_BASE = "https://api.cloudflare.com/client/v4";
+export const CLOUDFLARE_API_BASE = DEFAULT_CF_API_BASE;
 export const CLOUDFLARE_TIMEOUT_MS = 30_000;
 
 export type Binding =

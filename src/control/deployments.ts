@@ -10,6 +10,7 @@
 import * as v from "valibot";
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
+import { configOf } from "../config/env.ts";
 import { json } from "../http/json.ts";
 import { validate } from "../http/body.ts";
 import {
@@ -72,11 +73,6 @@ const DeployConfigSchema = v.strictObject({
 type DeployConfig = v.InferOutput<typeof DeployConfigSchema>;
 type ResourceKind = "dataset" | "function" | "proxy";
 
-function maxDatasetBytes(env: Env): number {
-  const n = Number(env.MAX_DATASET_BYTES);
-  return Number.isFinite(n) && n > 0 ? n : 25 * 1024 * 1024;
-}
-
 interface Upload {
   file: File | null;
   code: string | null;
@@ -89,7 +85,7 @@ async function readUpload(request: Request, env: Env): Promise<Upload> {
   if (!type.toLowerCase().startsWith("multipart/form-data")) {
     throw new ApiError(415, "unsupported_media_type", "send multipart/form-data: a `file` part (dataset) or a `code` part (function) or neither (proxy), plus `config` (JSON) and optional `secrets` (JSON)");
   }
-  const limit = maxDatasetBytes(env);
+  const limit = configOf(env).maxDatasetBytes;
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit + MULTIPART_OVERHEAD_BYTES) throw datasetTooLarge(declared, limit);
   // Buffer with a bound, so a body without Content-Length cannot exhaust memory either.
@@ -176,7 +172,7 @@ function proxyArtifact(input: DeployConfig["resource"], prev: TenantConfig["reso
   const upstream = sent?.upstream ?? before?.upstream;
   if (!upstream) throw invalid("resource.upstream", "required: the upstream base URL, e.g. https://api.example.com/v3");
   const allowLoopback = sent?.allowLoopback ?? before?.allowLoopback ?? false;
-  const loopbackHonoured = env.ALLOW_LOOPBACK_UPSTREAMS === "true";
+  const loopbackHonoured = configOf(env).allowLoopbackUpstreams;
   if (allowLoopback && !loopbackHonoured) throw invalid("resource.allowLoopback", "loopback upstreams are a local-development allowance and are not available here");
   const verdict = checkUpstreamUrl(upstream, { allowLoopback });
   if (!verdict.ok) throw new ApiError(400, "unsafe_upstream", `resource.upstream: ${verdict.reason}`, [{ path: "resource.upstream", message: verdict.reason }]);

@@ -36,7 +36,7 @@ async function issueKey(pc: PlatformContext, creatorId: string, input: v.InferOu
   const statement = pc.env.DB.prepare("INSERT INTO api_keys (id, creator_id, key_hash, prefix, name, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
     issued.id,
     creatorId,
-    await hashApiKey(key, pc.env.API_KEY_SECRET),
+    await hashApiKey(key, pc.config.apiKeySecret),
     issued.prefix,
     issued.name,
     JSON.stringify(issued.scopes),

@@ -14,6 +14,7 @@
 import * as v from "valibot";
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
+import { configOf } from "../config/env.ts";
 import { json } from "../http/json.ts";
 import { readJson } from "../http/body.ts";
 import type { TenantConfig } from "../config/tenant-config.ts";
@@ -25,11 +26,9 @@ import { requireCreator } from "./auth.ts";
 import { auditStatement } from "./audit.ts";
 import { readSecrets } from "./secrets.ts";
 import { ownedTenant, slugParam } from "./tenants.ts";
-import { CLOUDFLARE_API_BASE, metadataFor, putDispatchScript, scriptUrl, type Binding, type ScriptModule, type ScriptUpload } from "./cloudflare-api.ts";
+import { metadataFor, putDispatchScript, scriptUrl, type Binding, type ScriptModule, type ScriptUpload } from "./cloudflare-api.ts";
 import type { PlatformContext } from "./context.ts";
 
-/** R2 bucket holding tenant artifacts, as named in wrangler.jsonc (override: ARTIFACTS_BUCKET_NAME). */
-const DEFAULT_ARTIFACTS_BUCKET = "claw-artifacts";
 const WRAPPER_MODULE = "claw-wrapper.js";
 
 const PublishBodySchema = v.strictObject({ dryRun: v.optional(v.boolean()) });
@@ -57,13 +56,13 @@ interface PublishTarget {
 }
 
 function publishTarget(env: Env): PublishTarget {
-  const e = env as unknown as Record<string, string | undefined>;
-  const accountId = e.CF_ACCOUNT_ID?.trim();
-  const namespace = e.CF_DISPATCH_NAMESPACE?.trim();
-  const token = e.CF_API_TOKEN?.trim();
+  const cf = configOf(env).cloudflare;
+  const accountId = cf.accountId;
+  const namespace = cf.dispatchNamespace;
+  const token = cf.apiToken;
   const missing = [!accountId && "CF_ACCOUNT_ID", !namespace && "CF_DISPATCH_NAMESPACE", !token && "CF_API_TOKEN"].filter(Boolean);
   if (missing.length) throw new ApiError(503, "publishing_unavailable", `publishing to Workers for Platforms is not configured on this platform (${missing.join(", ")} missing)`);
-  return { apiBase: e.CF_API_BASE?.trim() || CLOUDFLARE_API_BASE, accountId: accountId!, namespace: namespace!, token: token! };
+  return { apiBase: cf.apiBase, accountId: accountId!, namespace: namespace!, token: token! };
 }
 
 async function artifactText(env: Env, key: string, slug: string): Promise<string> {
@@ -90,7 +89,8 @@ async function buildUpload(env: Env, tenant: TenantConfig): Promise<ScriptUpload
       { name: "index.js", contentType: "application/javascript+module", content: DATASET_MAIN },
       { name: "engine.js", contentType: "application/javascript+module", content: await artifactText(env, resource.codeKey, slug) },
     ];
-    const bucket = (env as unknown as Record<string, string | undefined>).ARTIFACTS_BUCKET_NAME?.trim() || DEFAULT_ARTIFACTS_BUCKET;
+    // The R2 bucket holding tenant artifacts, as named in wrangler.jsonc (override: ARTIFACTS_BUCKET_NAME).
+    const bucket = configOf(env).cloudflare.artifactsBucket;
     extraBindings = [
       { type: "r2_bucket", name: "DATA_BUCKET", bucket_name: bucket },
       { type: "plain_text", name: "DATA_KEY", text: resource.dataKey },
@@ -108,7 +108,7 @@ async function buildUpload(env: Env, tenant: TenantConfig): Promise<ScriptUpload
   }
   const values = await readSecrets(env, slug, secretNames);
   const missing = secretNames.filter((n) => values[n] === undefined);
-  if (missing.length) throw new ApiError(409, "missing_secret", `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of '${slug}' ${missing.length > 1 ? "are" : "is"} not stored; redeploy with them, then publish`, { missing });
+  if (missing.length) throw new ApiError(400, "missing_secret", `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of '${slug}' ${missing.length > 1 ? "are" : "is"} not stored; redeploy with them, then publish`, { missing });
   const bindings: Binding[] = [
     ...secretNames.map((name): Binding => ({ type: "secret_text", name, text: values[name]! })),
     { type: "plain_text", name: "TENANT_SLUG", text: slug },

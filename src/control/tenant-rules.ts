@@ -5,7 +5,7 @@ import { TenantConfigSchema, type TenantConfig } from "../config/tenant-config.t
 import { PLAN_LIMITS } from "../config/plans.ts";
 import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
-import { parsePlatformHosts } from "../tenancy/resolve.ts";
+import { configOf } from "../config/env.ts";
 
 /** Validates a complete config; throws 400/403 ApiErrors naming the field. */
 export function checkTenantConfig(candidate: unknown, env: Env, previous: TenantConfig | null): TenantConfig {
@@ -17,7 +17,7 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
     if (!asset) problems.push({ path: "asset", message: `no known asset on ${config.network}; set asset {address, name, version, decimals}` });
     else if (usdToAtomic(config.priceUsd, asset.decimals) === 0n) problems.push({ path: "priceUsd", message: `priceUsd rounds to 0 at ${asset.decimals} decimals` });
   }
-  const platformHosts = parsePlatformHosts(env.PLATFORM_HOSTS);
+  const platformHosts = configOf(env).platformHosts;
   for (const host of config.hosts) if (platformHosts.has(host)) problems.push({ path: "hosts", message: `${host} is a platform host` });
   if (config.limits) {
     const ceiling = PLAN_LIMITS[config.plan];

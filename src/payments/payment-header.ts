@@ -1,6 +1,7 @@
 // Decoding and checking a client's PAYMENT-SIGNATURE (or v1-style X-PAYMENT) header: base64 JSON
 // via @x402/core's codec, shape via valibot, then an exact match of `accepted` against what we
-// asked for. Pure: no I/O, every failure a typed reason the dispatcher turns into a 402.
+// asked for, then expiry. Pure: no I/O, never throws; every failure is a typed reason with a
+// stable code that the gateway answers as a 402 (property-tested in test/unit/payment-header.test.ts).
 import * as v from "valibot";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
@@ -37,10 +38,10 @@ export type DecodedPayment = {
   authorization: v.InferOutput<typeof ExactEvmPayloadSchema>["payload"]["authorization"];
 };
 
-export type HeaderProblem =
-  | { code: "invalid_payment_header"; message: string }
-  | { code: "unsupported_x402_version"; message: string }
-  | { code: "payment_mismatch"; message: string };
+export type HeaderProblem = {
+  code: "invalid_payment_header" | "unsupported_x402_version" | "payment_mismatch" | "payment_expired";
+  message: string;
+};
 
 /** The raw payment header, preferring the v2 name. */
 export function paymentHeader(request: Request): string | null {
@@ -83,7 +84,24 @@ export function mismatch(decoded: DecodedPayment, required: PaymentRequirements)
   return null;
 }
 
-/** The payment's identity (DESIGN §6): network, asset, payer and EIP-3009 nonce. */
+type Checked = DecodedPayment | HeaderProblem;
+
+/**
+ * The whole check of a presented header: decoded, matching `required`, not expired at `nowMs`
+ * (EIP-3009 validBefore, seconds). A problem is the caller's: answered 402, never a 5xx.
+ */
+export function checkPayment(header: string, required: PaymentRequirements, nowMs: number): Checked {
+  const decoded = decodePayment(header);
+  if ("code" in decoded) return decoded;
+  const problem = mismatch(decoded, required);
+  if (problem) return problem;
+  if (Number(decoded.authorization.validBefore) * 1000 <= nowMs) {
+    return { code: "payment_expired", message: "the payment authorization has expired (validBefore is in the past)" };
+  }
+  return decoded;
+}
+
+/** The payment's identity (docs/ARCHITECTURE.md §6): network, asset, payer and EIP-3009 nonce. */
 export function paymentId(required: PaymentRequirements, decoded: DecodedPayment): string {
   return `${required.network}:${required.asset}:${decoded.authorization.from}:${decoded.authorization.nonce}`.toLowerCase();
 }

@@ -1,5 +1,5 @@
 // What a paid tenant accepts: its x402 v2 PaymentRequirements and the 402 challenge built from
-// them (DESIGN §6). Pure functions of the tenant config and the request URL.
+// them (docs/ARCHITECTURE.md §6). Pure functions of the tenant config and the request URL.
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";

@@ -5,15 +5,26 @@ import { Buffer } from "node:buffer";
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { StoredResponse } from "../../objects/meter-types.ts";
+import { MAX_STORED_BODY_BYTES, type StoredResponse } from "../../objects/meter-types.ts";
 import { paymentRequired } from "./requirements.ts";
+
+/** The codes a 402 answer carries in its body's `code` (README "Payments": the 402 body). */
+export type ChallengeCode =
+  | "payment_required"
+  | "invalid_payment_header"
+  | "unsupported_x402_version"
+  | "payment_mismatch"
+  | "payment_expired"
+  | "payment_invalid"
+  | "spend_cap_exceeded"
+  | "settlement_failed";
 
 export function challenge(
   tenant: TenantConfig,
   requirements: PaymentRequirements,
   request: Request,
   requestId: string,
-  code: string,
+  code: ChallengeCode,
   message: string,
   extraHeaders: Record<string, string> = {},
 ): Response {
@@ -34,8 +45,16 @@ export function paymentResponseHeader(result: { success: boolean; transaction: s
   return encodePaymentResponseHeader(clean);
 }
 
+/** The headers of a settled call's content: the tenant's, the meter's limits, PAYMENT-RESPONSE, no-store. */
+export function settledHeaders(tenant: Headers, limits: Record<string, string>, paymentResponse: string): Headers {
+  const headers = new Headers(tenant);
+  for (const [name, value] of Object.entries(limits)) headers.set(name, value);
+  headers.set("payment-response", paymentResponse);
+  headers.set("cache-control", "no-store");
+  return headers;
+}
+
 const KEPT_HEADERS = ["content-type", "content-language", "cache-control", "etag", "last-modified", "payment-response"];
-export const MAX_STORED_BODY_BYTES = 1024 * 1024;
 
 export function toStored(status: number, headers: Headers, body: ArrayBuffer): StoredResponse {
   const kept: Record<string, string> = {};

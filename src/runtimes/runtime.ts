@@ -21,17 +21,6 @@ const WITHHELD_HEADERS = [
   "x-real-ip",
 ];
 
-/**
- * Codes tenantRequest/withBoundedBody refuse a request with: the caller's input, never the
- * tenant's failure (so they must not count against its quality), and no tenant code ran.
- */
-export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set([
-  "payload_too_large",
-  "invalid_content_length",
-  "body_unreadable",
-  "invalid_path",
-]);
-
 function invalidPath(): ApiError {
   return new ApiError(400, "invalid_path", "the request path cannot be passed to the tenant as a path");
 }

@@ -4,6 +4,7 @@
 // src/control/secrets.ts) and the tenant runtimes (which inject them), so neither imports the
 // other. Decrypted values go only to what injects them, never to a response or a log.
 import { ApiError } from "../http/errors.ts";
+import { configOf } from "../config/env.ts";
 
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();
@@ -23,8 +24,8 @@ function unb64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 function masterKey(env: Env): string {
-  const key = (env as { SECRETS_KEY?: string }).SECRETS_KEY;
-  if (!key || key.length < 16) {
+  const key = configOf(env).secretsKey;
+  if (!key) {
     throw new ApiError(
       503,
       "secrets_unavailable",

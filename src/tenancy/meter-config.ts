@@ -28,6 +28,8 @@ function spendCapsAtomic(limit: TenantConfig["spendLimit"], decimals: number): M
   return caps;
 }
 
-export function meterFor(env: Env, slug: string): DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter> {
-  return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter>;
+export type TenantMeterStub = DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter>;
+
+export function meterFor(env: Env, slug: string): TenantMeterStub {
+  return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as TenantMeterStub;
 }

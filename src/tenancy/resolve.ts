@@ -1,14 +1,12 @@
-// Pure request → target resolution (DESIGN §3). Platform hosts serve platform routes and
+// Pure request → target resolution (docs/ARCHITECTURE.md §3). Platform hosts serve platform routes and
 // `/t/:slug/*`; any other host belongs wholly to the tenant that registered it.
 export type Target =
   | { kind: "platform"; path: string }
   | { kind: "tenant-path"; slug: string; path: string }
   | { kind: "tenant-host"; host: string; path: string };
 
-/** Comma-separated PLATFORM_HOSTS → lowercase set (ports are ignored when matching). */
-export function parsePlatformHosts(value: string): ReadonlySet<string> {
-  return new Set(value.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean));
-}
+// Parsed with the rest of the config (src/config/env.ts); re-exported for existing importers.
+export { parsePlatformHosts } from "../config/env.ts";
 
 export function resolveTarget(url: URL, platformHosts: ReadonlySet<string>): Target {
   const host = url.hostname.toLowerCase();

@@ -1,7 +1,10 @@
 // Bad payments and broken dependencies on the real local stack: 1,000 malformed
-// PAYMENT-SIGNATURE values never cause a 5xx or leave anything reserved; a settle that fails on
-// chain sends no content; a facilitator that is down fails closed.
+// PAYMENT-SIGNATURE values never cause a 5xx or leave anything reserved; random PAYMENT-SIGNATURE
+// and X-PAYMENT values (fast-check) always get a 4xx JSON answer with a stable code; a settle that
+// fails on chain sends no content; a facilitator that is down fails closed.
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isErrorCode } from "../../src/http/error-codes.ts";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { balance, deployPaid, earnings, payingFetch, signedPaymentHeader, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
 
@@ -73,6 +76,57 @@ describe("malformed payments", () => {
     const ok = await payingFetch(env)(url);
     expect(ok.status).toBe(200);
     expect((await earnings(env, slug)).totals !== undefined).toBe(true);
+  });
+});
+
+describe("random payment headers (property)", () => {
+  it("any PAYMENT-SIGNATURE / X-PAYMENT value through the dispatcher: 4xx JSON with a stable code, never a 5xx", async () => {
+    const { url } = await deployPaid(env);
+    const valid = JSON.parse(Buffer.from(await signedPaymentHeader(env, url), "base64").toString("utf8"));
+    // Header values a client can send: printable ASCII (fetch refuses control characters).
+    const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 });
+    const fields = ["x402Version", "accepted.network", "accepted.amount", "accepted.payTo", "payload.signature", "payload.authorization.from", "payload.authorization.value", "payload.authorization.validBefore", "payload.authorization.nonce"];
+    const mutated = fc.tuple(fc.constantFrom(...fields), fc.jsonValue({ maxDepth: 2 })).map(([field, value]) => {
+      const copy = JSON.parse(JSON.stringify(valid));
+      const keys = field.split(".");
+      let node = copy;
+      for (const key of keys.slice(0, -1)) node = node[key];
+      node[keys[keys.length - 1]!] = value;
+      return { header: b64(copy), changed: JSON.stringify(copy) !== JSON.stringify(valid) };
+    });
+    // Well-formed and matching, but not signed by `from`: these reach the facilitator's /verify.
+    const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((a) => `0x${Buffer.from(a).toString("hex")}`);
+    const forged = fc.record({ signature: hex(65), nonce: hex(32), from: hex(20) }).map(({ signature, nonce, from }) => {
+      const copy = JSON.parse(JSON.stringify(valid));
+      copy.payload.signature = signature;
+      Object.assign(copy.payload.authorization, { nonce, from });
+      return { header: b64(copy), changed: true };
+    });
+    const value = fc.oneof(
+      printable.map((header) => ({ header, changed: true })),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => ({ header: b64(v), changed: true })),
+      mutated,
+      forged,
+    );
+    const names = fc.constantFrom(["payment-signature"], ["x-payment"], ["payment-signature", "x-payment"]);
+    const codes = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(value, names, async ({ header, changed }, headerNames) => {
+        fc.pre(changed); // the untouched signed payment would (rightly) be paid for
+        const headers = Object.fromEntries(headerNames.map((n) => [n, header]));
+        const res = await fetch(url, { headers });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+        const body = (await res.json()) as any;
+        const code = body.code ?? body.error?.code;
+        expect(isErrorCode(code), String(code)).toBe(true);
+        expect(typeof body.requestId).toBe("string");
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+      }),
+      { numRuns: 200 },
+    );
+    console.log(`random payment headers: ${[...codes].map(([c, n]) => `${c} ${n}`).join(", ")}`);
   });
 });
 

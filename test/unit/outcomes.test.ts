@@ -6,12 +6,21 @@ import { isCountable, isOutcome, OUTCOMES, outcomesWhere } from "../../objects/s
 describe("call outcomes", () => {
   it("derives the meter's non-calls and refused stat", () => {
     expect(outcomesWhere((t) => !t.call)).toEqual(["payment_replayed", "payment_challenged", "payment_invalid"]);
-    expect(outcomesWhere((t) => t.refusedStat)).toEqual(["rate_limited", "quota_exceeded", "spend_cap_exceeded", "settlement_failed"]);
+    expect(outcomesWhere((t) => t.refusedStat)).toEqual(["rate_limited", "quota_exceeded", "spend_cap_exceeded", "settlement_failed", "request_rejected"]);
   });
 
   it("derives the Leaderboard's kinds", () => {
-    expect(outcomesWhere((t) => t.rank === "refusal")).toEqual(["payment_invalid", "rate_limited", "quota_exceeded", "spend_cap_exceeded"]);
-    expect(outcomesWhere((t) => t.rank === "failure")).toEqual(["settlement_failed", "tenant_error"]);
+    expect(outcomesWhere((t) => t.rank === "refusal")).toEqual([
+      "payment_invalid",
+      "rate_limited",
+      "quota_exceeded",
+      "spend_cap_exceeded",
+      "settlement_failed",
+      "request_rejected",
+    ]);
+    // Only the tenant's own failures count against it; the payer's and the platform's never do.
+    expect(outcomesWhere((t) => t.rank === "failure")).toEqual(["tenant_error"]);
+    expect(outcomesWhere((t) => t.rank === "other")).toEqual(["platform_error"]);
     expect(outcomesWhere((t) => t.rank === "countable")).toEqual(["served", "payment_settled"]);
     expect(outcomesWhere((t) => t.billable)).toEqual(["payment_settled"]);
   });

@@ -31,7 +31,10 @@ describe("classifyEvent", () => {
     expect(classifyEvent(ev({ lifecycle: "payment_replayed" }))).toEqual({ kind: "replay", billed: "0", error: false });
     for (const l of ["payment_invalid", "rate_limited", "quota_exceeded", "spend_cap_exceeded"] as const) expect(classifyEvent(ev({ lifecycle: l })).kind).toBe("refusal");
     expect(classifyEvent(ev({ lifecycle: "tenant_error", status: 502 }))).toEqual({ kind: "failure", billed: "0", error: true });
-    expect(classifyEvent(ev({ lifecycle: "settlement_failed", status: 402 })).kind).toBe("failure");
+    // The payer's or the facilitator's failure, the platform's refusal or error: never the API's.
+    expect(classifyEvent(ev({ lifecycle: "settlement_failed", status: 402 })).kind).toBe("refusal");
+    expect(classifyEvent(ev({ lifecycle: "request_rejected", status: 413 })).kind).toBe("refusal");
+    expect(classifyEvent(ev({ lifecycle: "platform_error", status: 500 }))).toEqual({ kind: "other", billed: "0", error: true });
   });
 
   it("normalises wallet callers to lowercase and leaves hashed IPs alone", () => {

@@ -1,0 +1,61 @@
+// A call to a tenant (docs/ARCHITECTURE.md §3): the free or the paid flow runs its phases to a
+// CallResult; the result is recorded once (the only place the gateway records usage) and
+// answered once. Modules are visited in one direction: entry → tenancy → gateway (these phases,
+// with src/payments for the x402 steps) → runtime → meter; nothing below imports the gateway.
+import type { TenantConfig } from "../config/tenant-config.ts";
+import type { UsageRecord } from "../../objects/meter-types.ts";
+import { checkTenantBodySize } from "../http/body-limit.ts";
+import { requirementsFor } from "../payments/requirements.ts";
+import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
+import type { CallContext } from "./context.ts";
+import { freeFlow } from "./free-flow.ts";
+import { recordedOf } from "./outcome.ts";
+import { paidFlow } from "./paid-flow.ts";
+import { respond } from "./respond.ts";
+import type { CallResult } from "./result.ts";
+import { recordUsage } from "./usage-buffer.ts";
+
+export type { CallContext } from "./context.ts";
+
+export async function callTenant(
+  call: CallContext,
+  tenant: TenantConfig,
+  request: Request,
+  path: string,
+): Promise<Response> {
+  const requirements = requirementsFor(tenant);
+  // The caller of a free call is its IP hash; of a paid call, the verified payer once known.
+  const ipCaller = requirements ? null : await callerFromIp(request, call.config.apiKeySecret);
+  // An oversized or malformed body is refused before any metering, verification or tenant work.
+  const bodyProblem = checkTenantBodySize(request);
+  let result: CallResult;
+  if (bodyProblem) result = { kind: "refused", error: bodyProblem, payer: null };
+  else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
+  else result = await freeFlow(call, tenant, request, path, ipCaller!);
+  await record(call, tenant.slug, request, result, ipCaller);
+  return respond(result, { tenant, requirements, request, requestId: call.requestId });
+}
+
+/** The one recording site. An unverified `from` is never an identity: without a payer, the IP hash. */
+async function record(
+  call: CallContext,
+  slug: string,
+  request: Request,
+  result: CallResult,
+  ip: string | null,
+): Promise<void> {
+  const recorded = recordedOf(result);
+  if (!recorded) return;
+  const caller = result.payer ?? ip ?? (await callerFromIp(request, call.config.apiKeySecret));
+  const usage: UsageRecord = {
+    requestId: call.requestId,
+    ts: call.startedAt,
+    caller,
+    status: recorded.status,
+    latencyMs: Date.now() - call.startedAt,
+    outcome: recorded.outcome,
+  };
+  const label = recorded.labelled ? callerLabel(request) : undefined;
+  if (label !== undefined) usage.callerLabel = label;
+  recordUsage(call.env, call.ctx, slug, usage);
+}

@@ -1,0 +1,177 @@
+// The paid flow (x402 "authorization" flow, docs/ARCHITECTURE.md §3, §6), as phases:
+//   present  no header → challenge; no facilitator → 503; header decoded, matched, not expired
+//   verify   facilitator /verify → the verified payer (or a retry of a settled payment → replay)
+//   admit    TenantMeter.admitPaid: exactly-once, spend caps, limits; reserves the amount
+//   run      the tenant; ≥ 400 or a throw releases the reservation (nothing charged)
+//   settle   facilitator /settle only after a good answer; unknown → settlement_pending (held)
+//   deliver  content with PAYMENT-RESPONSE; TenantMeter.commit in waitUntil, with retry
+// Paid content is never sent before a successful settle, and every failure after admit releases
+// the reservation so the payer is never charged for a failed call. Every phase ends the flow with
+// a CallResult or hands the next phase what it needs; call.ts records and answers the result.
+import type { PaymentRequirements } from "@x402/core/types";
+import type { TenantConfig } from "../config/tenant-config.ts";
+import type { AdmitResult, AdmittedPayment, PaymentRefusal } from "../../objects/meter-types.ts";
+import { ApiError } from "../http/errors.ts";
+import { httpFacilitator, type Facilitator } from "../x402/facilitator.ts";
+import { knownPaymentLookup, paidAdmitRequest } from "../payments/claim.ts";
+import { commitWithRetry } from "../payments/commit.ts";
+import { checkPayment, paymentHeader, paymentId, type DecodedPayment } from "../payments/payment-header.ts";
+import { settledHeaders, toStored } from "../payments/responses.ts";
+import { settlePayment } from "../payments/settle.ts";
+import { PhaseTimer } from "../payments/timing.ts";
+import { verifyPayment } from "../payments/verify.ts";
+import { meterFor, type TenantMeterStub } from "../tenancy/meter-config.ts";
+import { admitSyncingConfig } from "./admit.ts";
+import type { CallContext } from "./context.ts";
+import type { CallResult, LimitHeaders } from "./result.ts";
+import { runTenant } from "./run-tenant.ts";
+
+/** What the phases after `present` share. */
+interface PaidCall {
+  call: CallContext;
+  tenant: TenantConfig;
+  requirements: PaymentRequirements;
+  decoded: DecodedPayment;
+  facilitator: Facilitator;
+  meter: TenantMeterStub;
+  timer: PhaseTimer;
+}
+
+/** An admitted payment: reserved in the meter until committed or released (see runAndSettle). */
+interface Reserved {
+  payer: string;
+  admitted: AdmittedPayment;
+  limitHeaders: LimitHeaders;
+}
+
+export async function paidFlow(
+  call: CallContext,
+  tenant: TenantConfig,
+  requirements: PaymentRequirements,
+  request: Request,
+  path: string,
+): Promise<CallResult> {
+  const header = paymentHeader(request);
+  // Challenges never touch the facilitator and never count as calls.
+  if (!header) {
+    const price = `${requirements.amount} atomic units of ${requirements.asset}`;
+    const message = `this API costs ${price} per call; pay with x402`;
+    return { kind: "challenge", code: "payment_required", message, payer: null };
+  }
+  const facilitatorUrl = call.config.facilitatorUrl;
+  if (!facilitatorUrl) {
+    const message = "payments are not configured on this deployment (FACILITATOR_URL is unset)";
+    return { kind: "refused", error: new ApiError(503, "payments_unavailable", message), payer: null };
+  }
+  const decoded = checkPayment(header, requirements, call.startedAt);
+  if ("code" in decoded) return { kind: "challenge", code: decoded.code, message: decoded.message, payer: null };
+
+  const timer = new PhaseTimer();
+  const facilitator = httpFacilitator(facilitatorUrl);
+  const meter = meterFor(call.env, tenant.slug);
+  const paid: PaidCall = { call, tenant, requirements, decoded, facilitator, meter, timer };
+  const verification = await verifyPayment(facilitator, decoded, requirements);
+  if (verification.kind === "unavailable") return { kind: "refused", error: verification.error, payer: null };
+  if (verification.kind === "already_used") return replayKnown(paid, verification.reason);
+  if (verification.kind === "invalid") return rejected(verification.reason);
+  timer.mark("verify");
+
+  // From here on the verified payer is the caller's identity.
+  const payer = verification.payer;
+  const idempotencyKey = request.headers.get("idempotency-key");
+  const { requestId, startedAt: now } = call;
+  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now, requestId, idempotencyKey });
+  const admit = await admitSyncingConfig(call, meter, tenant, admitRequest);
+  timer.mark("admit");
+  if (!admit.ok) return admitRefused(admit, payer);
+  const admitted: AdmittedPayment = { payment: admitRequest.payment, reservedAt: now, requestId };
+  return runAndSettle(paid, { payer, limitHeaders: admit.headers, admitted }, request, path);
+}
+
+function rejected(reason: string): CallResult {
+  const message = `the facilitator rejected the payment: ${reason}`;
+  return { kind: "challenge", code: "payment_invalid", message, payer: null };
+}
+
+function admitRefused(admit: Exclude<AdmitResult | PaymentRefusal, { ok: true }>, payer: string): CallResult {
+  const { message, headers } = admit;
+  if (admit.code === "payment_replayed") {
+    return { kind: "replayed", stored: admit.stored, transaction: admit.transaction, payer };
+  }
+  if (admit.code === "spend_cap_exceeded") return { kind: "challenge", code: admit.code, message, headers, payer };
+  return { kind: "refused", error: new ApiError(admit.status, admit.code, message, undefined, headers), payer };
+}
+
+/**
+ * A payment the chain already used, presented by its signer: a retry of a payment the meter
+ * settled (its stored response) or is still settling (409, retry). Unknown to the meter: refused.
+ */
+async function replayKnown(paid: PaidCall, reason: string): Promise<CallResult> {
+  const { call, meter, requirements, decoded } = paid;
+  const id = paymentId(requirements, decoded);
+  if (!(await meter.paymentStatus(id))) return rejected(reason);
+  const lookup = knownPaymentLookup(requirements, decoded, call.startedAt, call.requestId);
+  const outcome = await meter.admitPaid(lookup);
+  const payer = lookup.caller;
+  if (!outcome.ok && outcome.code === "payment_replayed") {
+    return { kind: "replayed", stored: outcome.stored, transaction: outcome.transaction, payer };
+  }
+  if (!outcome.ok && outcome.code === "payment_in_flight") {
+    return { kind: "refused", error: new ApiError(409, outcome.code, outcome.message), payer };
+  }
+  // Unexpected: the meter admitted a payment whose nonce is already used on chain. Undo it.
+  if (outcome.ok) await meter.release(id, { requestId: call.requestId });
+  const message = "this payment authorization was already used";
+  return { kind: "challenge", code: "payment_invalid", message, payer: null };
+}
+
+/** run → settle → deliver. The amount is reserved: every way out but `settled` and `pending` releases it. */
+async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request, path: string): Promise<CallResult> {
+  const { call, meter, timer } = paid;
+  const { payer, limitHeaders, admitted } = reserved;
+  const id = admitted.payment.id;
+  const release = () => meter.release(id, { requestId: call.requestId });
+  const run = await runTenant(call, paid.tenant, request, path);
+  if (run.kind === "threw") {
+    call.ctx.waitUntil(release());
+    return { kind: "tenant_failed", error: run.error, limitHeaders, payer };
+  }
+  const upstream = run.response;
+  if (upstream.status >= 400) {
+    await release();
+    return { kind: "served", response: upstream, limitHeaders, payer };
+  }
+  let body: ArrayBuffer;
+  try {
+    // Buffered, because nothing of it may leave before the settlement succeeded.
+    body = await upstream.arrayBuffer();
+  } catch (error) {
+    call.ctx.waitUntil(release());
+    return { kind: "tenant_failed", error, limitHeaders, payer };
+  }
+  timer.mark("tenant");
+
+  const settled = await settlePayment(paid.facilitator, paid.decoded, paid.requirements, payer);
+  if (settled.kind === "unknown") {
+    // The transfer may be on its way: keep the reservation; the meter's alarm reconciles it and a
+    // retry with the same payment then gets the stored outcome.
+    const retry = { paymentPayload: paid.decoded.payload, paymentRequirements: paid.requirements };
+    await meter.markPending(id, retry, admitted);
+    return { kind: "pending", payer };
+  }
+  timer.mark("settle");
+  if (settled.kind === "failed") {
+    await release();
+    const headers = { "payment-response": settled.paymentResponse };
+    const message = `settlement failed: ${settled.reason}`;
+    return { kind: "challenge", code: "settlement_failed", message, headers, payer };
+  }
+  const headers = settledHeaders(upstream.headers, limitHeaders, settled.paymentResponse);
+  const stored = toStored(upstream.status, headers, body);
+  const { transaction, network } = settled.settlement;
+  // Off the critical path (commit.ts says why that is safe).
+  const ledger = { requestId: call.requestId, settledAt: Date.now() };
+  call.ctx.waitUntil(commitWithRetry(meter, id, { transaction, network, payer }, stored, ledger, admitted));
+  const { status, statusText } = upstream;
+  return { kind: "settled", status, statusText, headers, body, timing: timer.header(), payer };
+}

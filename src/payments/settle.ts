@@ -1,0 +1,33 @@
+// The settle phase of a paid call (docs/ARCHITECTURE.md §3, §6): ask the facilitator to execute
+// the transfer and read its answer into a tagged result. `unknown` (timeout, network, unreadable
+// answer) means the transfer may be on its way: the caller keeps the reservation as
+// settlement_pending and the meter's reconciliation decides it.
+import type { PaymentRequirements } from "@x402/core/types";
+import { SettlementUnknown, type Facilitator, type Settlement } from "../x402/facilitator.ts";
+import type { DecodedPayment } from "./payment-header.ts";
+import { paymentResponseHeader } from "./responses.ts";
+
+export type SettleOutcome =
+  | { kind: "settled"; settlement: Settlement; paymentResponse: string }
+  | { kind: "failed"; reason: string; paymentResponse: string }
+  | { kind: "unknown" };
+
+export async function settlePayment(
+  facilitator: Facilitator,
+  decoded: DecodedPayment,
+  requirements: PaymentRequirements,
+  payer: string,
+): Promise<SettleOutcome> {
+  let settlement: Settlement;
+  try {
+    settlement = await facilitator.settle(decoded.payload, requirements);
+  } catch (err) {
+    if (err instanceof SettlementUnknown) return { kind: "unknown" };
+    throw err;
+  }
+  if (!settlement.success) {
+    const paymentResponse = paymentResponseHeader({ ...settlement, success: false });
+    return { kind: "failed", reason: settlement.errorReason ?? "unknown reason", paymentResponse };
+  }
+  return { kind: "settled", settlement, paymentResponse: paymentResponseHeader({ ...settlement, payer }) };
+}

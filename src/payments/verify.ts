@@ -1,0 +1,45 @@
+// The verify phase of a paid call (docs/ARCHITECTURE.md §3, §6): ask the facilitator whether the
+// presented payment is good, and read its answer into a tagged result. A payment the chain has
+// already used is told apart from a bad one only when the presenter proves it holds the signed
+// payment (local EIP-712 check): that is a retry of a settled payment, owed its stored response.
+import type { PaymentRequirements } from "@x402/core/types";
+import { ApiError } from "../http/errors.ts";
+import { FacilitatorUnavailable, type Facilitator } from "../x402/facilitator.ts";
+import { saysNonceUsed } from "../x402/nonce-rule.ts";
+import type { DecodedPayment } from "./payment-header.ts";
+import { signedByPayer } from "./signature.ts";
+
+export type Verification =
+  | { kind: "verified"; payer: string }
+  /** The nonce is used on chain and the caller signed this payment: look it up in the meter. */
+  | { kind: "already_used"; reason: string }
+  | { kind: "invalid"; reason: string }
+  /** Payments cannot be verified right now: nothing happened, nothing is charged. */
+  | { kind: "unavailable"; error: ApiError };
+
+export async function verifyPayment(
+  facilitator: Facilitator,
+  decoded: DecodedPayment,
+  requirements: PaymentRequirements,
+): Promise<Verification> {
+  let answer;
+  try {
+    if (!(await facilitator.supports(requirements.scheme, requirements.network))) {
+      const message = `the facilitator does not settle ${requirements.scheme} payments on ${requirements.network}`;
+      return { kind: "unavailable", error: new ApiError(503, "payments_unavailable", message) };
+    }
+    answer = await facilitator.verify(decoded.payload, requirements);
+  } catch (err) {
+    if (!(err instanceof FacilitatorUnavailable)) throw err;
+    const message = "the payment facilitator is unavailable; nothing was charged, retry later";
+    const error = new ApiError(503, "facilitator_unavailable", message, undefined, { "retry-after": "5" });
+    return { kind: "unavailable", error };
+  }
+  if (answer.isValid) return { kind: "verified", payer: (answer.payer ?? decoded.authorization.from).toLowerCase() };
+  const reason = answer.invalidReason ?? "invalid";
+  // Checked locally, because payment ids are public on chain: the signature proves the holder.
+  if (saysNonceUsed(answer.invalidReason) && (await signedByPayer(decoded, requirements))) {
+    return { kind: "already_used", reason };
+  }
+  return { kind: "invalid", reason };
+}
