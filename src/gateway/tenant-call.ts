@@ -1,7 +1,7 @@
-// A call to a tenant (free flow, DESIGN §3): meter admit → tenant runtime → response with
+// A call to a tenant (free flow, docs/ARCHITECTURE.md §3): meter admit → tenant runtime → response with
 // limit headers → usage record. Refusals never reach tenant code and still get recorded.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { AdmitRequest, AdmitResult, PaidAdmitRequest, PaymentRefusal, UsageRecord } from "../../objects/meter-types.ts";
+import type { AdmitRequest, AdmitResult, PaidAdmitRequest, PaymentRefusal, UsageRecord } from "../../objects/meter/types.ts";
 import { requirementsFor } from "../payments/requirements.ts";
 import { callPaidTenant } from "../payments/paid-call.ts";
 import { ApiError } from "../http/errors.ts";

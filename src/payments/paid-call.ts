@@ -1,4 +1,4 @@
-// The paid call (x402 "authorization" flow, DESIGN §3): challenge → decode and match → facilitator
+// The paid call (x402 "authorization" flow, docs/ARCHITECTURE.md §3): challenge → decode and match → facilitator
 // /verify → TenantMeter.admit with the verified payer (exactly-once, spend caps) and the retry
 // material → tenant → /settle only if the tenant answered < 400 → content with PAYMENT-RESPONSE,
 // and TenantMeter.commit (settlement, stored response, ledger outbox) in waitUntil. Paid content
@@ -9,11 +9,11 @@
 // requirements with the reservation, so if this isolate dies before the commit lands (or the
 // commit RPC keeps failing), the meter's alarm finds the orphaned in-flight payment and asks the
 // facilitator while it can still tell (nonce used → committed + ledger row; unused → released;
-// see objects/payments.ts). Until the commit lands, a duplicate of the payment gets
+// see objects/meter/reconcile-decision.ts). Until the commit lands, a duplicate of the payment gets
 // `409 payment_in_flight` (clients retry) and then the stored response.
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { PaidAdmitRequest } from "../../objects/meter-types.ts";
+import type { PaidAdmitRequest } from "../../objects/meter/types.ts";
 import { ApiError } from "../http/errors.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
 import { callerFromIp, callerLabel } from "../tenancy/caller.ts";

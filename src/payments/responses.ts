@@ -5,7 +5,7 @@ import { Buffer } from "node:buffer";
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { StoredResponse } from "../../objects/meter-types.ts";
+import type { StoredResponse } from "../../objects/meter/types.ts";
 import { paymentRequired } from "./requirements.ts";
 
 export function challenge(

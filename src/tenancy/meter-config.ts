@@ -1,6 +1,6 @@
 // TenantConfig → the MeterConfig slice the TenantMeter enforces.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { MeterConfig } from "../../objects/meter-types.ts";
+import type { MeterConfig } from "../../objects/meter/types.ts";
 import { assetFor } from "../config/assets.ts";
 import { usdToAtomic } from "../../objects/shared/money.ts";
 
@@ -28,6 +28,6 @@ function spendCapsAtomic(limit: TenantConfig["spendLimit"], decimals: number): M
   return caps;
 }
 
-export function meterFor(env: Env, slug: string): DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter> {
-  return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter>;
+export function meterFor(env: Env, slug: string): DurableObjectStub<import("../../objects/meter/tenant-meter.ts").TenantMeter> {
+  return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as DurableObjectStub<import("../../objects/meter/tenant-meter.ts").TenantMeter>;
 }
