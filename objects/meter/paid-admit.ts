@@ -1,8 +1,9 @@
 // Admission of a paid call (docs/ARCHITECTURE.md §3 steps 4-7, §4, §9.2): the first transition of
 // the payment book. Checked in this order, synchronously like a free admit; a refusal writes
 // nothing:
-//   1. payment id known: settled → `payment_replayed` (the stored response); in flight or
-//      settlement pending → 409 `payment_in_flight`. Before config and limits: a replay never
+//   1. payment id known: presented with another request's fingerprint (fingerprint.ts) → 409
+//      `payment_request_mismatch`; settled → `payment_replayed` (the stored response); in flight
+//      or settlement pending → 409 `payment_in_flight`. Before config and limits: a replay never
 //      consumes a token.
 //   2. Idempotency-Key (scoped to tenant and payer) bound to another payment id → 409
 //      `idempotency_key_conflict`.
@@ -61,6 +62,19 @@ export function existingPaymentRefusal(row: PaymentRow, configVersion: number): 
   };
 }
 
+function requestMismatch(configVersion: number): PaymentRefusal {
+  return {
+    ok: false,
+    code: "payment_request_mismatch",
+    status: 409,
+    message:
+      "This payment was made for a different request (method, path or query). Send it with the request it paid for, " +
+      "or sign a new payment for this one.",
+    configVersion,
+    headers: {},
+  };
+}
+
 function keyConflict(configVersion: number): PaymentRefusal {
   return {
     ok: false,
@@ -84,7 +98,11 @@ export class PaidAdmit {
     const version = cfg?.version ?? 0;
 
     const existing = this.p.store.get(claim.id);
-    if (existing) return existingPaymentRefusal(existing, version);
+    if (existing) {
+      const bound = existing.fingerprint;
+      const mismatch = bound !== null && req.fingerprint !== undefined && req.fingerprint !== bound;
+      return mismatch ? requestMismatch(version) : existingPaymentRefusal(existing, version);
+    }
     const key = req.idempotencyKey;
     if (key !== undefined) {
       const owner = this.p.store.keyOwner(claim.payer, key);
@@ -113,6 +131,7 @@ export class PaidAdmit {
       idemKey: key ?? null,
       dueAt,
       retry,
+      fingerprint: req.fingerprint ?? null,
     });
     this.p.transactionSync(() => {
       this.p.store.insert(row);

@@ -12,6 +12,7 @@
 // recorded. A settled record is never un-settled, re-settled or marked pending.
 import type { AlarmScheduler } from "../shared/alarm.ts";
 import type { ConfigStore } from "./config.ts";
+import { MAX_FINGERPRINT_LENGTH } from "./fingerprint.ts";
 import type { Housekeeping } from "./housekeeping.ts";
 import type { LedgerOutbox } from "./ledger-outbox.ts";
 import { boundedString, finiteOr, nonEmptyOrNull, parseClaim, retryJson } from "./payment-claim.ts";
@@ -163,7 +164,9 @@ export class PaymentBook {
     if (claim.id !== paymentId) return null;
     const reservedAt = finiteOr(admitted.reservedAt, Date.now());
     const tenant = cfg.slug;
-    return newPaymentRow(claim, { requestId: rid, tenant, reservedAt, idemKey: null, dueAt: null, retry: null });
+    const fingerprint = boundedString(admitted.fingerprint, MAX_FINGERPRINT_LENGTH) ? admitted.fingerprint : null;
+    const rest = { idemKey: null, dueAt: null, retry: null, fingerprint };
+    return newPaymentRow(claim, { requestId: rid, tenant, reservedAt, ...rest });
   }
 
   /** `recreate`: a late commit, which first inserts the row (same transaction) and does not un-reserve. */

@@ -3,6 +3,7 @@
 // checked before anything is written; a malformed one is a TypeError (a dispatcher bug, not a
 // caller's mistake: the dispatcher built them from a verified payment).
 import { ATOMIC_PATTERN } from "../shared/money.ts";
+import { MAX_FINGERPRINT_LENGTH } from "./fingerprint.ts";
 import type { PaidAdmitRequest, PaymentClaim, SettlementRetry } from "./types.ts";
 
 /** Retry material larger than this is refused by admit and markPending (a payload is ~1 KiB). */
@@ -75,6 +76,9 @@ export function parseClaim(req: PaidAdmitRequest): PaymentClaim {
   if (!boundedString(req.requestId, 256)) return bad("requestId must be a non-empty string");
   if (req.idempotencyKey !== undefined && !boundedString(req.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH)) {
     return bad(`idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  if (req.fingerprint !== undefined && !boundedString(req.fingerprint, MAX_FINGERPRINT_LENGTH)) {
+    return bad(`fingerprint must be 1-${MAX_FINGERPRINT_LENGTH} characters`);
   }
   return {
     id: p.id,

@@ -33,6 +33,8 @@ export type PaymentRow = {
   resp_headers: string | null;
   resp_body: string | null;
   resp_omitted: number | null;
+  /** The request the payment pays for (fingerprint.ts), or null when the admit had none. */
+  fingerprint: string | null;
 };
 
 /** Records the alarm asks the facilitator about: pending settlements and in-flight payments with retry material. */
@@ -41,7 +43,7 @@ const STALE = "status = 'in_flight' AND retry IS NULL";
 
 const INSERT_COLUMNS =
   "id, status, amount, payer, pay_to, network, asset, valid_before, request_id, tenant, reserved_at, day, month, " +
-  "idem_key, due_at, retry, tx";
+  "idem_key, due_at, retry, tx, fingerprint";
 
 export class PaymentStore {
   constructor(private readonly sql: SqlStorage) {}
@@ -53,7 +55,7 @@ export class PaymentStore {
   /** Inserts a new record (status, retry, tx and due_at as given; no response, no attempts). */
   insert(row: PaymentRow): void {
     this.sql.exec(
-      `INSERT INTO payments (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO payments (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id,
       row.status,
       row.amount,
@@ -71,6 +73,7 @@ export class PaymentStore {
       row.due_at,
       row.retry,
       row.tx,
+      row.fingerprint,
     );
   }
 
@@ -222,6 +225,7 @@ export function newPaymentRow(
     idemKey: string | null;
     dueAt: number | null;
     retry: string | null;
+    fingerprint?: string | null;
   },
 ): PaymentRow {
   return {
@@ -249,5 +253,6 @@ export function newPaymentRow(
     resp_headers: null,
     resp_body: null,
     resp_omitted: null,
+    fingerprint: o.fingerprint ?? null,
   };
 }

@@ -3,7 +3,7 @@
 //   meta            config.ts ('config'), usage-stats.ts ('callers_total'), this file ('schema_version')
 //   buckets, quota_counts                        admission.ts
 //   usage_hourly, caller_days, callers           usage-stats.ts
-//   payments, idempotency_keys                   payment-store.ts
+//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2)
 //   spend                                        spend-book.ts
 //   outbox                                       outbox.ts (rows of ledger-outbox.ts and usage-outbox.ts)
 // Version 1 is the schema as it first shipped (CREATE ... IF NOT EXISTS, so applying it again is
@@ -62,7 +62,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 `;
 
 /** Schema changes after version 1, in order; each runs once (ALTER TABLE is not idempotent). */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [];
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  // 2: the request a payment pays for (fingerprint.ts); null for payments admitted before.
+  { version: 2, sql: "ALTER TABLE payments ADD COLUMN fingerprint TEXT" },
+];
 
 /** The version a fresh or fully migrated meter is at. */
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 1);

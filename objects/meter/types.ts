@@ -126,6 +126,13 @@ export interface PaidAdmitRequest extends AdmitRequest {
    * always sends it; bounded like markPending's (64 KiB as JSON).
    */
   retry?: SettlementRetry;
+  /**
+   * The request this payment pays for (method, tenant path, query), as `requestFingerprint`
+   * (objects/meter/fingerprint.ts) makes it. Stored with the payment: the same payment presented
+   * with another request's fingerprint is refused with 409 `payment_request_mismatch`, never
+   * replayed or admitted. Optional for older dispatchers (then nothing is checked).
+   */
+  fingerprint?: string;
 }
 
 /** A response kept for idempotent replay of an already settled payment. */
@@ -139,6 +146,7 @@ export interface StoredResponse {
 
 export type PaymentRefusal =
   | (RefusalBase & { code: "payment_in_flight"; status: 409 })
+  | (RefusalBase & { code: "payment_request_mismatch"; status: 409 })
   | (RefusalBase & { code: "payment_replayed"; status: 200; stored: StoredResponse; transaction: string | null })
   | (RefusalBase & { code: "idempotency_key_conflict"; status: 409 })
   | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 });
@@ -200,6 +208,8 @@ export interface AdmittedPayment {
   reservedAt: number;
   /** The admitting request (the ledger row's request id if `commit` has none). */
   requestId: string;
+  /** The admit's fingerprint, if it had one (kept when the record is recreated). */
+  fingerprint?: string;
 }
 
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
