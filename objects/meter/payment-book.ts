@@ -3,7 +3,9 @@
 //   release      in_flight → (gone): reserved −= amount; the payer may present the payment again.
 //                A settlement_pending record only with includePending (operator, chain checked).
 //   markPending  in_flight → settlement_pending: /settle's outcome is unknown; the reservation is
-//                kept with the facilitator material and reconciled by the alarm.
+//                kept with the facilitator material (and the tenant's response, bounded) and
+//                reconciled by the alarm. Once it is known settled, the payer's retry gets that
+//                response with the transaction, like any replay; released, the payer was not charged.
 //   commit       in_flight | settlement_pending → settled: reserved → settled spend, the response
 //                kept for replays, the ledger row and the usage event queued in the outboxes.
 //   reconcile    the reconciler's decision applied (commit, release, hold, retry later).
@@ -17,7 +19,7 @@ import type { Housekeeping } from "./housekeeping.ts";
 import type { LedgerOutbox } from "./ledger-outbox.ts";
 import { boundedString, finiteOr, nonEmptyOrNull, parseClaim, retryJson } from "./payment-claim.ts";
 import { IDEMPOTENCY_KEY_TTL_MS, nextReconcileAtMs, settledPruneAtMs } from "./payment-rules.ts";
-import { newPaymentRow, type PaymentRow, type PaymentStore, statusOf } from "./payment-store.ts";
+import { newPaymentRow, type PaymentRow, type PaymentStore, statusOf, storedResponseOf } from "./payment-store.ts";
 import type { ReconcileAction } from "./reconcile-decision.ts";
 import type { SpendBook } from "./spend-book.ts";
 import { capStoredResponse, reconciledResponse } from "./stored-response.ts";
@@ -76,15 +78,18 @@ export class PaymentBook {
    * needs to ask the facilitator again, and schedule it. No-op for unknown or settled ids.
    * Throws TypeError (writing nothing) if the retry material is not a JSON object with both parts.
    */
-  markPending(paymentId: string, retry: SettlementRetry, admitted?: AdmittedPayment): void {
+  markPending(paymentId: string, retry: SettlementRetry, admitted?: AdmittedPayment, response?: StoredResponse): void {
     if (typeof paymentId !== "string") return;
     const row = this.p.store.get(paymentId);
     if (row?.status === "settled") return;
-    if (!row) return this.markPendingLate(paymentId, retry, admitted);
+    if (!row) return this.markPendingLate(paymentId, retry, admitted, response);
     const json = retryJson(retry, "markPending: retry");
     const tx = nonEmptyOrNull(retry.transaction) ?? row.tx;
     const dueAt = nextReconcileAtMs(Date.now(), 0, row.valid_before);
-    this.p.store.markPending(row.id, json, tx, dueAt);
+    this.p.transactionSync(() => {
+      this.p.store.markPending(row.id, json, tx, dueAt);
+      if (response !== undefined && response !== null) this.p.store.keepResponse(row.id, capStoredResponse(response));
+    });
     this.p.alarms.arm(dueAt);
   }
 
@@ -92,7 +97,12 @@ export class PaymentBook {
    * Released as orphaned while this dispatcher's settle was still out (a slow tenant plus a
    * settle timeout): the transfer may happen, so reserve it again and reconcile it.
    */
-  private markPendingLate(paymentId: string, retry: SettlementRetry, admitted: AdmittedPayment | undefined): void {
+  private markPendingLate(
+    paymentId: string,
+    retry: SettlementRetry,
+    admitted: AdmittedPayment | undefined,
+    response: StoredResponse | undefined,
+  ): void {
     const late = admitted ? this.rowFromAdmitted(paymentId, null, admitted) : null;
     if (!late) return;
     const json = retryJson(retry, "markPending: retry");
@@ -101,6 +111,7 @@ export class PaymentBook {
     const row: PaymentRow = { ...late, status: "settlement_pending", retry: json, tx, due_at: dueAt };
     this.p.transactionSync(() => {
       this.p.store.insert(row);
+      if (response !== undefined && response !== null) this.p.store.keepResponse(row.id, capStoredResponse(response));
       this.p.spend.adjust(row, row.amount, "reserve");
     });
     this.p.alarms.arm(dueAt);
@@ -223,8 +234,11 @@ export class PaymentBook {
     if (!row || row.status !== asked.status || row.request_id !== asked.request_id || row.status === "settled") return;
     switch (action.action) {
       case "commit": {
+        // The tenant's response kept by markPending is what was paid for; without one (an orphan
+        // whose content may never have been computed) the payer gets a receipt.
         const tx = action.transaction ?? row.tx;
-        this.settleRow(row, tx, reconciledResponse(tx), Date.now(), row.request_id, false);
+        const stored = row.resp_status !== null ? storedResponseOf(row) : reconciledResponse(tx);
+        this.settleRow(row, tx, stored, Date.now(), row.request_id, false);
         return;
       }
       case "release":

@@ -100,6 +100,19 @@ export class PaymentStore {
     );
   }
 
+  /** Keeps a response with a record that is not settled yet (delivered once it is). */
+  keepResponse(id: string, stored: StoredResponse): void {
+    this.sql.exec(
+      "UPDATE payments SET resp_status = ?, resp_headers = ?, resp_body = ?, resp_omitted = ? " +
+        "WHERE id = ? AND status <> 'settled'",
+      stored.status,
+      JSON.stringify(stored.headers),
+      stored.bodyBase64,
+      stored.bodyOmitted ? 1 : 0,
+      id,
+    );
+  }
+
   markPending(id: string, retryJson: string, tx: string | null, dueAt: number): void {
     this.sql.exec(
       "UPDATE payments SET status = 'settlement_pending', retry = ?, tx = ?, due_at = ?, unresolved = 0 " +
@@ -211,7 +224,7 @@ export function statusOf(row: PaymentRow): PaymentStatusInfo {
     nextAttemptAt: reconcilable ? row.due_at : null,
     hasRetryMaterial: row.retry !== null,
     unresolved: row.unresolved === 1,
-    hasStoredResponse: row.status === "settled",
+    hasStoredResponse: row.status === "settled" || row.resp_status !== null,
   };
 }
 

@@ -127,8 +127,12 @@ export class TenantMeter extends DurableObject<Env> {
     this.book.release(paymentId, options);
   }
 
-  markPending(paymentId: string, retry: SettlementRetry, admitted?: AdmittedPayment): void {
-    this.book.markPending(paymentId, retry, admitted);
+  /**
+   * /settle's outcome is unknown: keep the reservation, the facilitator material and (optional)
+   * the tenant's response, which the payer's retry gets once the settlement is known.
+   */
+  markPending(paymentId: string, retry: SettlementRetry, admitted?: AdmittedPayment, response?: StoredResponse): void {
+    this.book.markPending(paymentId, retry, admitted, response);
   }
 
   commit(
