@@ -28,7 +28,9 @@ import type {
   CommitResult,
   LedgerEntryInput,
   PaymentClaim,
+  PaymentResolution,
   PaymentStatusInfo,
+  ResolveResult,
   SettlementInfo,
   SettlementRetry,
   StoredResponse,
@@ -270,6 +272,35 @@ export class PaymentBook {
     const rows = this.p.store.stale(now);
     for (const row of rows) this.releaseRow(row);
     return rows.length;
+  }
+
+  /** Operator: held payments (unresolved settlement_pending), oldest first. */
+  held(limit: number): PaymentStatusInfo[] {
+    const n = Number.isInteger(limit) && limit > 0 ? Math.min(limit, 500) : 100;
+    return this.p.store.held(n).map(statusOf);
+  }
+
+  /**
+   * Operator: resolves a settlement_pending payment (held or still being reconciled) after
+   * checking the chain: settled → committed with the kept response (or a receipt) and a ledger
+   * row with `transaction`; not settled → released. Throws TypeError on a malformed resolution.
+   */
+  resolve(paymentId: string, resolution: PaymentResolution): ResolveResult {
+    if (!resolution || typeof resolution !== "object" || typeof resolution.settled !== "boolean") {
+      throw new TypeError("resolvePayment: resolution must be { settled: boolean, transaction?: string }");
+    }
+    const given = resolution.settled ? resolution.transaction : undefined;
+    if (given !== undefined && !boundedString(given, 130)) {
+      throw new TypeError("resolvePayment: transaction must be 1-130 characters");
+    }
+    const row = typeof paymentId === "string" ? this.p.store.get(paymentId) : undefined;
+    if (!row || row.status !== "settlement_pending") return "not_pending";
+    if (!resolution.settled) {
+      this.releaseRow(row);
+      return "released";
+    }
+    this.applyReconcile(row, { action: "commit", transaction: given ?? null });
+    return "committed";
   }
 
   /** One payment record, or null when unknown (never admitted, released, or pruned). */

@@ -149,6 +149,13 @@ export class PaymentStore {
     return this.sql.exec<PaymentRow>(select, now, limit).toArray();
   }
 
+  /** Held records (settlement_pending, unresolved: no more automatic facilitator attempts), oldest first. */
+  held(limit: number): PaymentRow[] {
+    const select =
+      "SELECT * FROM payments WHERE status = 'settlement_pending' AND unresolved = 1 ORDER BY reserved_at LIMIT ?";
+    return this.sql.exec<PaymentRow>(select, limit).toArray();
+  }
+
   nextStaleAt(): number | null {
     return this.sql.exec<{ t: number | null }>(`SELECT MIN(due_at) AS t FROM payments WHERE ${STALE}`).one().t;
   }

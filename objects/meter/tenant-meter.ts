@@ -21,6 +21,7 @@ import { Outbox } from "./outbox.ts";
 import { PaidAdmit } from "./paid-admit.ts";
 import { PaymentBook } from "./payment-book.ts";
 import { PaymentStore } from "./payment-store.ts";
+import { type ChainReader, rpcChain } from "./chain.ts";
 import { type ReconcileRun, Reconciler } from "./reconciler.ts";
 import { migrate } from "./schema.ts";
 import { SpendBook } from "./spend-book.ts";
@@ -36,7 +37,9 @@ import type {
   MeterStats,
   PaidAdmitRequest,
   PaymentRefusal,
+  PaymentResolution,
   PaymentStatusInfo,
+  ResolveResult,
   SettlementInfo,
   SettlementRetry,
   SpendInfo,
@@ -164,12 +167,33 @@ export class TenantMeter extends DurableObject<Env> {
    * Asks the facilitator about the payments that are due. `client` defaults to FACILITATOR_URL;
    * without one nothing is done.
    */
-  reconcilePending(now: number = Date.now(), client?: Facilitator): Promise<ReconcileRun> {
-    return this.reconciler.run(now, client ?? this.facilitator());
+  reconcilePending(now: number = Date.now(), client?: Facilitator, chain?: ChainReader): Promise<ReconcileRun> {
+    return this.reconciler.run(now, client ?? this.facilitator(), chain ?? this.chain());
+  }
+
+  /** Operator: decides held payments from the chain (CHAIN_RPC_URL); what it cannot tell stays held. */
+  reconcileHeld(now: number = Date.now(), chain?: ChainReader): Promise<ReconcileRun> {
+    return this.reconciler.runHeld(now, chain ?? this.chain());
+  }
+
+  /** Operator: held payments (settlement_pending, no more automatic attempts), oldest first. */
+  heldPayments(limit = 100): PaymentStatusInfo[] {
+    return this.book.held(limit);
+  }
+
+  /** Operator: resolves a settlement_pending payment after checking the chain. */
+  resolvePayment(paymentId: string, resolution: PaymentResolution): ResolveResult {
+    return this.book.resolve(paymentId, resolution);
   }
 
   private facilitator(): Facilitator | null {
     return this.env.FACILITATOR_URL ? httpFacilitator(this.env.FACILITATOR_URL) : null;
+  }
+
+  /** The token contract read over CHAIN_RPC_URL, an optional var the operator sets. */
+  private chain(): ChainReader | null {
+    const url = (this.env as unknown as { CHAIN_RPC_URL?: unknown }).CHAIN_RPC_URL;
+    return typeof url === "string" && url.length > 0 ? rpcChain(url) : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -218,7 +242,9 @@ export class TenantMeter extends DurableObject<Env> {
     await this.outbox.drain("usage");
     await this.outbox.drain("ledger");
     this.book.releaseStale(Date.now());
-    await this.reconciler.run(Date.now(), this.facilitator());
+    const chain = this.chain();
+    await this.reconciler.run(Date.now(), this.facilitator(), chain);
+    await this.reconciler.runHeld(Date.now(), chain);
     const now = Date.now();
     this.housekeeping.runIfDue(now);
     this.alarms.rearm(

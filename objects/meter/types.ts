@@ -239,6 +239,12 @@ export interface PaymentStatusInfo extends PaymentClaim {
   hasStoredResponse: boolean;
 }
 
+/** `resolvePayment`: what an operator found on the chain about a settlement_pending payment. */
+export type PaymentResolution = { settled: true; transaction?: string } | { settled: false };
+
+/** What `resolvePayment` did; `not_pending` when the payment is not (or no longer) settlement_pending. */
+export type ResolveResult = "committed" | "released" | "not_pending";
+
 /** `flushOutbox`: rows delivered to D1 by this call, rows still waiting, and the error if a batch failed. */
 export interface FlushResult {
   flushed: number;
