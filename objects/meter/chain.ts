@@ -83,7 +83,8 @@ export function rpcChain(url: string, fetchImpl: typeof fetch = fetch): ChainRea
         const logs = await call("eth_getLogs", [{ address: asset, topics, fromBlock: "earliest", toBlock: "latest" }]);
         const first = Array.isArray(logs) ? (logs[0] as { transactionHash?: unknown } | undefined) : undefined;
         const hash = first?.transactionHash;
-        return typeof hash === "string" && hash.length > 0 ? { state: "used", transaction: hash } : { state: "unknown" };
+        if (typeof hash !== "string" || hash.length === 0) return { state: "unknown" };
+        return { state: "used", transaction: hash };
       } catch {
         return { state: "unknown" };
       }
