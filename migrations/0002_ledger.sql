@@ -1,7 +1,7 @@
 -- 0002: the settlement ledger and de-duplicated audit rows.
--- Written only by the TenantMeter's outbox flush (objects/tenant-meter.ts): one row per settled
+-- Written only by the TenantMeter's outbox flush (objects/meter/ledger-outbox.ts): one row per settled
 -- payment, inserted with ON CONFLICT (payment_id) DO NOTHING, so a flush that is retried after a
--- failure or a crash never doubles a row (DESIGN §9.4). Money is an exact decimal string of the
+-- failure or a crash never doubles a row (docs/ARCHITECTURE.md §9.4). Money is an exact decimal string of the
 -- asset's atomic units (USDC: 6 decimals), never a float.
 CREATE TABLE ledger (
   payment_id TEXT PRIMARY KEY,            -- `${network}:${asset}:${from}:${nonce}`, lowercase

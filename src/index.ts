@@ -9,7 +9,7 @@ import { slugProblem } from "./config/slug.ts";
 import { callTenant } from "./gateway/call.ts";
 import { platformRouter } from "./platform/router.ts";
 
-export { TenantMeter } from "../objects/tenant-meter.ts";
+export { TenantMeter } from "../objects/meter/tenant-meter.ts";
 export { Leaderboard } from "../objects/leaderboard.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
 export { EgressGateway } from "./runtimes/egress-gateway.ts";

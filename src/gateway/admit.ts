@@ -4,7 +4,7 @@
 // this one (that would take twice); a meter ahead of us means our cached config is stale, so it
 // is dropped.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { AdmitRequest, AdmitResult, PaidAdmitRequest, PaymentRefusal } from "../../objects/meter-types.ts";
+import type { AdmitRequest, AdmitResult, PaidAdmitRequest, PaymentRefusal } from "../../objects/meter/types.ts";
 import { TenantDirectory } from "../tenancy/directory.ts";
 import { meterConfigFrom, type TenantMeterStub } from "../tenancy/meter-config.ts";
 import type { CallContext } from "./context.ts";

@@ -3,7 +3,7 @@
 // answered once. Modules are visited in one direction: entry → tenancy → gateway (these phases,
 // with src/payments for the x402 steps) → runtime → meter; nothing below imports the gateway.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { UsageRecord } from "../../objects/meter-types.ts";
+import type { UsageRecord } from "../../objects/meter/types.ts";
 import { checkTenantBodySize } from "../http/body-limit.ts";
 import { requirementsFor } from "../payments/requirements.ts";
 import { callerFromIp, callerLabel } from "../tenancy/caller.ts";

@@ -10,7 +10,7 @@
 // a CallResult or hands the next phase what it needs; call.ts records and answers the result.
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { AdmitResult, AdmittedPayment, PaymentRefusal } from "../../objects/meter-types.ts";
+import type { AdmitResult, AdmittedPayment, PaymentRefusal } from "../../objects/meter/types.ts";
 import { ApiError } from "../http/errors.ts";
 import { httpFacilitator, type Facilitator } from "../x402/facilitator.ts";
 import { knownPaymentLookup, paidAdmitRequest } from "../payments/claim.ts";

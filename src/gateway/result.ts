@@ -4,7 +4,7 @@
 // what it means for stats and ranking) and answers it once (respond.ts).
 import type { ApiError } from "../http/errors.ts";
 import type { ChallengeCode } from "../payments/responses.ts";
-import type { StoredResponse } from "../../objects/meter-types.ts";
+import type { StoredResponse } from "../../objects/meter/types.ts";
 
 /** The meter's RateLimit-* / X-Usage-* headers of an admitted call. */
 export type LimitHeaders = Record<string, string>;

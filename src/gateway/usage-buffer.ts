@@ -4,7 +4,7 @@
 // a record waits at most FLUSH_DELAY_MS and never depends on later traffic; whichever flush
 // runs first takes the whole buffer. Each flush uses a stub made in its own request, because
 // workerd forbids I/O objects from one request being used in another.
-import type { UsageRecord } from "../../objects/meter-types.ts";
+import type { UsageRecord } from "../../objects/meter/types.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
 
 const FLUSH_DELAY_MS = 50;

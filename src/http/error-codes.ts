@@ -29,12 +29,13 @@ export const ERROR_CODES = {
   tenant_not_found: 404,
   unknown_host: 404,
 
-  // The TenantMeter's refusals (objects/meter-types.ts RefusalCode, PaymentRefusal).
+  // The TenantMeter's refusals (objects/meter/types.ts RefusalCode, PaymentRefusal).
   rate_limited: 429,
   quota_exceeded: 429,
   tenant_not_configured: 503,
   payment_in_flight: 409,
   idempotency_key_conflict: 409,
+  payment_request_mismatch: 409,
 
   // x402 (src/payments): the 402 answers carry `code` in the x402 body, the rest the envelope.
   payment_required: 402,

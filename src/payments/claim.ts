@@ -2,7 +2,7 @@
 // (identity, amount, parties, expiry), the optional Idempotency-Key and the facilitator material
 // the meter keeps for reconciliation. Pure.
 import type { PaymentRequirements } from "@x402/core/types";
-import type { PaidAdmitRequest, PaymentClaim } from "../../objects/meter-types.ts";
+import type { PaidAdmitRequest, PaymentClaim } from "../../objects/meter/types.ts";
 import { paymentId, type DecodedPayment } from "./payment-header.ts";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 200;

@@ -5,7 +5,7 @@ import { Buffer } from "node:buffer";
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import { MAX_STORED_BODY_BYTES, type StoredResponse } from "../../objects/meter-types.ts";
+import { MAX_STORED_BODY_BYTES, type StoredResponse } from "../../objects/meter/types.ts";
 import { paymentRequired } from "./requirements.ts";
 
 /** The codes a 402 answer carries in its body's `code` (README "Payments": the 402 body). */

@@ -1,6 +1,6 @@
 // TenantConfig → the MeterConfig slice the TenantMeter enforces.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { MeterConfig } from "../../objects/meter-types.ts";
+import type { MeterConfig } from "../../objects/meter/types.ts";
 import { assetFor } from "../config/assets.ts";
 import { usdToAtomic } from "../../objects/shared/money.ts";
 
@@ -28,7 +28,7 @@ function spendCapsAtomic(limit: TenantConfig["spendLimit"], decimals: number): M
   return caps;
 }
 
-export type TenantMeterStub = DurableObjectStub<import("../../objects/tenant-meter.ts").TenantMeter>;
+export type TenantMeterStub = DurableObjectStub<import("../../objects/meter/tenant-meter.ts").TenantMeter>;
 
 export function meterFor(env: Env, slug: string): TenantMeterStub {
   return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as TenantMeterStub;

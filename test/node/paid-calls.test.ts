@@ -4,11 +4,12 @@
 // The dispatcher commits after responding (waitUntil), so a duplicate that races the commit may
 // get 409 payment_in_flight before it gets the stored response. The meter's orphan check (what
 // happens when that commit never lands) is asked of the real facilitator here too; the meter's
-// side of it is covered in test/worker/tenant-meter-payments.test.ts.
+// side of it is covered in test/worker/meter-orphans.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEventLogs, type Hex } from "viem";
 import { decodePaymentResponseHeader, decodePaymentSignatureHeader } from "@x402/core/http";
-import { decideReconcile, facilitatorBody, parseVerifyResponse, type VerifyOutcome } from "../../objects/payments.ts";
+import { decideReconcile, toVerifyOutcome, type VerifyOutcome } from "../../objects/meter/reconcile-decision.ts";
+import { facilitatorBody, parseVerification } from "../../src/x402/facilitator.ts";
 import { balance, deployPaid, earnings, eventually, payingFetch, signedPaymentHeader, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
 
 let env: PaidEnv;
@@ -156,7 +157,7 @@ describe("the meter's orphan check, asked of the real facilitator", () => {
       body: JSON.stringify(facilitatorBody(payload, payload.accepted)),
     });
     expect(res.status).toBe(200);
-    const verify = parseVerifyResponse(await res.json());
+    const verify = toVerifyOutcome(parseVerification(await res.json()));
     const validBefore = Number((payload.payload as any).authorization.validBefore);
     return { verify, action: decideReconcile({ phase: "in_flight", now: Date.now(), validBefore, verify }).action };
   }

@@ -2,25 +2,27 @@
 // in-flight payments, backoff schedules, record lifetimes, stored-response capping and
 // facilitator response parsing.
 import { describe, expect, it } from "vitest";
-import { MAX_STORED_BODY_BYTES } from "../../objects/meter-types.ts";
+import { MAX_STORED_BODY_BYTES } from "../../objects/meter/types.ts";
 import {
-  base64DecodedLength,
-  capStoredResponse,
-  decideReconcile,
-  facilitatorBody,
   flushBackoffMs,
   IN_FLIGHT_CHECK_AFTER_MS,
   inFlightCheckAtMs,
-  isExpired,
   lastChanceAtMs,
   nextReconcileAtMs,
-  parseSettleResponse,
-  parseVerifyResponse,
   reconcileBackoffMs,
-  reconciledResponse,
   settledPruneAtMs,
   staleAtMs,
-} from "../../objects/payments.ts";
+} from "../../objects/meter/payment-rules.ts";
+import { askSettle, askVerify, decideReconcile, isExpired, toSettleOutcome, toVerifyOutcome } from "../../objects/meter/reconcile-decision.ts";
+import { base64DecodedLength, capStoredResponse, reconciledResponse } from "../../objects/meter/stored-response.ts";
+import {
+  type Facilitator,
+  FacilitatorUnavailable,
+  facilitatorBody,
+  parseSettlement,
+  parseVerification,
+  SettlementUnknown,
+} from "../../src/x402/facilitator.ts";
 import { provesNonceUnused, saysNonceUsed } from "../../src/x402/nonce-rule.ts";
 
 const NOW = Date.UTC(2027, 0, 15, 12, 0, 0);
@@ -224,13 +226,13 @@ describe("stored responses", () => {
 
 describe("facilitator responses", () => {
   it("parses verify and settle, treating junk as unreachable", () => {
-    expect(parseVerifyResponse({ isValid: true, payer: "0x1" })).toEqual({ ok: true, isValid: true });
-    expect(parseVerifyResponse({ isValid: false, invalidReason: "x" })).toEqual({ ok: true, isValid: false, invalidReason: "x" });
-    expect(parseVerifyResponse({ error: { code: "bad" } })).toEqual({ ok: false });
-    expect(parseVerifyResponse(null)).toEqual({ ok: false });
-    expect(parseSettleResponse({ success: true, transaction: "0xt", network: "eip155:1" })).toEqual({ ok: true, success: true, transaction: "0xt" });
-    expect(parseSettleResponse({ success: false, errorReason: "r", transaction: "" })).toEqual({ ok: true, success: false, errorReason: "r", transaction: "" });
-    expect(parseSettleResponse("nope")).toEqual({ ok: false });
+    expect(toVerifyOutcome(parseVerification({ isValid: true, payer: "0x1" }))).toEqual({ ok: true, isValid: true });
+    expect(toVerifyOutcome(parseVerification({ isValid: false, invalidReason: "x" }))).toEqual({ ok: true, isValid: false, invalidReason: "x" });
+    expect(toVerifyOutcome(parseVerification({ error: { code: "bad" } }))).toEqual({ ok: false });
+    expect(toVerifyOutcome(parseVerification(null))).toEqual({ ok: false });
+    expect(toSettleOutcome(parseSettlement({ success: true, transaction: "0xt", network: "eip155:1" }))).toEqual({ ok: true, success: true, transaction: "0xt" });
+    expect(toSettleOutcome(parseSettlement({ success: false, errorReason: "r", transaction: "" }))).toEqual({ ok: true, success: false, errorReason: "r", transaction: "" });
+    expect(toSettleOutcome(parseSettlement("nope"))).toEqual({ ok: false });
   });
 
   it("builds the request body with the payload's x402 version", () => {
@@ -240,5 +242,37 @@ describe("facilitator responses", () => {
       paymentRequirements: { scheme: "exact" },
     });
     expect(facilitatorBody("odd", {}).x402Version).toBe(2);
+  });
+});
+
+describe("asking the facilitator for a reconciliation", () => {
+  const material = { paymentPayload: { x402Version: 2 }, paymentRequirements: { scheme: "exact" } };
+
+  it("passes the stored material and maps the answers", async () => {
+    const seen: unknown[][] = [];
+    const facilitator: Facilitator = {
+      verify: async (payload, requirements) => (seen.push([payload, requirements]), { isValid: false, invalidReason: "nonce_used", payer: "0x1" }),
+      settle: async () => ({ success: true, transaction: "0xt", network: "eip155:1" }),
+      supports: async () => true,
+    };
+    expect(await askVerify(facilitator, material)).toEqual({ ok: true, isValid: false, invalidReason: "nonce_used" });
+    expect(await askSettle(facilitator, material)).toEqual({ ok: true, success: true, transaction: "0xt" });
+    expect(seen).toEqual([[material.paymentPayload, material.paymentRequirements]]);
+  });
+
+  it("turns the client's throws (and any other) into unreachable", async () => {
+    const throwing: Facilitator = {
+      verify: async () => {
+        throw new FacilitatorUnavailable("down");
+      },
+      settle: async () => {
+        throw new SettlementUnknown("timeout");
+      },
+      supports: async () => true,
+    };
+    expect(await askVerify(throwing, material)).toEqual({ ok: false });
+    expect(await askSettle(throwing, material)).toEqual({ ok: false });
+    const broken = { ...throwing, verify: async () => Promise.reject(new TypeError("bug")) } as Facilitator;
+    expect(await askVerify(broken, material)).toEqual({ ok: false });
   });
 });

@@ -2,7 +2,7 @@
 // X-Spend-* headers that never go negative.
 import { describe, expect, it } from "vitest";
 import { addAtomic, atomicOrZero, isAtomic, subAtomicClamped, toAtomic } from "../../objects/shared/money.ts";
-import { checkSpendCaps, describeExceeded, remainingAtomic, type SpendCheckInput, spendHeaders } from "../../objects/spend.ts";
+import { checkSpendCaps, describeExceeded, remainingAtomic, type SpendCheckInput, spendHeaders } from "../../objects/meter/spend-caps.ts";
 
 const zero = { settled: "0", reserved: "0" };
 

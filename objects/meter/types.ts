@@ -1,7 +1,8 @@
-// The contract between the dispatcher and the TenantMeter Durable Object: what is pushed on
-// configure, what admit takes and returns, and the usage record of a finished call.
-import type { RateLimitRule } from "../src/config/tenant-config.ts";
-import type { Outcome } from "./shared/outcomes.ts";
+// The contract between the dispatcher and the TenantMeter Durable Object (docs/ARCHITECTURE.md
+// §4): what is pushed on configure, what admit takes and returns, the payment book's inputs and
+// answers, and the usage record of a finished call.
+import type { RateLimitRule } from "../../src/config/tenant-config.ts";
+import type { Outcome } from "../shared/outcomes.ts";
 
 /** The slice of TenantConfig that the meter enforces. Pushed by the control plane on every change. */
 export interface MeterConfig {
@@ -86,7 +87,7 @@ export interface WindowStats {
   p95LatencyMs: number | null;
 }
 
-// ───────────────────────────── Payments (issue 3) ─────────────────────────────
+// ───────────────────────────────── Payments ─────────────────────────────────
 // The dispatcher verifies a payment with the facilitator, then asks the meter to admit it. The
 // meter is the tenant's single source of truth for exactly-once: a payment id is admitted at
 // most once, reserved against the spend caps until it is committed (settled) or released.
@@ -125,6 +126,13 @@ export interface PaidAdmitRequest extends AdmitRequest {
    * always sends it; bounded like markPending's (64 KiB as JSON).
    */
   retry?: SettlementRetry;
+  /**
+   * The request this payment pays for (method, tenant path, query), as `requestFingerprint`
+   * (objects/meter/fingerprint.ts) makes it. Stored with the payment: the same payment presented
+   * with another request's fingerprint is refused with 409 `payment_request_mismatch`, never
+   * replayed or admitted. Optional for older dispatchers (then nothing is checked).
+   */
+  fingerprint?: string;
 }
 
 /** A response kept for idempotent replay of an already settled payment. */
@@ -137,10 +145,18 @@ export interface StoredResponse {
 }
 
 export type PaymentRefusal =
-  | { ok: false; code: "payment_in_flight"; status: 409; message: string; configVersion: number; headers: Record<string, string> }
-  | { ok: false; code: "payment_replayed"; status: 200; message: string; configVersion: number; headers: Record<string, string>; stored: StoredResponse; transaction: string | null }
-  | { ok: false; code: "idempotency_key_conflict"; status: 409; message: string; configVersion: number; headers: Record<string, string> }
-  | { ok: false; code: "spend_cap_exceeded"; status: 402; message: string; configVersion: number; headers: Record<string, string> };
+  | (RefusalBase & { code: "payment_in_flight"; status: 409 })
+  | (RefusalBase & { code: "payment_request_mismatch"; status: 409 })
+  | (RefusalBase & { code: "payment_replayed"; status: 200; stored: StoredResponse; transaction: string | null })
+  | (RefusalBase & { code: "idempotency_key_conflict"; status: 409 })
+  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 });
+
+interface RefusalBase {
+  ok: false;
+  message: string;
+  configVersion: number;
+  headers: Record<string, string>;
+}
 
 /** What the dispatcher reports after /settle succeeded. */
 export interface SettlementInfo {
@@ -155,7 +171,7 @@ export interface LedgerEntryInput {
   settledAt: number;
 }
 
-// ─────────────── Payments (issue 3): additions made while implementing the meter ───────────────
+// ─────────────────────────── Payments: the book ───────────────────────────
 
 /** Largest response body (decoded bytes) kept for replay; larger bodies are stored as omitted. */
 export const MAX_STORED_BODY_BYTES = 1024 * 1024;
@@ -192,6 +208,8 @@ export interface AdmittedPayment {
   reservedAt: number;
   /** The admitting request (the ledger row's request id if `commit` has none). */
   requestId: string;
+  /** The admit's fingerprint, if it had one (kept when the record is recreated). */
+  fingerprint?: string;
 }
 
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
@@ -212,13 +230,20 @@ export interface PaymentStatusInfo extends PaymentClaim {
   hasRetryMaterial: boolean;
   /**
    * settlement_pending only (an orphaned in-flight payment becomes one when this happens): the
-   * payment expired before the facilitator could say whether the transfer happened (x402's verify reports expiry before it checks the nonce). The reservation
+   * payment expired before the facilitator could say whether the transfer happened (x402's
+   * verify reports expiry before it checks the nonce). The reservation
    * is kept and automatic retries stop; an operator resolves it with `commit` or
    * `release(id, { includePending: true })` after checking the chain.
    */
   unresolved: boolean;
   hasStoredResponse: boolean;
 }
+
+/** `resolvePayment`: what an operator found on the chain about a settlement_pending payment. */
+export type PaymentResolution = { settled: true; transaction?: string } | { settled: false };
+
+/** What `resolvePayment` did; `not_pending` when the payment is not (or no longer) settlement_pending. */
+export type ResolveResult = "committed" | "released" | "not_pending";
 
 /** `flushOutbox`: rows delivered to D1 by this call, rows still waiting, and the error if a batch failed. */
 export interface FlushResult {

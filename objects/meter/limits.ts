@@ -1,6 +1,7 @@
 // Pure limit math for the TenantMeter (docs/ARCHITECTURE.md §4): token buckets and the response
-// headers that describe buckets and quotas (UTC windows: shared/time.ts). No I/O and no clock reads: every function takes `now` (ms since epoch) so the meter, the dispatcher and
-// the tests agree on time.
+// headers that describe buckets and quotas (UTC windows: shared/time.ts). No I/O and no clock
+// reads: every function takes `now` (ms since epoch) so the meter, the dispatcher and the tests
+// agree on time.
 //
 // Headers (all values are integers; seconds are relative, never epoch timestamps):
 //   RateLimit-Policy   IETF draft-ietf-httpapi-ratelimit-headers structured-field list, one item
@@ -27,7 +28,7 @@
 //                      token of every empty bucket, or the end of every exhausted quota window).
 // A bucket header set is present only when a rate limit is configured, a usage set only when a
 // quota is configured; with no limits at all there are no headers.
-import type { RateLimitRule } from "../src/config/tenant-config.ts";
+import type { RateLimitRule } from "../../src/config/tenant-config.ts";
 
 /** Tolerance for float refill arithmetic: 0.9999999999 tokens is one token. */
 const EPS = 1e-9;
@@ -214,6 +215,8 @@ export function meterHeaders(input: MeterHeaderInput): Record<string, string> {
     headers["X-Usage-Monthly-Remaining"] = String(quotaRemaining(input.monthly));
   }
   if (quotas.length > 0) headers["X-Usage-Reset"] = String(Math.min(...quotas.map((q) => q.resetSeconds)));
-  if (input.retryAfterSeconds !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(input.retryAfterSeconds)));
+  if (input.retryAfterSeconds !== undefined) {
+    headers["Retry-After"] = String(Math.max(1, Math.ceil(input.retryAfterSeconds)));
+  }
   return headers;
 }

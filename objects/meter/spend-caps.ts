@@ -14,8 +14,8 @@
 //   X-Spend-Reset      seconds until the soonest capped window ends (like X-Usage-Reset)
 // Remaining = cap − settled − reserved, after this call's reservation when it was admitted and
 // before it on a refusal; never negative (a cap lowered below what is already spent shows 0).
-import type { SpendCapsAtomic } from "./meter-types.ts";
-import { atomicOrZero, isAtomic, toAtomic } from "./shared/money.ts";
+import type { SpendCapsAtomic } from "./types.ts";
+import { atomicOrZero, isAtomic, toAtomic } from "../shared/money.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Caps
