@@ -131,9 +131,9 @@ import {
   staleAtMs,
   type VerifyOutcome,
 } from "./payments.ts";
-import { leaderboardFor } from "./leaderboard-shards.ts";
+import { leaderboardFor } from "./leaderboard/shards.ts";
 import { isOutcome, OUTCOME_TRAITS } from "./shared/outcomes.ts";
-import { usageEventFor, type CallOutcome } from "./usage-events.ts";
+import { usageEventFor, type CallOutcome } from "./shared/usage-event.ts";
 import { addAtomic, ATOMIC_PATTERN, subAtomicClamped } from "./shared/money.ts";
 import { checkSpendCaps, describeExceeded, spendHeaders, type SpendWindow } from "./spend.ts";
 

@@ -1,6 +1,6 @@
 // Leaderboard benchmark Worker (bench/leaderboard.ts starts it with wrangler dev on 127.0.0.1).
-// It re-exports the real Leaderboard Durable Object (objects/leaderboard.ts, unchanged) and
-// drives it the way production does: batches of usage events by RPC to the shard, then the
+// It re-exports the real Leaderboard Durable Object (objects/leaderboard/, unchanged) and drives
+// it the way production does: batches of usage events by RPC to the shard, then the
 // coordinator's rollup into D1.
 //
 //   GET  /health
@@ -20,12 +20,13 @@
 // Plain JavaScript on purpose: tsconfig.node.json type-checks bench/ with Node types, and this
 // file imports Worker code (cloudflare:workers); wrangler's bundler compiles the .ts imports.
 import * as v from "valibot";
-import { Leaderboard } from "../../objects/leaderboard.ts";
-import { leaderboardNamed, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard-shards.ts";
-import { buildSnapshot, linkedPairs } from "../../objects/snapshot.ts";
-import { windowRanges } from "../../objects/windows.ts";
-import { loadCatalog } from "../../src/public/catalog.ts";
-import { writeSnapshot } from "../../src/public/snapshot-store.ts";
+import { Leaderboard } from "../../objects/leaderboard/leaderboard.ts";
+import { leaderboardNamed, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard/shards.ts";
+import { buildSnapshot } from "../../objects/leaderboard/snapshot.ts";
+import { linkedPairs } from "../../objects/leaderboard/snapshot-merge.ts";
+import { windowRanges } from "../../objects/leaderboard/windows.ts";
+import { loadCatalog } from "../../objects/leaderboard/catalog.ts";
+import { writeSnapshot } from "../../objects/leaderboard/snapshot-store.ts";
 import { TenantConfigSchema } from "../../src/config/tenant-config.ts";
 
 export { Leaderboard };

@@ -1,4 +1,5 @@
-// SQL of one Leaderboard shard (its own SQLite). Pure strings: objects/leaderboard.ts runs them.
+// SQL of one Leaderboard shard (its own SQLite, docs/ARCHITECTURE.md §7). Pure strings: ingest.ts,
+// dedupe.ts, shard-export.ts and the Durable Object (leaderboard.ts) run them.
 //
 //   meta(key PK, value)                           'coordinator' = '1' on the rollup instance;
 //                                                 ingest counters 'accepted' | 'duplicates' | 'rejected'
@@ -17,8 +18,8 @@
 //   recent_events(seq PK, api_id, ts, body)       the newest RECENT_EVENTS events, for operators
 // Money (billed) is a decimal string of atomic units, added with bigint in code, never in SQL:
 // an upsert gets the new total, or '0' when the batch moved no money, which keeps the stored one.
-// h0..h13 are the latency histogram buckets of objects/limits.ts (attempts only).
-import { LATENCY_BUCKETS } from "./shared/histogram.ts";
+// h0..h13 are the latency histogram buckets of objects/shared/histogram.ts (attempts only).
+import { LATENCY_BUCKETS } from "../shared/histogram.ts";
 
 export const HIST = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
 const histDefs = HIST.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(", ");

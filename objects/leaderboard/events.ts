@@ -1,21 +1,21 @@
 // What one usage event means for the leaderboard, and how a batch of (already deduped) events
-// folds into per-hour aggregates. Pure: the Leaderboard DO only writes what this returns.
+// folds into per-hour aggregates (docs/ARCHITECTURE.md §7). Pure: ingest.ts only writes what this
+// returns.
 //
-// Classes (objects/usage-event.ts has the lifecycles):
-//   (kinds come from objects/shared/outcomes.ts)
+// Classes (the lifecycles and the kind of each come from objects/shared/outcomes.ts):
 //   countable  `countable` is true AND the lifecycle is payment_settled or served. The flag alone
 //              is not trusted: a producer bug that marks a challenge, refusal or replay countable
-//              still never ranks (DESIGN §7: those never count).
+//              still never ranks (ARCHITECTURE §7: those never count).
 //   failure    tenant_error, settlement_failed: an attempt the API (or its settlement) failed.
 //   challenge  payment_challenged (a 402 without payment).
 //   refusal    payment_invalid, rate_limited, quota_exceeded, spend_cap_exceeded.
 //   replay     payment_replayed (the stored response of a payment already counted once).
 // Billed money is counted only for billable payment_settled events. Latency is recorded for
 // attempts (countable + failure): refusals and challenges never reached the tenant.
-import { emptyHist, latencyBucket, LATENCY_BUCKETS } from "./shared/histogram.ts";
-import { addAtomic } from "./shared/money.ts";
-import { OUTCOME_TRAITS } from "./shared/outcomes.ts";
-import type { UsageEvent } from "./usage-event.ts";
+import { emptyHist, latencyBucket, LATENCY_BUCKETS } from "../shared/histogram.ts";
+import { addAtomic } from "../shared/money.ts";
+import { OUTCOME_TRAITS } from "../shared/outcomes.ts";
+import type { UsageEvent } from "../shared/usage-event.ts";
 import { hourOf } from "./windows.ts";
 
 export type EventKind = "countable" | "failure" | "challenge" | "refusal" | "replay" | "other";
