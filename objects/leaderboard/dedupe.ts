@@ -1,8 +1,10 @@
 // The shard's dedupe keys (docs/ARCHITECTURE.md §7): the TenantMeter delivers usage events at
 // least once, so every (apiId, requestId) is claimed once in `seen`; a redelivery finds its key
-// and is counted as a duplicate. Keys are kept DEDUPE_RETENTION_MS after ingest (by ingest time,
-// not event time: a late redelivery of an old event is still caught) and pruned by the shard's
-// housekeeping alarm. Synchronous: runs inside the ingest transaction.
+// and is counted as a duplicate. An aggregated batch (objects/shared/usage-batch.ts) is claimed
+// once by (apiId, batchId) in `batches`: one key per batch instead of one per call, which is what
+// keeps its cost from growing with the shard (random request ids land all over `seen`'s B-tree).
+// Keys are kept DEDUPE_RETENTION_MS after ingest (by ingest time, not event time: a late
+// redelivery of an old event is still caught) and pruned by the shard's housekeeping alarm. Synchronous: runs inside the ingest transaction.
 import { DAY_MS } from "../shared/time.ts";
 import type { UsageEvent } from "../shared/usage-event.ts";
 import * as SQL from "./sql.ts";
@@ -26,12 +28,18 @@ export function claimKeys(sql: SqlStorage, events: readonly UsageEvent[], now: n
   return fresh;
 }
 
-/** True while any key is held: the shard keeps its housekeeping alarm only then. */
-export function hasKeys(sql: SqlStorage): boolean {
-  return sql.exec("SELECT 1 FROM seen LIMIT 1").toArray().length > 0;
+/** Claims an aggregated batch's id; true when it is new (apply it), false for a redelivery. */
+export function claimBatch(sql: SqlStorage, apiId: string, batchId: string, now: number): boolean {
+  return sql.exec(SQL.BATCH_CLAIM, apiId, batchId, now).toArray().length > 0;
 }
 
-/** Drops the keys claimed more than DEDUPE_RETENTION_MS before `now`. */
+/** True while any key is held: the shard keeps its housekeeping alarm only then. */
+export function hasKeys(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM seen UNION ALL SELECT 1 FROM batches LIMIT 1").toArray().length > 0;
+}
+
+/** Drops the event and batch keys claimed more than DEDUPE_RETENTION_MS before `now`. */
 export function pruneKeys(sql: SqlStorage, now: number): void {
   sql.exec(SQL.SEEN_PRUNE, now - DEDUPE_RETENTION_MS);
+  sql.exec(SQL.BATCHES_PRUNE, now - DEDUPE_RETENTION_MS);
 }

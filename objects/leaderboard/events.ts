@@ -1,6 +1,7 @@
-// What one usage event means for the leaderboard, and how a batch of (already deduped) events
-// folds into per-hour aggregates (docs/ARCHITECTURE.md §7). Pure: ingest.ts only writes what this
-// returns.
+// What one usage event means for the leaderboard, and how a batch of (already deduped) events, or
+// the rows of an aggregated usage batch, fold into per-hour aggregates (docs/ARCHITECTURE.md §7).
+// Both go through one aggregator (aggregateFacts), so they cannot disagree. Pure: ingest.ts and
+// batch-ingest.ts only write what this returns.
 //
 // Classes (the lifecycles and the kind of each come from objects/shared/outcomes.ts):
 //   countable  `countable` is true AND the lifecycle is payment_settled or served. The flag alone
@@ -14,7 +15,8 @@
 // attempts (countable + failure): refusals and challenges never reached the tenant.
 import { emptyHist, latencyBucket, LATENCY_BUCKETS } from "../shared/histogram.ts";
 import { addAtomic } from "../shared/money.ts";
-import { OUTCOME_TRAITS } from "../shared/outcomes.ts";
+import { OUTCOME_TRAITS, type Outcome } from "../shared/outcomes.ts";
+import type { UsageBatch } from "../shared/usage-batch.ts";
 import type { UsageEvent } from "../shared/usage-event.ts";
 import { hourOf } from "./windows.ts";
 
@@ -33,11 +35,16 @@ export function normalizeCaller(caller: string): string {
 }
 
 export function classifyEvent(e: UsageEvent): EventClass {
-  const rank = OUTCOME_TRAITS[e.lifecycle].rank;
+  return classifyOutcome(e.lifecycle, e.countable, e.billable, e.billedAtomic, e.status >= 500);
+}
+
+/** The rule behind classifyEvent, for one event or an aggregated row of like events. */
+export function classifyOutcome(lifecycle: Outcome, countable: boolean, billable: boolean, billedAtomic: string, error: boolean): EventClass {
+  const rank = OUTCOME_TRAITS[lifecycle].rank;
   // The countable flag is required as well as the outcome: neither alone is trusted.
-  const kind: EventKind = rank === "countable" ? (e.countable ? "countable" : "other") : rank;
-  const billed = e.billable && e.lifecycle === "payment_settled" ? e.billedAtomic.replace(/^0+(?=\d)/, "") : "0";
-  return { kind, billed, error: e.status >= 500 };
+  const kind: EventKind = rank === "countable" ? (countable ? "countable" : "other") : rank;
+  const billed = billable && lifecycle === "payment_settled" ? billedAtomic.replace(/^0+(?=\d)/, "") : "0";
+  return { kind, billed, error };
 }
 
 /** What the Leaderboard counts per API, over an hour or over a window. */
@@ -98,52 +105,104 @@ export interface BatchAggregates {
 
 const SEP = "\u0000";
 
+/**
+ * `calls` calls of one API, one caller and one hour that classify alike (one event, or one row
+ * of an aggregated batch): what the aggregator adds. `billed` is their total.
+ */
+export interface UsageFact {
+  apiId: string;
+  owner: string;
+  directory: string;
+  hour: number;
+  caller: string;
+  class: EventClass;
+  latencyBucket: number;
+  calls: number;
+  /** Earliest and latest call time of the fact (equal for one event). */
+  firstTs: number;
+  lastTs: number;
+}
+
 export function aggregateBatch(events: readonly UsageEvent[]): BatchAggregates {
+  return aggregateFacts(
+    events.map((e) => ({
+      apiId: e.apiId,
+      owner: e.owner,
+      directory: e.directory,
+      hour: hourOf(e.ts),
+      caller: e.caller,
+      class: classifyEvent(e),
+      latencyBucket: latencyBucket(e.latencyMs),
+      calls: 1,
+      firstTs: e.ts,
+      lastTs: e.ts,
+    })),
+  );
+}
+
+/** An aggregated batch's rows (objects/shared/usage-batch.ts) → the same aggregates as its events. */
+export function aggregateRows(batch: UsageBatch): BatchAggregates {
+  return aggregateFacts(
+    batch.rows.map((r) => ({
+      apiId: batch.apiId,
+      owner: batch.owner,
+      directory: batch.directory,
+      hour: r.hour,
+      caller: r.caller,
+      class: classifyOutcome(r.lifecycle, r.countable, r.billable, r.billedAtomic, r.error),
+      latencyBucket: r.latencyBucket,
+      calls: r.calls,
+      firstTs: r.firstTs,
+      lastTs: r.lastTs,
+    })),
+  );
+}
+
+export function aggregateFacts(facts: Iterable<UsageFact>): BatchAggregates {
   const apiHours = new Map<string, ApiHourDelta>();
   const payerHours = new Map<string, PayerHourDelta>();
   const payerTotals = new Map<string, PayerTotalDelta>();
   const apis = new Map<string, ApiMetaDelta>();
-  for (const e of events) {
-    const c = classifyEvent(e);
-    const hour = hourOf(e.ts);
+  for (const f of facts) {
+    const c = f.class;
+    const hour = f.hour;
+    const n = f.calls;
     const attempt = c.kind === "countable" || c.kind === "failure";
-    const bucket = attempt ? latencyBucket(e.latencyMs) : -1;
-
-    const ah = getOr(apiHours, `${e.apiId}${SEP}${hour}`, () => ({
-      apiId: e.apiId, hour, events: 0, countable: 0, fails: 0, challenges: 0, refusals: 0, replays: 0, errors: 0, billed: "0", hist: emptyHist(),
+    const ah = getOr(apiHours, `${f.apiId}${SEP}${hour}`, () => ({
+      apiId: f.apiId, hour, events: 0, countable: 0, fails: 0, challenges: 0, refusals: 0, replays: 0, errors: 0, billed: "0", hist: emptyHist(),
     }));
-    ah.events += 1;
-    if (c.kind === "countable") ah.countable += 1;
-    if (c.kind === "failure") ah.fails += 1;
-    if (c.kind === "challenge") ah.challenges += 1;
-    if (c.kind === "refusal") ah.refusals += 1;
-    if (c.kind === "replay") ah.replays += 1;
-    if (c.error) ah.errors += 1;
+    ah.events += n;
+    if (c.kind === "countable") ah.countable += n;
+    if (c.kind === "failure") ah.fails += n;
+    if (c.kind === "challenge") ah.challenges += n;
+    if (c.kind === "refusal") ah.refusals += n;
+    if (c.kind === "replay") ah.replays += n;
+    if (c.error) ah.errors += n;
     if (c.billed !== "0") ah.billed = addAtomic(ah.billed, c.billed);
-    if (bucket >= 0) ah.hist[bucket]! += 1;
+    if (attempt) ah.hist[f.latencyBucket]! += n;
 
-    const meta = apis.get(e.apiId);
-    if (!meta || e.ts >= meta.ts) apis.set(e.apiId, { apiId: e.apiId, owner: e.owner, directory: e.directory, ts: e.ts });
+    const meta = apis.get(f.apiId);
+    if (!meta || f.lastTs >= meta.ts) apis.set(f.apiId, { apiId: f.apiId, owner: f.owner, directory: f.directory, ts: f.lastTs });
 
     if (!attempt) continue;
-    const payer = normalizeCaller(e.caller);
-    const ph = getOr(payerHours, `${e.apiId}${SEP}${payer}${SEP}${hour}`, () => ({
-      apiId: e.apiId, payer, hour, n: 0, fails: 0, billed: "0", hist: emptyHist(),
+    const payer = normalizeCaller(f.caller);
+    const ph = getOr(payerHours, `${f.apiId}${SEP}${payer}${SEP}${hour}`, () => ({
+      apiId: f.apiId, payer, hour, n: 0, fails: 0, billed: "0", hist: emptyHist(),
     }));
-    const pt = getOr(payerTotals, `${e.apiId}${SEP}${payer}`, () => ({ apiId: e.apiId, payer, n: 0, fails: 0, billed: "0", firstMs: null as number | null }));
+    const pt = getOr(payerTotals, `${f.apiId}${SEP}${payer}`, () => ({ apiId: f.apiId, payer, n: 0, fails: 0, billed: "0", firstMs: null as number | null }));
     if (c.kind === "countable") {
-      ph.n += 1;
-      pt.n += 1;
-      pt.firstMs = pt.firstMs === null ? e.ts : Math.min(pt.firstMs, e.ts);
+      ph.n += n;
+      pt.n += n;
+      pt.firstMs = pt.firstMs === null ? f.firstTs : Math.min(pt.firstMs, f.firstTs);
     } else {
-      ph.fails += 1;
-      pt.fails += 1;
+      ph.fails += n;
+      pt.fails += n;
     }
     if (c.billed !== "0") {
       ph.billed = addAtomic(ph.billed, c.billed);
       pt.billed = addAtomic(pt.billed, c.billed);
     }
-    ph.hist[bucket]! += 1;
+    ph.hist[f.latencyBucket]! += n;
   }
   return { apiHours: [...apiHours.values()], payerHours: [...payerHours.values()], payerTotals: [...payerTotals.values()], apis: [...apis.values()] };
 }

@@ -1,13 +1,13 @@
 // A shard's ingest (docs/ARCHITECTURE.md §7): validate a batch of usage events, claim their
 // dedupe keys (dedupe.ts), fold the fresh ones into per-hour aggregates (events.ts) and write
-// them (schema in sql.ts), keep the newest RECENT_EVENTS raw events and the ingest counters for
+// them (aggregate-writes.ts; schema in sql.ts), keep the newest RECENT_EVENTS raw events and the ingest counters for
 // operators. Synchronous over the shard's SQLite: the Durable Object runs `recordBatch` inside
 // one transactionSync, so a batch is recorded whole or not at all.
 import * as v from "valibot";
-import { addAtomic } from "../shared/money.ts";
 import { UsageEventSchema, type UsageEvent } from "../shared/usage-event.ts";
 import { claimKeys } from "./dedupe.ts";
-import { aggregateBatch, type BatchAggregates } from "./events.ts";
+import { writeAggregates } from "./aggregate-writes.ts";
+import { aggregateBatch } from "./events.ts";
 import * as SQL from "./sql.ts";
 
 export interface IngestResult {
@@ -57,29 +57,6 @@ export function recordBatch(
   const counts: IngestResult = { accepted: fresh.length, duplicates: valid.length - fresh.length, rejected };
   for (const [key, n] of Object.entries(counts)) if (n > 0) sql.exec(SQL.COUNTER_ADD, key, String(n));
   return counts;
-}
-
-function writeAggregates(sql: SqlStorage, agg: BatchAggregates): void {
-  // billed is the new total when money moved, "0" to keep the stored one (see the upserts).
-  const total = (query: string, delta: string, ...key: (string | number)[]): string => {
-    if (delta === "0") return "0";
-    const current = sql.exec<{ billed: string }>(query, ...key).toArray()[0]?.billed ?? "0";
-    return addAtomic(current, delta);
-  };
-  for (const a of agg.apiHours) {
-    const billed = total(SQL.API_HOUR_BILLED, a.billed, a.apiId, a.hour);
-    const counts = [a.events, a.countable, a.fails, a.challenges, a.refusals, a.replays, a.errors];
-    sql.exec(SQL.API_HOUR_UPSERT, a.apiId, a.hour, ...counts, billed, ...a.hist);
-  }
-  for (const p of agg.payerHours) {
-    const billed = total(SQL.PAYER_HOUR_BILLED, p.billed, p.apiId, p.payer, p.hour);
-    sql.exec(SQL.PAYER_HOUR_UPSERT, p.apiId, p.payer, p.hour, p.n, p.fails, billed, ...p.hist);
-  }
-  for (const t of agg.payerTotals) {
-    const billed = total(SQL.PAYER_TOTAL_BILLED, t.billed, t.apiId, t.payer);
-    sql.exec(SQL.PAYER_TOTAL_UPSERT, t.apiId, t.payer, t.n, t.fails, billed, t.firstMs);
-  }
-  for (const m of agg.apis) sql.exec(SQL.API_META_UPSERT, m.apiId, m.owner, m.directory, m.ts);
 }
 
 /** Newest raw events of this shard (operator debugging), optionally of one API. */

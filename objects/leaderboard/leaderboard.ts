@@ -6,8 +6,10 @@
 // per-hour aggregates (ingest.ts, events.ts; schema in sql.ts). A call is synchronous from its
 // first read to its last write inside one transactionSync, so a batch is recorded whole or not at
 // all: if the object dies mid-call the producer's retry finds no key and records it once; if it
-// dies after, the retry finds every key and records nothing. `exportWindows` (shard-export.ts)
-// hands the aggregates of each window to the coordinator.
+// dies after, the retry finds every key and records nothing. `ingestBatch` (batch-ingest.ts)
+// does the same for an aggregated usage batch, deduped by (apiId, batchId): one key per batch, not
+// per call. `exportWindows` (shard-export.ts) hands the aggregates of each window to the
+// coordinator.
 //
 // Coordinator (`rollup`): its alarm runs every ROLLUP_PERIOD_SECONDS (default 60) and runs the
 // rollup (rollup.ts: D1 catalog + every shard's export → scored snapshot → D1). Once started it
@@ -21,6 +23,7 @@
 // on every ingest.
 import { DurableObject } from "cloudflare:workers";
 import { HOUR_MS } from "../shared/time.ts";
+import { parseUsageBatch, recordUsageBatch } from "./batch-ingest.ts";
 import { hasKeys, pruneKeys } from "./dedupe.ts";
 import { parseBatch, readRecent, recordBatch, type IngestResult, type RecentEvents } from "./ingest.ts";
 import { runRollup, type RollupResult } from "./rollup.ts";
@@ -61,7 +64,18 @@ export class Leaderboard extends DurableObject<Env> {
   ingest(events: unknown[]): IngestResult {
     const { valid, rejected } = parseBatch(events);
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync(() => recordBatch(this.sql, valid, rejected, now));
+    return this.recorded(now, this.ctx.storage.transactionSync(() => recordBatch(this.sql, valid, rejected, now)));
+  }
+
+  /** Records an aggregated usage batch exactly once per (apiId, batchId) (synchronous, one transaction). */
+  ingestBatch(batch: unknown): IngestResult {
+    const parsed = parseUsageBatch(batch);
+    const now = Date.now();
+    return this.recorded(now, this.ctx.storage.transactionSync(() => recordUsageBatch(this.sql, parsed, now)));
+  }
+
+  /** After a write: wake up soon to kick the coordinator, or later to prune keys. */
+  private recorded(now: number, result: IngestResult): IngestResult {
     if (result.accepted > 0) {
       this.scheduleAlarm(now - this.lastKickAt >= KICK_EVERY_MS ? now + KICK_DELAY_MS : now + PRUNE_EVERY_MS);
     }
