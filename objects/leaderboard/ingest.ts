@@ -1,7 +1,7 @@
 // A shard's ingest (docs/ARCHITECTURE.md §7): validate a batch of usage events, claim their
 // dedupe keys (dedupe.ts), fold the fresh ones into per-hour aggregates (events.ts) and write
-// them (aggregate-writes.ts; schema in sql.ts), keep the newest RECENT_EVENTS raw events and the ingest counters for
-// operators. Synchronous over the shard's SQLite: the Durable Object runs `recordBatch` inside
+// them (aggregate-writes.ts; schema in sql.ts), keep the newest RECENT_EVENTS raw events and the
+// ingest counters for operators. Synchronous over the shard's SQLite: the Durable Object runs `recordBatch` inside
 // one transactionSync, so a batch is recorded whole or not at all.
 import * as v from "valibot";
 import { UsageEventSchema, type UsageEvent } from "../shared/usage-event.ts";
