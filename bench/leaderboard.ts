@@ -1,7 +1,9 @@
-// Leaderboard benchmarks (issue 4, DESIGN §10):
+// Leaderboard benchmarks (issues 4 and 14, docs/ARCHITECTURE.md §10):
 //   ingest   events/s into ONE Leaderboard shard, batches of 500 (the TenantMeter outbox's
 //            delivery size), realistic events (random UUID request ids, ~1000 callers, five APIs
 //            on the shard, mixed lifecycles), sent by RPC from a Worker, one batch at a time;
+//   batched  the same timeline into another (empty) shard as aggregated usage batches
+//            (`ingestBatch`, each API's events folded 1000 at a time): calls/s, as it fills;
 //   rollup   the coordinator's rollup over those events (1M by default), and where its time goes;
 //   reads    GET /v1/leaderboard p99 under load vs GET /health on the bench's dispatcher.
 // ingest and rollup run the real Leaderboard DO in a bench Worker (bench/leaderboard-worker)
@@ -31,6 +33,9 @@ export interface IngestChunk {
   wallMs: number;
   /** Generating the chunk's events in the Worker, before the timed loop (not counted). */
   generateMs: number;
+  /** Batched mode: rows sent, and folding the events into batches (producer side, not counted). */
+  rows?: number;
+  foldMs?: number;
   eventsPerSec: number;
   batchMs: { p50: number; p99: number; max: number };
 }
@@ -56,7 +61,12 @@ export interface IngestRollupResult {
   batch: number;
   chunks: IngestChunk[];
   rollup: RollupReport;
+  /** The same timeline as aggregated batches into an empty shard (absent when skipped). */
+  batched?: { foldEvents: number; chunks: IngestChunk[] };
 }
+
+/** Events of one API folded into one aggregated batch (≤ 1000, so ≤ 1000 rows). */
+const FOLD_EVENTS = 1000;
 
 /**
  * Bundles the bench Worker once (`wrangler deploy --dry-run --outdir`) and returns a config that
@@ -87,7 +97,10 @@ async function post<T>(url: string): Promise<T> {
 }
 
 /** Ingests `totalEvents` (in `chunk`-event requests, each `batch`-event RPCs), then rolls up. */
-export async function benchLeaderboardIngest(stateDir: string, opts: { totalEvents: number; batch: number; chunk: number; log?: (line: string) => void }): Promise<IngestRollupResult> {
+export async function benchLeaderboardIngest(
+  stateDir: string,
+  opts: { totalEvents: number; batch: number; chunk: number; batched?: boolean; log?: (line: string) => void },
+): Promise<IngestRollupResult> {
   const persistTo = join(stateDir, "leaderboard");
   const config = await bundleWorker(join(stateDir, "leaderboard-bundle"));
   await runToCompletion(process.execPath, [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, "--config", config], { cwd: REPO_ROOT, env: WRANGLER_ENV });
@@ -103,7 +116,18 @@ export async function benchLeaderboardIngest(stateDir: string, opts: { totalEven
       opts.log?.(`leaderboard ingest: ${offset + events}/${opts.totalEvents} events, this chunk ${c.eventsPerSec.toFixed(0)} events/s`);
     }
     const rollup = await post<RollupReport>(`${worker.url}/rollup`);
-    return { totalEvents: opts.totalEvents, batch: opts.batch, chunks, rollup };
+    const batched = opts.batched === false ? undefined : { foldEvents: FOLD_EVENTS, chunks: [] as IngestChunk[] };
+    for (let offset = 0; batched && offset < opts.totalEvents; offset += opts.chunk) {
+      const events = Math.min(opts.chunk, opts.totalEvents - offset);
+      const q = new URLSearchParams({
+        events: String(events), offset: String(offset), total: String(opts.totalEvents), batch: String(FOLD_EVENTS),
+        endMs: String(endMs), spanHours: "168", mode: "batches", shard: "bench-batched",
+      });
+      const c = await post<IngestChunk>(`${worker.url}/ingest?${q}`);
+      batched.chunks.push(c);
+      opts.log?.(`leaderboard batched ingest: ${offset + events}/${opts.totalEvents} calls, this chunk ${c.eventsPerSec.toFixed(0)} calls/s`);
+    }
+    return { totalEvents: opts.totalEvents, batch: opts.batch, chunks, rollup, ...(batched ? { batched } : {}) };
   } catch (err) {
     throw new Error(`${(err as Error).message}\nwrangler dev output (tail):\n${worker.process.output().slice(-4000)}`, { cause: err });
   } finally {
@@ -141,6 +165,34 @@ export async function benchLeaderboardReads(baseUrl: string, operatorToken: stri
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 
+function batchedReport(batched: NonNullable<IngestRollupResult["batched"]>, perEvent: IngestChunk[]): string[] {
+  const chunks = batched.chunks;
+  const sum = (f: (c: IngestChunk) => number) => chunks.reduce((n, c) => n + f(c), 0);
+  const calls = sum((c) => c.events);
+  const rate = (calls / sum((c) => c.rpcMs)) * 1000;
+  const eventRate = (perEvent.reduce((n, c) => n + c.events, 0) / perEvent.reduce((n, c) => n + c.rpcMs, 0)) * 1000;
+  const first = chunks[0]!;
+  const last = chunks[chunks.length - 1]!;
+  return [
+    `### Aggregated usage batches into one shard (issue 14)`,
+    ``,
+    `The same ${int(calls)}-call timeline into an empty shard by \`ingestBatch\`: each API's calls folded ${batched.foldEvents} at a time ` +
+      `(\`foldUsage\`, objects/shared/usage-batch.ts) into ${int(sum((c) => c.rows ?? 0))} rows in ${int(sum((c) => c.batches))} batches, one RPC at a time; ` +
+      `deduped by batch id (one key per batch).`,
+    ``,
+    `| measure | value |`,
+    `| --- | ---: |`,
+    `| calls applied (accepted / duplicate + rejected) | ${int(sum((c) => c.accepted))} / ${int(sum((c) => c.duplicates + c.rejected))} |`,
+    `| **ingest, all ${int(calls)} calls** | **${int(rate)} calls/s** (${(sum((c) => c.rpcMs) / 1000).toFixed(1)} s of batch RPCs; folding took ${(sum((c) => c.foldMs ?? 0) / 1000).toFixed(1)} s in the producer, not counted) |`,
+    `| first ${int(first.events)} calls (empty shard) / last ${int(last.events)} | ${int(first.eventsPerSec)} / ${int(last.eventsPerSec)} calls/s (last / first ${(last.eventsPerSec / first.eventsPerSec).toFixed(2)}) |`,
+    `| batch RPC p50 / p99, first chunk → last chunk | ${first.batchMs.p50.toFixed(1)} / ${first.batchMs.p99.toFixed(1)} → ${last.batchMs.p50.toFixed(1)} / ${last.batchMs.p99.toFixed(1)} ms |`,
+    `| **ratio batched / per-event ingest (same run)** | **${(rate / eventRate).toFixed(2)}** |`,
+    ``,
+    `Per-chunk rate (${int(first.events)} calls each), calls/s: ${chunks.map((c) => int(c.eventsPerSec)).join(", ")}`,
+    ``,
+  ];
+}
+
 /** Markdown for the report: the ingest/rollup part (null when it was skipped) and the read part. */
 export function leaderboardReport(ingest: IngestRollupResult | null, reads: ReadResult | null, opts: { connections: number; rounds: number; seconds: number }): string[] {
   const lines: string[] = [`## Leaderboard (issue 4)`, ``];
@@ -177,6 +229,7 @@ export function leaderboardReport(ingest: IngestRollupResult | null, reads: Read
       ``,
     );
     if (ingest.chunks.length > 1) lines.push(`Per-chunk ingest rate (${int(first.events)} events each), events/s: ${ingest.chunks.map((c) => int(c.eventsPerSec)).join(", ")}`, ``);
+    if (ingest.batched) lines.push(...batchedReport(ingest.batched, ingest.chunks));
   }
   if (reads) {
     const l = reads.leaderboard;

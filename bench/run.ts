@@ -21,12 +21,41 @@ const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 /** Events ingested into one Leaderboard shard before the rollup is timed (0 skips that part). */
 const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
 const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
+/** `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher). */
+const ONLY = process.env.BENCH_ONLY ?? "";
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+function leaderboardIngest(state: string): Promise<IngestRollupResult> {
+  return benchLeaderboardIngest(state, {
+    totalEvents: LEADERBOARD_EVENTS,
+    batch: LEADERBOARD_BATCH,
+    chunk: Math.min(50_000, LEADERBOARD_EVENTS),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
+function writeReport(lines: string[]): void {
+  const report = lines.join("\n");
+  mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(join(REPO_ROOT, "bench", "results", "latest.md"), report);
+  process.stdout.write(report + "\n");
+}
+
+async function leaderboardOnly(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
+  try {
+    const ingest = LEADERBOARD_EVENTS > 0 ? await leaderboardIngest(state) : null;
+    writeReport(leaderboardReport(ingest, null, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  if (ONLY === "leaderboard") return leaderboardOnly();
   const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
   process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
@@ -107,22 +136,12 @@ async function main(): Promise<void> {
       await stack.stop();
     }
     // Leaderboard ingest + rollup: its own Worker, once the dispatcher is gone (nothing competes).
-    if (LEADERBOARD_EVENTS > 0) {
-      ingest = await benchLeaderboardIngest(state, {
-        totalEvents: LEADERBOARD_EVENTS,
-        batch: LEADERBOARD_BATCH,
-        chunk: Math.min(50_000, LEADERBOARD_EVENTS),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-    }
+    if (LEADERBOARD_EVENTS > 0) ingest = await leaderboardIngest(state);
     lines.push(...leaderboardReport(ingest, reads, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
   } finally {
     rmSync(state, { recursive: true, force: true });
   }
-  const report = lines.join("\n");
-  mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(join(REPO_ROOT, "bench", "results", "latest.md"), report);
-  process.stdout.write(report + "\n");
+  writeReport(lines);
 }
 
 await main();

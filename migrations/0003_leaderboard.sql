@@ -12,7 +12,8 @@ CREATE TABLE creator_wallets (
 CREATE INDEX creator_wallets_address ON creator_wallets(address);
 
 -- The snapshot the public API reads. Written only by the Leaderboard rollup coordinator
--- (objects/leaderboard.ts via src/public/snapshot-store.ts), replaced whole in one D1 batch.
+-- (objects/leaderboard/rollup.ts via objects/leaderboard/snapshot-store.ts), replaced whole in
+-- one D1 batch.
 -- `body` columns are the JSON documents served as they are; the other columns exist to filter
 -- and order. `win` is today | week | overall.
 CREATE TABLE leaderboard_meta (

@@ -10,7 +10,7 @@ import { callTenant } from "./gateway/call.ts";
 import { platformRouter } from "./platform/router.ts";
 
 export { TenantMeter } from "../objects/meter/tenant-meter.ts";
-export { Leaderboard } from "../objects/leaderboard.ts";
+export { Leaderboard } from "../objects/leaderboard/leaderboard.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
 export { EgressGateway } from "./runtimes/egress-gateway.ts";
 

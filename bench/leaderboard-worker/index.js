@@ -1,15 +1,19 @@
 // Leaderboard benchmark Worker (bench/leaderboard.ts starts it with wrangler dev on 127.0.0.1).
-// It re-exports the real Leaderboard Durable Object (objects/leaderboard.ts, unchanged) and
-// drives it the way production does: batches of usage events by RPC to the shard, then the
+// It re-exports the real Leaderboard Durable Object (objects/leaderboard/, unchanged) and drives
+// it the way production does: batches of usage events by RPC to the shard, then the
 // coordinator's rollup into D1.
 //
 //   GET  /health
-//   POST /ingest?events&offset&total&batch&endMs&spanHours
+//   POST /ingest?events&offset&total&batch&endMs&spanHours&mode&shard
 //        generates `events` realistic usage events (global indices offset..offset+events-1 of a
 //        `total`-event timeline ending at endMs and spanning spanHours, in time order) and
-//        ingests them into shard-0 in batches of `batch`, one RPC at a time. Only the RPCs are
-//        timed: the events are generated up front (workerd's clock only advances on I/O, so a
-//        zero timer refreshes it after generating), then each batch is awaited before the next.
+//        ingests them into `shard` (default shard-0) in batches of `batch`, one RPC at a time.
+//        mode=events (default): `ingest(events)`, as the TenantMeter outbox delivers today.
+//        mode=batches: each API's events folded `batch` at a time into aggregated usage batches
+//        (objects/shared/usage-batch.ts, what a producer would send) and sent by `ingestBatch`.
+//        Only the RPCs are timed: the events are generated (and folded) up front (workerd's clock
+//        only advances on I/O, so a zero timer refreshes it after), then each RPC is awaited
+//        before the next.
 //   POST /rollup
 //        seeds the D1 catalog the rollup reads (creators, tenants, a creator wallet), forces a
 //        rollup through the coordinator (`rollup().durationMs` is the official figure), then
@@ -20,13 +24,15 @@
 // Plain JavaScript on purpose: tsconfig.node.json type-checks bench/ with Node types, and this
 // file imports Worker code (cloudflare:workers); wrangler's bundler compiles the .ts imports.
 import * as v from "valibot";
-import { Leaderboard } from "../../objects/leaderboard.ts";
-import { leaderboardNamed, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard-shards.ts";
-import { buildSnapshot, linkedPairs } from "../../objects/snapshot.ts";
-import { windowRanges } from "../../objects/windows.ts";
-import { loadCatalog } from "../../src/public/catalog.ts";
-import { writeSnapshot } from "../../src/public/snapshot-store.ts";
+import { Leaderboard } from "../../objects/leaderboard/leaderboard.ts";
+import { leaderboardNamed, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard/shards.ts";
+import { buildSnapshot } from "../../objects/leaderboard/snapshot.ts";
+import { linkedPairs } from "../../objects/leaderboard/snapshot-merge.ts";
+import { windowRanges } from "../../objects/leaderboard/windows.ts";
+import { loadCatalog } from "../../objects/leaderboard/catalog.ts";
+import { writeSnapshot } from "../../objects/leaderboard/snapshot-store.ts";
 import { TenantConfigSchema } from "../../src/config/tenant-config.ts";
+import { foldUsage } from "../../objects/shared/usage-batch.ts";
 
 export { Leaderboard };
 
@@ -165,9 +171,11 @@ async function ingest(params, env) {
   const endMs = intParam(params, "endMs", Date.now());
   const spanMs = intParam(params, "spanHours", 168) * HOUR_MS;
   if (events < 1 || batch < 1 || batch > 1000) throw new Error("events ≥ 1 and 1 ≤ batch ≤ 1000");
+  const mode = params.get("mode") ?? "events";
+  if (mode !== "events" && mode !== "batches") throw new Error("mode: events | batches");
   const timeline = { startMs: endMs - spanMs, spanMs, endMs, total };
   const rand = prng(0x1ead + offset);
-  const shard = leaderboardNamed(env, shardNames(shardCount(env))[0]);
+  const shard = leaderboardNamed(env, params.get("shard") ?? shardNames(shardCount(env))[0]);
   const batchMs = [];
   const counts = { accepted: 0, duplicates: 0, rejected: 0 };
   await tick();
@@ -179,10 +187,13 @@ async function ingest(params, env) {
   }
   await tick();
   const generateMs = performance.now() - genStart;
+  const folded = mode === "batches" ? foldPerApi(batches.flat(), batch, offset) : null;
+  await tick();
+  const foldMs = performance.now() - genStart - generateMs;
   const wallStart = Date.now();
-  for (const list of batches) {
+  for (const list of folded ?? batches) {
     const t0 = performance.now();
-    const result = await shard.ingest(list);
+    const result = folded ? await shard.ingestBatch(list) : await shard.ingest(list);
     batchMs.push(performance.now() - t0);
     counts.accepted += result.accepted;
     counts.duplicates += result.duplicates;
@@ -194,6 +205,7 @@ async function ingest(params, env) {
   return {
     events,
     batches: batchMs.length,
+    ...(folded ? { rows: folded.reduce((n, b) => n + b.rows.length, 0), foldMs } : {}),
     ...counts,
     rpcMs,
     wallMs,
@@ -201,6 +213,20 @@ async function ingest(params, env) {
     eventsPerSec: (events / rpcMs) * 1000,
     batchMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] },
   };
+}
+
+/** Each API's events (in time order) folded `size` at a time: ≤ 1000 events, so ≤ 1000 rows. */
+function foldPerApi(events, size, offset) {
+  const byApi = new Map();
+  for (const e of events) {
+    if (!byApi.has(e.apiId)) byApi.set(e.apiId, []);
+    byApi.get(e.apiId).push(e);
+  }
+  const out = [];
+  for (const [apiId, list] of byApi) {
+    for (let i = 0; i < list.length; i += size) out.push(foldUsage(`bench-${offset}-${apiId}-${i}`, list.slice(i, i + size)));
+  }
+  return out;
 }
 
 async function seedCatalog(env) {
@@ -246,7 +272,7 @@ async function rollup(env) {
   const official = await rollupCoordinator(env).rollup();
   const officialWallMs = performance.now() - t0;
 
-  // The same steps as Leaderboard.runRollup, timed one by one (a second rollup, same data).
+  // The same steps as runRollup (objects/leaderboard/rollup.ts), timed one by one (a second rollup, same data).
   await tick();
   const s0 = performance.now();
   const catalog = await loadCatalog(env.DB);

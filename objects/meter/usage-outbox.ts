@@ -2,8 +2,8 @@
 // transaction of the record or settlement it describes and delivered at least once, in batches,
 // to this API's Leaderboard shard by the outbox drainer. The Leaderboard dedupes by (apiId,
 // requestId), so redelivery is harmless. A tenant whose config has no `events` emits nothing.
-import { leaderboardFor } from "../leaderboard-shards.ts";
-import { type CallOutcome, usageEventFor } from "../usage-events.ts";
+import { leaderboardFor } from "../leaderboard/shards.ts";
+import { type CallOutcome, usageEventFor } from "../shared/usage-event.ts";
 import type { ConfigStore } from "./config.ts";
 import type { Outbox, OutboxChannel } from "./outbox.ts";
 

@@ -30,7 +30,7 @@ export const OUTCOMES = [
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** How the Leaderboard reads an outcome (see objects/leaderboard-events.ts). */
+/** How the Leaderboard reads an outcome (see objects/leaderboard/events.ts). */
 export type RankKind = "countable" | "failure" | "challenge" | "refusal" | "replay" | "other";
 
 export interface OutcomeTraits {

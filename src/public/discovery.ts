@@ -1,5 +1,5 @@
 // GET /discovery/resources?type&limit&offset: the published paid APIs in the x402 Bazaar list
-// shape (DESIGN §6), so any Bazaar client can discover them:
+// shape (docs/ARCHITECTURE.md §6), so any Bazaar client can discover them:
 //   {x402Version: 2, items: [{resource, type: "http", x402Version, accepts, lastUpdated, ...}],
 //    pagination: {limit, offset, total}}
 // Ordered like the overall leaderboard (ranked first). Free APIs are not x402 resources and are
@@ -7,9 +7,9 @@
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
-import type { ApiDetail } from "../../objects/snapshot.ts";
+import type { ApiDetail } from "../../objects/leaderboard/snapshot-types.ts";
 import { intParam, snapshotJson } from "./http.ts";
-import { readDiscoverable } from "./snapshot-store.ts";
+import { readDiscoverable } from "../../objects/leaderboard/snapshot-store.ts";
 
 export const DISCOVERY_MAX_LIMIT = 100;
 

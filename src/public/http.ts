@@ -1,6 +1,6 @@
-// HTTP plumbing of the public read API (DESIGN §8): CORS for any origin, OPTIONS preflight,
-// query-parameter parsing with stable error codes, and snapshot responses with ETag / 304 and
-// Cache-Control: public, max-age = the rollup period.
+// HTTP plumbing of the public read API (docs/ARCHITECTURE.md §8): CORS for any origin, OPTIONS
+// preflight, query-parameter parsing with stable error codes, and snapshot responses with ETag /
+// 304 and Cache-Control: public, max-age = the rollup period.
 //
 // ETag = hash of (snapshot version, path, normalised query, origin): the origin is in because
 // bodies carry absolute URLs. Every response reads the snapshot version (one primary-key row);
@@ -9,9 +9,9 @@
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
-import { isWindowName, WINDOWS, type WindowName } from "../../objects/windows.ts";
-import { rollupCoordinator, rollupPeriodSeconds } from "../../objects/leaderboard-shards.ts";
-import { readMeta, sha256Hex, type SnapshotMeta } from "./snapshot-store.ts";
+import { isWindowName, WINDOWS, type WindowName } from "../../objects/leaderboard/windows.ts";
+import { rollupCoordinator, rollupPeriodSeconds } from "../../objects/leaderboard/shards.ts";
+import { readMeta, sha256Hex, type SnapshotMeta } from "../../objects/leaderboard/snapshot-store.ts";
 
 export const CORS_HEADERS: Readonly<Record<string, string>> = {
   "access-control-allow-origin": "*",

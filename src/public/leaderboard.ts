@@ -1,4 +1,5 @@
-// Public read endpoints over the leaderboard snapshot (DESIGN §8), all CORS-open and cacheable:
+// Public read endpoints over the leaderboard snapshot (docs/ARCHITECTURE.md §8), all CORS-open
+// and cacheable (the snapshot is written by the Leaderboard's rollup, objects/leaderboard/):
 //   GET /v1/leaderboard?window=today|week|overall&top=1..100&directory=&q=
 //   GET /v1/apis/:slug          metrics per window + the full score breakdown + how to call it
 //   GET /v1/directories?window= directory rollups
@@ -8,10 +9,10 @@ import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import { slugParam } from "../control/tenants.ts";
 import type { PlatformContext } from "../control/context.ts";
-import type { ApiDetail, HeroStats, LeaderboardEntry } from "../../objects/snapshot.ts";
-import { WINDOWS, type WindowName } from "../../objects/windows.ts";
+import type { ApiDetail, HeroStats, LeaderboardEntry } from "../../objects/leaderboard/snapshot-types.ts";
+import { WINDOWS, type WindowName } from "../../objects/leaderboard/windows.ts";
 import { asOfIso, directoryParam, intParam, snapshotJson, textParam, windowParam } from "./http.ts";
-import { readApi, readDirectories, readLeaderboard, readStats } from "./snapshot-store.ts";
+import { readApi, readDirectories, readLeaderboard, readStats } from "../../objects/leaderboard/snapshot-store.ts";
 
 export const TOP_MAX = 100;
 const TOP_DEFAULT = 20;

@@ -4,7 +4,7 @@
 // a field added to a response without documenting it fails that test.
 import type { IRequest } from "itty-router";
 import type { PlatformContext } from "../control/context.ts";
-import { WINDOWS } from "../../objects/windows.ts";
+import { WINDOWS } from "../../objects/leaderboard/windows.ts";
 import { CORS_HEADERS } from "./http.ts";
 import { TOP_MAX } from "./leaderboard.ts";
 import { DISCOVERY_MAX_LIMIT } from "./discovery.ts";

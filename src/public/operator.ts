@@ -10,8 +10,8 @@ import { requireOperator } from "../control/auth.ts";
 import { slugProblem } from "../config/slug.ts";
 import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
-import { leaderboardNamed, leaderboardShardFor, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard-shards.ts";
-import type { UsageEvent } from "../../objects/usage-event.ts";
+import { leaderboardNamed, leaderboardShardFor, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard/shards.ts";
+import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { intParam } from "./http.ts";
 
 export async function forceRollup(request: IRequest, pc: PlatformContext): Promise<Response> {

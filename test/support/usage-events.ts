@@ -1,5 +1,5 @@
 // Test fixture: a valid usage event (a settled $0.001 paid call) with any field overridden.
-import type { UsageEvent } from "../../objects/usage-event.ts";
+import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 
 export function usageEvent(over: Partial<UsageEvent> = {}): UsageEvent {
   return {

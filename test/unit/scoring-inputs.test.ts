@@ -2,12 +2,14 @@
 // shard choice, and the snapshot builder's merge rules (creator-linked wallets, single-creator
 // payers, money that never rounds to zero).
 import { describe, expect, it } from "vitest";
-import { aggregateBatch, classifyEvent, normalizeCaller } from "../../objects/leaderboard-events.ts";
-import { leaderboardShardFor, shardCount } from "../../objects/leaderboard-shards.ts";
-import { buildSnapshot, linkedPairs, sumBilledList, type Catalog, type CatalogApi, type ShardExport, type WindowExport } from "../../objects/snapshot.ts";
+import { aggregateBatch, classifyEvent, normalizeCaller } from "../../objects/leaderboard/events.ts";
+import { leaderboardShardFor, shardCount } from "../../objects/leaderboard/shards.ts";
+import { buildSnapshot } from "../../objects/leaderboard/snapshot.ts";
+import { linkedPairs, sumBilledList } from "../../objects/leaderboard/snapshot-merge.ts";
+import type { Catalog, CatalogApi, ShardExport, WindowExport } from "../../objects/leaderboard/snapshot-types.ts";
 import { LATENCY_BUCKETS } from "../../objects/shared/histogram.ts";
-import type { UsageEvent } from "../../objects/usage-event.ts";
-import { hourOf, windowRange, windowRanges } from "../../objects/windows.ts";
+import type { UsageEvent } from "../../objects/shared/usage-event.ts";
+import { hourOf, windowRange, windowRanges } from "../../objects/leaderboard/windows.ts";
 import { usageEvent } from "../support/usage-events.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 30, 0);

@@ -1,5 +1,5 @@
-// The pure scorer (objects/scoring.ts): the formula of DESIGN §7 factor by factor, and the
-// anti-gaming scenarios the issue asks for, on hand-built inputs.
+// The pure scorer (objects/leaderboard/scoring.ts): the formula of docs/ARCHITECTURE.md §7 factor
+// by factor, and the anti-gaming scenarios the issue asks for, on hand-built inputs.
 import { describe, expect, it } from "vitest";
 import {
   burstFactor,
@@ -12,7 +12,7 @@ import {
   wilsonLowerBound,
   type PayerInput,
   type ScoreInput,
-} from "../../objects/scoring.ts";
+} from "../../objects/leaderboard/scoring.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const HOUR = 3_600_000;

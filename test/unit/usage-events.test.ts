@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as v from "valibot";
-import { usageEventFor, type EventContext } from "../../objects/usage-events.ts";
+import { usageEventFor, UsageEventSchema, type EventContext } from "../../objects/shared/usage-event.ts";
 import { isCountable, OUTCOMES as LIFECYCLES } from "../../objects/shared/outcomes.ts";
-import { UsageEventSchema } from "../../objects/usage-event.ts";
 
 const paid: EventContext = { apiId: "weather", owner: "cr_1", directory: "geo", network: "eip155:84532", env: "test", priceAtomic: "1000" };
 const free: EventContext = { ...paid, priceAtomic: "0" };

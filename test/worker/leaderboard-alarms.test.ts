@@ -3,9 +3,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEDUPE_RETENTION_MS, type Leaderboard } from "../../objects/leaderboard.ts";
-import { rollupCoordinator } from "../../objects/leaderboard-shards.ts";
-import type { UsageEvent } from "../../objects/usage-event.ts";
+import { DEDUPE_RETENTION_MS } from "../../objects/leaderboard/dedupe.ts";
+import type { Leaderboard } from "../../objects/leaderboard/leaderboard.ts";
+import { rollupCoordinator } from "../../objects/leaderboard/shards.ts";
+import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 
 const DAY = 86_400_000;
 

@@ -8,11 +8,13 @@
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Leaderboard } from "../../objects/leaderboard.ts";
-import { leaderboardShardFor } from "../../objects/leaderboard-shards.ts";
-import { buildSnapshot, linkedPairs, type Catalog, type CatalogApi, type LeaderboardEntry, type Snapshot } from "../../objects/snapshot.ts";
-import type { UsageEvent } from "../../objects/usage-event.ts";
-import { windowRanges, type WindowName } from "../../objects/windows.ts";
+import type { Leaderboard } from "../../objects/leaderboard/leaderboard.ts";
+import { leaderboardShardFor } from "../../objects/leaderboard/shards.ts";
+import { buildSnapshot } from "../../objects/leaderboard/snapshot.ts";
+import { linkedPairs } from "../../objects/leaderboard/snapshot-merge.ts";
+import type { Catalog, CatalogApi, LeaderboardEntry, Snapshot } from "../../objects/leaderboard/snapshot-types.ts";
+import type { UsageEvent } from "../../objects/shared/usage-event.ts";
+import { windowRanges, type WindowName } from "../../objects/leaderboard/windows.ts";
 import { usageEvent } from "../support/usage-events.ts";
 
 const YEAR = new Date().getUTCFullYear() + 3;

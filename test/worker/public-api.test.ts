@@ -4,8 +4,8 @@
 // bad input, and the operator and creator routes that feed the leaderboard.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { leaderboardFor } from "../../objects/leaderboard-shards.ts";
-import type { UsageEvent } from "../../objects/usage-event.ts";
+import { leaderboardFor } from "../../objects/leaderboard/shards.ts";
+import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { auth, call, CITIES_CSV, createCreator, deployOk, expectError, OPERATOR, uniqueSlug } from "./helpers.ts";
 import { usageEvent } from "../support/usage-events.ts";
 

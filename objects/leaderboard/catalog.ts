@@ -1,12 +1,14 @@
-// What the rollup needs from D1 besides the shards: the published APIs (tenants not deleted) with
-// their public facts, and each creator's linked wallets (every payTo of their tenants, deleted
-// ones included, plus the wallets registered at /v1/wallets). Read-only; one D1 batch.
+// What the rollup needs from D1 besides the shards (docs/ARCHITECTURE.md §7): the published APIs
+// (tenants not deleted) with their public facts, and each creator's linked wallets (every payTo of
+// their tenants, deleted ones included, plus the wallets registered at /v1/wallets). Read-only;
+// one D1 batch. The tenants and wallets tables are written by the control plane (src/control/);
+// this reader only depends on the stored config's schema (src/config/).
 import * as v from "valibot";
-import { TenantConfigSchema, type TenantConfig } from "../config/tenant-config.ts";
-import { assetFor } from "../config/assets.ts";
-import { usdToAtomic } from "../../objects/shared/money.ts";
-import { requirementsFor } from "../payments/requirements.ts";
-import type { Catalog, CatalogApi } from "../../objects/snapshot.ts";
+import { TenantConfigSchema, type TenantConfig } from "../../src/config/tenant-config.ts";
+import { assetFor } from "../../src/config/assets.ts";
+import { usdToAtomic } from "../shared/money.ts";
+import { requirementsFor } from "../../src/payments/requirements.ts";
+import type { Catalog, CatalogApi } from "./snapshot-types.ts";
 
 interface TenantRow {
   slug: string;

@@ -1,13 +1,14 @@
-// The D1 snapshot tables (migrations/0003_leaderboard.sql): the only place that writes them (the
-// rollup coordinator) or reads them (the public API). A rollup replaces every snapshot row and
-// bumps the version in ONE D1 batch (a transaction): readers see the old snapshot or the new
-// one, never a mix. Rows travel as JSON arrays expanded by json_each, so a snapshot of any size
-// is a handful of statements (chunked under D1's per-value size limit).
+// The D1 snapshot tables (migrations/0003_leaderboard.sql, docs/ARCHITECTURE.md §7): the only
+// place that writes them (the rollup coordinator) or reads them (the public API, src/public/).
+// A rollup replaces every snapshot row and bumps the version in ONE D1 batch (a transaction):
+// readers see the old snapshot or the new one, never a mix. Rows travel as JSON arrays expanded
+// by json_each, so a snapshot of any size is a handful of statements (chunked under D1's
+// per-value size limit).
 //
 // A rollup whose content is byte-identical to the stored one (same hash) writes nothing and keeps
 // the version, so ETags stay valid and an idle platform costs no D1 writes.
-import type { ApiDetail, DirectoryRollup, HeroStats, LeaderboardEntry, Snapshot } from "../../objects/snapshot.ts";
-import { WINDOWS, type WindowName } from "../../objects/windows.ts";
+import type { ApiDetail, DirectoryRollup, HeroStats, LeaderboardEntry, Snapshot } from "./snapshot-types.ts";
+import { WINDOWS, type WindowName } from "./windows.ts";
 
 export interface SnapshotMeta {
   version: number;

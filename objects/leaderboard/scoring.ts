@@ -1,6 +1,6 @@
-// The trending score (DESIGN §7): Score = D · Q · C · B, every factor published per API so a
-// creator can see why it ranks where it does. Pure: no I/O, no clock; all constants live in
-// SCORING so the formula can be tuned in one place and the tests pin it.
+// The trending score (docs/ARCHITECTURE.md §7): Score = D · Q · C · B, every factor published per
+// API so a creator can see why it ranks where it does. Pure: no I/O, no clock; all constants live
+// in SCORING so the formula can be tuned in one place and the tests pin it.
 //
 //   D  demand      Σ_payers w_p · log2(1 + n_p): many payers beat many calls from a few. The log
 //                  makes the 1,000,000th call of one wallet worth almost nothing.

@@ -1,12 +1,12 @@
-// Leaderboard time windows (DESIGN §7), as ranges of epoch hours. Pure: every function takes
-// `now` so the rollup, the tests and the public API agree on what "today" means.
+// Leaderboard time windows (docs/ARCHITECTURE.md §7), as ranges of epoch hours. Pure: every
+// function takes `now` so the rollup, the tests and the public API agree on what "today" means.
 //   today    the UTC calendar day of `now`: its first hour up to and including the current hour
 //   week     rolling 7 days at hour granularity: the current hour and the 167 before it
 //   overall  everything ingested, with no end either (an event stamped in the future counts here
 //            and nowhere else until its hour arrives)
 // "Now" is the end of every window; a payer's age ("first seen < 24 h before the window end")
 // is measured against it.
-import { HOUR_MS, utcDayStartMs, utcHour } from "./shared/time.ts";
+import { HOUR_MS, utcDayStartMs, utcHour } from "../shared/time.ts";
 
 export const WINDOWS = ["today", "week", "overall"] as const;
 export type WindowName = (typeof WINDOWS)[number];

@@ -1,13 +1,18 @@
-// Which Leaderboard instance holds an API, and stubs to reach them. Events of one API always go
-// to the same shard (dedupe by (apiId, requestId) is per shard), chosen by a stable hash of the
-// apiId: `shard-<n>`, n < LEADERBOARD_SHARDS (default 1). The rollup coordinator is a separate
-// instance named `rollup`: its alarm merges all shards into the D1 snapshot, so ingest never
-// waits behind a rollup.
+// Which Leaderboard instance holds an API, and stubs to reach them (docs/ARCHITECTURE.md §7).
+// Events of one API always go to the same shard (dedupe by (apiId, requestId) is per shard),
+// chosen by a stable hash of the apiId: `shard-<n>`, n < LEADERBOARD_SHARDS (default 1). The
+// rollup coordinator is a separate instance named `rollup`: its alarm merges all shards into the
+// D1 snapshot, so ingest never waits behind a rollup.
 //
 // Changing LEADERBOARD_SHARDS moves APIs between shards. Only raise it, and only once the
 // producers' outboxes are drained: an event redelivered to its new shard would not be deduped
 // against the old one. The rollup reads shards 0..N-1, so lowering it hides data.
-import type { Leaderboard } from "./leaderboard.ts";
+//
+// The stubs are typed by the LEADERBOARD binding of Env (the class exported by src/index.ts), so
+// this file does not import the Durable Object that imports it.
+
+/** A stub of one Leaderboard instance (shard or coordinator). */
+export type LeaderboardStub = ReturnType<Env["LEADERBOARD"]["get"]>;
 
 export const ROLLUP_INSTANCE = "rollup";
 export const MAX_SHARDS = 64;
@@ -36,16 +41,16 @@ export function shardNames(shards: number): string[] {
   return Array.from({ length: shards }, (_, i) => `shard-${i}`);
 }
 
-export function leaderboardNamed(env: Env, name: string): DurableObjectStub<Leaderboard> {
+export function leaderboardNamed(env: Env, name: string): LeaderboardStub {
   return env.LEADERBOARD.get(env.LEADERBOARD.idFromName(name));
 }
 
 /** The shard that ingests `apiId`'s events (typed stub: `await leaderboardFor(env, id).ingest(events)`). */
-export function leaderboardFor(env: Env, apiId: string): DurableObjectStub<Leaderboard> {
+export function leaderboardFor(env: Env, apiId: string): LeaderboardStub {
   return leaderboardNamed(env, leaderboardShardFor(apiId, shardCount(env)));
 }
 
-export function rollupCoordinator(env: Env): DurableObjectStub<Leaderboard> {
+export function rollupCoordinator(env: Env): LeaderboardStub {
   return leaderboardNamed(env, ROLLUP_INSTANCE);
 }
 

@@ -1,8 +1,11 @@
-// SQL of one Leaderboard shard (its own SQLite). Pure strings: objects/leaderboard.ts runs them.
+// SQL of one Leaderboard shard (its own SQLite, docs/ARCHITECTURE.md §7). Pure strings: ingest.ts,
+// dedupe.ts, shard-export.ts and the Durable Object (leaderboard.ts) run them.
 //
 //   meta(key PK, value)                           'coordinator' = '1' on the rollup instance;
 //                                                 ingest counters 'accepted' | 'duplicates' | 'rejected'
 //   seen(api_id, request_id, seen_ms)             dedupe keys; kept DEDUPE_RETENTION_MS after ingest
+//   batches(api_id, batch_id, seen_ms)            aggregated batches applied (batch-ingest.ts); kept
+//                                                 as long
 //   apis(api_id PK, owner, directory, last_ts)    what the newest event said about each API
 //   api_hours(api_id, hour, events, countable, fails, challenges, refusals, replays, errors,
 //             billed, h0..h13)                    everything, per API and epoch hour, kept forever
@@ -17,19 +20,20 @@
 //   recent_events(seq PK, api_id, ts, body)       the newest RECENT_EVENTS events, for operators
 // Money (billed) is a decimal string of atomic units, added with bigint in code, never in SQL:
 // an upsert gets the new total, or '0' when the batch moved no money, which keeps the stored one.
-// h0..h13 are the latency histogram buckets of objects/limits.ts (attempts only).
-import { LATENCY_BUCKETS } from "./shared/histogram.ts";
+// h0..h13 are the latency histogram buckets of objects/shared/histogram.ts (attempts only).
+import { LATENCY_BUCKETS } from "../shared/histogram.ts";
 
 export const HIST = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
 const histDefs = HIST.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(", ");
 const histAdd = HIST.map((c) => `${c} = ${c} + excluded.${c}`).join(", ");
 const histSum = (alias = "") => HIST.map((c) => `SUM(${alias}${c}) AS ${c}`).join(", ");
-const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (api_id TEXT NOT NULL, request_id TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (api_id, request_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_ms);
+CREATE TABLE IF NOT EXISTS batches (api_id TEXT NOT NULL, batch_id TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (api_id, batch_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batches_by_time ON batches (seen_ms);
 CREATE TABLE IF NOT EXISTS apis (api_id TEXT PRIMARY KEY, owner TEXT NOT NULL, directory TEXT NOT NULL, last_ts INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_hours (
   api_id TEXT NOT NULL, hour INTEGER NOT NULL,
@@ -55,34 +59,54 @@ CREATE INDEX IF NOT EXISTS recent_events_by_api ON recent_events (api_id, seq);
 `;
 
 // ---- ingest -------------------------------------------------------------------------------
+// Every ingest statement takes the whole batch as one JSON array (json_each), so a batch costs a
+// fixed handful of statements whatever its size: per-statement overhead, not data, was what
+// dominated ingest (BENCHMARKS.md). `WHERE …` after json_each resolves SQLite's ON-clause
+// ambiguity of INSERT … SELECT … ON CONFLICT. Rows insert in order, so a key repeated inside one
+// batch comes back from RETURNING once.
 
-/**
- * The dedupe check and the key insert of a whole batch in one statement: [[apiId, requestId],
- * ...] in, the keys that were new out. Rows insert in order, so a key repeated inside the batch
- * comes back once. (`WHERE true` resolves SQLite's ON-clause ambiguity of INSERT … SELECT.)
- */
+/** `j.value` element i of a JSON array row. */
+const at = (i: number) => `json_extract(j.value, '$[${i}]')`;
+const ats = (n: number) => Array.from({ length: n }, (_, i) => at(i)).join(", ");
+
+/** The dedupe check and the key insert of a whole batch: [[apiId, requestId], ...] in, the new keys out. */
 export const SEEN_INSERT_BATCH = `INSERT INTO seen (api_id, request_id, seen_ms)
-SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?) WHERE true
+SELECT ${at(0)}, ${at(1)}, ? FROM json_each(?) AS j WHERE true
 ON CONFLICT DO NOTHING RETURNING api_id, request_id`;
 
-export const API_HOUR_BILLED = "SELECT billed FROM api_hours WHERE api_id = ? AND hour = ?";
-export const API_HOUR_UPSERT = `INSERT INTO api_hours (api_id, hour, events, countable, fails, challenges, refusals, replays, errors, billed, ${HIST.join(", ")})
-VALUES (${marks(10 + HIST.length)})
+// Money: the stored billed of the rows a batch adds money to, read in one statement per table
+// (keys as one JSON array; `i` is a key's index in it), added with bigint in code, and written
+// back as the new total.
+export const API_HOUR_BILLED = `SELECT j.key AS i, a.billed AS billed FROM json_each(?) AS j
+JOIN api_hours AS a ON a.api_id = ${at(0)} AND a.hour = ${at(1)}`;
+export const PAYER_HOUR_BILLED = `SELECT j.key AS i, p.billed AS billed FROM json_each(?) AS j
+JOIN payer_hours AS p ON p.api_id = ${at(0)} AND p.payer = ${at(1)} AND p.hour = ${at(2)}`;
+export const PAYER_TOTAL_BILLED = `SELECT j.key AS i, t.billed AS billed FROM json_each(?) AS j
+JOIN payer_totals AS t ON t.api_id = ${at(0)} AND t.payer = ${at(1)}`;
+
+const keepBilled = "billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END";
+
+/** Rows [apiId, hour, events, countable, fails, challenges, refusals, replays, errors, billed, h0..h13]. */
+export const API_HOURS_UPSERT = `INSERT INTO api_hours (api_id, hour, events, countable, fails, challenges, refusals, replays, errors, billed, ${HIST.join(", ")})
+SELECT ${ats(10 + HIST.length)} FROM json_each(?) AS j WHERE true
 ON CONFLICT (api_id, hour) DO UPDATE SET events = events + excluded.events, countable = countable + excluded.countable,
   fails = fails + excluded.fails, challenges = challenges + excluded.challenges, refusals = refusals + excluded.refusals,
-  replays = replays + excluded.replays, errors = errors + excluded.errors, billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END, ${histAdd}`;
+  replays = replays + excluded.replays, errors = errors + excluded.errors, ${keepBilled}, ${histAdd}`;
 
-export const PAYER_HOUR_BILLED = "SELECT billed FROM payer_hours WHERE api_id = ? AND payer = ? AND hour = ?";
-export const PAYER_HOUR_UPSERT = `INSERT INTO payer_hours (api_id, payer, hour, n, fails, billed, ${HIST.join(", ")})
-VALUES (${marks(6 + HIST.length)})
-ON CONFLICT (api_id, payer, hour) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END, ${histAdd}`;
+/** Rows [apiId, payer, hour, n, fails, billed, h0..h13]. */
+export const PAYER_HOURS_UPSERT = `INSERT INTO payer_hours (api_id, payer, hour, n, fails, billed, ${HIST.join(", ")})
+SELECT ${ats(6 + HIST.length)} FROM json_each(?) AS j WHERE true
+ON CONFLICT (api_id, payer, hour) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, ${keepBilled}, ${histAdd}`;
 
-export const PAYER_TOTAL_BILLED = "SELECT billed FROM payer_totals WHERE api_id = ? AND payer = ?";
-export const PAYER_TOTAL_UPSERT = `INSERT INTO payer_totals (api_id, payer, n, fails, billed, first_ms) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (api_id, payer) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, billed = CASE WHEN excluded.billed = '0' THEN billed ELSE excluded.billed END,
+/** Rows [apiId, payer, n, fails, billed, firstMs | null]. */
+export const PAYER_TOTALS_UPSERT = `INSERT INTO payer_totals (api_id, payer, n, fails, billed, first_ms)
+SELECT ${ats(6)} FROM json_each(?) AS j WHERE true
+ON CONFLICT (api_id, payer) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, ${keepBilled},
   first_ms = CASE WHEN excluded.first_ms IS NOT NULL AND (first_ms IS NULL OR excluded.first_ms < first_ms) THEN excluded.first_ms ELSE first_ms END`;
 
-export const API_META_UPSERT = `INSERT INTO apis (api_id, owner, directory, last_ts) VALUES (?, ?, ?, ?)
+/** Rows [apiId, owner, directory, ts]. */
+export const API_META_UPSERT = `INSERT INTO apis (api_id, owner, directory, last_ts)
+SELECT ${ats(4)} FROM json_each(?) AS j WHERE true
 ON CONFLICT (api_id) DO UPDATE SET owner = excluded.owner, directory = excluded.directory, last_ts = excluded.last_ts
 WHERE excluded.last_ts >= apis.last_ts`;
 
@@ -131,6 +155,9 @@ export const API_META_ALL = "SELECT api_id, owner, directory FROM apis";
 // ---- housekeeping and operator reads ------------------------------------------------------
 
 export const SEEN_PRUNE = "DELETE FROM seen WHERE seen_ms < ?";
+export const BATCHES_PRUNE = "DELETE FROM batches WHERE seen_ms < ?";
+/** Claims one batch id: a row back means it is new. */
+export const BATCH_CLAIM = "INSERT INTO batches (api_id, batch_id, seen_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING batch_id";
 export const RECENT_ALL = "SELECT seq, body FROM recent_events WHERE seq < ? ORDER BY seq DESC LIMIT ?";
 export const RECENT_FOR_API = "SELECT seq, body FROM recent_events WHERE api_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
 export const COUNTERS = "SELECT key, value FROM meta WHERE key IN ('accepted', 'duplicates', 'rejected')";
