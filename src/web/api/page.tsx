@@ -117,7 +117,7 @@ function HowToCall(props: { api: ApiDetail; origin: string }) {
         <div class="snippet">
           <h3>{s.label}</h3>
           <div class="code">
-            <pre data-copy={s.label} id={`snippet-${s.id}`}>
+            <pre data-copy={s.label} id={`snippet-${s.id}`} tabindex={0}>
               <code>{s.code}</code>
             </pre>
           </div>

@@ -7,7 +7,7 @@ import { formatInt, formatMs } from "../format.ts";
 
 const W = 600;
 const H = 160;
-const PAD = { left: 40, bottom: 20, top: 8, right: 8 };
+const PAD = { left: 56, bottom: 22, top: 10, right: 8 };
 const PLOT_W = W - PAD.left - PAD.right;
 const PLOT_H = H - PAD.top - PAD.bottom;
 

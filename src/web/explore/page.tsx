@@ -160,7 +160,7 @@ function EmergingList(props: { entries: readonly LeaderboardEntry[]; weighted: M
       {props.entries.map((e) => (
         <li data-slug={e.slug}>
           <a href={`/apis/${e.slug}`}>{e.slug}</a> <span class="badge">{e.directory}</span>
-          <br />
+          {e.description ? <span class="desc small">{e.description}</span> : <br />}
           <span class="small muted">
             {plural(e.metrics.calls, "call")} · {plural(e.metrics.payers, "payer")} · {formatFactor(props.weighted.get(e.slug)?.weightedPayers ?? 0)} of 3 weighted
           </span>
