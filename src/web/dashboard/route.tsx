@@ -32,9 +32,9 @@ async function readForm(request: Request): Promise<Record<string, unknown>> {
   if (Number(request.headers.get("content-length") ?? "0") > MAX_FORM_BYTES) throw new ApiError(413, "payload_too_large", `a form is at most ${MAX_FORM_BYTES} bytes`);
   const type = request.headers.get("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded")) throw new ApiError(415, "unsupported_media_type", "send the form as application/x-www-form-urlencoded");
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) throw new ApiError(413, "payload_too_large", `a form is at most ${MAX_FORM_BYTES} bytes`);
-  return Object.fromEntries(new URLSearchParams(text));
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > MAX_FORM_BYTES) throw new ApiError(413, "payload_too_large", `a form is at most ${MAX_FORM_BYTES} bytes`);
+  return Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
 }
 
 function redirect(location: string, cookies: string[]): Response {
