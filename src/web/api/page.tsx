@@ -124,32 +124,18 @@ function HowToCall(props: { api: ApiDetail; origin: string }) {
         </div>
       ))}
       <h3>Operations</h3>
-      <div class="scroll" tabindex={0} role="region" aria-label="Operations">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Method</th>
-              <th scope="col">Path</th>
-              <th scope="col">What</th>
-              <th scope="col">Example response</th>
-            </tr>
-          </thead>
-          <tbody>
-            {operationsOf(api.resourceType).map((op) => (
-              <tr>
-                <td>{op.method}</td>
-                <td>
-                  <code>{op.path}</code>
-                </td>
-                <td class="name">{op.what}</td>
-                <td>
-                  <code>{op.response}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ul class="ops" id="operations">
+        {operationsOf(api.resourceType).map((op) => (
+          <li>
+            <code>
+              {op.method} {op.path}
+            </code>{" "}
+            {op.what}
+            <br />
+            <span class="small muted">Example response:</span> <code>{op.response}</code>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

@@ -76,6 +76,10 @@ pre code{background:none;padding:0}
 .chart{width:100%;height:auto;display:block}
 .chart .bar{fill:var(--chart)}.chart .bar2{fill:var(--chart2)}.chart .line{stroke:var(--chart);fill:none;stroke-width:2}
 .chart .axis{stroke:var(--line)}.chart text{fill:var(--muted);font-size:14px}
+@media (max-width:700px){.chart text{font-size:24px}}
+.funnel{list-style:none;padding:0;margin:0}.funnel li{margin:0 0 8px;display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 8px}
+.fbar{width:100%;height:10px;display:block;background:var(--code);border-radius:3px}.fbar .bar{fill:var(--chart)}.fbar .bar2{fill:var(--chart2)}
+.ops{padding-left:1.2em}.ops li{margin:.5em 0}
 .legend{display:flex;gap:14px;font-size:.82rem;color:var(--muted);flex-wrap:wrap}
 .legend .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;background:var(--chart)}
 .legend .sw.s2{background:var(--chart2)}

@@ -7,7 +7,7 @@ import { formatInt, formatMs } from "../format.ts";
 
 const W = 600;
 const H = 160;
-const PAD = { left: 56, bottom: 22, top: 10, right: 8 };
+const PAD = { left: 80, bottom: 28, top: 10, right: 8 };
 const PLOT_W = W - PAD.left - PAD.right;
 const PLOT_H = H - PAD.top - PAD.bottom;
 
@@ -19,15 +19,15 @@ function Axes(props: { max: number; format: (n: number) => string; points: reado
     <g>
       <line class="axis" x1={PAD.left} y1={PAD.top + PLOT_H} x2={W - PAD.right} y2={PAD.top + PLOT_H} />
       <line class="axis" x1={PAD.left} y1={PAD.top} x2={W - PAD.right} y2={PAD.top} />
-      <text x={PAD.left - 4} y={PAD.top + 10} text-anchor="end">
+      <text x={PAD.left - 6} y={PAD.top + 14} text-anchor="end">
         {props.format(props.max)}
       </text>
-      <text x={PAD.left - 4} y={PAD.top + PLOT_H} text-anchor="end">
+      <text x={PAD.left - 6} y={PAD.top + PLOT_H} text-anchor="end">
         0
       </text>
       {props.points.map((p, i) =>
         i % step === 0 ? (
-          <text x={PAD.left + (i + 0.5) * (PLOT_W / props.points.length)} y={H - 4} text-anchor="middle">
+          <text x={PAD.left + (i + 0.5) * (PLOT_W / props.points.length)} y={H - 3} text-anchor="middle">
             {hourLabel(p.hour)}
           </text>
         ) : null,

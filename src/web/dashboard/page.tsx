@@ -40,8 +40,8 @@ function Overview(props: { data: DashboardData }) {
           <thead>
             <tr>
               <th scope="col">API</th>
-              <th scope="col">Price</th>
-              <th scope="col" class="num">Settled payments</th>
+              <th scope="col" class="wide">Price</th>
+              <th scope="col" class="num wide">Settled payments</th>
               <th scope="col" class="num">Revenue (ledger)</th>
             </tr>
           </thead>
@@ -53,8 +53,8 @@ function Overview(props: { data: DashboardData }) {
                     {a.slug}
                   </a>
                 </td>
-                <td>{a.config.priceUsd > 0 ? `$${a.config.priceUsd}` : "free"}</td>
-                <td class="num">{formatInt(a.payments)}</td>
+                <td class="wide">{a.config.priceUsd > 0 ? `$${a.config.priceUsd}` : "free"}</td>
+                <td class="num wide">{formatInt(a.payments)}</td>
                 <td class="num" data-field="revenue">{a.revenueUsd}</td>
               </tr>
             ))}

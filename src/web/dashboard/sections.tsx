@@ -22,20 +22,16 @@ export function Funnel(props: { detail: ApiWindowDetail | undefined }) {
   const max = Math.max(1, ...steps.map((s) => s.n));
   return (
     <div id="funnel">
-      <svg class="chart" viewBox="0 0 600 130" role="img" aria-labelledby="funnel-t">
-        <title id="funnel-t">{`402 to paid: ${m.challenges} challenges, ${settled} settled`}</title>
+      <ol class="funnel" aria-label={`402 to paid: ${m.challenges} challenges, ${settled} settled`}>
         {steps.map((s, i) => (
-          <g>
-            <rect class={i === steps.length - 1 ? "bar" : "bar2"} x="230" y={8 + i * 30} width={Math.max(1, (s.n / max) * 320).toFixed(1)} height="20" />
-            <text x="222" y={22 + i * 30} text-anchor="end">
-              {s.label}
-            </text>
-            <text x={(236 + (s.n / max) * 320).toFixed(1)} y={22 + i * 30}>
-              {formatInt(s.n)}
-            </text>
-          </g>
+          <li>
+            <span>{s.label}</span> <strong>{formatInt(s.n)}</strong>
+            <svg class="fbar" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true">
+              <rect class={i === steps.length - 1 ? "bar" : "bar2"} width={Math.max(0.5, (s.n / max) * 100).toFixed(2)} height="4" />
+            </svg>
+          </li>
         ))}
-      </svg>
+      </ol>
       <p class="small">
         Conversion: {m.challenges > 0 ? formatPercent(Math.min(1, settled / m.challenges)) : "–"} of challenges ended in a settled payment ({formatInt(m.replays)} replays served from the stored
         response, not counted).
@@ -72,7 +68,7 @@ export function Payers(props: { ledger: LedgerView; linked: Set<string> }) {
         <thead>
           <tr>
             <th scope="col">Payer</th>
-            <th scope="col" class="num">Payments</th>
+            <th scope="col" class="num wide">Payments</th>
             <th scope="col" class="num">Paid</th>
           </tr>
         </thead>
@@ -82,7 +78,7 @@ export function Payers(props: { ledger: LedgerView; linked: Set<string> }) {
               <td>
                 <code title={p.payer}>{shortId(p.payer, 8, 6)}</code> {props.linked.has(p.payer.toLowerCase()) ? <span class="badge bad">self-dealt</span> : null}
               </td>
-              <td class="num">{formatInt(p.payments)}</td>
+              <td class="num wide">{formatInt(p.payments)}</td>
               <td class="num">{p.amountUsd}</td>
             </tr>
           ))}
