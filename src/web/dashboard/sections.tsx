@@ -122,7 +122,7 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
         <thead>
           <tr>
             <th scope="col">Settled</th>
-            <th scope="col">Payer</th>
+            <th scope="col" class="wide">Payer</th>
             <th scope="col" class="num">Amount</th>
             <th scope="col">Transaction</th>
           </tr>
@@ -131,7 +131,7 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
           {props.ledger.recent.map((s) => (
             <tr>
               <td>{isoMinute(s.settledAt)}</td>
-              <td>
+              <td class="wide">
                 <code title={s.payer}>{shortId(s.payer)}</code>
               </td>
               <td class="num">{props.usd(s.amountAtomic)}</td>
