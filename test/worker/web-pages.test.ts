@@ -70,6 +70,9 @@ describe("explore and API pages", () => {
     const badDirectory = await call(`/explore?directory=${encodeURIComponent('"><b>x')}`);
     expect(badDirectory.status).toBe(400);
     expect(await badDirectory.text()).toContain("&quot;&gt;&lt;b&gt;x");
+    const unknown = await call("/explore?directory=no-such-directory-here");
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toContain("<code>unknown_directory</code>");
     const asset = await call("/assets/style.css");
     expect(asset.headers.get("content-type")).toBe("text/css; charset=utf-8");
     expect((await call("/assets/nope.js")).status).toBe(404);

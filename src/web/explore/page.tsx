@@ -46,7 +46,6 @@ export function ExplorePage(props: { data: ExploreData; query: ExploreQuery }) {
         <Stat label="Revenue" value={data.stats.revenueUsd} id="stat-revenue" />
       </dl>
       <SearchForm query={query} directories={data.directories} />
-      {!data.directoryKnown ? <p class="alert">No directory “{query.directory}”.</p> : null}
       <div class="layout">
         <section aria-labelledby="ranked-h">
           <h2 id="ranked-h">

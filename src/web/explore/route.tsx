@@ -2,6 +2,7 @@
 // GET /explore and GET / (platform hosts): parses the query like the JSON API does (same codes),
 // renders from the snapshot, and keeps the HTML per snapshot version.
 import type { IRequest } from "itty-router";
+import { ApiError } from "../../http/errors.ts";
 import type { PlatformContext } from "../../control/context.ts";
 import { directoryParam, requestKey, textParam, windowParam } from "../../public/http.ts";
 import { readMeta } from "../../public/snapshot-store.ts";
@@ -22,6 +23,7 @@ export async function explorePage(request: IRequest, pc: PlatformContext): Promi
   let html = cachedPage(key);
   if (html === undefined) {
     const data = await readExplore(pc.env.DB, query);
+    if (!data.directoryKnown) throw new ApiError(400, "unknown_directory", `no directory '${query.directory}'; see the directory cards on /explore`, { parameter: "directory" });
     html = await renderToHtml(<ExplorePage data={data} query={query} />);
     // Cached under the version the page was read at, so a rollup in between cannot mislabel it.
     rememberPage(`explore|${data.meta?.version ?? 0}|${requestKey(url)}`, html);
