@@ -33,7 +33,9 @@ export function webRoute(handler: Handler): Handler {
       return await handler(request, pc);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      return page(<ErrorPage status={err.status} code={err.code} message={err.message} requestId={pc.requestId} />, { status: err.status });
+      return page(<ErrorPage status={err.status} code={err.code} message={err.message} requestId={pc.requestId} />, {
+        status: err.status,
+      });
     }
   };
 }

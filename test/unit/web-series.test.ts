@@ -8,13 +8,26 @@ import type { Outcome } from "../../objects/shared/outcomes.ts";
 
 const H = 3_600_000;
 const NOW = Date.UTC(2026, 11, 1, 12, 30);
-const ev = (hoursAgo: number, lifecycle: Outcome, caller = "0xaa", latencyMs = 40, countable = lifecycle === "payment_settled" || lifecycle === "served") => ({
+const ev = (
+  hoursAgo: number,
+  lifecycle: Outcome,
+  caller = "0xaa",
+  latencyMs = 40,
+  countable = lifecycle === "payment_settled" || lifecycle === "served",
+) => ({
   ts: NOW - hoursAgo * H,
   caller,
   lifecycle,
   countable,
   latencyMs,
-  status: lifecycle === "tenant_error" ? 502 : lifecycle === "rate_limited" ? 429 : lifecycle === "payment_challenged" ? 402 : 200,
+  status:
+    lifecycle === "tenant_error"
+      ? 502
+      : lifecycle === "rate_limited"
+        ? 429
+        : lifecycle === "payment_challenged"
+          ? 402
+          : 200,
 });
 
 describe("hourlySeries", () => {
@@ -48,7 +61,13 @@ describe("hourlySeries", () => {
 });
 
 describe("uptime", () => {
-  const p = (organic: number, failures: number, selfDealt = 0): HourPoint => ({ hour: 0, organic, selfDealt, failures, p95Ms: null });
+  const p = (organic: number, failures: number, selfDealt = 0): HourPoint => ({
+    hour: 0,
+    organic,
+    selfDealt,
+    failures,
+    p95Ms: null,
+  });
   it("is the share of tried hours that served at least one call", () => {
     expect(uptime([p(0, 0), p(3, 1), p(0, 2), p(0, 0, 1)])).toBeCloseTo(2 / 3);
     expect(uptime([p(0, 0)])).toBeNull();
@@ -58,7 +77,14 @@ describe("uptime", () => {
 
 describe("errorsByCode", () => {
   it("groups failures and refusals by outcome and status, most first; skips calls and challenges", () => {
-    const events = [ev(0, "tenant_error"), ev(0, "rate_limited"), ev(0, "rate_limited"), ev(0, "payment_settled"), ev(0, "payment_challenged"), ev(0, "served")];
+    const events = [
+      ev(0, "tenant_error"),
+      ev(0, "rate_limited"),
+      ev(0, "rate_limited"),
+      ev(0, "payment_settled"),
+      ev(0, "payment_challenged"),
+      ev(0, "served"),
+    ];
     expect(errorsByCode(events)).toEqual([
       { code: "rate_limited", status: 429, count: 2 },
       { code: "tenant_error", status: 502, count: 1 },
@@ -88,7 +114,12 @@ describe("directory health", () => {
       { slug: "c", directory: "fx", attempts: 0, successes: 0, effectivePayers: 0, weightedPayers: 0 },
     ];
     const h = directoryHealth(rows);
-    expect(h.get("geo")).toEqual({ attempts: 1000, failures: 3, successRate: 0.997, budgetLeft: expect.closeTo(0.7, 9) });
+    expect(h.get("geo")).toEqual({
+      attempts: 1000,
+      failures: 3,
+      successRate: 0.997,
+      budgetLeft: expect.closeTo(0.7, 9),
+    });
     expect(h.get("fx")).toEqual({ attempts: 0, failures: 0, successRate: null, budgetLeft: null });
   });
 });

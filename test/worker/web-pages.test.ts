@@ -18,16 +18,29 @@ const payer = (i: number) => `0x${String(i).padStart(40, "0")}`;
 const cookieOf = (res: Response, name: string) => res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
 const valueOf = (setCookie: string | undefined) => setCookie?.split(";")[0]!.split("=").slice(1).join("=") ?? "";
 const csrfIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-const cardCalls = (html: string) => Number(new RegExp(`data-directory="${directory}">[\\s\\S]*?<dt>Calls</dt><dd>([\\d,]+)</dd>`).exec(html)?.[1]?.replaceAll(",", ""));
+const cardCalls = (html: string) =>
+  Number(
+    new RegExp(`data-directory="${directory}">[\\s\\S]*?<dt>Calls</dt><dd>([\\d,]+)</dd>`)
+      .exec(html)?.[1]
+      ?.replaceAll(",", ""),
+  );
 
 beforeAll(async () => {
   creator = await createCreator("Web Pages");
   slug = uniqueSlug("web");
   directory = uniqueSlug("dir");
-  await deployOk(creator.key, slug, CITIES_CSV, { config: { priceUsd: 0.001, payTo: payer(99), directory, description: XSS } });
+  await deployOk(creator.key, slug, CITIES_CSV, {
+    config: { priceUsd: 0.001, payTo: payer(99), directory, description: XSS },
+  });
   const now = Date.now();
   const ev = (i: number, ts: number) => usageEvent({ apiId: slug, owner: creator.id, directory, caller: payer(i), ts });
-  await leaderboardFor(env, slug).ingest([ev(1, now - 60_000), ev(1, now - 30_000), ev(2, now - 3 * DAY), ev(3, now - 3 * DAY), ev(3, now - 3 * DAY - 1000)]);
+  await leaderboardFor(env, slug).ingest([
+    ev(1, now - 60_000),
+    ev(1, now - 30_000),
+    ev(2, now - 3 * DAY),
+    ev(3, now - 3 * DAY),
+    ev(3, now - 3 * DAY - 1000),
+  ]);
   expect((await call("/__platform/rollup", { method: "POST", headers: OPERATOR })).status).toBe(200);
 });
 
@@ -36,7 +49,9 @@ describe("explore and API pages", () => {
     const res = await call(`/?window=today`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
-    expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self'/);
+    expect(res.headers.get("content-security-policy")).toMatch(
+      /^default-src 'none'; script-src 'self'; style-src 'self'/,
+    );
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     expect(cardCalls(await res.text())).toBe(2);
     expect(cardCalls(await (await call("/explore?window=week")).text())).toBe(5);
@@ -55,7 +70,9 @@ describe("explore and API pages", () => {
       expect([...html.matchAll(/<script\b/g)]).toHaveLength(1); // our own /assets/app.js only
     }
     const page = await (await call(`/apis/${slug}`)).text();
-    expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;&quot;onerror=alert(3)");
+    expect(page).toContain(
+      "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;&quot;onerror=alert(3)",
+    );
     const search = await (await call(`/explore?q=${encodeURIComponent('"><svg onload=alert(1)>')}`)).text();
     expect(search).toContain('value="&quot;&gt;&lt;svg onload=alert(1)&gt;"');
   });
@@ -88,7 +105,12 @@ describe("dashboard session", () => {
     return { cookie: `__Host-claw_login=${valueOf(set)}`, csrf: csrfIn(await res.text()) };
   }
   const post = (path: string, cookie: string, form: Record<string, string>) =>
-    call(path, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" }, body: new URLSearchParams(form).toString() });
+    call(path, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
+      body: new URLSearchParams(form).toString(),
+    });
 
   it("refuses a wrong key and a missing CSRF token, signs in with the key and never echoes it", async () => {
     const form = await loginForm();
@@ -102,7 +124,9 @@ describe("dashboard session", () => {
     expect(ok.status).toBe(303);
     expect(ok.headers.get("location")).toBe("/dashboard");
     const session = cookieOf(ok, "__Host-claw_session");
-    expect(session).toMatch(/^__Host-claw_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict$/);
+    expect(session).toMatch(
+      /^__Host-claw_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict$/,
+    );
     const page = await call("/dashboard", { headers: { cookie: `__Host-claw_session=${valueOf(session)}` } });
     expect(page.headers.get("cache-control")).toBe("no-store, private");
     const html = await page.text();
@@ -115,7 +139,8 @@ describe("dashboard session", () => {
   it("logout needs the session's CSRF token and ends the session; revoking the key ends the others", async () => {
     const signIn = async () => {
       const form = await loginForm();
-      return `__Host-claw_session=${valueOf(cookieOf(await post("/dashboard/login", form.cookie, { csrf: form.csrf, key: creator.key }), "__Host-claw_session"))}`;
+      const res = await post("/dashboard/login", form.cookie, { csrf: form.csrf, key: creator.key });
+      return `__Host-claw_session=${valueOf(cookieOf(res, "__Host-claw_session"))}`;
     };
     const first = await signIn();
     const csrf = csrfIn(await (await call("/dashboard", { headers: { cookie: first } })).text());
@@ -129,7 +154,8 @@ describe("dashboard session", () => {
     expect(await (await call("/dashboard", { headers: { cookie: second } })).text()).toContain("Sign out");
     const other = await createCreator("Web Pages revoked");
     const form = await loginForm();
-    const otherCookie = `__Host-claw_session=${valueOf(cookieOf(await post("/dashboard/login", form.cookie, { csrf: form.csrf, key: other.key }), "__Host-claw_session"))}`;
+    const otherLogin = await post("/dashboard/login", form.cookie, { csrf: form.csrf, key: other.key });
+    const otherCookie = `__Host-claw_session=${valueOf(cookieOf(otherLogin, "__Host-claw_session"))}`;
     expect((await call(`/v1/keys/${other.keyId}`, { method: "DELETE", headers: auth(other.key) })).status).toBe(200);
     expect(await (await call("/dashboard", { headers: { cookie: otherCookie } })).text()).toContain('name="key"');
     expect(await (await call("/dashboard", { headers: { cookie: second } })).text()).toContain("Sign out");

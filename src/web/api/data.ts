@@ -33,7 +33,11 @@ export interface ApiPageData {
 }
 
 export async function readApiPage(env: Env, slug: string, window: WindowName, now: number): Promise<ApiPageData> {
-  const [{ meta, api }, events, linked] = await Promise.all([readApi(env.DB, slug), recentApiEvents(env, slug), linkedWalletsOf(env.DB, slug)]);
+  const [{ meta, api }, events, linked] = await Promise.all([
+    readApi(env.DB, slug),
+    recentApiEvents(env, slug),
+    linkedWalletsOf(env.DB, slug),
+  ]);
   const series = hourlySeries(events, now, chartHours(window, now), (c) => linked.has(c.toLowerCase()), CHART_EVENTS);
   return { meta, api, series };
 }

@@ -12,7 +12,13 @@ import { operationsOf, snippets } from "./snippets.ts";
 import { WhyThisRank } from "./why-rank.tsx";
 import type { SnapshotMeta } from "../../public/snapshot-store.ts";
 
-export function ApiPage(props: { api: ApiDetail; meta: SnapshotMeta | null; window: WindowName; series: HourlySeries; origin: string }) {
+export function ApiPage(props: {
+  api: ApiDetail;
+  meta: SnapshotMeta | null;
+  window: WindowName;
+  series: HourlySeries;
+  origin: string;
+}) {
   const { api, window, series } = props;
   const detail = api.windows[window];
   const m = detail.metrics;
@@ -20,7 +26,8 @@ export function ApiPage(props: { api: ApiDetail; meta: SnapshotMeta | null; wind
   return (
     <Layout title={api.slug} section="api" description={api.description || `${api.slug} on 402claw`}>
       <p class="small">
-        <a href="/explore">Explore</a> / <a href={`/explore?directory=${encodeURIComponent(api.directory)}`}>{api.directory}</a>
+        <a href="/explore">Explore</a> /{" "}
+        <a href={`/explore?directory=${encodeURIComponent(api.directory)}`}>{api.directory}</a>
       </p>
       <h1 id="api-slug">{api.slug}</h1>
       <p>
@@ -46,8 +53,9 @@ export function ApiPage(props: { api: ApiDetail; meta: SnapshotMeta | null; wind
         <Stat id="m-p95" label="p95 latency" value={formatMs(m.p95Ms)} />
       </dl>
       <p class="muted small">
-        Numbers from snapshot {props.meta?.version ?? 0} ({isoMinute(props.meta?.asOf)}); self-dealt calls excluded ({formatInt(m.selfDealtCalls)} this window). Uptime: share of the charted
-        hours with calls in which the API served at least one.
+        Numbers from snapshot {props.meta?.version ?? 0} ({isoMinute(props.meta?.asOf)}); self-dealt calls excluded (
+        {formatInt(m.selfDealtCalls)} this window). Uptime: share of the charted hours with calls in which the API
+        served at least one.
       </p>
       <div class="two">
         <section aria-labelledby="calls-h" class="panel">
@@ -61,7 +69,10 @@ export function ApiPage(props: { api: ApiDetail; meta: SnapshotMeta | null; wind
       </div>
       <p class="muted small">
         Charts from the API's newest {formatInt(series.eventsUsed)} usage events
-        {series.truncated && series.oldestEventMs !== null ? `; hours before ${isoMinute(series.oldestEventMs)} are incomplete` : ""}.
+        {series.truncated && series.oldestEventMs !== null
+          ? `; hours before ${isoMinute(series.oldestEventMs)} are incomplete`
+          : ""}
+        .
       </p>
       <HowToCall api={api} origin={props.origin} />
       <WhyThisRank detail={detail} windowLabel={label} />
@@ -97,7 +108,11 @@ function HowToCall(props: { api: ApiDetail; origin: string }) {
           </>
         ))}
         <dt>Price</dt>
-        <dd id="api-price">{api.paid ? `${api.price.usd} per call (${api.price.atomic} atomic units, ${api.price.decimals} decimals)` : "free"}</dd>
+        <dd id="api-price">
+          {api.paid
+            ? `${api.price.usd} per call (${api.price.atomic} atomic units, ${api.price.decimals} decimals)`
+            : "free"}
+        </dd>
         {api.paid ? (
           <>
             <dt>Pays to</dt>

@@ -15,6 +15,9 @@ export async function apiPage(request: IRequest, pc: PlatformContext): Promise<R
   const url = new URL(request.url);
   const window = windowParam(url.searchParams);
   const data = await readApiPage(pc.env, slug, window, pc.now);
-  if (!data.api) throw new ApiError(404, "api_not_found", `no published API '${slug}' (new APIs appear after the next rollup)`);
-  return page(<ApiPage api={data.api} meta={data.meta} window={window} series={data.series} origin={url.origin} />, { cache: { maxAge: data.meta?.periodSeconds ?? rollupPeriodSeconds(pc.env) } });
+  if (!data.api)
+    throw new ApiError(404, "api_not_found", `no published API '${slug}' (new APIs appear after the next rollup)`);
+  return page(<ApiPage api={data.api} meta={data.meta} window={window} series={data.series} origin={url.origin} />, {
+    cache: { maxAge: data.meta?.periodSeconds ?? rollupPeriodSeconds(pc.env) },
+  });
 }

@@ -20,7 +20,9 @@ export function snippets(api: Pick<ApiDetail, "path" | "resourceType" | "paid" |
     ? {
         id: "curl",
         label: "curl",
-        code: `# answers 402 with PAYMENT-REQUIRED (base64 JSON): sign it with an x402 client, then retry\ncurl -i ${quoted}`,
+        code:
+          "# answers 402 with PAYMENT-REQUIRED (base64 JSON): sign it with an x402 client, then retry\n" +
+          `curl -i ${quoted}`,
       }
     : { id: "curl", label: "curl", code: `curl ${quoted}` };
   const fetchCode = api.paid
@@ -40,7 +42,11 @@ export function snippets(api: Pick<ApiDetail, "path" | "resourceType" | "paid" |
   return [
     curl,
     { id: "fetch", label: api.paid ? "@x402/fetch" : "fetch", code: fetchCode },
-    { id: "claw", label: "claw call", code: `claw call ${quoted}${api.paid ? ` --max-price ${api.price.usd.replace("$", "")}` : ""}` },
+    {
+      id: "claw",
+      label: "claw call",
+      code: `claw call ${quoted}${api.paid ? ` --max-price ${api.price.usd.replace("$", "")}` : ""}`,
+    },
   ];
 }
 
@@ -62,8 +68,20 @@ export function operationsOf(resourceType: string): Operation[] {
         response: `{"items": [{…}], "total": 120, "limit": 3, "offset": 0, "nextOffset": 3}`,
       },
       { method: "GET", path: "v1/records/:id", what: "one record by its id field", response: `{…the record…}` },
-      { method: "GET", path: "v1/schema", what: "fields, types, id field, row count", response: `{"fields": [{"name": "…", "type": "string"}], "idField": "id", "rows": 120}` },
+      {
+        method: "GET",
+        path: "v1/schema",
+        what: "fields, types, id field, row count",
+        response: `{"fields": [{"name": "…", "type": "string"}], "idField": "id", "rows": 120}`,
+      },
     ];
   }
-  return [{ method: "ANY", path: "*", what: resourceType === "proxy" ? "forwarded to the creator's upstream API" : "served by the creator's function", response: "whatever the API returns" }];
+  return [
+    {
+      method: "ANY",
+      path: "*",
+      what: resourceType === "proxy" ? "forwarded to the creator's upstream API" : "served by the creator's function",
+      response: "whatever the API returns",
+    },
+  ];
 }

@@ -13,4 +13,5 @@ export const APP_JS = `(function(){
 
 export const FAVICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0b5fd6"/>' +
-  '<text x="16" y="22" font-family="sans-serif" font-size="15" font-weight="700" fill="#fff" text-anchor="middle">402</text></svg>';
+  '<text x="16" y="22" font-family="sans-serif" font-size="15" font-weight="700" fill="#fff" ' +
+  'text-anchor="middle">402</text></svg>';

@@ -15,7 +15,8 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,[t
 outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:var(--panel);padding:8px;z-index:9}
 header.site{background:var(--panel);border-bottom:1px solid var(--line)}
-header.site nav{max-width:1280px;margin:0 auto;display:flex;gap:20px;align-items:center;padding:12px 16px;flex-wrap:wrap}
+header.site nav{max-width:1280px;margin:0 auto;display:flex;
+gap:20px;align-items:center;padding:12px 16px;flex-wrap:wrap}
 header.site a{text-decoration:none;color:var(--text);font-weight:500}
 header.site a[aria-current=page]{color:var(--accent)}
 header.site .brand{font-weight:800;font-size:1.15rem;margin-right:auto}
@@ -55,30 +56,39 @@ tbody tr:last-child td{border-bottom:0}
 td.name{white-space:normal;min-width:160px}
 td.name a{font-weight:600;white-space:nowrap}
 main h3{margin-top:1.4em}
-td.name .desc{display:block;color:var(--muted);font-size:.82rem;max-width:30ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+td.name .desc{display:block;color:var(--muted);font-size:.82rem;
+max-width:30ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 @media (max-width:700px){.wide{display:none}th,td{padding:7px 6px}td.name{min-width:0}td.name .desc{display:none}}
-.badge{display:inline-block;font-size:.75rem;padding:1px 8px;border-radius:999px;background:var(--accent-soft);color:var(--text);font-weight:600}
+.badge{display:inline-block;font-size:.75rem;padding:1px 8px;
+border-radius:999px;background:var(--accent-soft);color:var(--text);
+font-weight:600}
 .badge.bad{background:transparent;border:1px solid var(--bad);color:var(--bad)}
 .badge.good{background:transparent;border:1px solid var(--good);color:var(--good)}
 .rail ol{list-style:none;margin:0;padding:0}.rail li{padding:8px 0;border-bottom:1px solid var(--line)}
 .rail li:last-child{border-bottom:0}
 .rail .desc{display:block;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.card h3 a{text-decoration:none}.card dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:6px 0 0;font-size:.9rem}
+.card h3 a{text-decoration:none}.card dl{display:grid;grid-template-columns:auto 1fr;
+gap:2px 10px;margin:6px 0 0;font-size:.9rem}
 .card dt{color:var(--muted)}.card dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 pre{background:var(--code);padding:10px 12px;border-radius:8px;overflow-x:auto;margin:6px 0;white-space:pre}
 code{background:var(--code);padding:1px 4px;border-radius:4px;overflow-wrap:anywhere}
 pre code{background:none;padding:0}
-.snippet .code{position:relative}.snippet .code:has(button) pre{padding-top:38px}.snippet button{position:absolute;top:6px;right:6px;min-height:30px;padding:2px 10px;font-size:.8rem}
-.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}.kv dt{color:var(--muted)}.kv dd{margin:0;overflow-wrap:anywhere}
+.snippet .code{position:relative}.snippet .code:has(button) pre{padding-top:38px}
+.snippet button{position:absolute;top:6px;right:6px;min-height:30px;
+padding:2px 10px;font-size:.8rem}
+.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;
+margin:0}.kv dt{color:var(--muted)}.kv dd{margin:0;overflow-wrap:anywhere}
 .factors{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(230px,1fr))}
 .factor .value{font-size:1.5rem;font-weight:700}
 .chart{width:100%;height:auto;display:block}
 .chart .bar{fill:var(--chart)}.chart .bar2{fill:var(--chart2)}.chart .line{stroke:var(--chart);fill:none;stroke-width:2}
 .chart .axis{stroke:var(--line)}.chart text{fill:var(--muted);font-size:14px}
 @media (max-width:700px){.chart text{font-size:24px}}
-.funnel{list-style:none;padding:0;margin:0}.funnel li{margin:0 0 8px;display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 8px}
-.fbar{width:100%;height:10px;display:block;background:var(--code);border-radius:3px}.fbar .bar{fill:var(--chart)}.fbar .bar2{fill:var(--chart2)}
+.funnel{list-style:none;padding:0;margin:0}.funnel li{margin:0 0 8px;
+display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 8px}
+.fbar{width:100%;height:10px;display:block;background:var(--code);
+border-radius:3px}.fbar .bar{fill:var(--chart)}.fbar .bar2{fill:var(--chart2)}
 .ops{padding-left:1.2em}.ops li{margin:.5em 0}
 .legend{display:flex;gap:14px;font-size:.82rem;color:var(--muted);flex-wrap:wrap}
 .legend .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;background:var(--chart)}
@@ -91,5 +101,7 @@ meter{width:100%;height:12px}
 .apis-nav{display:flex;gap:6px;flex-wrap:wrap;margin:8px 0}
 .apis-nav a{padding:4px 10px;border:1px solid var(--line);border-radius:999px;text-decoration:none;color:var(--text)}
 .apis-nav a[aria-current=page]{border-color:var(--accent);background:var(--accent-soft)}
-.two{display:grid;gap:16px;grid-template-columns:minmax(0,1fr)}@media (min-width:900px){.two{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}}
+.two{display:grid;gap:16px;grid-template-columns:minmax(0,1fr)}
+@media (min-width:900px){.two{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
+}
 `;

@@ -52,8 +52,24 @@ export function CallsChart(props: { id: string; points: readonly HourPoint[]; ti
           const base = PAD.top + PLOT_H;
           return (
             <g>
-              {ho > 0 ? <rect class="bar" x={x.toFixed(1)} y={(base - ho).toFixed(1)} width={bw.toFixed(1)} height={ho.toFixed(1)} /> : null}
-              {hs > 0 ? <rect class="bar2" x={x.toFixed(1)} y={(base - ho - hs).toFixed(1)} width={bw.toFixed(1)} height={hs.toFixed(1)} /> : null}
+              {ho > 0 ? (
+                <rect
+                  class="bar"
+                  x={x.toFixed(1)}
+                  y={(base - ho).toFixed(1)}
+                  width={bw.toFixed(1)}
+                  height={ho.toFixed(1)}
+                />
+              ) : null}
+              {hs > 0 ? (
+                <rect
+                  class="bar2"
+                  x={x.toFixed(1)}
+                  y={(base - ho - hs).toFixed(1)}
+                  width={bw.toFixed(1)}
+                  height={hs.toFixed(1)}
+                />
+              ) : null}
             </g>
           );
         })}
@@ -75,7 +91,11 @@ export function LatencyChart(props: { id: string; points: readonly HourPoint[]; 
   const max = niceMax(Math.max(0, ...props.points.map((p) => p.p95Ms ?? 0)));
   const slot = PLOT_W / Math.max(1, props.points.length);
   const coords = props.points
-    .map((p, i) => (p.p95Ms === null ? null : `${(PAD.left + (i + 0.5) * slot).toFixed(1)},${(PAD.top + PLOT_H - scaleY(p.p95Ms, max, PLOT_H)).toFixed(1)}`))
+    .map((p, i) =>
+      p.p95Ms === null
+        ? null
+        : `${(PAD.left + (i + 0.5) * slot).toFixed(1)},${(PAD.top + PLOT_H - scaleY(p.p95Ms, max, PLOT_H)).toFixed(1)}`,
+    )
     .filter((c): c is string => c !== null);
   return (
     <figure>
@@ -104,10 +124,18 @@ function DataTable(props: { points: readonly HourPoint[] }) {
           <thead>
             <tr>
               <th scope="col">hour (UTC)</th>
-              <th scope="col" class="num">organic</th>
-              <th scope="col" class="num">self-dealt</th>
-              <th scope="col" class="num">failed</th>
-              <th scope="col" class="num">p95</th>
+              <th scope="col" class="num">
+                organic
+              </th>
+              <th scope="col" class="num">
+                self-dealt
+              </th>
+              <th scope="col" class="num">
+                failed
+              </th>
+              <th scope="col" class="num">
+                p95
+              </th>
             </tr>
           </thead>
           <tbody>

@@ -32,7 +32,13 @@ export interface HourlySeries {
 
 type EventLike = Pick<UsageEvent, "ts" | "caller" | "lifecycle" | "countable" | "latencyMs">;
 
-export function hourlySeries(events: readonly EventLike[], now: number, hours: number, isLinked: (caller: string) => boolean, limit: number): HourlySeries {
+export function hourlySeries(
+  events: readonly EventLike[],
+  now: number,
+  hours: number,
+  isLinked: (caller: string) => boolean,
+  limit: number,
+): HourlySeries {
   const firstHour = Math.floor(now / HOUR_MS) - hours + 1;
   const points: HourPoint[] = [];
   const hists: number[][] = [];
@@ -81,7 +87,13 @@ export function errorsByCode(events: readonly Pick<UsageEvent, "lifecycle" | "st
   const counts = new Map<string, CodeCount>();
   for (const e of events) {
     // Served, settled and replayed calls are not errors; 402 challenges are the funnel's first step.
-    if (e.lifecycle === "served" || e.lifecycle === "payment_settled" || e.lifecycle === "payment_replayed" || e.lifecycle === "payment_challenged") continue;
+    if (
+      e.lifecycle === "served" ||
+      e.lifecycle === "payment_settled" ||
+      e.lifecycle === "payment_replayed" ||
+      e.lifecycle === "payment_challenged"
+    )
+      continue;
     const key = `${e.lifecycle}|${e.status}`;
     const c = counts.get(key) ?? { code: e.lifecycle, status: e.status, count: 0 };
     c.count += 1;

@@ -47,7 +47,11 @@ export function decimalsOf(config: TenantConfig): number {
   return assetFor(config.network, config.asset)?.decimals ?? 6;
 }
 
-async function meterReads(env: Env, slug: string, now: number): Promise<{ stats: MeterStats | null; spend: SpendInfo | null }> {
+async function meterReads(
+  env: Env,
+  slug: string,
+  now: number,
+): Promise<{ stats: MeterStats | null; spend: SpendInfo | null }> {
   try {
     const meter = meterFor(env, slug);
     const [stats, spend] = await Promise.all([meter.stats(now), meter.spend(now)]);
@@ -58,7 +62,12 @@ async function meterReads(env: Env, slug: string, now: number): Promise<{ stats:
   }
 }
 
-export async function readSelected(env: Env, config: TenantConfig, window: WindowName, now: number): Promise<SelectedApi> {
+export async function readSelected(
+  env: Env,
+  config: TenantConfig,
+  window: WindowName,
+  now: number,
+): Promise<SelectedApi> {
   const decimals = decimalsOf(config);
   const [{ api }, meter, ledger, events, linked] = await Promise.all([
     readApi(env.DB, config.slug),
@@ -79,12 +88,27 @@ export async function readSelected(env: Env, config: TenantConfig, window: Windo
   };
 }
 
-export async function readDashboard(env: Env, creatorId: string, selectedSlug: string | null, window: WindowName, now: number): Promise<DashboardData> {
+export async function readDashboard(
+  env: Env,
+  creatorId: string,
+  selectedSlug: string | null,
+  window: WindowName,
+  now: number,
+): Promise<DashboardData> {
   const tenants = await listTenantsByOwner(env.DB, creatorId);
-  const totals = await ledgerTotals(env.DB, tenants.map((t) => t.slug));
+  const totals = await ledgerTotals(
+    env.DB,
+    tenants.map((t) => t.slug),
+  );
   const apis = tenants.map((t) => {
     const total = totals.get(t.slug) ?? { payments: 0, amount: 0n };
-    return { slug: t.slug, config: t.config, payments: total.payments, revenueAtomic: total.amount.toString(), revenueUsd: atomicToUsd(total.amount, decimalsOf(t.config)) };
+    return {
+      slug: t.slug,
+      config: t.config,
+      payments: total.payments,
+      revenueAtomic: total.amount.toString(),
+      revenueUsd: atomicToUsd(total.amount, decimalsOf(t.config)),
+    };
   });
   const chosen = tenants.find((t) => t.slug === selectedSlug) ?? tenants[0];
   return { apis, selected: chosen ? await readSelected(env, chosen.config, window, now) : null };

@@ -52,28 +52,54 @@ export function ledgerView(rows: readonly Row[], decimals: number, dayStart: num
     if (r.settled_at >= dayStart) p.today += amount;
     byPayer.set(r.payer, p);
   }
-  const top = [...byPayer.entries()].sort(([a, x], [b, y]) => (y.amount > x.amount ? 1 : y.amount < x.amount ? -1 : a < b ? -1 : 1)).slice(0, TOP_PAYERS);
+  const top = [...byPayer.entries()]
+    .sort(([a, x], [b, y]) => (y.amount > x.amount ? 1 : y.amount < x.amount ? -1 : a < b ? -1 : 1))
+    .slice(0, TOP_PAYERS);
   const maxToday = [...byPayer.values()].reduce((m, p) => (p.today > m ? p.today : m), 0n);
   return {
     payments: rows.length,
     amountAtomic: total.toString(),
     amountUsd: atomicToUsd(total, decimals),
-    recent: rows.slice(0, RECENT_SETTLEMENTS).map((r) => ({ paymentId: r.payment_id, payer: r.payer, amountAtomic: r.amount_atomic, transaction: r.tx_hash, settledAt: r.settled_at })),
-    topPayers: top.map(([payer, p]) => ({ payer, payments: p.payments, amountAtomic: p.amount.toString(), amountUsd: atomicToUsd(p.amount, decimals) })),
+    recent: rows
+      .slice(0, RECENT_SETTLEMENTS)
+      .map((r) => ({
+        paymentId: r.payment_id,
+        payer: r.payer,
+        amountAtomic: r.amount_atomic,
+        transaction: r.tx_hash,
+        settledAt: r.settled_at,
+      })),
+    topPayers: top.map(([payer, p]) => ({
+      payer,
+      payments: p.payments,
+      amountAtomic: p.amount.toString(),
+      amountUsd: atomicToUsd(p.amount, decimals),
+    })),
     maxPayerToday: maxToday.toString(),
   };
 }
 
-export async function readLedgerView(db: D1Database, slug: string, decimals: number, dayStart: number): Promise<LedgerView> {
+export async function readLedgerView(
+  db: D1Database,
+  slug: string,
+  decimals: number,
+  dayStart: number,
+): Promise<LedgerView> {
   const { results } = await db
-    .prepare("SELECT payment_id, payer, amount_atomic, tx_hash, settled_at FROM ledger WHERE tenant = ? ORDER BY settled_at DESC, payment_id")
+    .prepare(
+      `SELECT payment_id, payer, amount_atomic, tx_hash, settled_at FROM ledger WHERE tenant = ?
+       ORDER BY settled_at DESC, payment_id`,
+    )
     .bind(slug)
     .all<Row>();
   return ledgerView(results, decimals, dayStart);
 }
 
 /** Exact revenue of each of the creator's APIs (one statement), for the overview table. */
-export async function ledgerTotals(db: D1Database, slugs: readonly string[]): Promise<Map<string, { payments: number; amount: bigint }>> {
+export async function ledgerTotals(
+  db: D1Database,
+  slugs: readonly string[],
+): Promise<Map<string, { payments: number; amount: bigint }>> {
   const out = new Map(slugs.map((s) => [s, { payments: 0, amount: 0n }]));
   if (slugs.length === 0) return out;
   const { results } = await db

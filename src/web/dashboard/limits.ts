@@ -17,10 +17,22 @@ function ratio(used: bigint, limit: bigint): number {
   return Math.min(1, r);
 }
 
-export function limitRows(config: TenantConfig, decimals: number, stats: { today: WindowStats; month: WindowStats } | null, spend: SpendInfo | null, maxPayerToday: string): LimitRow[] {
+export function limitRows(
+  config: TenantConfig,
+  decimals: number,
+  stats: { today: WindowStats; month: WindowStats } | null,
+  spend: SpendInfo | null,
+  maxPayerToday: string,
+): LimitRow[] {
   const rows: LimitRow[] = [];
   const bucket = (label: string, r: { requests: number; windowSeconds: number; burst?: number } | undefined) => {
-    if (r) rows.push({ name: label, limit: `${r.requests} per ${r.windowSeconds} s${r.burst ? ` (burst ${r.burst})` : ""}`, used: "refilled continuously", ratio: null });
+    if (r)
+      rows.push({
+        name: label,
+        limit: `${r.requests} per ${r.windowSeconds} s${r.burst ? ` (burst ${r.burst})` : ""}`,
+        used: "refilled continuously",
+        ratio: null,
+      });
   };
   bucket("Rate limit per caller", config.rateLimit?.perCaller);
   bucket("Rate limit, all callers", config.rateLimit?.global);
@@ -34,9 +46,15 @@ export function limitRows(config: TenantConfig, decimals: number, stats: { today
   const cap = (label: string, usd: number | undefined, used: bigint) => {
     if (usd === undefined) return;
     const limit = usdToAtomic(usd, decimals);
-    rows.push({ name: label, limit: atomicToUsd(limit, decimals), used: atomicToUsd(used, decimals), ratio: ratio(used, limit) });
+    rows.push({
+      name: label,
+      limit: atomicToUsd(limit, decimals),
+      used: atomicToUsd(used, decimals),
+      ratio: ratio(used, limit),
+    });
   };
-  const spent = (w: { settled: string; reserved: string } | undefined) => (w ? BigInt(w.settled) + BigInt(w.reserved) : 0n);
+  const spent = (w: { settled: string; reserved: string } | undefined) =>
+    w ? BigInt(w.settled) + BigInt(w.reserved) : 0n;
   cap("Spend cap, today", config.spendLimit?.dailyUsd, spent(spend?.daily));
   cap("Spend cap, this month", config.spendLimit?.monthlyUsd, spent(spend?.monthly));
   cap("Per-payer cap, today (busiest payer)", config.spendLimit?.perPayerDailyUsd, BigInt(maxPayerToday));

@@ -25,7 +25,13 @@ export function DashboardPage(props: { data: DashboardData; window: WindowName; 
         </form>
       </div>
       <p class="muted small">Signed in until {isoMinute(props.expiresAt)}.</p>
-      {data.apis.length === 0 ? <p class="notice">No APIs yet: deploy one with <code>claw deploy</code>.</p> : <Overview data={data} />}
+      {data.apis.length === 0 ? (
+        <p class="notice">
+          No APIs yet: deploy one with <code>claw deploy</code>.
+        </p>
+      ) : (
+        <Overview data={data} />
+      )}
       {data.selected && slug ? <Selected s={data.selected} window={props.window} /> : null}
     </Layout>
   );
@@ -40,22 +46,33 @@ function Overview(props: { data: DashboardData }) {
           <thead>
             <tr>
               <th scope="col">API</th>
-              <th scope="col" class="wide">Price</th>
-              <th scope="col" class="num wide">Settled payments</th>
-              <th scope="col" class="num">Revenue (ledger)</th>
+              <th scope="col" class="wide">
+                Price
+              </th>
+              <th scope="col" class="num wide">
+                Settled payments
+              </th>
+              <th scope="col" class="num">
+                Revenue (ledger)
+              </th>
             </tr>
           </thead>
           <tbody>
             {props.data.apis.map((a) => (
               <tr data-slug={a.slug}>
                 <td class="name">
-                  <a href={`/dashboard?api=${a.slug}`} aria-current={a.slug === props.data.selected?.config.slug ? "page" : undefined}>
+                  <a
+                    href={`/dashboard?api=${a.slug}`}
+                    aria-current={a.slug === props.data.selected?.config.slug ? "page" : undefined}
+                  >
                     {a.slug}
                   </a>
                 </td>
                 <td class="wide">{a.config.priceUsd > 0 ? `$${a.config.priceUsd}` : "free"}</td>
                 <td class="num wide">{formatInt(a.payments)}</td>
-                <td class="num" data-field="revenue">{a.revenueUsd}</td>
+                <td class="num" data-field="revenue">
+                  {a.revenueUsd}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -87,7 +104,11 @@ function Selected(props: { s: SelectedApi; window: WindowName }) {
         <Stat id="d-revenue" label="Revenue, all time (exact)" value={s.ledger.amountUsd} />
         <Stat id="d-revenue-atomic" label="Atomic units" value={s.ledger.amountAtomic} />
         <Stat id="d-payments" label="Settled payments" value={formatInt(s.ledger.payments)} />
-        <Stat id="d-calls" label={`Organic calls, ${WINDOW_LABELS[window].toLowerCase()}`} value={formatInt(detail?.metrics.calls)} />
+        <Stat
+          id="d-calls"
+          label={`Organic calls, ${WINDOW_LABELS[window].toLowerCase()}`}
+          value={formatInt(detail?.metrics.calls)}
+        />
         <Stat id="d-calls-today" label="Calls today (meter)" value={formatInt(today?.calls)} />
         <Stat id="d-p95" label="p95 today (meter)" value={formatMs(today?.p95LatencyMs)} />
       </dl>
@@ -107,7 +128,10 @@ function Selected(props: { s: SelectedApi; window: WindowName }) {
         </section>
         <section class="panel" aria-labelledby="errors-h">
           <h3 id="errors-h">Errors and refusals by code</h3>
-          <p class="small muted">From the newest {formatInt(s.series.eventsUsed)} usage events. Snapshot p95: {formatMs(detail?.metrics.p95Ms)}.</p>
+          <p class="small muted">
+            From the newest {formatInt(s.series.eventsUsed)} usage events. Snapshot p95:{" "}
+            {formatMs(detail?.metrics.p95Ms)}.
+          </p>
           <Errors errors={s.errors} />
         </section>
       </div>

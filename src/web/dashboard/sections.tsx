@@ -10,7 +10,8 @@ import type { LimitRow } from "./limits.ts";
 export function Funnel(props: { detail: ApiWindowDetail | undefined }) {
   const m = props.detail?.metrics;
   const b = props.detail?.breakdown;
-  if (!m || !b) return <p class="notice">No snapshot numbers yet: they appear after the next rollup (about a minute).</p>;
+  if (!m || !b)
+    return <p class="notice">No snapshot numbers yet: they appear after the next rollup (about a minute).</p>;
   const settled = m.calls + m.selfDealtCalls;
   const failed = Math.max(0, b.attempts - b.successes);
   const steps = [
@@ -27,14 +28,18 @@ export function Funnel(props: { detail: ApiWindowDetail | undefined }) {
           <li>
             <span>{s.label}</span> <strong>{formatInt(s.n)}</strong>
             <svg class="fbar" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true">
-              <rect class={i === steps.length - 1 ? "bar" : "bar2"} width={Math.max(0.5, (s.n / max) * 100).toFixed(2)} height="4" />
+              <rect
+                class={i === steps.length - 1 ? "bar" : "bar2"}
+                width={Math.max(0.5, (s.n / max) * 100).toFixed(2)}
+                height="4"
+              />
             </svg>
           </li>
         ))}
       </ol>
       <p class="small">
-        Conversion: {m.challenges > 0 ? formatPercent(Math.min(1, settled / m.challenges)) : "–"} of challenges ended in a settled payment ({formatInt(m.replays)} replays served from the stored
-        response, not counted).
+        Conversion: {m.challenges > 0 ? formatPercent(Math.min(1, settled / m.challenges)) : "–"} of challenges
+        ended in a settled payment ({formatInt(m.replays)} replays served from the stored response, not counted).
       </p>
     </div>
   );
@@ -68,15 +73,20 @@ export function Payers(props: { ledger: LedgerView; linked: Set<string> }) {
         <thead>
           <tr>
             <th scope="col">Payer</th>
-            <th scope="col" class="num wide">Payments</th>
-            <th scope="col" class="num">Paid</th>
+            <th scope="col" class="num wide">
+              Payments
+            </th>
+            <th scope="col" class="num">
+              Paid
+            </th>
           </tr>
         </thead>
         <tbody>
           {props.ledger.topPayers.map((p) => (
             <tr>
               <td>
-                <code title={p.payer}>{shortId(p.payer, 8, 6)}</code> {props.linked.has(p.payer.toLowerCase()) ? <span class="badge bad">self-dealt</span> : null}
+                <code title={p.payer}>{shortId(p.payer, 8, 6)}</code>{" "}
+                {props.linked.has(p.payer.toLowerCase()) ? <span class="badge bad">self-dealt</span> : null}
               </td>
               <td class="num wide">{formatInt(p.payments)}</td>
               <td class="num">{p.amountUsd}</td>
@@ -95,8 +105,12 @@ export function Errors(props: { errors: readonly CodeCount[] }) {
       <thead>
         <tr>
           <th scope="col">Code</th>
-          <th scope="col" class="num">HTTP</th>
-          <th scope="col" class="num">Count</th>
+          <th scope="col" class="num">
+            HTTP
+          </th>
+          <th scope="col" class="num">
+            Count
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -122,8 +136,12 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
         <thead>
           <tr>
             <th scope="col">Settled</th>
-            <th scope="col" class="wide">Payer</th>
-            <th scope="col" class="num">Amount</th>
+            <th scope="col" class="wide">
+              Payer
+            </th>
+            <th scope="col" class="num">
+              Amount
+            </th>
             <th scope="col">Transaction</th>
           </tr>
         </thead>
@@ -135,7 +153,15 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
                 <code title={s.payer}>{shortId(s.payer)}</code>
               </td>
               <td class="num">{props.usd(s.amountAtomic)}</td>
-              <td>{s.transaction ? <code title={s.transaction} data-tx={s.transaction}>{shortId(s.transaction, 10, 8)}</code> : <span class="muted">reconciled, hash unknown</span>}</td>
+              <td>
+                {s.transaction ? (
+                  <code title={s.transaction} data-tx={s.transaction}>
+                    {shortId(s.transaction, 10, 8)}
+                  </code>
+                ) : (
+                  <span class="muted">reconciled, hash unknown</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -162,7 +188,21 @@ export function Limits(props: { rows: readonly LimitRow[] }) {
             <td class="name">{r.name}</td>
             <td>{r.limit}</td>
             <td>{r.used}</td>
-            <td>{r.ratio === null ? "–" : <meter min={0} max={1} high={0.8} low={0.5} optimum={0} value={r.ratio} aria-label={`${r.name}: ${formatPercent(r.ratio, 0)} used`}></meter>}</td>
+            <td>
+              {r.ratio === null ? (
+                "–"
+              ) : (
+                <meter
+                  min={0}
+                  max={1}
+                  high={0.8}
+                  low={0.5}
+                  optimum={0}
+                  value={r.ratio}
+                  aria-label={`${r.name}: ${formatPercent(r.ratio, 0)} used`}
+                ></meter>
+              )}
+            </td>
           </tr>
         ))}
       </tbody>

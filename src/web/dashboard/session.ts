@@ -14,13 +14,20 @@ export interface Session {
   expiresAt: number;
 }
 
-export async function createSession(db: D1Database, principal: CreatorPrincipal, now: number): Promise<{ id: string; csrf: string }> {
+export async function createSession(
+  db: D1Database,
+  principal: CreatorPrincipal,
+  now: number,
+): Promise<{ id: string; csrf: string }> {
   const id = randomToken();
   const csrf = randomToken();
   await db.batch([
     db.prepare("DELETE FROM web_sessions WHERE expires_at <= ?").bind(now),
     db
-      .prepare("INSERT INTO web_sessions (id_hash, creator_id, key_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .prepare(
+        `INSERT INTO web_sessions (id_hash, creator_id, key_id, csrf, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
       .bind(await sha256Hex(id), principal.creatorId, principal.keyId, csrf, now, now + SESSION_TTL_SECONDS * 1000),
   ]);
   return { id, csrf };
@@ -38,7 +45,13 @@ export async function readSession(request: Request, db: D1Database, now: number)
     .bind(await sha256Hex(id), now)
     .first<{ id_hash: string; creator_id: string; key_id: string; csrf: string; expires_at: number }>();
   if (!row) return null;
-  return { idHash: row.id_hash, creatorId: row.creator_id, keyId: row.key_id, csrf: row.csrf, expiresAt: row.expires_at };
+  return {
+    idHash: row.id_hash,
+    creatorId: row.creator_id,
+    keyId: row.key_id,
+    csrf: row.csrf,
+    expiresAt: row.expires_at,
+  };
 }
 
 export async function deleteSession(db: D1Database, session: Session): Promise<void> {

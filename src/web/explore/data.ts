@@ -33,7 +33,8 @@ export async function readApiHealth(db: D1Database, window: WindowName): Promise
   const { results } = await db
     .prepare(
       `SELECT slug, json_extract(body, '$.directory') AS directory, json_extract(body, ?1 || '.attempts') AS attempts,
-              json_extract(body, ?1 || '.successes') AS successes, json_extract(body, ?1 || '.effectivePayers') AS effective,
+              json_extract(body, ?1 || '.successes') AS successes,
+              json_extract(body, ?1 || '.effectivePayers') AS effective,
               json_extract(body, ?1 || '.weightedPayers') AS weighted
        FROM leaderboard_apis`,
     )

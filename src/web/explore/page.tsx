@@ -8,7 +8,11 @@ import { formatFactor, formatInt, formatMs, formatPercent, isoMinute, plural } f
 import { directoryHealth, SUCCESS_OBJECTIVE, type DirectoryHealth } from "./health.ts";
 import type { ExploreData, ExploreQuery } from "./data.ts";
 
-export const WINDOW_LABELS: Readonly<Record<WindowName, string>> = { today: "Today", week: "This week", overall: "Overall" };
+export const WINDOW_LABELS: Readonly<Record<WindowName, string>> = {
+  today: "Today",
+  week: "This week",
+  overall: "Overall",
+};
 
 export function exploreHref(q: Partial<ExploreQuery>): string {
   const params = new URLSearchParams();
@@ -25,11 +29,17 @@ export function ExplorePage(props: { data: ExploreData; query: ExploreQuery }) {
   const health = directoryHealth(data.health);
   const filtered = query.q !== null || query.directory !== null;
   return (
-    <Layout title="Explore APIs" section="explore" description="Trending pay-per-call APIs for agents, ranked by real paid usage.">
+    <Layout
+      title="Explore APIs"
+      section="explore"
+      description="Trending pay-per-call APIs for agents, ranked by real paid usage."
+    >
       <h1>Explore APIs</h1>
       <p class="muted">
         Ranked by real paid usage: many distinct payers, quality and steady traffic, creator self-dealing excluded.{" "}
-        {data.meta ? `Snapshot ${data.meta.version}, as of ${isoMinute(data.meta.asOf)}.` : "No snapshot yet: the first rollup runs within a minute of the first call."}
+        {data.meta
+          ? `Snapshot ${data.meta.version}, as of ${isoMinute(data.meta.asOf)}.`
+          : "No snapshot yet: the first rollup runs within a minute of the first call."}
       </p>
       <nav class="tabs" aria-label="Time window">
         {WINDOWS.map((w) => (
@@ -107,24 +117,47 @@ function SearchForm(props: { query: ExploreQuery; directories: readonly Director
   );
 }
 
-function RankedTable(props: { entries: readonly LeaderboardEntry[]; effective: Map<string, { effectivePayers: number }> }) {
+function RankedTable(props: {
+  entries: readonly LeaderboardEntry[];
+  effective: Map<string, { effectivePayers: number }>;
+}) {
   if (props.entries.length === 0) return <p class="notice">No ranked APIs here yet.</p>;
   return (
     <div class="scroll" tabindex={0} role="region" aria-label="Ranked APIs">
       <table id="ranked">
         <thead>
           <tr>
-            <th scope="col" class="num">#</th>
+            <th scope="col" class="num">
+              #
+            </th>
             <th scope="col">API</th>
-            <th scope="col" class="wide">Directory</th>
-            <th scope="col" class="num">Price</th>
-            <th scope="col" class="num">Calls</th>
-            <th scope="col" class="num">Revenue</th>
-            <th scope="col" class="num wide">Payers</th>
-            <th scope="col" class="num wide">Effective</th>
-            <th scope="col" class="num wide">Success</th>
-            <th scope="col" class="num wide">p95</th>
-            <th scope="col" class="num">Score</th>
+            <th scope="col" class="wide">
+              Directory
+            </th>
+            <th scope="col" class="num">
+              Price
+            </th>
+            <th scope="col" class="num">
+              Calls
+            </th>
+            <th scope="col" class="num">
+              Revenue
+            </th>
+            <th scope="col" class="num wide">
+              Payers
+            </th>
+            <th scope="col" class="num wide">
+              Effective
+            </th>
+            <th scope="col" class="num wide">
+              Success
+            </th>
+            <th scope="col" class="num wide">
+              p95
+            </th>
+            <th scope="col" class="num">
+              Score
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -137,13 +170,19 @@ function RankedTable(props: { entries: readonly LeaderboardEntry[]; effective: M
               </td>
               <td class="wide">{e.directory}</td>
               <td class="num">{e.paid ? e.price.usd : "free"}</td>
-              <td class="num" data-field="calls">{formatInt(e.metrics.calls)}</td>
-              <td class="num" data-field="revenue">{e.metrics.revenueUsd}</td>
+              <td class="num" data-field="calls">
+                {formatInt(e.metrics.calls)}
+              </td>
+              <td class="num" data-field="revenue">
+                {e.metrics.revenueUsd}
+              </td>
               <td class="num wide">{formatInt(e.metrics.payers)}</td>
               <td class="num wide">{formatFactor(props.effective.get(e.slug)?.effectivePayers)}</td>
               <td class="num wide">{formatPercent(e.metrics.successRate)}</td>
               <td class="num wide">{formatMs(e.metrics.p95Ms)}</td>
-              <td class="num" data-field="score">{formatFactor(e.score)}</td>
+              <td class="num" data-field="score">
+                {formatFactor(e.score)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -152,7 +191,10 @@ function RankedTable(props: { entries: readonly LeaderboardEntry[]; effective: M
   );
 }
 
-function EmergingList(props: { entries: readonly LeaderboardEntry[]; weighted: Map<string, { weightedPayers: number }> }) {
+function EmergingList(props: {
+  entries: readonly LeaderboardEntry[];
+  weighted: Map<string, { weightedPayers: number }>;
+}) {
   if (props.entries.length === 0) return <p class="muted">Nothing emerging here.</p>;
   return (
     <ol id="emerging">
@@ -161,7 +203,8 @@ function EmergingList(props: { entries: readonly LeaderboardEntry[]; weighted: M
           <a href={`/apis/${e.slug}`}>{e.slug}</a> <span class="badge">{e.directory}</span>
           {e.description ? <span class="desc small">{e.description}</span> : <br />}
           <span class="small muted">
-            {plural(e.metrics.calls, "call")} · {plural(e.metrics.payers, "payer")} · {formatFactor(props.weighted.get(e.slug)?.weightedPayers ?? 0)} of 3 weighted
+            {plural(e.metrics.calls, "call")} · {plural(e.metrics.payers, "payer")} ·{" "}
+            {formatFactor(props.weighted.get(e.slug)?.weightedPayers ?? 0)} of 3 weighted
           </span>
         </li>
       ))}
@@ -191,7 +234,15 @@ function DirectoryCard(props: { d: DirectoryRollup; health: DirectoryHealth | un
         <dd>{health?.budgetLeft == null ? "–" : `${formatPercent(health.budgetLeft, 0)} left`}</dd>
       </dl>
       {health?.budgetLeft != null ? (
-        <meter min={0} max={1} low={0.25} high={0.5} optimum={1} value={health.budgetLeft} aria-label={`${d.directory} error budget left (${formatPercent(SUCCESS_OBJECTIVE, 0)} objective)`}></meter>
+        <meter
+          min={0}
+          max={1}
+          low={0.25}
+          high={0.5}
+          optimum={1}
+          value={health.budgetLeft}
+          aria-label={`${d.directory} error budget left (${formatPercent(SUCCESS_OBJECTIVE, 0)} objective)`}
+        ></meter>
       ) : null}
     </article>
   );

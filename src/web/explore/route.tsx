@@ -14,16 +14,31 @@ import { ExplorePage } from "./page.tsx";
 
 export async function explorePage(request: IRequest, pc: PlatformContext): Promise<Response> {
   const url = new URL(request.url);
-  const query = { window: windowParam(url.searchParams), q: textParam(url.searchParams, "q"), directory: directoryParam(url.searchParams) };
+  const query = {
+    window: windowParam(url.searchParams),
+    q: textParam(url.searchParams, "q"),
+    directory: directoryParam(url.searchParams),
+  };
   const meta = await readMeta(pc.env.DB);
   // Like the JSON API: a read before the first snapshot starts the rollup coordinator.
-  if (!meta) pc.ctx.waitUntil(rollupCoordinator(pc.env).kick().catch(() => undefined));
+  if (!meta)
+    pc.ctx.waitUntil(
+      rollupCoordinator(pc.env)
+        .kick()
+        .catch(() => undefined),
+    );
   const maxAge = meta?.periodSeconds ?? rollupPeriodSeconds(pc.env);
   const key = `explore|${meta?.version ?? 0}|${requestKey(url)}`;
   let html = cachedPage(key);
   if (html === undefined) {
     const data = await readExplore(pc.env.DB, query);
-    if (!data.directoryKnown) throw new ApiError(400, "unknown_directory", `no directory '${query.directory}'; see the directory cards on /explore`, { parameter: "directory" });
+    if (!data.directoryKnown)
+      throw new ApiError(
+        400,
+        "unknown_directory",
+        `no directory '${query.directory}'; see the directory cards on /explore`,
+        { parameter: "directory" },
+      );
     html = await renderToHtml(<ExplorePage data={data} query={query} />);
     // Cached under the version the page was read at, so a rollup in between cannot mislabel it.
     rememberPage(`explore|${data.meta?.version ?? 0}|${requestKey(url)}`, html);

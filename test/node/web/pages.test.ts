@@ -22,9 +22,11 @@ afterAll(async () => {
   await market?.stop();
 });
 
-const json = async (path: string, init?: RequestInit): Promise<any> => (await fetch(`${market.url}${path}`, init)).json();
+const json = async (path: string, init?: RequestInit): Promise<any> =>
+  (await fetch(`${market.url}${path}`, init)).json();
 const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").trim();
-const rowSlugs = (page: Page, list: string) => page.$$eval(`${list} [data-slug]`, (rows) => rows.map((r) => r.getAttribute("data-slug")));
+const rowSlugs = (page: Page, list: string) =>
+  page.$$eval(`${list} [data-slug]`, (rows) => rows.map((r) => r.getAttribute("data-slug")));
 const int = (s: string) => Number(s.replaceAll(",", ""));
 
 /** PNG width from its IHDR chunk: a full-page screenshot wider than the viewport means overflow. */
@@ -43,7 +45,10 @@ async function withPage<T>(width: number, scheme: "light" | "dark", run: (w: Wat
 
 async function signIn(page: Page, key: string) {
   await page.goto(`${market.url}/dashboard`);
-  const [response] = await Promise.all([page.waitForNavigation(), page.fill("#key", key).then(() => page.click("form[action='/dashboard/login'] button"))]);
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    page.fill("#key", key).then(() => page.click("form[action='/dashboard/login'] button")),
+  ]);
   return response;
 }
 
@@ -53,7 +58,11 @@ describe("web pages in Chromium", () => {
       await page.goto(`${market.url}/`);
       expect(await text(page, "h1")).toBe("Explore APIs");
       const stats = await json("/v1/stats");
-      for (const [window, label] of [["today", "Today"], ["overall", "Overall"], ["week", "This week"]] as const) {
+      for (const [window, label] of [
+        ["today", "Today"],
+        ["overall", "Overall"],
+        ["week", "This week"],
+      ] as const) {
         await Promise.all([page.waitForNavigation(), page.click(`nav.tabs a:text-is("${label}")`)]);
         expect(new URL(page.url()).searchParams.get("window")).toBe(window);
         expect(await page.getAttribute(`nav.tabs a[aria-current=page]`, "href")).toBe(`/explore?window=${window}`);
@@ -63,8 +72,12 @@ describe("web pages in Chromium", () => {
         expect(await rowSlugs(page, "#ranked")).toEqual(board.items.map((i: any) => i.slug));
         expect(await rowSlugs(page, "#emerging")).toEqual(board.emerging.map((i: any) => i.slug));
         for (const item of board.items) {
-          expect(await text(page, `#ranked [data-slug="${item.slug}"] [data-field=calls]`)).toBe(String(item.metrics.calls));
-          expect(await text(page, `#ranked [data-slug="${item.slug}"] [data-field=revenue]`)).toBe(item.metrics.revenueUsd);
+          expect(await text(page, `#ranked [data-slug="${item.slug}"] [data-field=calls]`)).toBe(
+            String(item.metrics.calls),
+          );
+          expect(await text(page, `#ranked [data-slug="${item.slug}"] [data-field=revenue]`)).toBe(
+            item.metrics.revenueUsd,
+          );
         }
         expect(int(await text(page, "#stat-calls"))).toBe(stats.windows[window].calls);
         expect(await text(page, "#stat-revenue")).toBe(stats.windows[window].revenueUsd);
@@ -108,7 +121,10 @@ describe("web pages in Chromium", () => {
         expect(int(await text(page, "#m-payers"))).toBe(d.metrics.payers);
         expect(Number((await text(page, "#m-success")).replace("%", "")) / 100).toBeCloseTo(d.metrics.successRate, 3);
         const p95 = await text(page, "#m-p95");
-        expect(p95.endsWith(" s") ? Number(p95.slice(0, -2)) * 1000 : Number(p95.replace(" ms", ""))).toBeCloseTo(d.metrics.p95Ms, -1);
+        expect(p95.endsWith(" s") ? Number(p95.slice(0, -2)) * 1000 : Number(p95.replace(" ms", ""))).toBeCloseTo(
+          d.metrics.p95Ms,
+          -1,
+        );
         expect(await text(page, "#api-price")).toContain(api.price.usd);
         expect(await text(page, "#api-price")).toContain(`${api.price.atomic} atomic units`);
         expect(await text(page, "#api-payto")).toBe(api.payTo);
@@ -118,18 +134,24 @@ describe("web pages in Chromium", () => {
         expect(Number(await text(page, "#factor-c .value"))).toBeCloseTo(d.breakdown.C, 3);
         expect(Number(await text(page, "#factor-b .value"))).toBeCloseTo(d.breakdown.B, 3);
         // The chart's hourly table adds up to the same organic and self-dealt calls.
-        const cells = await page.$$eval("#calls-h ~ figure details tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].map((c) => c.textContent)));
+        const cells = await page.$$eval("#calls-h ~ figure details tbody tr", (rows) =>
+          rows.map((r) => [...r.querySelectorAll("td")].map((c) => c.textContent)),
+        );
         expect(cells.reduce((s, c) => s + Number(c[1]), 0)).toBe(d.metrics.calls);
         expect(cells.reduce((s, c) => s + Number(c[2]), 0)).toBe(3);
       }
-      expect(await text(page, "#snippet-claw")).toContain(`claw call '${market.url}/t/world-cities/v1/records?limit=3'`);
+      expect(await text(page, "#snippet-claw")).toContain(
+        `claw call '${market.url}/t/world-cities/v1/records?limit=3'`,
+      );
       expect(await text(page, "#snippet-fetch")).toContain("wrapFetchWithPayment");
       expect(problems).toEqual([]);
     });
   });
 
   it("the dashboard refuses a wrong key, signs in with a key and shows the ledger's exact earnings", async () => {
-    const earnings = await json("/v1/tenants/world-cities/earnings", { headers: { authorization: `Bearer ${market.a.key}` } });
+    const earnings = await json("/v1/tenants/world-cities/earnings", {
+      headers: { authorization: `Bearer ${market.a.key}` },
+    });
     expect(earnings.totals.payments).toBe(market.paidCalls["world-cities"]);
     await withPage(1280, "light", async ({ page, context, problems }) => {
       const wrong = await signIn(page, `claw_sk_${"x".repeat(43)}`);
@@ -149,13 +171,17 @@ describe("web pages in Chromium", () => {
       expect(await text(page, "#d-revenue-atomic")).toBe(earnings.totals.amountAtomic);
       expect(await text(page, "#d-revenue")).toBe(earnings.totals.amountUsd);
       expect(int(await text(page, "#d-payments"))).toBe(earnings.totals.payments);
-      expect(await text(page, `#my-apis [data-slug="world-cities"] [data-field=revenue]`)).toBe(earnings.totals.amountUsd);
+      expect(await text(page, `#my-apis [data-slug="world-cities"] [data-field=revenue]`)).toBe(
+        earnings.totals.amountUsd,
+      );
       const txs = await page.$$eval("#settlements [data-tx]", (els) => els.map((e) => e.getAttribute("data-tx")));
       expect(txs).toEqual(earnings.items.slice(0, 10).map((i: any) => i.transaction));
       expect(await text(page, "#payers")).toContain("self-dealt");
       expect(await text(page, "#d-self")).toMatch(/^3 /);
       // Spend caps next to what is spent today (every payment of this run settled today).
-      const limits = await page.$$eval("#limits tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].map((c) => c.textContent)));
+      const limits = await page.$$eval("#limits tbody tr", (rows) =>
+        rows.map((r) => [...r.querySelectorAll("td")].map((c) => c.textContent)),
+      );
       expect(limits.find((r) => r[0] === "Spend cap, today")?.[2]).toBe(earnings.totals.amountUsd);
       expect(limits.find((r) => r[0] === "Daily quota")?.[1]).toBe("10000 calls");
       await screenshot(page, "dashboard-1280");
@@ -163,7 +189,9 @@ describe("web pages in Chromium", () => {
       // Logout ends the session on the server: the old cookie no longer opens the dashboard.
       await Promise.all([page.waitForNavigation(), page.click("form[action='/dashboard/logout'] button")]);
       expect(await page.$("#key")).not.toBeNull();
-      const replay = await fetch(`${market.url}/dashboard`, { headers: { cookie: `__Host-claw_session=${session!.value}` } });
+      const replay = await fetch(`${market.url}/dashboard`, {
+        headers: { cookie: `__Host-claw_session=${session!.value}` },
+      });
       expect(await replay.text()).toContain('name="key"');
       expect(problems).toEqual([]);
     });
@@ -181,9 +209,16 @@ describe("web pages in Chromium", () => {
       headers: { origin: "https://evil.example", cookie: `__Host-claw_login=${"a".repeat(43)}` },
     });
     expect(crossSite.status).toBe(403);
-    const matching = await fetch(`${market.url}/dashboard/login`, { method: "POST", body, redirect: "manual", headers: { cookie: `__Host-claw_login=${"a".repeat(43)}` } });
+    const matching = await fetch(`${market.url}/dashboard/login`, {
+      method: "POST",
+      body,
+      redirect: "manual",
+      headers: { cookie: `__Host-claw_login=${"a".repeat(43)}` },
+    });
     expect(matching.status).toBe(303);
-    expect(matching.headers.getSetCookie().find((c) => c.startsWith("__Host-claw_session="))).toMatch(/HttpOnly; Secure; SameSite=Strict/);
+    expect(matching.headers.getSetCookie().find((c) => c.startsWith("__Host-claw_session="))).toMatch(
+      /HttpOnly; Secure; SameSite=Strict/,
+    );
   });
 
   it("renders creator text, slugs and directories carrying <script>/onerror payloads as inert text", async () => {
@@ -191,7 +226,9 @@ describe("web pages in Chromium", () => {
       const check = async () => {
         expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
         expect(await page.$$('img[src="x"]')).toHaveLength(0);
-        expect(await page.$$eval("script", (s) => s.map((e) => e.getAttribute("src")))).toEqual([expect.stringMatching(/^\/assets\/app\.js\?v=/)]);
+        expect(await page.$$eval("script", (s) => s.map((e) => e.getAttribute("src")))).toEqual([
+          expect.stringMatching(/^\/assets\/app\.js\?v=/),
+        ]);
       };
       await page.goto(`${market.url}/apis/xss-probe`);
       expect(await page.textContent("#api-description")).toBe(XSS);
@@ -220,7 +257,10 @@ describe("web pages in Chromium", () => {
       ["api", "/apis/world-cities"],
       ["login", "/dashboard"],
     ] as const;
-    for (const [width, scheme] of [[1280, "light"], [375, "dark"]] as const) {
+    for (const [width, scheme] of [
+      [1280, "light"],
+      [375, "dark"],
+    ] as const) {
       await withPage(width, scheme, async ({ page, problems }) => {
         for (const [name, path] of pages) {
           await page.goto(`${market.url}${path}`);

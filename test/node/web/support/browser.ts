@@ -13,7 +13,15 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }
 
@@ -24,13 +32,21 @@ export interface Watched {
   problems: string[];
 }
 
-export async function watchedPage(browser: Browser, options: { width: number; scheme: "light" | "dark" }): Promise<Watched> {
-  const context = await browser.newContext({ viewport: { width: options.width, height: 900 }, colorScheme: options.scheme });
+export async function watchedPage(
+  browser: Browser,
+  options: { width: number; scheme: "light" | "dark" },
+): Promise<Watched> {
+  const context = await browser.newContext({
+    viewport: { width: options.width, height: 900 },
+    colorScheme: options.scheme,
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   await page.exposeFunction("__reportViolation", (what: string) => problems.push(`csp: ${what}`));
   await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => (window as any).__reportViolation(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as any).__reportViolation(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   page.on("dialog", (d) => {
     problems.push(`dialog: ${d.message()}`);
@@ -58,8 +74,15 @@ export interface AxeViolation {
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
-    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n: any) => n.html) }));
+    const r = await (window as any).axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    });
+    return r.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n: any) => n.html),
+    }));
   });
   return (result as AxeViolation[]).filter((v) => v.impact === "serious" || v.impact === "critical");
 }
