@@ -7,6 +7,8 @@
 //   - 200 + VerifyResponse / SettleResponse for every well-formed request, including invalid
 //     payments (`isValid: false`) and failed settlements (`success: false`); responses are
 //     passed through unmodified (`errorMessage` included — the dispatcher strips it).
+//   - GET /health: `{ok, network, signer, queue}`; `queue` is the settlement sender's state
+//     (SenderHealth in settle-sender.ts); `ok` is false while a settlement nonce is stuck.
 //   - 400 JSON `{error: {code, message, details?}}` for malformed input (bad JSON, wrong shape,
 //     unsupported x402 version / scheme / network), 404/405/413 as usual.
 //   - 502 `rpc_unavailable` when the chain RPC could not be reached, 500 for any other failure
@@ -14,16 +16,15 @@
 //     and fail closed on the latter.
 //   The process never crashes on input: every handler is wrapped.
 //
-// Pitfalls handled here (DESIGN §6):
-//   - The settlement account has its own viem nonce manager: concurrent settles each get the
-//     next nonce locally instead of all reading the same pending nonce from the node. It is a
-//     fresh manager per facilitator, not viem's global `nonceManager`: that singleton caches
-//     nonces per (address, chainId) for the life of the process, so a second anvil started in
-//     the same process (tests, restarts) would be sent nonces far ahead of the new chain's and
-//     anvil would park those transactions forever.
-//   - Gas is estimated *before* viem takes a nonce: a reverting settle (e.g. a replayed
-//     authorization) then fails without consuming a nonce, so it cannot leave a gap or force a
-//     nonce-manager reset that would race other settles in flight.
+// Pitfalls handled here (docs/ARCHITECTURE.md §6):
+//   - Every settlement transaction goes through one serialized sender per signer account
+//     (settle-sender.ts): the nonce is read from the chain, the next transaction is signed only
+//     once the previous one is mined, a watchdog heals a stuck nonce, and GET /health shows the
+//     queue. Concurrent sends with locally incremented nonces (viem's nonce manager, as before)
+//     wedged anvil: a transaction that arrives while its predecessor is being mined can be
+//     parked for good, and every later nonce queues behind it (foundry-rs/foundry#10122).
+//   - Gas is estimated in turn, before a nonce is taken: a reverting settle (e.g. a replayed
+//     authorization) then fails without consuming a nonce, so it cannot leave a gap.
 //   - viem polls every 50 ms (its default for an unknown chain is 4 s per receipt wait).
 //   - Multicall3 must be on the chain (chain.ts installs it) for failure diagnosis.
 //   - RPC outages. @x402/evm 2.27 starts an "is the asset a contract?" getCode check eagerly
@@ -37,15 +38,18 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import * as v from "valibot";
-import { BaseError, createWalletClient, http, HttpRequestError, publicActions, TimeoutError, type Address, type Hex } from "viem";
+import {
+  BaseError, concatHex, createWalletClient, encodeFunctionData, http, HttpRequestError, publicActions, TimeoutError,
+  type Abi, type Address, type Hex,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createNonceManager, jsonRpc } from "viem/nonce";
 import { x402Facilitator } from "@x402/core/facilitator";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { localChainDefinition, POLLING_INTERVAL_MS } from "./chain.ts";
 import { listenOnLoopback } from "../local/ports.ts";
+import { createSettleSender, type SenderClient, type SenderHealth, type SettleSender } from "./settle-sender.ts";
 
 export type StartFacilitatorOptions = {
   rpcUrl: string;
@@ -56,6 +60,12 @@ export type StartFacilitatorOptions = {
   port?: number;
   /** Give up waiting for a settlement receipt after this long (default 30 s). */
   confirmationTimeoutMs?: number;
+  /**
+   * Longest a settlement waits for its turn in the signer's queue (default 15 s); past that it
+   * is refused unsent (`success: false`, no transaction), well before a caller's own 30 s
+   * timeout would leave it unknown.
+   */
+  maxQueueWaitMs?: number;
   /** Request bodies above this size are refused with 413 (default 64 KiB). */
   maxBodyBytes?: number;
   /** Called with unexpected internal errors (default: ignored; they are answered with 500). */
@@ -72,6 +82,8 @@ export type FacilitatorServer = {
   network: `eip155:${number}`;
   /** The underlying @x402/core facilitator, for in-process use (hooks, direct calls). */
   facilitator: x402Facilitator;
+  /** The settlement sender's queue, as GET /health reports it under `queue`. */
+  health: () => SenderHealth;
   /** Close the server and all its connections. Idempotent. */
   stop(): Promise<void>;
 };
@@ -221,22 +233,28 @@ function rpcUnavailable(trace: RpcTrace): HttpError {
 
 // ---------------------------------------------------------------- server
 
-/** Start the facilitator on 127.0.0.1; resolves once it is listening. */
-export async function startFacilitator(opts: StartFacilitatorOptions): Promise<FacilitatorServer> {
-  const network = `eip155:${opts.chainId}` as const;
-  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+type FacilitatorClient = ReturnType<typeof settlementClient>;
+
+function settlementClient(opts: StartFacilitatorOptions) {
   const chain = localChainDefinition(opts.chainId, opts.rpcUrl);
-  const account = privateKeyToAccount(opts.privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) });
+  const account = privateKeyToAccount(opts.privateKey);
   // One retry, not viem's default three with backoff: the node is local, so a failure is an
   // outage, and answering "rpc_unavailable" in ~1 s beats stalling every request for ~8 s.
   const transport = http(opts.rpcUrl, { retryCount: 1, timeout: 10_000 });
-  const client = createWalletClient({ account, chain, transport, pollingInterval: POLLING_INTERVAL_MS }).extend(publicActions);
+  return createWalletClient({ account, chain, transport, pollingInterval: POLLING_INTERVAL_MS }).extend(publicActions);
+}
 
-  // The signer shape @x402/evm wants, mapped onto viem. Casts are at the boundary: x402's
-  // signer interface uses loose `unknown[]` ABIs, viem's actions are generic over the ABI.
-  const signer = toFacilitatorEvmSigner(
+/**
+ * The signer shape @x402/evm wants, mapped onto viem; every transaction goes through `sender`.
+ * Casts are at the boundary: x402's signer interface uses loose `unknown[]` ABIs, viem's actions
+ * are generic over the ABI.
+ */
+function settlementSigner(client: FacilitatorClient, sender: SettleSender, confirmationTimeoutMs: number) {
+  type ReadArgs = Parameters<typeof client.readContract>[0];
+  type TypedDataArgs = Parameters<typeof client.verifyTypedData>[0];
+  return toFacilitatorEvmSigner(
     {
-      address: account.address,
+      address: client.account.address,
       // Never rejects (see header): an RPC failure reads as "no code" and is recorded.
       getCode: async (args) => {
         try {
@@ -246,19 +264,34 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
           return undefined;
         }
       },
-      readContract: traced((args) => client.readContract({ ...args, args: args.args ?? [] } as Parameters<typeof client.readContract>[0])),
-      verifyTypedData: traced((args) => client.verifyTypedData(args as Parameters<typeof client.verifyTypedData>[0])),
+      readContract: traced((args) => client.readContract({ ...args, args: args.args ?? [] } as ReadArgs)),
+      verifyTypedData: traced((args) => client.verifyTypedData(args as TypedDataArgs)),
       writeContract: traced(async (args) => {
-        const request = { ...args, account } as Parameters<typeof client.estimateContractGas>[0];
-        // Estimate first (see header): a revert surfaces here, before a nonce is taken.
-        const gas = args.gas ?? ((await client.estimateContractGas(request)) * 12n) / 10n;
-        return client.writeContract({ ...args, gas } as Parameters<typeof client.writeContract>[0]);
+        const call = encodeFunctionData({ abi: args.abi as Abi, functionName: args.functionName, args: args.args });
+        const data = args.dataSuffix ? concatHex([call, args.dataSuffix]) : call;
+        return sender.send({ to: args.address, data, gas: args.gas });
       }),
-      sendTransaction: traced((args) => client.sendTransaction({ to: args.to, data: args.data } as Parameters<typeof client.sendTransaction>[0])),
+      sendTransaction: traced((args) => sender.send({ to: args.to, data: args.data })),
       waitForTransactionReceipt: traced((args) => client.waitForTransactionReceipt(args)),
     },
-    { confirmationTimeoutMs: opts.confirmationTimeoutMs ?? 30_000 },
+    { confirmationTimeoutMs },
   );
+}
+
+/** Start the facilitator on 127.0.0.1; resolves once it is listening. */
+export async function startFacilitator(opts: StartFacilitatorOptions): Promise<FacilitatorServer> {
+  const network = `eip155:${opts.chainId}` as const;
+  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+  const confirmationTimeoutMs = opts.confirmationTimeoutMs ?? 30_000;
+  const client = settlementClient(opts);
+  const account = client.account;
+  const sender = createSettleSender({
+    client: client as unknown as SenderClient,
+    account,
+    chainId: opts.chainId,
+    maxQueueWaitMs: opts.maxQueueWaitMs ?? 15_000,
+  });
+  const signer = settlementSigner(client, sender, confirmationTimeoutMs);
 
   // `register` (v2, our network only) rather than @x402/evm's `registerExactEvmScheme` helper:
   // the helper also registers x402 v1 for every public EVM network it knows (base, polygon, ...),
@@ -283,7 +316,9 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     switch (path) {
       case "/health": {
         route("GET");
-        return sendJson(res, 200, { ok: true, network, signer: account.address });
+        // `ok` turns false while a settlement nonce is stuck (see settle-sender.ts SenderHealth).
+        const queue = sender.health();
+        return sendJson(res, 200, { ok: !queue.stuck, network, signer: account.address, queue });
       }
       case "/supported": {
         route("GET");
@@ -336,5 +371,9 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
 
   const { url, port, stop } = await listenOnLoopback(server, opts.port);
 
-  return { url, port, signerAddress: account.address, network, facilitator, stop };
+  const stopAll = async (): Promise<void> => {
+    sender.stop();
+    await stop();
+  };
+  return { url, port, signerAddress: account.address, network, facilitator, health: sender.health, stop: stopAll };
 }

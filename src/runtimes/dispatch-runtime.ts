@@ -7,6 +7,7 @@ import { tenantRuntimeLimits } from "../config/plans.ts";
 import { tenantNotDeployed, tenantWorkerFailure, type TenantRuntime } from "./runtime.ts";
 import { ApiError } from "../http/errors.ts";
 import { functionOutcome, tenantTimeout } from "./loader-runtime.ts";
+import { raceTimeout } from "./timeout.ts";
 
 /** Script name in the namespace. One script per tenant; deploys replace it. */
 export function scriptNameFor(tenant: Pick<TenantConfig, "slug">): string {
@@ -25,20 +26,16 @@ export class DispatchRuntime implements TenantRuntime {
       throw isWorkerNotFound(err) ? tenantNotDeployed(tenant.slug) : tenantWorkerFailure(tenant.slug, err);
     }
     const { resource } = tenant;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       if (resource.type !== "function") return await worker.fetch(request);
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(tenantTimeout(tenant.slug, resource.maxDurationMs)), resource.maxDurationMs);
-      });
-      return await functionOutcome(tenant, resource, await Promise.race([worker.fetch(request), timeout]));
+      const overrun = () => tenantTimeout(tenant.slug, resource.maxDurationMs);
+      const answer = await raceTimeout(worker.fetch(request), resource.maxDurationMs, overrun);
+      return await functionOutcome(tenant, resource, answer);
     } catch (err) {
       if (err instanceof ApiError) throw err;
       if (isWorkerNotFound(err)) throw tenantNotDeployed(tenant.slug);
       console.error(`tenant ${tenant.slug} failed`, err);
       throw tenantWorkerFailure(tenant.slug, err);
-    } finally {
-      if (timer) clearTimeout(timer);
     }
   }
 }

@@ -3,14 +3,15 @@
 // - dataset: our engine; no network (`globalOutbound: null`), data through the DatasetStore RPC.
 // - function: our wrapper + the creator's instrumented module; env = the exposeEnv secrets only;
 //   every fetch() goes through the EgressGateway (allowedHosts); maxDuration is enforced by the
-//   instrumented budget (CPU) and by a timeout race here (I/O waits).
+//   instrumented budget (CPU) and by the timeout race of timeout.ts (I/O waits).
 import type { FunctionArtifact, TenantConfig } from "../config/tenant-config.ts";
 import { tenantRuntimeLimits } from "../config/plans.ts";
 import { tenantNotDeployed, tenantWorkerFailure, type TenantRuntime } from "./runtime.ts";
 import { ApiError } from "../http/errors.ts";
-import { readSecrets } from "../control/secrets.ts";
+import { readSecrets } from "../secrets/tenant-secrets.ts";
 import { BUDGET_MODULE, BUDGET_SOURCE, USER_MODULE, ticksFor, wrapperSource } from "./function/instrument.ts";
 import { TENANT_COMPATIBILITY_DATE } from "../config/compat.ts";
+import { raceTimeout } from "./timeout.ts";
 
 export { TENANT_COMPATIBILITY_DATE };
 
@@ -69,22 +70,17 @@ export class LoaderRuntime implements TenantRuntime {
         globalOutbound: null,
       };
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const call = worker.getEntrypoint(undefined, { limits }).fetch(request);
       if (resource.type !== "function") return await call;
-      // I/O-bound overruns (a slow upstream, a long sleep) end here; CPU-bound ones in the budget.
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(tenantTimeout(tenant.slug, resource.maxDurationMs)), resource.maxDurationMs);
-      });
-      return await functionOutcome(tenant, resource, await Promise.race([call, timeout]));
+      const overrun = () => tenantTimeout(tenant.slug, resource.maxDurationMs);
+      const answer = await raceTimeout(call, resource.maxDurationMs, overrun);
+      return await functionOutcome(tenant, resource, answer);
     } catch (err) {
       if (err instanceof ApiError) throw err;
       if (String(err).includes(CODE_MISSING)) throw tenantNotDeployed(tenant.slug);
       console.error(`tenant ${tenant.slug}@${tenant.version} failed`, err);
       throw tenantWorkerFailure(tenant.slug, err);
-    } finally {
-      if (timer) clearTimeout(timer);
     }
   }
 }

@@ -8,7 +8,7 @@
 // proxy pointed at itself ends with 508.
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { ApiError, errorResponse } from "../http/errors.ts";
-import { readSecrets } from "../control/secrets.ts";
+import { readSecrets } from "../secrets/tenant-secrets.ts";
 import { parsePlatformHosts } from "../tenancy/resolve.ts";
 import { runProxy, sharedProxyCache } from "./proxy/engine.ts";
 import { checkUpstreamUrl } from "./proxy/ssrf.ts";

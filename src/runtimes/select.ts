@@ -1,6 +1,7 @@
 // Picks the tenant backend for this deployment: Worker Loader locally, dispatch namespace in
 // production. Proxies are platform code and run in the dispatcher on both (proxy-runtime.ts).
-import type { TenantRuntime } from "./runtime.ts";
+// Whichever runs, the request body is first read whole under the tenant body limit.
+import { withBoundedBody, type TenantRuntime } from "./runtime.ts";
 import { LoaderRuntime } from "./loader-runtime.ts";
 import { DispatchRuntime } from "./dispatch-runtime.ts";
 import { ProxyRuntime } from "./proxy-runtime.ts";
@@ -12,5 +13,11 @@ export function selectRuntime(env: Env, ctx: ExecutionContext): TenantRuntime {
     backend = new DispatchRuntime(env.DISPATCHER);
   } else backend = new LoaderRuntime(env, ctx.exports);
   const proxy = new ProxyRuntime(env, ctx.exports);
-  return { fetch: (tenant, request) => (tenant.resource.type === "proxy" ? proxy.fetch(tenant, request) : backend.fetch(tenant, request)) };
+  return {
+    // Every backend gets the body read whole under the limit, before any tenant work.
+    fetch: async (tenant, request) => {
+      const bounded = await withBoundedBody(request);
+      return tenant.resource.type === "proxy" ? proxy.fetch(tenant, bounded) : backend.fetch(tenant, bounded);
+    },
+  };
 }

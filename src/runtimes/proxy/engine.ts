@@ -1,4 +1,4 @@
-// The proxy engine (DESIGN §5). It is platform code, so it runs inside the dispatcher rather than
+// The proxy engine (docs/ARCHITECTURE.md §5). It is platform code, so it runs inside the dispatcher rather than
 // in a loaded isolate: it needs the tenant's decrypted header secrets, and keeping them in the
 // process that decrypts them means they never cross into an isolate's env; there is also no
 // creator code to sandbox and one hop less on every call. Both runtime backends share it.
@@ -7,6 +7,7 @@ import { ApiError, errorResponse } from "../../http/errors.ts";
 import { applyTransform } from "./transform.ts";
 import { cacheTtlFor, LruCache } from "./cache.ts";
 import { checkUpstreamUrl } from "./ssrf.ts";
+import { upstreamHeaderName } from "./upstream-headers.ts";
 
 /** Request headers never forwarded upstream: credentials, payment proofs, client identity, hop-by-hop. */
 const DROP_REQUEST = new Set([
@@ -15,8 +16,6 @@ const DROP_REQUEST = new Set([
   "upgrade", "content-length", "accept-encoding", "x-real-ip", "true-client-ip", "forwarded",
 ]);
 const DROP_REQUEST_PREFIX = ["cf-", "x-forwarded-", "payment-", "x-payment", "x-claw-"];
-/** Response headers never passed back to the caller. */
-const DROP_RESPONSE = new Set(["set-cookie", "set-cookie2", "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "x-claw-cache"]);
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const UPSTREAM_TIMEOUT_MS = 30_000;
 
@@ -116,8 +115,9 @@ async function proxyOnce(tenant: TenantConfig, artifact: ProxyArtifact, request:
 
   const outHeaders = new Headers();
   for (const [name, value] of upstream.headers) {
-    if (DROP_RESPONSE.has(name.toLowerCase())) continue;
-    outHeaders.set(name, usedSecrets.length ? scrub(value, usedSecrets) : value);
+    const passedAs = upstreamHeaderName(name, upstream.status);
+    if (passedAs === null) continue;
+    outHeaders.append(passedAs, usedSecrets.length ? scrub(value, usedSecrets) : value);
   }
   const contentType = upstream.headers.get("content-type") ?? "";
   const declared = Number(upstream.headers.get("content-length") ?? "NaN");
