@@ -15,6 +15,7 @@ import { getOpenApi } from "../public/openapi.ts";
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
+import { webRoutes } from "../web/routes.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -56,6 +57,14 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/v1/wallets", listWallets)
   .post("/v1/wallets", addWallet)
   .delete("/v1/wallets/:address", deleteWallet)
+  // Web pages (HTML; src/web/)
+  .get("/", webRoutes.explore)
+  .get("/explore", webRoutes.explore)
+  .get("/apis/:slug", webRoutes.api)
+  .get("/dashboard", webRoutes.dashboard)
+  .post("/dashboard/login", webRoutes.login)
+  .post("/dashboard/logout", webRoutes.logout)
+  .get("/assets/:name", webRoutes.asset)
   .all("*", (request: IRequest) => {
     throw new ApiError(404, "route_not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
   }) as ReturnType<typeof Router<IRequest, [PlatformContext]>>;

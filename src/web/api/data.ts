@@ -1,0 +1,43 @@
+// What /apis/:slug shows: the API's snapshot detail (the same read as GET /v1/apis/:slug) and,
+// for the charts, its newest usage events from its Leaderboard shard, folded per hour.
+import type { ApiDetail } from "../../../objects/snapshot.ts";
+import type { WindowName } from "../../../objects/windows.ts";
+import { leaderboardFor } from "../../../objects/leaderboard-shards.ts";
+import type { UsageEvent } from "../../../objects/usage-event.ts";
+import { readApi, type SnapshotMeta } from "../../public/snapshot-store.ts";
+import { hourlySeries, type HourlySeries } from "../charts/series.ts";
+import { linkedWalletsOf } from "../linked-wallets.ts";
+
+/** Events read per chart: bounded, so one page view is one bounded RPC. */
+export const CHART_EVENTS = 1000;
+
+export function chartHours(window: WindowName, now: number): number {
+  if (window === "today") return Math.floor((now % 86_400_000) / 3_600_000) + 1;
+  return 168;
+}
+
+export async function recentApiEvents(env: Env, slug: string): Promise<UsageEvent[]> {
+  try {
+    return (await leaderboardFor(env, slug).recentEvents({ apiId: slug, limit: CHART_EVENTS })).items;
+  } catch (err) {
+    // The charts are an extra: the page still renders its snapshot numbers without them.
+    console.warn(`web: recent events of ${slug} unavailable`, err);
+    return [];
+  }
+}
+
+export interface ApiPageData {
+  meta: SnapshotMeta | null;
+  api: ApiDetail | null;
+  series: HourlySeries;
+}
+
+export async function readApiPage(env: Env, slug: string, window: WindowName, now: number): Promise<ApiPageData> {
+  const [{ meta, api }, events, linked] = await Promise.all([
+    readApi(env.DB, slug),
+    recentApiEvents(env, slug),
+    linkedWalletsOf(env.DB, slug),
+  ]);
+  const series = hourlySeries(events, now, chartHours(window, now), (c) => linked.has(c.toLowerCase()), CHART_EVENTS);
+  return { meta, api, series };
+}
