@@ -96,6 +96,11 @@ export const ERROR_CODES = {
   publishing_unavailable: 503,
   secrets_unavailable: 503,
   publish_failed: 502,
+  // Web pages (src/web): assets and the dashboard's sign-in forms.
+  asset_not_found: 404,
+  cross_site_request: 403,
+  csrf_mismatch: 403,
+
   // Function code refused at deploy (src/runtimes/function/instrument.ts CodeError).
   invalid_code: 422,
   missing_default_export: 422,

@@ -4,7 +4,7 @@
 // same pages are in test/node/web/.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { leaderboardFor } from "../../objects/leaderboard-shards.ts";
+import { leaderboardFor } from "../../objects/leaderboard/shards.ts";
 import { auth, call, CITIES_CSV, createCreator, deployOk, OPERATOR, uniqueSlug } from "./helpers.ts";
 import { usageEvent } from "../support/usage-events.ts";
 

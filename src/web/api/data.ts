@@ -1,10 +1,10 @@
 // What /apis/:slug shows: the API's snapshot detail (the same read as GET /v1/apis/:slug) and,
 // for the charts, its newest usage events from its Leaderboard shard, folded per hour.
-import type { ApiDetail } from "../../../objects/snapshot.ts";
-import type { WindowName } from "../../../objects/windows.ts";
-import { leaderboardFor } from "../../../objects/leaderboard-shards.ts";
-import type { UsageEvent } from "../../../objects/usage-event.ts";
-import { readApi, type SnapshotMeta } from "../../public/snapshot-store.ts";
+import type { ApiDetail } from "../../../objects/leaderboard/snapshot-types.ts";
+import type { WindowName } from "../../../objects/leaderboard/windows.ts";
+import { leaderboardFor } from "../../../objects/leaderboard/shards.ts";
+import type { UsageEvent } from "../../../objects/shared/usage-event.ts";
+import { readApi, type SnapshotMeta } from "../../../objects/leaderboard/snapshot-store.ts";
 import { hourlySeries, type HourlySeries } from "../charts/series.ts";
 import { linkedWalletsOf } from "../linked-wallets.ts";
 

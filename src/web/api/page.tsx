@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 // /apis/:slug: what the API is, what it costs and whom it pays, how to call it (snippets and
 // operations), its numbers for the chosen window, hourly charts and "why this rank".
-import type { ApiDetail } from "../../../objects/snapshot.ts";
-import { WINDOWS, type WindowName } from "../../../objects/windows.ts";
+import type { ApiDetail } from "../../../objects/leaderboard/snapshot-types.ts";
+import { WINDOWS, type WindowName } from "../../../objects/leaderboard/windows.ts";
 import { Layout } from "../layout.tsx";
 import { formatFactor, formatInt, formatMs, formatPercent, isoMinute } from "../format.ts";
 import { WINDOW_LABELS } from "../explore/page.tsx";
@@ -10,7 +10,7 @@ import { CallsChart, LatencyChart } from "../charts/charts.tsx";
 import { uptime, type HourlySeries } from "../charts/series.ts";
 import { operationsOf, snippets } from "./snippets.ts";
 import { WhyThisRank } from "./why-rank.tsx";
-import type { SnapshotMeta } from "../../public/snapshot-store.ts";
+import type { SnapshotMeta } from "../../../objects/leaderboard/snapshot-store.ts";
 
 export function ApiPage(props: {
   api: ApiDetail;

@@ -6,7 +6,7 @@ import type { PlatformContext } from "../../control/context.ts";
 import { slugParam } from "../../control/tenants.ts";
 import { windowParam } from "../../public/http.ts";
 import { page } from "../html.ts";
-import { rollupPeriodSeconds } from "../../../objects/leaderboard-shards.ts";
+import { rollupPeriodSeconds } from "../../../objects/leaderboard/shards.ts";
 import { readApiPage } from "./data.ts";
 import { ApiPage } from "./page.tsx";
 

@@ -1,6 +1,6 @@
 // Copy-to-call snippets of an API page: curl, the official @x402/fetch client, and `claw call`.
 // Plain strings: the page renders them as escaped text inside <pre>.
-import type { ApiDetail } from "../../../objects/snapshot.ts";
+import type { ApiDetail } from "../../../objects/leaderboard/snapshot-types.ts";
 
 export interface Snippet {
   id: string;

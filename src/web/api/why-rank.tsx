@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 // "Why this rank": the four factors of Score = D · Q · C · B with their inputs in plain words,
 // and the self-dealt calls that were left out (objects/scoring.ts has the formula).
-import type { ApiWindowDetail } from "../../../objects/snapshot.ts";
-import { SCORING } from "../../../objects/scoring.ts";
+import type { ApiWindowDetail } from "../../../objects/leaderboard/snapshot-types.ts";
+import { SCORING } from "../../../objects/leaderboard/scoring.ts";
 import { formatFactor, formatInt, formatMs, formatPercent, plural } from "../format.ts";
 
 export function WhyThisRank(props: { detail: ApiWindowDetail; windowLabel: string }) {

@@ -7,7 +7,7 @@
 // attempts (countable + failures). Creator-linked callers are counted apart as self-dealt.
 import { emptyHist, estimatePercentile, latencyBucket } from "../../../objects/shared/histogram.ts";
 import { OUTCOME_TRAITS, type Outcome } from "../../../objects/shared/outcomes.ts";
-import type { UsageEvent } from "../../../objects/usage-event.ts";
+import type { UsageEvent } from "../../../objects/shared/usage-event.ts";
 
 const HOUR_MS = 3_600_000;
 

@@ -2,16 +2,16 @@
 // and for the selected API its snapshot numbers (as GET /v1/apis/:slug), the meter's live stats
 // and spend (the TenantMeter RPCs GET /v1/tenants/:slug uses), the ledger view, the newest usage
 // events (errors by code, hourly chart) and the creator-linked wallets.
-import type { ApiDetail } from "../../../objects/snapshot.ts";
-import type { MeterStats, SpendInfo } from "../../../objects/meter-types.ts";
-import type { WindowName } from "../../../objects/windows.ts";
+import type { ApiDetail } from "../../../objects/leaderboard/snapshot-types.ts";
+import type { MeterStats, SpendInfo } from "../../../objects/meter/types.ts";
+import type { WindowName } from "../../../objects/leaderboard/windows.ts";
 import { utcDayStartMs } from "../../../objects/shared/time.ts";
 import { atomicToUsd } from "../../../objects/shared/money.ts";
 import type { TenantConfig } from "../../config/tenant-config.ts";
 import { assetFor } from "../../config/assets.ts";
 import { listTenantsByOwner } from "../../tenancy/tenant-store.ts";
 import { meterFor } from "../../tenancy/meter-config.ts";
-import { readApi } from "../../public/snapshot-store.ts";
+import { readApi } from "../../../objects/leaderboard/snapshot-store.ts";
 import { CHART_EVENTS, chartHours, recentApiEvents } from "../api/data.ts";
 import { errorsByCode, hourlySeries, type CodeCount, type HourlySeries } from "../charts/series.ts";
 import { linkedWalletsOf } from "../linked-wallets.ts";

@@ -1,6 +1,6 @@
 // "How close" for the dashboard: each configured limit next to what is used of it now. Pure.
 import type { TenantConfig } from "../../config/tenant-config.ts";
-import type { SpendInfo, WindowStats } from "../../../objects/meter-types.ts";
+import type { SpendInfo, WindowStats } from "../../../objects/meter/types.ts";
 import { atomicToUsd, usdToAtomic } from "../../../objects/shared/money.ts";
 
 export interface LimitRow {

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // /dashboard when signed in: the creator's APIs (exact revenue from the ledger), then the chosen
 // API's calls, revenue, funnel, traffic, payers, errors, p95, settlements and limits.
-import { WINDOWS, type WindowName } from "../../../objects/windows.ts";
+import { WINDOWS, type WindowName } from "../../../objects/leaderboard/windows.ts";
 import { atomicToUsd } from "../../../objects/shared/money.ts";
 import { Layout } from "../layout.tsx";
 import { formatInt, formatMs, isoMinute } from "../format.ts";

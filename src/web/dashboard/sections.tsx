@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Dashboard sections of one API: funnel, traffic (organic vs self-dealt), payers, errors,
 // settlements, limits. Numbers come in computed; these components only lay them out.
-import type { ApiWindowDetail } from "../../../objects/snapshot.ts";
+import type { ApiWindowDetail } from "../../../objects/leaderboard/snapshot-types.ts";
 import { formatFactor, formatInt, formatPercent, isoMinute, shortId } from "../format.ts";
 import type { CodeCount } from "../charts/series.ts";
 import type { LedgerView } from "./ledger.ts";

@@ -3,7 +3,7 @@
 // echoed or put in a URL. A session lasts SESSION_TTL_SECONDS and dies with its key's revocation.
 import { constantTimeEqual } from "../../control/api-keys.ts";
 import type { CreatorPrincipal } from "../../control/auth.ts";
-import { sha256Hex } from "../../public/snapshot-store.ts";
+import { sha256Hex } from "../../../objects/leaderboard/snapshot-store.ts";
 import { isToken, parseCookies, randomToken, SESSION_COOKIE, SESSION_TTL_SECONDS } from "./cookies.ts";
 
 export interface Session {

@@ -1,9 +1,9 @@
 // What /explore shows, read from the leaderboard snapshot only (docs/ARCHITECTURE.md §7, §13):
 // the same store functions as the JSON API (src/public/snapshot-store.ts), plus one read of the
 // per-API breakdown inputs the list entries do not carry (effective payers, attempts).
-import type { DirectoryRollup, HeroStats, LeaderboardEntry } from "../../../objects/snapshot.ts";
-import type { WindowName } from "../../../objects/windows.ts";
-import { readDirectories, readLeaderboard, readStats, type SnapshotMeta } from "../../public/snapshot-store.ts";
+import type { DirectoryRollup, HeroStats, LeaderboardEntry } from "../../../objects/leaderboard/snapshot-types.ts";
+import type { WindowName } from "../../../objects/leaderboard/windows.ts";
+import { readDirectories, readLeaderboard, readStats, type SnapshotMeta } from "../../../objects/leaderboard/snapshot-store.ts";
 import { emptyStats } from "../../public/leaderboard.ts";
 import type { ApiHealthRow } from "./health.ts";
 

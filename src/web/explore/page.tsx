@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 // /explore (and / on platform hosts): window tabs, hero stats, directory cards, the ranked list,
 // the emerging rail, and a plain GET search form. Every row links to its API page.
-import type { DirectoryRollup, LeaderboardEntry } from "../../../objects/snapshot.ts";
-import { WINDOWS, type WindowName } from "../../../objects/windows.ts";
+import type { DirectoryRollup, LeaderboardEntry } from "../../../objects/leaderboard/snapshot-types.ts";
+import { WINDOWS, type WindowName } from "../../../objects/leaderboard/windows.ts";
 import { Layout } from "../layout.tsx";
 import { formatFactor, formatInt, formatMs, formatPercent, isoMinute, plural } from "../format.ts";
 import { directoryHealth, SUCCESS_OBJECTIVE, type DirectoryHealth } from "./health.ts";
