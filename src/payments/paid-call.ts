@@ -1,4 +1,4 @@
-// The paid call (x402 "authorization" flow, DESIGN §3): challenge → decode and match → facilitator
+// The paid call (x402 "authorization" flow, docs/ARCHITECTURE.md §3): challenge → decode and match → facilitator
 // /verify → TenantMeter.admit with the verified payer (exactly-once, spend caps) and the retry
 // material → tenant → /settle only if the tenant answered < 400 → content with PAYMENT-RESPONSE,
 // and TenantMeter.commit (settlement, stored response, ledger outbox) in waitUntil. Paid content
@@ -23,6 +23,7 @@ import { admitSyncingConfig, record, type CallContext } from "../gateway/tenant-
 import { decodePayment, mismatch, paymentHeader, paymentId } from "./payment-header.ts";
 import { FacilitatorUnavailable, httpFacilitator, SettlementUnknown } from "../x402/facilitator.ts";
 import { challenge, paymentResponseHeader, replay, toStored } from "./responses.ts";
+import { challengeExtensions } from "../discovery/bazaar.ts";
 import { signedByPayer } from "./signature.ts";
 import { saysNonceUsed } from "../x402/nonce-rule.ts";
 import { PhaseTimer } from "./timing.ts";
@@ -39,7 +40,7 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   const refuse = async (code: string, message: string, headers?: Record<string, string>): Promise<Response> => {
     const caller = verifiedPayer ?? (await callerFromIp(request, env.API_KEY_SECRET));
     record(call, tenant.slug, { caller, status: 402, outcome: lifecycleOf(code) });
-    return challenge(tenant, requirements, request, requestId, code, message, headers);
+    return challenge(tenant, requirements, request, requestId, code, message, headers, challengeExtensions(tenant, request, path));
   };
 
   const header = paymentHeader(request);

@@ -1,5 +1,5 @@
 // What a paid tenant accepts: its x402 v2 PaymentRequirements and the 402 challenge built from
-// them (DESIGN §6). Pure functions of the tenant config and the request URL.
+// them (docs/ARCHITECTURE.md §6). Pure functions of the tenant config and the request URL.
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
@@ -23,11 +23,19 @@ export function requirementsFor(tenant: TenantConfig): PaymentRequirements | nul
   };
 }
 
-export function paymentRequired(tenant: TenantConfig, requirements: PaymentRequirements, resourceUrl: string, error: string): PaymentRequired {
+/** `extensions` (e.g. `{bazaar}`, ARCHITECTURE §11) is added to the challenge when given. */
+export function paymentRequired(
+  tenant: TenantConfig,
+  requirements: PaymentRequirements,
+  resourceUrl: string,
+  error: string,
+  extensions?: Record<string, unknown>,
+): PaymentRequired {
   return {
     x402Version: 2,
     error,
     resource: { url: resourceUrl, description: tenant.description || `${tenant.slug} on 402claw`, mimeType: "application/json" },
     accepts: [requirements],
+    ...(extensions ? { extensions } : {}),
   };
 }

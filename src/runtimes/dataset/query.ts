@@ -1,4 +1,4 @@
-// Dataset query engine (DESIGN §5): turns `GET /v1/records` query parameters into a typed query
+// Dataset query engine (docs/ARCHITECTURE.md §5): turns `GET /v1/records` query parameters into a typed query
 // (valibot for the reserved parameters) and runs it against a loaded NormalizedDataset; also the
 // `GET /v1/records/:id` lookup. Pure: no I/O. Bundled into the tenant engine (worker.ts), so it
 // imports only types from parse.ts (parse.ts pulls in papaparse).
@@ -305,7 +305,7 @@ const ReservedParamsSchema = v.object({
   cursor: v.optional(CursorSchema),
 });
 
-function encodeCursor(offset: number): string {
+export function encodeCursor(offset: number): string {
   return btoa(JSON.stringify({ o: offset })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
