@@ -6,6 +6,7 @@
 import { bazaarResourceServerExtension, declareDiscoveryExtension } from "@x402/extensions/bazaar";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { describeTenant, findOperation, type ApiDescription, type Operation } from "./describe.ts";
+import { concretePath } from "./platform-docs.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 export type Extensions = Record<string, unknown>;
@@ -54,6 +55,13 @@ export function bazaarExtensionFor(description: ApiDescription, method: string, 
   const context = { method: op.method, routePattern, adapter: { getPath: () => requestPath } };
   const enrich = bazaarResourceServerExtension.enrichDeclaration!;
   return { bazaar: enrich(declaration, context as never) };
+}
+
+/** For a /discovery/resources item: the listing of the API's first described operation, or {}. */
+export function itemExtensions(config: TenantConfig): Extensions {
+  const d = cachedDescription(config);
+  const op = d.operations.find((o) => o.declared);
+  return (op && bazaarExtensionFor(d, op.method, concretePath(op), `/t/${config.slug}`)) ?? {};
 }
 
 const cache = new Map<string, ApiDescription>();

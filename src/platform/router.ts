@@ -11,12 +11,14 @@ import { publishTenant } from "../control/publish.ts";
 import { tenantEarnings } from "../control/earnings.ts";
 import { getApi, getDirectories, getLeaderboard, getStats } from "../public/leaderboard.ts";
 import { listDiscoveryResources } from "../public/discovery.ts";
-import { getOpenApi } from "../public/openapi.ts";
+import { getApiMarkdown, getLlmsTxt, getPlatformOpenApi, getPlatformWellKnown, wantsMarkdown } from "../discovery/http.ts";
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
+
+const apiOrMarkdown: Handler = (request, pc) => (wantsMarkdown(request) ? getApiMarkdown(request, pc) : getApi(request, pc));
 
 const health: Handler = (_request, pc) => json({ ok: true, service: "402claw", time: new Date(pc.now).toISOString() });
 
@@ -30,17 +32,21 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/__platform/events", listEvents)
   // Public (CORS, cacheable snapshot reads)
   .get("/v1/leaderboard", publicRoute(getLeaderboard))
-  .get("/v1/apis/:slug", publicRoute(getApi))
+  .get("/v1/apis/:slug", publicRoute(apiOrMarkdown))
   .get("/v1/directories", publicRoute(getDirectories))
   .get("/v1/stats", publicRoute(getStats))
   .get("/discovery/resources", publicRoute(listDiscoveryResources))
-  .get("/openapi.json", publicRoute(getOpenApi))
+  .get("/openapi.json", publicRoute(getPlatformOpenApi))
+  .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
+  .get("/llms.txt", publicRoute(getLlmsTxt))
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)
   .options("/v1/directories", preflight)
   .options("/v1/stats", preflight)
   .options("/discovery/resources", preflight)
   .options("/openapi.json", preflight)
+  .options("/.well-known/x402", preflight)
+  .options("/llms.txt", preflight)
   // Creator (API key)
   .get("/v1/me", whoAmI)
   .get("/v1/keys", listOwnKeys)
