@@ -57,24 +57,24 @@ const SCHEMA_SCHEMA: Schema = {
   additionalProperties: false,
 };
 
-function q(name: string, description: string, schema: Schema): Parameter {
-  return { name, in: "query", required: false, description, schema };
+function q(name: string, description: string, schema: Schema, shared?: string): Parameter {
+  return { name, in: "query", required: false, description, schema, ...(shared ? { shared } : {}) };
 }
 
+/** The reserved parameters, identical for every dataset: shared in documents by reference. */
+export const SHARED_DATASET_PARAMETERS: Parameter[] = [
+  q("q", "Case-insensitive substring search over the string fields.", { type: "string", maxLength: QUERY_LIMITS.maxQLength }, "DatasetQ"),
+  q("sort", "Comma-separated field names; '-' prefix sorts descending; nulls last.", { type: "string" }, "DatasetSort"),
+  q("fields", "Comma-separated field names to return (projection).", { type: "string" }, "DatasetFields"),
+  q("limit", `Page size, 1..${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit}).`, { type: "integer", minimum: 1, maximum: QUERY_LIMITS.maxLimit }, "DatasetLimit"),
+  q("offset", "0-based start (or use cursor).", { type: "integer", minimum: 0, maximum: QUERY_LIMITS.maxOffset }, "DatasetOffset"),
+  q("cursor", "nextCursor of a previous page (instead of offset).", { type: "string" }, "DatasetCursor"),
+];
+
 function recordsParameters(fields: readonly Field[] | undefined): Parameter[] {
-  const names = fields?.map((f) => f.name).join(", ") ?? "any field";
-  const filters = (fields ?? []).map((f) =>
-    q(RESERVED.has(f.name) ? `filter[${f.name}]` : f.name, `Equality filter on ${f.name} (${f.type}); repeat to match any of several values; empty matches null.`, { type: f.type }),
-  );
-  return [
-    ...filters,
-    q("q", "Case-insensitive substring search over the string fields.", { type: "string", maxLength: QUERY_LIMITS.maxQLength }),
-    q("sort", `Comma-separated fields (${names}); '-' prefix sorts descending; nulls last.`, { type: "string" }),
-    q("fields", `Comma-separated projection (${names}).`, { type: "string" }),
-    q("limit", `Page size, 1..${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit}).`, { type: "integer", minimum: 1, maximum: QUERY_LIMITS.maxLimit }),
-    q("offset", "0-based start (or use cursor).", { type: "integer", minimum: 0, maximum: QUERY_LIMITS.maxOffset }),
-    q("cursor", "nextCursor of a previous page (instead of offset).", { type: "string" }),
-  ];
+  // Repeat a filter to match any of several values; an empty value matches null (query.ts).
+  const filters = (fields ?? []).map((f) => q(RESERVED.has(f.name) ? `filter[${f.name}]` : f.name, `${f.name} equals (${f.type})`, { type: f.type }));
+  return [...filters, ...SHARED_DATASET_PARAMETERS];
 }
 
 export function datasetOperations(r: DatasetArtifact): Operation[] {
@@ -102,7 +102,7 @@ export function datasetOperations(r: DatasetArtifact): Operation[] {
       summary: `One record by ${idName}`,
       parameters: [
         { name: "id", in: "path", required: true, description: r.idField ? `the record's ${r.idField}` : "1-based row number", schema: { type: "string" } },
-        q("fields", "Comma-separated projection.", { type: "string" }),
+        SHARED_DATASET_PARAMETERS[2]!,
       ],
       output: { schema: record, ...(example ? { example } : {}) },
       inputExample: {},

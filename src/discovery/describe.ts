@@ -15,6 +15,8 @@ export interface Parameter {
   required: boolean;
   description: string;
   schema: Record<string, unknown>;
+  /** Name under components.parameters when the parameter is the same for every API (smaller documents). */
+  shared?: string;
 }
 
 export interface Operation {

@@ -8,6 +8,7 @@
 // per operation (only `#/components` references to shared x402 shapes), so a crawler that resolves
 // only local references reads everything.
 import type { ApiDescription, Operation, Parameter } from "./describe.ts";
+import { SHARED_DATASET_PARAMETERS } from "./dataset-operations.ts";
 
 type Doc = Record<string, unknown>;
 
@@ -41,6 +42,15 @@ export const X402_COMPONENTS = {
       required: ["scheme", "network", "asset", "amount", "payTo", "maxTimeoutSeconds"],
     },
   },
+  parameters: Object.fromEntries(SHARED_DATASET_PARAMETERS.map((p) => [p.shared!, { name: p.name, in: p.in, required: false, description: p.description, schema: p.schema }])),
+  responses: {
+    X402PaymentRequired: {
+      description: "Payment required (x402): the price is in x-payment-info; pay the challenge and repeat the call with PAYMENT-SIGNATURE.",
+      headers: { "PAYMENT-REQUIRED": { description: "The challenge, base64 JSON.", schema: { type: "string" } } },
+      content: { "application/json": { schema: { $ref: "#/components/schemas/X402PaymentRequired" } } },
+    },
+    Error: { description: "Bad input: {error: {code, message}, requestId}." },
+  },
   securitySchemes: {
     x402: { type: "apiKey", in: "header", name: "PAYMENT-SIGNATURE", description: "An x402 v2 payment payload (base64 JSON) for the amount in the 402 challenge." },
   },
@@ -53,6 +63,7 @@ export function operationId(slug: string, op: Pick<Operation, "method" | "path">
 
 function parameter(p: Parameter, op: Operation): Doc {
   const example = p.in === "path" ? op.pathExample[p.name] : op.inputExample[p.name];
+  if (p.shared && example === undefined) return { $ref: `#/components/parameters/${p.shared}` };
   return { name: p.name, in: p.in, required: p.required, description: p.description, schema: p.schema, ...(example !== undefined ? { example } : {}) };
 }
 
@@ -72,15 +83,11 @@ function operationDoc(d: ApiDescription, op: Operation): Doc {
     responses,
   };
   if (d.payment) {
-    responses["402"] = {
-      description: `Payment required: ${d.payment.display} per call in ${d.payment.assetName} on ${d.payment.network}, paid to ${d.payment.payTo} (x402).`,
-      headers: { "PAYMENT-REQUIRED": { description: "The challenge, base64 JSON.", schema: { type: "string" } } },
-      content: json({ $ref: "#/components/schemas/X402PaymentRequired" }, undefined),
-    };
+    responses["402"] = { $ref: "#/components/responses/X402PaymentRequired" };
     doc.security = [{ x402: [] }];
     doc["x-payment-info"] = { price: { mode: "fixed", currency: "USD", amount: d.payment.amountUsd }, protocols: [{ x402: {} }] };
   }
-  responses["4XX"] = { description: "Bad input: {error: {code, message}, requestId}." };
+  responses["4XX"] = { $ref: "#/components/responses/Error" };
   return doc;
 }
 

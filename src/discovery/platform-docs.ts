@@ -45,6 +45,8 @@ export function platformOpenApi(platform: Doc, descriptions: readonly ApiDescrip
     components: {
       ...components,
       schemas: { ...components.schemas, ...X402_COMPONENTS.schemas },
+      parameters: { ...components.parameters, ...X402_COMPONENTS.parameters },
+      responses: { ...components.responses, ...X402_COMPONENTS.responses },
       securitySchemes: { ...components.securitySchemes, ...X402_COMPONENTS.securitySchemes },
     },
   };
