@@ -11,6 +11,7 @@ import { publishTenant } from "../control/publish.ts";
 import { tenantEarnings } from "../control/earnings.ts";
 import { getApi, getDirectories, getLeaderboard, getStats } from "../public/leaderboard.ts";
 import { listDiscoveryResources } from "../public/discovery.ts";
+import { getDiscoveryReadiness } from "../discovery/readiness-http.ts";
 import { getApiMarkdown, getLlmsTxt, getPlatformOpenApi, getPlatformWellKnown, wantsMarkdown } from "../discovery/http.ts";
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
@@ -59,6 +60,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .post("/v1/tenants/:slug/deployments", deployTenant)
   .post("/v1/tenants/:slug/publish", publishTenant)
   .get("/v1/tenants/:slug/earnings", tenantEarnings)
+  .get("/v1/tenants/:slug/discovery", getDiscoveryReadiness)
   .get("/v1/wallets", listWallets)
   .post("/v1/wallets", addWallet)
   .delete("/v1/wallets/:address", deleteWallet)

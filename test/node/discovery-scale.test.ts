@@ -1,7 +1,8 @@
 // How the platform origin's /openapi.json grows with tenants (docs/ARCHITECTURE.md §11): it must
 // carry every paid path-mode operation, so it is measured at 1,000 paid tenants (8-column
 // datasets, with a function and a proxy mix) with the real builders: describe + render +
-// serialise, what the handler does once per catalog version. Prints the figures; asserts bounds.
+// serialise, what the handler does once per catalog version. Prints the figures; asserts only
+// that size grows linearly.
 import { describe, expect, it } from "vitest";
 
 const load = (path: string): Promise<any> => import(path);
@@ -47,10 +48,9 @@ describe("platform /openapi.json at scale", () => {
     console.log(`discovery scale: 100 tenants ${(small.bytes / 1024).toFixed(0)} KiB in ${small.ms.toFixed(0)} ms; ` +
       `1000 tenants ${large.operations} operations, ${(large.bytes / 1048576).toFixed(2)} MiB (${(gzBytes / 1024).toFixed(0)} KiB gzip) ` +
       `in ${large.ms.toFixed(0)} ms; /.well-known/x402 ${(large.wellKnownBytes / 1024).toFixed(0)} KiB`);
-    // Linear growth (no per-tenant blow-up) and a rebuild that fits a Worker's CPU budget.
+    // Linear growth (no per-tenant blow-up). Build time is printed, never asserted (ARCHITECTURE §10).
     expect(large.bytes / small.bytes).toBeGreaterThan(8);
     expect(large.bytes / small.bytes).toBeLessThan(12);
     expect(large.bytes / 1000).toBeLessThan(16 * 1024);
-    expect(large.ms).toBeLessThan(5000);
   });
 });

@@ -171,3 +171,34 @@ describe("declarations refused at deploy", () => {
     await expectError(await deployKind(slug, { resource: { type: "function", operations: [{ method: "GET", path: "no-slash" }] } }, code), 400, "invalid_request");
   });
 });
+
+describe("readiness checklist", () => {
+  const checks = async (slug: string, k = key) => {
+    const res = await call(`/v1/tenants/${slug}/discovery`, { headers: auth(k) });
+    return { res, body: res.status === 200 ? await res.json<any>() : null };
+  };
+  const byId = (body: any) => Object.fromEntries(body.checks.map((c: any) => [c.id, c]));
+
+  it("reports what discovery sees: schemas, examples, description, price, payTo, bazaar", async () => {
+    const { body } = await checks(fn);
+    const c = byId(body);
+    expect(c.input_schema.ok && c.output_schema.ok && c.examples_valid.ok && c.price.ok && c.pay_to.ok && c.bazaar.ok).toBe(true);
+    expect(c.description).toMatchObject({ ok: false });
+    expect(body.ready).toBe(false);
+    expect(body.documents.openapi).toBe(`http://localhost/t/${fn}/openapi.json`);
+    await deployKind(fn, { description: "Counts the characters of a text, exactly." }, "export default async (req) => ({ length: 1 });");
+    const again = await checks(fn);
+    expect(again.body).toMatchObject({ ready: true, version: 2 });
+  });
+
+  it("an undeclared free function fails the schema and price checks; other creators see 404", async () => {
+    const slug = uniqueSlug("disc-bare");
+    expect((await deployKind(slug, { resource: { type: "function" } }, "export default () => ({})")).status).toBe(201);
+    const c = byId((await checks(slug)).body);
+    expect(c.input_schema.ok).toBe(false);
+    expect(c.price.ok).toBe(false);
+    expect(c.bazaar.ok).toBe(false);
+    const other = (await createCreator("Someone Else")).key;
+    await expectError((await checks(slug, other)).res, 404, "tenant_not_found");
+  });
+});
