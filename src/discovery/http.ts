@@ -52,10 +52,11 @@ async function descriptions(db: D1Database, version: string): Promise<ApiDescrip
 }
 
 export async function getPlatformOpenApi(request: IRequest, pc: PlatformContext): Promise<Response> {
+  const origin = new URL(request.url).origin;
   const version = await catalogVersion(pc.env.DB);
-  return cached(request, `openapi|${version}`, JSON_TYPE, 60, async () => {
+  return cached(request, `openapi|${origin}|${version}`, JSON_TYPE, 60, async () => {
     const base = { ...OPENAPI, paths: { ...OPENAPI.paths, ...DISCOVERY_ROUTES } };
-    return JSON.stringify(platformOpenApi(base, await descriptions(pc.env.DB, version)));
+    return JSON.stringify(platformOpenApi(base, await descriptions(pc.env.DB, version), origin));
   });
 }
 

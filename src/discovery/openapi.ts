@@ -4,7 +4,8 @@
 // path-mode tenant because crawlers read only `{origin}/openapi.json` and follow no links.
 //
 // Paid operations carry `x-payment-info: {price: {mode: "fixed", currency: "USD", amount},
-// protocols: [{x402: {}}]}`, a `402` response and the `x402` security scheme. Schemas are inlined
+// protocols: [{x402: {}}]}` and a `402` response; every operation says `security: []` (no API
+// auth: payment is not an API key, and crawlers read an apiKey scheme as "apiKey+paid"). Schemas are inlined
 // per operation (only `#/components` references to shared x402 shapes), so a crawler that resolves
 // only local references reads everything.
 import type { ApiDescription, Operation, Parameter } from "./describe.ts";
@@ -51,9 +52,6 @@ export const X402_COMPONENTS = {
     },
     Error: { description: "Bad input: {error: {code, message}, requestId}." },
   },
-  securitySchemes: {
-    x402: { type: "apiKey", in: "header", name: "PAYMENT-SIGNATURE", description: "An x402 v2 payment payload (base64 JSON) for the amount in the 402 challenge." },
-  },
 } as const;
 
 export function operationId(slug: string, op: Pick<Operation, "method" | "path">): string {
@@ -81,10 +79,10 @@ function operationDoc(d: ApiDescription, op: Operation): Doc {
     parameters: op.parameters.map((p) => parameter(p, op)),
     ...(op.body ? { requestBody: { required: true, content: json(op.body.schema, op.body.example) } } : {}),
     responses,
+    security: [],
   };
   if (d.payment) {
     responses["402"] = { $ref: "#/components/responses/X402PaymentRequired" };
-    doc.security = [{ x402: [] }];
     doc["x-payment-info"] = { price: { mode: "fixed", currency: "USD", amount: d.payment.amountUsd }, protocols: [{ x402: {} }] };
   }
   responses["4XX"] = { $ref: "#/components/responses/Error" };

@@ -29,7 +29,7 @@ export function wellKnownX402(resources: readonly string[]): { version: 1; resou
  * The platform document: `platform` (its own routes, untouched) plus each paid description's
  * operations at `/t/<slug>/...`, and the x402 components they reference.
  */
-export function platformOpenApi(platform: Doc, descriptions: readonly ApiDescription[]): Doc {
+export function platformOpenApi(platform: Doc, descriptions: readonly ApiDescription[], origin?: string): Doc {
   const paths: Doc = { ...platform.paths };
   const tags: Doc[] = [...(platform.tags ?? [])];
   for (const d of descriptions) {
@@ -41,13 +41,14 @@ export function platformOpenApi(platform: Doc, descriptions: readonly ApiDescrip
   return {
     ...platform,
     ...(tags.length ? { tags } : {}),
+    // Where agents find the guidance (agentcash discovery profile); absolute, so it needs the origin.
+    ...(origin ? { "x-agentcash-guidance": { llmsTxtUrl: `${origin}/llms.txt` } } : {}),
     paths,
     components: {
       ...components,
       schemas: { ...components.schemas, ...X402_COMPONENTS.schemas },
       parameters: { ...components.parameters, ...X402_COMPONENTS.parameters },
       responses: { ...components.responses, ...X402_COMPONENTS.responses },
-      securitySchemes: { ...components.securitySchemes, ...X402_COMPONENTS.securitySchemes },
     },
   };
 }
