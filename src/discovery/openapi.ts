@@ -93,7 +93,9 @@ function operationDoc(d: ApiDescription, op: Operation): Doc {
 export function pathsFor(d: ApiDescription, prefix: string): Record<string, Doc> {
   const paths: Record<string, Doc> = {};
   for (const op of d.operations) {
-    const key = `${prefix}${op.path}` || "/";
+    // `/t/<slug>` and `/t/<slug>/` both reach the API root; crawlers strip a trailing slash
+    // before matching, so the root is keyed without it.
+    const key = prefix && op.path === "/" ? prefix : `${prefix}${op.path}`;
     (paths[key] ??= {})[op.method.toLowerCase()] = operationDoc(d, op);
   }
   return paths;

@@ -5,7 +5,7 @@
 // payment) must agree with the document; a real paid call with the official client at that price
 // succeeds; and the /.well-known/x402 fallback lists the same set.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkEndpointSchema, discoverOriginSchema, getOpenAPI, getWarningsForOpenAPI, validatePaymentRequiredDetailed } from "@agentcash/discovery";
+import * as discovery from "@agentcash/discovery";
 import { payingFetch, startPaidEnv, CSV, type PaidEnv } from "./support/paid-env.ts";
 
 let env: PaidEnv;
@@ -37,39 +37,53 @@ afterAll(async () => {
   await env?.stop();
 });
 
+/** Query parameter names, whether the schema is OpenAPI `parameters` (document) or JSON Schema (probe). */
+function inputNames(schema: Record<string, unknown> | undefined): string[] {
+  const params = schema?.parameters as { name: string; in: string }[] | undefined;
+  const names = params ? params.filter((p) => p.in === "query").map((p) => p.name) : Object.keys((schema?.properties ?? {}) as object);
+  return names.sort();
+}
+
 describe("@agentcash/discovery on the platform origin", () => {
   it("finds every paid API with its price from /openapi.json alone; the document has no errors", async () => {
-    const found = await discoverOriginSchema({ target: env.stack.apiUrl });
+    const found = await discovery.discoverOriginSchema({ target: env.stack.apiUrl });
     expect(found.found).toBe(true);
     if (!found.found) return;
     for (const slug of slugs) {
-      const mine = found.endpoints.filter((e) => e.path.startsWith(`/t/${slug}/`));
+      const mine = found.endpoints.filter((e) => e.path === `/t/${slug}` || e.path.startsWith(`/t/${slug}/`));
       expect(mine.length, slug).toBeGreaterThan(0);
-      for (const e of mine) expect(e).toMatchObject({ authMode: "paid", price: String(PRICE) });
+      for (const e of mine) expect(e).toMatchObject({ authMode: "paid", price: `${PRICE} USD` });
     }
-    const openapi = await getOpenAPI(env.stack.apiUrl);
+    const openapi = await discovery.getOpenAPI(env.stack.apiUrl);
     expect(openapi.isOk()).toBe(true);
     const value = openapi.isOk() ? openapi.value : null;
-    expect(getWarningsForOpenAPI(value).filter((w) => w.severity === "error")).toEqual([]);
+    expect(discovery.getWarningsForOpenAPI(value).filter((w) => w.severity === "error")).toEqual([]);
   });
 
   it("each endpoint has an input schema, its probe matches the document, and paying that price works", async () => {
     const payTo = env.stack.payments.accounts.payTo.address;
     const cases: [string, "GET" | "POST", string | undefined][] = [
       [`/t/${slugs[0]}/v1/records`, "GET", undefined],
-      [`/t/${slugs[1]}/`, "POST", JSON.stringify({ text: "hello" })],
+      [`/t/${slugs[1]}`, "POST", JSON.stringify({ text: "hello" })],
     ];
     for (const path of [...cases.map((c) => c[0]), `/t/${slugs[2]}/rates`]) {
-      const checked = await checkEndpointSchema({ url: `${env.stack.apiUrl}${path}`, probe: true });
-      expect(checked.found, path).toBe(true);
-      if (!checked.found) continue;
-      const advisory = checked.advisories[0]!;
-      expect(advisory.inputSchema, path).toBeDefined();
-      expect(advisory.estimatedPrice, path).toBe(String(PRICE));
-      const option = advisory.paymentOptions?.find((o) => o.protocol === "x402");
+      // From the document alone (what a crawler lists) ...
+      const listed = await discovery.checkEndpointSchema({ url: `${env.stack.apiUrl}${path}` });
+      expect(listed.found, path).toBe(true);
+      if (!listed.found) continue;
+      const fromDoc = listed.advisories[0]!;
+      expect(fromDoc.inputSchema, path).toBeDefined();
+      expect(fromDoc.estimatedPrice, path).toBe(`${PRICE} USD`);
+      // ... and from the live 402 (the probe reads our bazaar extension and accepts).
+      const probed = await discovery.checkEndpointSchema({ url: `${env.stack.apiUrl}${path}`, probe: true });
+      if (!probed.found) throw new Error(`probe ${path}`);
+      const live = probed.advisories.find((a) => a.method === fromDoc.method)!;
+      expect(live.inputSchema, path).toBeDefined();
+      if (fromDoc.method === "GET") expect(inputNames(live.inputSchema), path).toEqual(inputNames(fromDoc.inputSchema));
+      const option = live.paymentOptions?.find((o) => o.protocol === "x402");
       expect(option, path).toMatchObject({ payTo, amount: "3000", network: env.stack.payments.network });
-      const challenge = await fetch(`${env.stack.apiUrl}${path}`, { method: advisory.method });
-      expect(validatePaymentRequiredDetailed(await challenge.json()).valid, path).toBe(true);
+      const challenge = await fetch(`${env.stack.apiUrl}${path}`, { method: fromDoc.method });
+      expect(discovery.validatePaymentRequiredDetailed(await challenge.json()).valid, path).toBe(true);
     }
     const pay = payingFetch(env);
     for (const [path, method, body] of cases) {
@@ -81,7 +95,7 @@ describe("@agentcash/discovery on the platform origin", () => {
   it("the /.well-known/x402 fallback lists the same paid APIs", async () => {
     const wk = (await (await fetch(`${env.stack.apiUrl}/.well-known/x402`)).json()) as { version: number; resources: string[] };
     expect(wk.version).toBe(1);
-    const found = await discoverOriginSchema({ target: env.stack.apiUrl });
+    const found = await discovery.discoverOriginSchema({ target: env.stack.apiUrl });
     if (!found.found) throw new Error("not found");
     const fromOpenApi = new Set(found.endpoints.filter((e) => e.authMode === "paid").map((e) => e.path.split("/")[2]));
     const fromWellKnown = new Set(wk.resources.map((u) => new URL(u).pathname.split("/")[2]));

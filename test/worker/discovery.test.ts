@@ -108,15 +108,15 @@ describe("OpenAPI and well-known documents", () => {
     expect(doc.paths["/v1/leaderboard"]).toBeDefined();
     const paid: [string, string, any][] = [];
     for (const [path, item] of Object.entries<any>(doc.paths)) for (const [m, op] of Object.entries<any>(item)) if (op["x-payment-info"]) paid.push([path, m, op]);
-    for (const slug of [dataset, fn, proxy]) expect(paid.some(([p]) => p.startsWith(`/t/${slug}/`))).toBe(true);
-    expect(paid.some(([p]) => p.startsWith(`/t/${hosted}/`))).toBe(true);
+    const under = (p: string, slug: string) => p === `/t/${slug}` || p.startsWith(`/t/${slug}/`);
+    for (const slug of [dataset, fn, proxy, hosted]) expect(paid.some(([p]) => under(p, slug))).toBe(true);
     const wk = await (await call("/.well-known/x402")).json<any>();
     expect(wk.version).toBe(1);
     const mine = wk.resources.filter((u: string) => [dataset, fn, proxy].some((s) => u.includes(`/t/${s}/`)));
-    expect(mine.length).toBe(paid.filter(([p]) => [dataset, fn, proxy].some((s) => p.startsWith(`/t/${s}/`))).length);
+    expect(mine.length).toBe(paid.filter(([p]) => [dataset, fn, proxy].some((s) => under(p, s))).length);
     for (const url of mine) {
       const path = new URL(url).pathname;
-      const entry = paid.find(([template]) => new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path))!;
+      const entry = paid.find(([template]) => new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}/?$`).test(path))!;
       const required = await challengeOf(path, { method: entry[1].toUpperCase(), ...(entry[1] === "post" ? { body: "{}" } : {}) });
       expect(required.accepts[0].payTo).toBe(PAY_TO);
       expect(Number(required.accepts[0].amount) / 1e6).toBe(Number(entry[2]["x-payment-info"].price.amount));
