@@ -33,7 +33,12 @@ import { DatasetError, parseDataset } from "../runtimes/dataset/parse.ts";
 import { DATASET_ENGINE_SOURCE } from "../runtimes/generated/dataset-engine.ts";
 import { CodeError, instrumentFunctionCode } from "../runtimes/function/instrument.ts";
 import { checkUpstreamUrl } from "../runtimes/proxy/ssrf.ts";
-import { exampleRecord, FunctionDiscoveryInput, OperationsSchema, resolveOperations } from "../discovery/declarations.ts";
+import {
+  exampleRecord,
+  FunctionDiscoveryInput,
+  OperationsSchema,
+  resolveOperations,
+} from "../discovery/declarations.ts";
 import { requireCreator } from "./auth.ts";
 import { auditStatement } from "./audit.ts";
 import { checkTenantConfig, tenantView } from "./tenant-rules.ts";

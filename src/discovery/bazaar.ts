@@ -18,7 +18,10 @@ function objectSchema(schema: JsonSchema): Record<string, unknown> {
 function queryInputSchema(op: Operation): Record<string, unknown> {
   const query = op.parameters.filter((p) => p.in === "query");
   const required = query.filter((p) => p.required).map((p) => p.name);
-  return { properties: Object.fromEntries(query.map((p) => [p.name, p.schema])), ...(required.length ? { required } : {}) };
+  return {
+    properties: Object.fromEntries(query.map((p) => [p.name, p.schema])),
+    ...(required.length ? { required } : {}),
+  };
 }
 
 function pathParamsSchema(op: Operation): Record<string, unknown> | undefined {
@@ -29,14 +32,27 @@ function pathParamsSchema(op: Operation): Record<string, unknown> | undefined {
 
 /** The declaration for one operation (before the per-request enrichment). */
 function declare(op: Operation): Record<string, unknown> {
-  const output = op.output.example !== undefined ? { output: { example: op.output.example, schema: objectSchema(op.output.schema) } } : {};
+  const output =
+    op.output.example !== undefined
+      ? { output: { example: op.output.example, schema: objectSchema(op.output.schema) } }
+      : {};
   const pathSchema = pathParamsSchema(op);
   const path = pathSchema ? { pathParamsSchema: pathSchema } : {};
   if (op.body) {
-    const body = op.body.example !== undefined && typeof op.body.example === "object" ? (op.body.example as Record<string, unknown>) : {};
-    return declareDiscoveryExtension({ bodyType: "json", input: body, inputSchema: objectSchema(op.body.schema), ...path, ...output }).bazaar as never;
+    const body =
+      op.body.example !== undefined && typeof op.body.example === "object"
+        ? (op.body.example as Record<string, unknown>)
+        : {};
+    return declareDiscoveryExtension({
+      bodyType: "json",
+      input: body,
+      inputSchema: objectSchema(op.body.schema),
+      ...path,
+      ...output,
+    }).bazaar as never;
   }
-  return declareDiscoveryExtension({ input: op.inputExample, inputSchema: queryInputSchema(op), ...path, ...output }).bazaar as never;
+  return declareDiscoveryExtension({ input: op.inputExample, inputSchema: queryInputSchema(op), ...path, ...output })
+    .bazaar as never;
 }
 
 /**
@@ -45,7 +61,12 @@ function declare(op: Operation): Record<string, unknown> {
  * `basePath` is where the API root sits on the request's origin: `/t/<slug>` in path mode, `""`
  * on a tenant's own host.
  */
-export function bazaarExtensionFor(description: ApiDescription, method: string, path: string, basePath = ""): Extensions | null {
+export function bazaarExtensionFor(
+  description: ApiDescription,
+  method: string,
+  path: string,
+  basePath = "",
+): Extensions | null {
   const op = findOperation(description, method, path);
   if (!op || !op.declared) return null;
   const declaration = declare(op);

@@ -28,8 +28,10 @@ function parseRow(row: Record<string, unknown>): CatalogTenant | null {
 /** Every live tenant (deleted ones excluded), by slug, with its creator's display name. */
 export async function liveTenants(db: D1Database): Promise<CatalogTenant[]> {
   const { results } = await db
-    .prepare(`SELECT t.config, c.name FROM tenants t LEFT JOIN creators c ON c.id = t.owner
-              WHERE t.deleted_at IS NULL ORDER BY t.slug`)
+    .prepare(
+      `SELECT t.config, c.name FROM tenants t LEFT JOIN creators c ON c.id = t.owner
+              WHERE t.deleted_at IS NULL ORDER BY t.slug`,
+    )
     .all();
   return results.map(parseRow).filter((t): t is CatalogTenant => t !== null);
 }

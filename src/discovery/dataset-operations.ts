@@ -52,7 +52,11 @@ const FIELD_SCHEMA: Schema = {
 
 const SCHEMA_SCHEMA: Schema = {
   type: "object",
-  properties: { fields: { type: "array", items: FIELD_SCHEMA }, idField: { type: ["string", "null"] }, rows: { type: "integer", minimum: 0 } },
+  properties: {
+    fields: { type: "array", items: FIELD_SCHEMA },
+    idField: { type: ["string", "null"] },
+    rows: { type: "integer", minimum: 0 },
+  },
   required: ["fields", "idField", "rows"],
   additionalProperties: false,
 };
@@ -63,26 +67,53 @@ function q(name: string, description: string, schema: Schema, shared?: string): 
 
 /** The reserved parameters, identical for every dataset: shared in documents by reference. */
 export const SHARED_DATASET_PARAMETERS: Parameter[] = [
-  q("q", "Case-insensitive substring search over the string fields.", { type: "string", maxLength: QUERY_LIMITS.maxQLength }, "DatasetQ"),
+  q(
+    "q",
+    "Case-insensitive substring search over the string fields.",
+    { type: "string", maxLength: QUERY_LIMITS.maxQLength },
+    "DatasetQ",
+  ),
   q("sort", "Comma-separated field names; '-' prefix sorts descending; nulls last.", { type: "string" }, "DatasetSort"),
   q("fields", "Comma-separated field names to return (projection).", { type: "string" }, "DatasetFields"),
-  q("limit", `Page size, 1..${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit}).`, { type: "integer", minimum: 1, maximum: QUERY_LIMITS.maxLimit }, "DatasetLimit"),
-  q("offset", "0-based start (or use cursor).", { type: "integer", minimum: 0, maximum: QUERY_LIMITS.maxOffset }, "DatasetOffset"),
+  q(
+    "limit",
+    `Page size, 1..${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit}).`,
+    { type: "integer", minimum: 1, maximum: QUERY_LIMITS.maxLimit },
+    "DatasetLimit",
+  ),
+  q(
+    "offset",
+    "0-based start (or use cursor).",
+    { type: "integer", minimum: 0, maximum: QUERY_LIMITS.maxOffset },
+    "DatasetOffset",
+  ),
   q("cursor", "nextCursor of a previous page (instead of offset).", { type: "string" }, "DatasetCursor"),
 ];
 
 function recordsParameters(fields: readonly Field[] | undefined): Parameter[] {
   // Repeat a filter to match any of several values; an empty value matches null (query.ts).
-  const filters = (fields ?? []).map((f) => q(RESERVED.has(f.name) ? `filter[${f.name}]` : f.name, `${f.name} equals (${f.type})`, { type: f.type }));
+  const filters = (fields ?? []).map((f) =>
+    q(RESERVED.has(f.name) ? `filter[${f.name}]` : f.name, `${f.name} equals (${f.type})`, { type: f.type }),
+  );
   return [...filters, ...SHARED_DATASET_PARAMETERS];
 }
 
 export function datasetOperations(r: DatasetArtifact): Operation[] {
   const record = recordSchema(r.fields);
   const example = r.example;
-  const idOf = example && r.idField !== null && example[r.idField] !== undefined && example[r.idField] !== null ? String(example[r.idField]) : "1";
+  const idOf =
+    example && r.idField !== null && example[r.idField] !== undefined && example[r.idField] !== null
+      ? String(example[r.idField])
+      : "1";
   const page = example
-    ? { items: [example], total: r.rows, limit: 1, offset: 0, nextOffset: r.rows > 1 ? 1 : null, nextCursor: r.rows > 1 ? encodeCursor(1) : null }
+    ? {
+        items: [example],
+        total: r.rows,
+        limit: 1,
+        offset: 0,
+        nextOffset: r.rows > 1 ? 1 : null,
+        nextCursor: r.rows > 1 ? encodeCursor(1) : null,
+      }
     : undefined;
   const idName = r.idField ?? "row number";
   return [
@@ -101,7 +132,13 @@ export function datasetOperations(r: DatasetArtifact): Operation[] {
       path: "/v1/records/{id}",
       summary: `One record by ${idName}`,
       parameters: [
-        { name: "id", in: "path", required: true, description: r.idField ? `the record's ${r.idField}` : "1-based row number", schema: { type: "string" } },
+        {
+          name: "id",
+          in: "path",
+          required: true,
+          description: r.idField ? `the record's ${r.idField}` : "1-based row number",
+          schema: { type: "string" },
+        },
         SHARED_DATASET_PARAMETERS[2]!,
       ],
       output: { schema: record, ...(example ? { example } : {}) },
@@ -114,7 +151,10 @@ export function datasetOperations(r: DatasetArtifact): Operation[] {
       path: "/v1/schema",
       summary: "The dataset's fields with their types, its id field and its row count",
       parameters: [],
-      output: { schema: SCHEMA_SCHEMA, ...(r.fields ? { example: { fields: r.fields, idField: r.idField, rows: r.rows } } : {}) },
+      output: {
+        schema: SCHEMA_SCHEMA,
+        ...(r.fields ? { example: { fields: r.fields, idField: r.idField, rows: r.rows } } : {}),
+      },
       inputExample: {},
       pathExample: {},
       declared: true,

@@ -14,7 +14,11 @@ import { instanceProblems, jsonSchemaProblems, type JsonSchema } from "./json-sc
 export const MAX_OPERATIONS = 50;
 
 const SchemaValue = v.union([v.boolean(), v.record(v.string(), v.unknown())]);
-export const OperationMethodSchema = v.pipe(v.string(), v.toUpperCase(), v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE"]));
+export const OperationMethodSchema = v.pipe(
+  v.string(),
+  v.toUpperCase(),
+  v.picklist(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+);
 /** A path template relative to the API root; `{name}` segments are path parameters. */
 export const OperationPathSchema = v.pipe(
   v.string(),
@@ -50,12 +54,16 @@ export const DatasetExampleSchema = v.record(v.string(), CellSchema);
 /** Longest string cell kept in the stored example record (keeps the tenant config small). */
 export const EXAMPLE_CELL_CHARS = 200;
 
-export function exampleRecord(fields: readonly { name: string }[], row: readonly unknown[] | undefined): Record<string, string | number | boolean | null> | undefined {
+export function exampleRecord(
+  fields: readonly { name: string }[],
+  row: readonly unknown[] | undefined,
+): Record<string, string | number | boolean | null> | undefined {
   if (!row) return undefined;
   const out: Record<string, string | number | boolean | null> = {};
   fields.forEach((f, i) => {
     const cell = row[i] as string | number | boolean | null | undefined;
-    out[f.name] = typeof cell === "string" && cell.length > EXAMPLE_CELL_CHARS ? cell.slice(0, EXAMPLE_CELL_CHARS) : (cell ?? null);
+    out[f.name] =
+      typeof cell === "string" && cell.length > EXAMPLE_CELL_CHARS ? cell.slice(0, EXAMPLE_CELL_CHARS) : (cell ?? null);
   });
   return out;
 }
@@ -77,17 +85,31 @@ interface DeclaredInput {
  * The operations to store for this deploy: what was sent (the shorthand becomes `POST /`), else
  * what the previous version had. Every schema and example is checked; refusals are ApiErrors.
  */
-export function resolveOperations(sent: DeclaredInput | undefined, before: OperationDecl[] | undefined, allowedMethods?: readonly string[]): OperationDecl[] | undefined {
+export function resolveOperations(
+  sent: DeclaredInput | undefined,
+  before: OperationDecl[] | undefined,
+  allowedMethods?: readonly string[],
+): OperationDecl[] | undefined {
   let ops = sent?.operations;
   if (!ops && (sent?.input !== undefined || sent?.output !== undefined)) {
-    ops = [{ method: "POST", path: "/", ...(sent.input !== undefined ? { input: sent.input } : {}), ...(sent.output !== undefined ? { output: sent.output } : {}) }];
+    ops = [
+      {
+        method: "POST",
+        path: "/",
+        ...(sent.input !== undefined ? { input: sent.input } : {}),
+        ...(sent.output !== undefined ? { output: sent.output } : {}),
+      },
+    ];
   }
   if (!ops) return before;
   ops.forEach((op, i) => checkOperation(op, `resource.operations[${i}]`));
   const seen = new Set<string>();
   for (const op of ops) {
     const key = `${op.method} ${op.path}`;
-    if (seen.has(key)) throw new ApiError(400, "invalid_config", `resource.operations: ${key} is declared twice`, [{ path: "resource.operations", message: `${key} twice` }]);
+    if (seen.has(key))
+      throw new ApiError(400, "invalid_config", `resource.operations: ${key} is declared twice`, [
+        { path: "resource.operations", message: `${key} twice` },
+      ]);
     seen.add(key);
   }
   // A proxy forwards only its allowed methods; an operation it would refuse is not listed.
@@ -103,15 +125,29 @@ function checkOperation(op: OperationDecl, path: string): void {
   }
   const queryMethod = op.method === "GET" || op.method === "DELETE";
   if (queryMethod && op.input !== undefined && !isObjectSchema(op.input)) {
-    throw new ApiError(400, "invalid_json_schema", `${path}.input: a ${op.method} operation's input is an object schema of its query parameters`, { problems: [`${path}.input: type must be "object"`] });
+    throw new ApiError(
+      400,
+      "invalid_json_schema",
+      `${path}.input: a ${op.method} operation's input is an object schema of its query parameters`,
+      { problems: [`${path}.input: type must be "object"`] },
+    );
   }
-  for (const [example, schema, key] of [[op.inputExample, op.input, "inputExample"], [op.outputExample, op.output, "outputExample"]] as const) {
+  for (const [example, schema, key] of [
+    [op.inputExample, op.input, "inputExample"],
+    [op.outputExample, op.output, "outputExample"],
+  ] as const) {
     if (example === undefined || schema === undefined) continue;
     const problems = instanceProblems(schema, example);
-    if (problems.length) throw new ApiError(400, "invalid_example", `${path}.${key} does not match its schema: ${problems[0]}`, { problems });
+    if (problems.length)
+      throw new ApiError(400, "invalid_example", `${path}.${key} does not match its schema: ${problems[0]}`, {
+        problems,
+      });
   }
 }
 
 function isObjectSchema(schema: JsonSchema): boolean {
-  return typeof schema === "object" && (schema.type === "object" || (schema.type === undefined && typeof schema.properties === "object"));
+  return (
+    typeof schema === "object" &&
+    (schema.type === "object" || (schema.type === undefined && typeof schema.properties === "object"))
+  );
 }

@@ -65,7 +65,10 @@ export interface ApiDescription {
 
 export function describeTenant(config: TenantConfig, contact?: { name: string }): ApiDescription {
   const r = config.resource;
-  const operations = r.type === "dataset" ? datasetOperations(r) : declaredOperations(r.type, r.operations, r.type === "proxy" ? r.methods : ["GET", "POST"]);
+  const operations =
+    r.type === "dataset"
+      ? datasetOperations(r)
+      : declaredOperations(r.type, r.operations, r.type === "proxy" ? r.methods : ["GET", "POST"]);
   return {
     slug: config.slug,
     version: config.version,
@@ -135,7 +138,13 @@ function validExample(schema: JsonSchema | undefined, given: unknown): unknown {
 }
 
 function fromDecl(d: OperationDecl): Operation {
-  const params: Parameter[] = pathParams(d.path).map((name) => ({ name, in: "path", required: true, description: `path parameter ${name}`, schema: { type: "string" } }));
+  const params: Parameter[] = pathParams(d.path).map((name) => ({
+    name,
+    in: "path",
+    required: true,
+    description: `path parameter ${name}`,
+    schema: { type: "string" },
+  }));
   const queryMethod = QUERY_METHODS.has(d.method);
   const input = d.input as JsonSchema | undefined;
   let inputExample: Record<string, unknown> = {};
@@ -176,7 +185,12 @@ export function findOperation(description: ApiDescription, method: string, path:
   const clean = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   for (const op of description.operations) {
     if (op.method !== m) continue;
-    const pattern = new RegExp(`^${op.path.split(/\{[A-Za-z_][A-Za-z0-9_]*\}/).map(escape).join("[^/]+")}$`);
+    const pattern = new RegExp(
+      `^${op.path
+        .split(/\{[A-Za-z_][A-Za-z0-9_]*\}/)
+        .map(escape)
+        .join("[^/]+")}$`,
+    );
     if (pattern.test(clean)) return op;
   }
   return null;

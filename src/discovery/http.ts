@@ -26,7 +26,13 @@ const cache = new Map<string, { etag: string; text: string }>();
 const CACHE_MAX = 256;
 
 /** Serves `build()`'s text under `key`, rebuilt only when the key is new; ETag and 304. */
-async function cached(request: Request, key: string, type: string, maxAge: number, build: () => Promise<string>): Promise<Response> {
+async function cached(
+  request: Request,
+  key: string,
+  type: string,
+  maxAge: number,
+  build: () => Promise<string>,
+): Promise<Response> {
   let hit = cache.get(key);
   if (!hit) {
     const text = await build();
@@ -34,9 +40,15 @@ async function cached(request: Request, key: string, type: string, maxAge: numbe
     cache.set(key, hit);
     if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
   }
-  const headers = { ...CORS_HEADERS, etag: hit.etag, "cache-control": `public, max-age=${maxAge}`, "content-type": type };
+  const headers = {
+    ...CORS_HEADERS,
+    etag: hit.etag,
+    "cache-control": `public, max-age=${maxAge}`,
+    "content-type": type,
+  };
   const inm = request.headers.get("if-none-match");
-  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === hit.etag)) return new Response(null, { status: 304, headers });
+  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === hit.etag))
+    return new Response(null, { status: 304, headers });
   return new Response(request.method === "HEAD" ? null : hit.text, { status: 200, headers });
 }
 
@@ -44,7 +56,9 @@ async function cached(request: Request, key: string, type: string, maxAge: numbe
 let catalog: { version: string; descriptions: Promise<ApiDescription[]> } | null = null;
 async function descriptions(db: D1Database, version: string): Promise<ApiDescription[]> {
   if (catalog?.version !== version) {
-    const pending = liveTenants(db).then((rows) => rows.map((t) => describeTenant(t.config, t.creatorName ? { name: t.creatorName } : undefined)));
+    const pending = liveTenants(db).then((rows) =>
+      rows.map((t) => describeTenant(t.config, t.creatorName ? { name: t.creatorName } : undefined)),
+    );
     catalog = { version, descriptions: pending };
     pending.catch(() => (catalog = null));
   }
@@ -72,12 +86,18 @@ export async function getPlatformWellKnown(request: IRequest, pc: PlatformContex
 export async function getLlmsTxt(request: IRequest, pc: PlatformContext): Promise<Response> {
   const origin = new URL(request.url).origin;
   const board = await readLeaderboard(pc.env.DB, { window: "overall", top: 20, directory: null, q: null });
-  const top = [...board.ranked, ...board.emerging].slice(0, 20).map((e) => ({ slug: e.slug, description: e.description, priceUsd: e.price.usd }));
-  return cached(request, `llms|${origin}|${board.meta?.version ?? 0}`, "text/plain; charset=utf-8", 300, async () => llmsTxt(origin, top));
+  const top = [...board.ranked, ...board.emerging]
+    .slice(0, 20)
+    .map((e) => ({ slug: e.slug, description: e.description, priceUsd: e.price.usd }));
+  return cached(request, `llms|${origin}|${board.meta?.version ?? 0}`, "text/plain; charset=utf-8", 300, async () =>
+    llmsTxt(origin, top),
+  );
 }
 
 export function wantsMarkdown(request: Request): boolean {
-  return new URL(request.url).pathname.endsWith(".md") || /\btext\/markdown\b/i.test(request.headers.get("accept") ?? "");
+  return (
+    new URL(request.url).pathname.endsWith(".md") || /\btext\/markdown\b/i.test(request.headers.get("accept") ?? "")
+  );
 }
 
 async function describedWithContact(db: D1Database, config: TenantConfig): Promise<ApiDescription> {
@@ -105,7 +125,13 @@ export const TENANT_DOCUMENT_PATHS = new Set(["/openapi.json", "/.well-known/x40
  * A tenant's own discovery documents, or null when `path` is not one of them. `baseUrl` is the
  * API root on this request's origin (`{origin}/t/<slug>` or `https://<host>`).
  */
-export async function tenantDocument(db: D1Database, config: TenantConfig, request: Request, path: string, baseUrl: string): Promise<Response | null> {
+export async function tenantDocument(
+  db: D1Database,
+  config: TenantConfig,
+  request: Request,
+  path: string,
+  baseUrl: string,
+): Promise<Response | null> {
   if (!TENANT_DOCUMENT_PATHS.has(path) || (request.method !== "GET" && request.method !== "HEAD")) return null;
   const key = `${path}|${baseUrl}|${config.slug}@${config.version}`;
   return cached(request, key, JSON_TYPE, 60, async () => {

@@ -12,13 +12,43 @@ export type JsonSchema = Record<string, unknown> | boolean;
 export const JSON_SCHEMA_LIMITS = { maxDepth: 32, maxBytes: 64 * 1024 } as const;
 
 const TYPES = new Set(["null", "boolean", "object", "array", "number", "integer", "string"]);
-const SCHEMA_KEYS = ["items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
-  "unevaluatedProperties", "unevaluatedItems", "additionalItems", "contentSchema"];
+const SCHEMA_KEYS = [
+  "items",
+  "additionalProperties",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "propertyNames",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "additionalItems",
+  "contentSchema",
+];
 const SCHEMA_MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 const SCHEMA_LISTS = ["allOf", "anyOf", "oneOf", "prefixItems"];
 const NUMBER_KEYS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
-const COUNT_KEYS = ["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "minContains", "maxContains"];
-const STRING_KEYS = ["title", "description", "format", "$comment", "$anchor", "$schema", "contentMediaType", "contentEncoding"];
+const COUNT_KEYS = [
+  "minLength",
+  "maxLength",
+  "minItems",
+  "maxItems",
+  "minProperties",
+  "maxProperties",
+  "minContains",
+  "maxContains",
+];
+const STRING_KEYS = [
+  "title",
+  "description",
+  "format",
+  "$comment",
+  "$anchor",
+  "$schema",
+  "contentMediaType",
+  "contentEncoding",
+];
 const BOOLEAN_KEYS = ["uniqueItems", "readOnly", "writeOnly", "deprecated"];
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -40,7 +70,8 @@ export function jsonSchemaProblems(schema: unknown, path = "$"): string[] {
 function walk(schema: unknown, path: string, depth: number, out: string[]): void {
   if (typeof schema === "boolean") return;
   if (!isObject(schema)) return void out.push(`${path}: a schema is an object or a boolean`);
-  if (depth > JSON_SCHEMA_LIMITS.maxDepth) return void out.push(`${path}: nested deeper than ${JSON_SCHEMA_LIMITS.maxDepth}`);
+  if (depth > JSON_SCHEMA_LIMITS.maxDepth)
+    return void out.push(`${path}: nested deeper than ${JSON_SCHEMA_LIMITS.maxDepth}`);
   const at = (key: string) => `${path}.${key}`;
   checkType(schema.type, at("type"), out);
   for (const key of SCHEMA_KEYS) if (key in schema) walk(schema[key], at(key), depth + 1, out);
@@ -56,11 +87,17 @@ function walk(schema: unknown, path: string, depth: number, out: string[]): void
     if (!Array.isArray(list) || list.length === 0) out.push(`${at(key)}: must be a non-empty array of schemas`);
     else list.forEach((sub, i) => walk(sub, `${at(key)}[${i}]`, depth + 1, out));
   }
-  for (const key of NUMBER_KEYS) if (key in schema && typeof schema[key] !== "number") out.push(`${at(key)}: must be a number`);
-  if ("multipleOf" in schema && !(typeof schema.multipleOf === "number" && schema.multipleOf > 0)) out.push(`${at("multipleOf")}: must be > 0`);
-  for (const key of COUNT_KEYS) if (key in schema && !(Number.isInteger(schema[key]) && Number(schema[key]) >= 0)) out.push(`${at(key)}: must be an integer ≥ 0`);
-  for (const key of STRING_KEYS) if (key in schema && typeof schema[key] !== "string") out.push(`${at(key)}: must be a string`);
-  for (const key of BOOLEAN_KEYS) if (key in schema && typeof schema[key] !== "boolean") out.push(`${at(key)}: must be a boolean`);
+  for (const key of NUMBER_KEYS)
+    if (key in schema && typeof schema[key] !== "number") out.push(`${at(key)}: must be a number`);
+  if ("multipleOf" in schema && !(typeof schema.multipleOf === "number" && schema.multipleOf > 0))
+    out.push(`${at("multipleOf")}: must be > 0`);
+  for (const key of COUNT_KEYS)
+    if (key in schema && !(Number.isInteger(schema[key]) && Number(schema[key]) >= 0))
+      out.push(`${at(key)}: must be an integer ≥ 0`);
+  for (const key of STRING_KEYS)
+    if (key in schema && typeof schema[key] !== "string") out.push(`${at(key)}: must be a string`);
+  for (const key of BOOLEAN_KEYS)
+    if (key in schema && typeof schema[key] !== "boolean") out.push(`${at(key)}: must be a boolean`);
   checkKeywords(schema, path, out);
 }
 
@@ -74,7 +111,14 @@ function checkType(type: unknown, path: string, out: string[]): void {
 
 function checkKeywords(schema: Record<string, unknown>, path: string, out: string[]): void {
   const required = schema.required;
-  if (required !== undefined && !(Array.isArray(required) && required.every((r) => typeof r === "string") && new Set(required).size === required.length)) {
+  if (
+    required !== undefined &&
+    !(
+      Array.isArray(required) &&
+      required.every((r) => typeof r === "string") &&
+      new Set(required).size === required.length
+    )
+  ) {
     out.push(`${path}.required: must be an array of distinct strings`);
   }
   if ("enum" in schema && !Array.isArray(schema.enum)) out.push(`${path}.enum: must be an array`);
@@ -83,7 +127,8 @@ function checkKeywords(schema: Record<string, unknown>, path: string, out: strin
     if (!(key in schema)) continue;
     const ref = schema[key];
     if (typeof ref !== "string") out.push(`${path}.${key}: must be a string`);
-    else if (key !== "$id" && !ref.startsWith("#")) out.push(`${path}.${key}: only local references ('#/...') are allowed`);
+    else if (key !== "$id" && !ref.startsWith("#"))
+      out.push(`${path}.${key}: only local references ('#/...') are allowed`);
     else if (key === "$id") out.push(`${path}.$id: schemas are embedded in our documents and take no $id`);
   }
   if ("pattern" in schema) {

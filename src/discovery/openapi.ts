@@ -21,7 +21,10 @@ export const X402_COMPONENTS = {
       properties: {
         x402Version: { type: "integer", const: 2 },
         error: { type: "string" },
-        resource: { type: "object", properties: { url: { type: "string" }, description: { type: "string" }, mimeType: { type: "string" } } },
+        resource: {
+          type: "object",
+          properties: { url: { type: "string" }, description: { type: "string" }, mimeType: { type: "string" } },
+        },
         accepts: { type: "array", items: { $ref: "#/components/schemas/X402PaymentRequirements" } },
         extensions: { type: "object", description: "`bazaar`: the discovery listing of this operation." },
         code: { type: "string" },
@@ -43,10 +46,17 @@ export const X402_COMPONENTS = {
       required: ["scheme", "network", "asset", "amount", "payTo", "maxTimeoutSeconds"],
     },
   },
-  parameters: Object.fromEntries(SHARED_DATASET_PARAMETERS.map((p) => [p.shared!, { name: p.name, in: p.in, required: false, description: p.description, schema: p.schema }])),
+  parameters: Object.fromEntries(
+    SHARED_DATASET_PARAMETERS.map((p) => [
+      p.shared!,
+      { name: p.name, in: p.in, required: false, description: p.description, schema: p.schema },
+    ]),
+  ),
   responses: {
     X402PaymentRequired: {
-      description: "Payment required (x402): the price is in x-payment-info; pay the challenge and repeat the call with PAYMENT-SIGNATURE.",
+      description:
+        "Payment required (x402): the price is in x-payment-info; pay the challenge and repeat the call " +
+        "with PAYMENT-SIGNATURE.",
       headers: { "PAYMENT-REQUIRED": { description: "The challenge, base64 JSON.", schema: { type: "string" } } },
       content: { "application/json": { schema: { $ref: "#/components/schemas/X402PaymentRequired" } } },
     },
@@ -55,14 +65,24 @@ export const X402_COMPONENTS = {
 } as const;
 
 export function operationId(slug: string, op: Pick<Operation, "method" | "path">): string {
-  const path = op.path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+/g, "_").replace(/^_|_$/g, "");
+  const path = op.path
+    .replace(/[{}]/g, "")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_|_$/g, "");
   return `${slug.replace(/-/g, "_")}__${op.method.toLowerCase()}${path ? `_${path}` : ""}`;
 }
 
 function parameter(p: Parameter, op: Operation): Doc {
   const example = p.in === "path" ? op.pathExample[p.name] : op.inputExample[p.name];
   if (p.shared && example === undefined) return { $ref: `#/components/parameters/${p.shared}` };
-  return { name: p.name, in: p.in, required: p.required, description: p.description, schema: p.schema, ...(example !== undefined ? { example } : {}) };
+  return {
+    name: p.name,
+    in: p.in,
+    required: p.required,
+    description: p.description,
+    schema: p.schema,
+    ...(example !== undefined ? { example } : {}),
+  };
 }
 
 function json(schema: unknown, example: unknown): Doc {
@@ -83,7 +103,10 @@ function operationDoc(d: ApiDescription, op: Operation): Doc {
   };
   if (d.payment) {
     responses["402"] = { $ref: "#/components/responses/X402PaymentRequired" };
-    doc["x-payment-info"] = { price: { mode: "fixed", currency: "USD", amount: d.payment.amountUsd }, protocols: [{ x402: {} }] };
+    doc["x-payment-info"] = {
+      price: { mode: "fixed", currency: "USD", amount: d.payment.amountUsd },
+      protocols: [{ x402: {} }],
+    };
   }
   responses["4XX"] = { $ref: "#/components/responses/Error" };
   return doc;
@@ -121,6 +144,8 @@ export function apiOpenApi(d: ApiDescription, serverUrl: string): Doc {
 
 export function guidance(d: ApiDescription): string {
   if (!d.payment) return `${d.slug} is free: call it directly.`;
-  return `Each call costs ${d.payment.display} (x402 "exact" on ${d.payment.network}, paid to ${d.payment.payTo}). ` +
-    "Call once without payment to get the 402 challenge, sign it, and repeat the call with PAYMENT-SIGNATURE.";
+  return (
+    `Each call costs ${d.payment.display} (x402 "exact" on ${d.payment.network}, paid to ${d.payment.payTo}). ` +
+    "Call once without payment to get the 402 challenge, sign it, and repeat the call with PAYMENT-SIGNATURE."
+  );
 }

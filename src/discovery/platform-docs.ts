@@ -12,7 +12,9 @@ type Doc = Record<string, any>;
 
 /** A callable URL for an operation: path parameters filled with the description's example. */
 export function concretePath(op: Operation): string {
-  return op.path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => encodeURIComponent(op.pathExample[name] ?? "1"));
+  return op.path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) =>
+    encodeURIComponent(op.pathExample[name] ?? "1"),
+  );
 }
 
 /** Every paid resource URL of `d` served at `baseUrl` (no trailing slash). */

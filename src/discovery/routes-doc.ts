@@ -15,7 +15,10 @@ export const DISCOVERY_ROUTES = {
             "application/json": {
               schema: {
                 type: "object",
-                properties: { version: { type: "integer", const: 1 }, resources: { type: "array", items: { type: "string", format: "uri" } } },
+                properties: {
+                  version: { type: "integer", const: 1 },
+                  resources: { type: "array", items: { type: "string", format: "uri" } },
+                },
                 required: ["version", "resources"],
                 additionalProperties: false,
               },
@@ -25,18 +28,33 @@ export const DISCOVERY_ROUTES = {
       },
     },
   },
-  "/llms.txt": { get: { summary: "What 402claw is, how to pay, the discovery documents, the top APIs", responses: text("text/plain", "llms.txt") } },
+  "/llms.txt": {
+    get: {
+      summary: "What 402claw is, how to pay, the discovery documents, the top APIs",
+      responses: text("text/plain", "llms.txt"),
+    },
+  },
   "/v1/apis/{slug}.md": {
     get: {
-      summary: "One API's description in markdown, with copy-to-call snippets (also: Accept: text/markdown on /v1/apis/{slug})",
+      summary:
+        "One API's description in markdown, with copy-to-call snippets " +
+        "(also: Accept: text/markdown on /v1/apis/{slug})",
       parameters: [slug],
       responses: { ...text("text/markdown", "Markdown"), "404": { description: "`api_not_found`" } },
     },
   },
   "/t/{slug}/openapi.json": {
-    get: { summary: "One API's own OpenAPI 3.1 document", parameters: [slug], responses: { "200": { description: "OpenAPI 3.1" }, "404": { description: "`tenant_not_found`" } } },
+    get: {
+      summary: "One API's own OpenAPI 3.1 document",
+      parameters: [slug],
+      responses: { "200": { description: "OpenAPI 3.1" }, "404": { description: "`tenant_not_found`" } },
+    },
   },
   "/t/{slug}/.well-known/x402": {
-    get: { summary: "One API's paid resources", parameters: [slug], responses: { "200": { description: "x402 well-known resource list" } } },
+    get: {
+      summary: "One API's paid resources",
+      parameters: [slug],
+      responses: { "200": { description: "x402 well-known resource list" } },
+    },
   },
 } as const;

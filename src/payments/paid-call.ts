@@ -40,7 +40,8 @@ export async function callPaidTenant(call: CallContext, tenant: TenantConfig, re
   const refuse = async (code: string, message: string, headers?: Record<string, string>): Promise<Response> => {
     const caller = verifiedPayer ?? (await callerFromIp(request, env.API_KEY_SECRET));
     record(call, tenant.slug, { caller, status: 402, outcome: lifecycleOf(code) });
-    return challenge(tenant, requirements, request, requestId, code, message, headers, challengeExtensions(tenant, request, path));
+    const extensions = challengeExtensions(tenant, request, path);
+    return challenge(tenant, requirements, request, requestId, code, message, headers, extensions);
   };
 
   const header = paymentHeader(request);

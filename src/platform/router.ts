@@ -12,14 +12,22 @@ import { tenantEarnings } from "../control/earnings.ts";
 import { getApi, getDirectories, getLeaderboard, getStats } from "../public/leaderboard.ts";
 import { listDiscoveryResources } from "../public/discovery.ts";
 import { getDiscoveryReadiness } from "../discovery/readiness-http.ts";
-import { getApiMarkdown, getLlmsTxt, getPlatformOpenApi, getPlatformWellKnown, wantsMarkdown } from "../discovery/http.ts";
+import {
+  getApiMarkdown,
+  getLlmsTxt,
+  getPlatformOpenApi,
+  getPlatformWellKnown,
+  wantsMarkdown,
+} from "../discovery/http.ts";
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
-const apiOrMarkdown: Handler = (request, pc) => (wantsMarkdown(request) ? getApiMarkdown(request, pc) : getApi(request, pc));
+// /v1/apis/:slug.md, or Accept: text/markdown, is the API's markdown twin (docs/ARCHITECTURE.md §11).
+const apiOrMarkdown: Handler = (request, pc) =>
+  wantsMarkdown(request) ? getApiMarkdown(request, pc) : getApi(request, pc);
 
 const health: Handler = (_request, pc) => json({ ok: true, service: "402claw", time: new Date(pc.now).toISOString() });
 

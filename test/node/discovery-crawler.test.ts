@@ -12,25 +12,62 @@ let env: PaidEnv;
 const slugs: string[] = [];
 const PRICE = 0.003;
 
-async function deploy(slug: string, config: Record<string, unknown>, part?: { name: "file" | "code"; content: string; filename: string }): Promise<void> {
+async function deploy(
+  slug: string,
+  config: Record<string, unknown>,
+  part?: { name: "file" | "code"; content: string; filename: string },
+): Promise<void> {
   const form = new FormData();
   if (part) form.set(part.name, new File([part.content], part.filename));
   const payments = env.stack.payments;
-  form.set("config", JSON.stringify({ priceUsd: PRICE, payTo: payments.accounts.payTo.address, network: payments.network, asset: payments.asset, ...config }));
-  const res = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/deployments`, { method: "POST", headers: { authorization: `Bearer ${env.creatorKey}` }, body: form });
+  form.set(
+    "config",
+    JSON.stringify({
+      priceUsd: PRICE,
+      payTo: payments.accounts.payTo.address,
+      network: payments.network,
+      asset: payments.asset,
+      ...config,
+    }),
+  );
+  const res = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/deployments`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.creatorKey}` },
+    body: form,
+  });
   if (res.status !== 201) throw new Error(`deploy ${slug}: ${res.status} ${await res.text()}`);
 }
 
 beforeAll(async () => {
   env = await startPaidEnv();
-  const [ds, fn, px] = ["crawl-ds", "crawl-fn", "crawl-px"].map((p) => `${p}-${process.pid}`) as [string, string, string];
+  const [ds, fn, px] = ["crawl-ds", "crawl-fn", "crawl-px"].map((p) => `${p}-${process.pid}`) as [
+    string,
+    string,
+    string,
+  ];
   slugs.push(ds, fn, px);
   await deploy(ds, { description: "Cities with population" }, { name: "file", content: CSV, filename: "cities.csv" });
   const input = { type: "object", properties: { text: { type: "string" } }, required: ["text"] };
-  await deploy(fn, { resource: { type: "function", input, output: { type: "object", properties: { length: { type: "integer" } } } } },
-    { name: "code", content: "export default async (req) => ({ length: (await req.json()).text.length });", filename: "index.js" });
-  const ops = [{ method: "GET", path: "/rates", input: { type: "object", properties: { base: { type: "string" } }, required: ["base"] }, output: { type: "object" } }];
-  await deploy(px, { resource: { type: "proxy", upstream: `${env.stack.apiUrl}/health`, allowLoopback: true, operations: ops } });
+  await deploy(
+    fn,
+    { resource: { type: "function", input, output: { type: "object", properties: { length: { type: "integer" } } } } },
+    {
+      name: "code",
+      content: "export default async (req) => ({ length: (await req.json()).text.length });",
+      filename: "index.js",
+    },
+  );
+  const ops = [
+    {
+      method: "GET",
+      path: "/rates",
+      input: { type: "object", properties: { base: { type: "string" } }, required: ["base"] },
+      output: { type: "object" },
+    },
+  ];
+  await deploy(px, {
+    resource: { type: "proxy", upstream: `${env.stack.apiUrl}/health`, allowLoopback: true, operations: ops },
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -40,7 +77,9 @@ afterAll(async () => {
 /** Query parameter names, whether the schema is OpenAPI `parameters` (document) or JSON Schema (probe). */
 function inputNames(schema: Record<string, unknown> | undefined): string[] {
   const params = schema?.parameters as { name: string; in: string }[] | undefined;
-  const names = params ? params.filter((p) => p.in === "query").map((p) => p.name) : Object.keys((schema?.properties ?? {}) as object);
+  const names = params
+    ? params.filter((p) => p.in === "query").map((p) => p.name)
+    : Object.keys((schema?.properties ?? {}) as object);
   return names.sort();
 }
 
@@ -87,13 +126,19 @@ describe("@agentcash/discovery on the platform origin", () => {
     }
     const pay = payingFetch(env);
     for (const [path, method, body] of cases) {
-      const res = await pay(`${env.stack.apiUrl}${path}`, { method, ...(body ? { body, headers: { "content-type": "application/json" } } : {}) });
+      const res = await pay(`${env.stack.apiUrl}${path}`, {
+        method,
+        ...(body ? { body, headers: { "content-type": "application/json" } } : {}),
+      });
       expect(res.status, path).toBe(200);
     }
   });
 
   it("the /.well-known/x402 fallback lists the same paid APIs", async () => {
-    const wk = (await (await fetch(`${env.stack.apiUrl}/.well-known/x402`)).json()) as { version: number; resources: string[] };
+    const wk = (await (await fetch(`${env.stack.apiUrl}/.well-known/x402`)).json()) as {
+      version: number;
+      resources: string[];
+    };
     expect(wk.version).toBe(1);
     const found = await discovery.discoverOriginSchema({ target: env.stack.apiUrl });
     if (!found.found) throw new Error("not found");

@@ -23,33 +23,91 @@ const PAY_TO = "0x1111111111111111111111111111111111111111";
 
 function config(slug: string, resource: unknown, priceUsd = 0.001): TenantConfig {
   return {
-    slug, owner: "c", version: 1, resourceType: (resource as { type: string }).type, resource,
-    description: `${slug} API`, directory: "general", priceUsd, payTo: PAY_TO, network: "eip155:84532", hosts: [], plan: "free",
-    rateLimit: {}, usageLimit: {}, spendLimit: {}, secretNames: [], createdAt: 1, updatedAt: 1,
+    slug,
+    owner: "c",
+    version: 1,
+    resourceType: (resource as { type: string }).type,
+    resource,
+    description: `${slug} API`,
+    directory: "general",
+    priceUsd,
+    payTo: PAY_TO,
+    network: "eip155:84532",
+    hosts: [],
+    plan: "free",
+    rateLimit: {},
+    usageLimit: {},
+    spendLimit: {},
+    secretNames: [],
+    createdAt: 1,
+    updatedAt: 1,
   };
 }
 
 function dataset(slug: string, csv: string, priceUsd = 0.001): TenantConfig {
   const ds = parseDataset(csv, "csv");
-  return config(slug, {
-    type: "dataset", format: "csv", idField: ds.schema.idField, rows: ds.schema.rows, bytes: csv.length, dataKey: "d", codeKey: "c",
-    fields: ds.schema.fields, example: exampleRecord(ds.schema.fields, ds.rows[0]),
-  }, priceUsd);
+  return config(
+    slug,
+    {
+      type: "dataset",
+      format: "csv",
+      idField: ds.schema.idField,
+      rows: ds.schema.rows,
+      bytes: csv.length,
+      dataKey: "d",
+      codeKey: "c",
+      fields: ds.schema.fields,
+      example: exampleRecord(ds.schema.fields, ds.rows[0]),
+    },
+    priceUsd,
+  );
 }
 
-const fnOps = resolveOperations({
-  operations: [
-    { method: "POST", path: "/summarize", input: { type: "object", properties: { text: { type: "string", minLength: 1 } }, required: ["text"] }, output: { type: "object", properties: { summary: { type: "string" } }, required: ["summary"] }, outputExample: { summary: "short" } },
-    { method: "GET", path: "/items/{id}", input: { type: "object", properties: { verbose: { type: "boolean" } } } },
-  ],
-}, undefined);
+const fnOps = resolveOperations(
+  {
+    operations: [
+      {
+        method: "POST",
+        path: "/summarize",
+        input: { type: "object", properties: { text: { type: "string", minLength: 1 } }, required: ["text"] },
+        output: { type: "object", properties: { summary: { type: "string" } }, required: ["summary"] },
+        outputExample: { summary: "short" },
+      },
+      { method: "GET", path: "/items/{id}", input: { type: "object", properties: { verbose: { type: "boolean" } } } },
+    ],
+  },
+  undefined,
+);
 
 const descriptions: ApiDescription[] = [
-  describeTenant(dataset("cities", "id,city,population,capital,note\n1,Paris,2161000,true,\n2,Lyon,513275,false,x\n"), { name: "Ada" }),
+  describeTenant(dataset("cities", "id,city,population,capital,note\n1,Paris,2161000,true,\n2,Lyon,513275,false,x\n"), {
+    name: "Ada",
+  }),
   describeTenant(dataset("no-id", "limit,score\n5,1.5\n")),
   describeTenant(dataset("free-data", "a\n1\n", 0)),
-  describeTenant(config("summarizer", { type: "function", allowedHosts: [], maxDurationMs: 1000, exposeEnv: [], bytes: 1, sha256: "0".repeat(64), codeKey: "k", operations: fnOps })),
-  describeTenant(config("bare-fn", { type: "function", allowedHosts: [], maxDurationMs: 1000, exposeEnv: [], bytes: 1, sha256: "0".repeat(64), codeKey: "k" })),
+  describeTenant(
+    config("summarizer", {
+      type: "function",
+      allowedHosts: [],
+      maxDurationMs: 1000,
+      exposeEnv: [],
+      bytes: 1,
+      sha256: "0".repeat(64),
+      codeKey: "k",
+      operations: fnOps,
+    }),
+  ),
+  describeTenant(
+    config("bare-fn", {
+      type: "function",
+      allowedHosts: [],
+      maxDurationMs: 1000,
+      exposeEnv: [],
+      bytes: 1,
+      sha256: "0".repeat(64),
+      codeKey: "k",
+    }),
+  ),
 ];
 
 async function expectOpenApi31(doc: unknown): Promise<void> {
@@ -65,12 +123,15 @@ function examples(doc: any): { where: string; schema: unknown; example: unknown 
   const out: { where: string; schema: unknown; example: unknown }[] = [];
   for (const [path, item] of Object.entries<any>(doc.paths)) {
     for (const [method, op] of Object.entries<any>(item)) {
-      for (const p of op.parameters ?? []) if ("example" in p) out.push({ where: `${method} ${path} ${p.name}`, schema: p.schema, example: p.example });
+      for (const p of op.parameters ?? [])
+        if ("example" in p) out.push({ where: `${method} ${path} ${p.name}`, schema: p.schema, example: p.example });
       const body = op.requestBody?.content?.["application/json"];
-      if (body && "example" in body) out.push({ where: `${method} ${path} body`, schema: body.schema, example: body.example });
+      if (body && "example" in body)
+        out.push({ where: `${method} ${path} body`, schema: body.schema, example: body.example });
       for (const [status, r] of Object.entries<any>(op.responses ?? {})) {
         const c = r.content?.["application/json"];
-        if (c && "example" in c) out.push({ where: `${method} ${path} ${status}`, schema: c.schema, example: c.example });
+        if (c && "example" in c)
+          out.push({ where: `${method} ${path} ${status}`, schema: c.schema, example: c.example });
       }
     }
   }
@@ -85,15 +146,22 @@ describe("discovery OpenAPI documents", () => {
       await expectOpenApi31(doc);
       const pairs = examples(doc);
       if (d.slug === "cities" || d.slug === "summarizer") expect(pairs.length).toBeGreaterThanOrEqual(3);
-      for (const { where, schema, example } of pairs) expect(ajv.validate(schema as object, example), `${d.slug} ${where}: ${ajv.errorsText()}`).toBe(true);
+      for (const { where, schema, example } of pairs)
+        expect(ajv.validate(schema as object, example), `${d.slug} ${where}: ${ajv.errorsText()}`).toBe(true);
     }
   });
 
   it("the platform document (own routes + every paid tenant operation) is valid OpenAPI 3.1", async () => {
     const doc = platformOpenApi({ ...OPENAPI, paths: { ...OPENAPI.paths, ...DISCOVERY_ROUTES } }, descriptions);
     await expectOpenApi31(doc);
-    expect(doc.paths["/t/cities/v1/records"].get["x-payment-info"].price).toEqual({ mode: "fixed", currency: "USD", amount: "0.001" });
-    expect(doc.paths["/t/summarizer/summarize"].post.requestBody.content["application/json"].schema.required).toEqual(["text"]);
+    expect(doc.paths["/t/cities/v1/records"].get["x-payment-info"].price).toEqual({
+      mode: "fixed",
+      currency: "USD",
+      amount: "0.001",
+    });
+    expect(doc.paths["/t/summarizer/summarize"].post.requestBody.content["application/json"].schema.required).toEqual([
+      "text",
+    ]);
     expect(Object.keys(doc.paths).some((p) => p.startsWith("/t/free-data/"))).toBe(false);
   });
 });

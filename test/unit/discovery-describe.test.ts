@@ -12,14 +12,31 @@ import { exampleRecord, resolveOperations } from "../../src/discovery/declaratio
 import { instanceProblems, jsonSchemaProblems } from "../../src/discovery/json-schema.ts";
 import type { TenantConfig } from "../../src/config/tenant-config.ts";
 
-const CSV = "id,city,population,capital,note\n1,Paris,2161000,true,\n2,Lyon,513275,false,big\n3,Berlin,3645000,true,x\n";
+const CSV =
+  "id,city,population,capital,note\n1,Paris,2161000,true,\n2,Lyon,513275,false,big\n3,Berlin,3645000,true,x\n";
 const PAY_TO = "0x1111111111111111111111111111111111111111";
 
 function base(resource: TenantConfig["resource"], over: Partial<TenantConfig> = {}): TenantConfig {
   return {
-    slug: "cities", owner: "c1", version: 3, resourceType: resource.type, resource, description: "World cities",
-    directory: "geo", priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", hosts: [], plan: "free",
-    rateLimit: {}, usageLimit: {}, spendLimit: {}, secretNames: [], createdAt: 1, updatedAt: 1, ...over,
+    slug: "cities",
+    owner: "c1",
+    version: 3,
+    resourceType: resource.type,
+    resource,
+    description: "World cities",
+    directory: "geo",
+    priceUsd: 0.001,
+    payTo: PAY_TO,
+    network: "eip155:84532",
+    hosts: [],
+    plan: "free",
+    rateLimit: {},
+    usageLimit: {},
+    spendLimit: {},
+    secretNames: [],
+    createdAt: 1,
+    updatedAt: 1,
+    ...over,
   } as TenantConfig;
 }
 
@@ -27,8 +44,15 @@ function datasetConfig(csv = CSV): { config: TenantConfig; ds: ReturnType<typeof
   const ds = parseDataset(csv, "csv");
   const example = exampleRecord(ds.schema.fields, ds.rows[0]);
   const resource = {
-    type: "dataset" as const, format: "csv" as const, idField: ds.schema.idField, rows: ds.schema.rows, bytes: csv.length,
-    dataKey: "k", codeKey: "c", fields: ds.schema.fields, ...(example ? { example } : {}),
+    type: "dataset" as const,
+    format: "csv" as const,
+    idField: ds.schema.idField,
+    rows: ds.schema.rows,
+    bytes: csv.length,
+    dataKey: "k",
+    codeKey: "c",
+    fields: ds.schema.fields,
+    ...(example ? { example } : {}),
   };
   return { config: base(resource), ds };
 }
@@ -56,7 +80,12 @@ describe("dataset description", () => {
     expect(findOperation(d, "GET", "/v1/records/2")?.path).toBe("/v1/records/{id}");
     expect(findOperation(d, "HEAD", "/v1/schema")?.path).toBe("/v1/schema");
     expect(findOperation(d, "POST", "/v1/records")).toBeNull();
-    expect(d.payment).toMatchObject({ amountUsd: "0.001", amountAtomic: "1000", payTo: PAY_TO, network: "eip155:84532" });
+    expect(d.payment).toMatchObject({
+      amountUsd: "0.001",
+      amountAtomic: "1000",
+      payTo: PAY_TO,
+      network: "eip155:84532",
+    });
   });
 
   it("examples are the real first record and real engine answers validate against the declared schemas", () => {
@@ -68,7 +97,9 @@ describe("dataset description", () => {
     expect(one.output.example).toEqual(getRecord(loaded, "1"));
     expect(list.output.example).toEqual(queryRecords(loaded, new URLSearchParams("limit=1")));
     for (const op of d.operations) expect(instanceProblems(op.output.schema, op.output.example)).toEqual([]);
-    expect(instanceProblems(list.output.schema, queryRecords(loaded, new URLSearchParams("capital=true&sort=-population")))).toEqual([]);
+    expect(
+      instanceProblems(list.output.schema, queryRecords(loaded, new URLSearchParams("capital=true&sort=-population"))),
+    ).toEqual([]);
   });
 
   it("a field named like a reserved parameter is filtered as filter[name]", () => {
@@ -92,10 +123,26 @@ describe("dataset description", () => {
 });
 
 describe("declared operations", () => {
-  const fn = (operations: unknown) => base({ type: "function", allowedHosts: [], maxDurationMs: 1000, exposeEnv: [], bytes: 1, sha256: "0".repeat(64), codeKey: "k", operations } as never);
+  const fn = (operations: unknown) =>
+    base({
+      type: "function",
+      allowedHosts: [],
+      maxDurationMs: 1000,
+      exposeEnv: [],
+      bytes: 1,
+      sha256: "0".repeat(64),
+      codeKey: "k",
+      operations,
+    } as never);
 
   it("config.input/output shorthand becomes POST / with a validated body example", () => {
-    const ops = resolveOperations({ input: { type: "object", properties: { text: { type: "string", minLength: 3 } }, required: ["text"] }, output: { type: "object", properties: { n: { type: "integer" } } } }, undefined);
+    const ops = resolveOperations(
+      {
+        input: { type: "object", properties: { text: { type: "string", minLength: 3 } }, required: ["text"] },
+        output: { type: "object", properties: { n: { type: "integer" } } },
+      },
+      undefined,
+    );
     const d = describeTenant(fn(ops));
     const op = findOperation(d, "POST", "/")!;
     expect(op.body?.example).toEqual({ text: "example" });
@@ -105,10 +152,30 @@ describe("declared operations", () => {
   });
 
   it("GET operations expose the input's properties as query parameters", () => {
-    const ops = resolveOperations({ operations: [{ method: "GET", path: "/quote/{symbol}", input: { type: "object", properties: { currency: { type: "string", enum: ["USD", "EUR"] } }, required: ["currency"] }, output: { type: "object" }, outputExample: { price: 1 } }] }, undefined);
+    const ops = resolveOperations(
+      {
+        operations: [
+          {
+            method: "GET",
+            path: "/quote/{symbol}",
+            input: {
+              type: "object",
+              properties: { currency: { type: "string", enum: ["USD", "EUR"] } },
+              required: ["currency"],
+            },
+            output: { type: "object" },
+            outputExample: { price: 1 },
+          },
+        ],
+      },
+      undefined,
+    );
     const d = describeTenant(fn(ops));
     const op = findOperation(d, "GET", "/quote/BTC")!;
-    expect(op.parameters.map((p) => `${p.in}:${p.name}:${p.required}`)).toEqual(["path:symbol:true", "query:currency:true"]);
+    expect(op.parameters.map((p) => `${p.in}:${p.name}:${p.required}`)).toEqual([
+      "path:symbol:true",
+      "query:currency:true",
+    ]);
     const bazaar = expectValidBazaar(d, "GET", "/quote/BTC");
     expect(bazaar.info.input.queryParams).toEqual({ currency: "USD" });
     expect(bazaar.info.input.pathParams).toEqual({ symbol: "BTC" });
@@ -121,24 +188,77 @@ describe("declared operations", () => {
   });
 
   it("a proxy keeps only the operations of its allowed methods", () => {
-    const ops = resolveOperations({ operations: [{ method: "GET", path: "/a" }, { method: "DELETE", path: "/a" }] }, undefined, ["GET"]);
+    const ops = resolveOperations(
+      {
+        operations: [
+          { method: "GET", path: "/a" },
+          { method: "DELETE", path: "/a" },
+        ],
+      },
+      undefined,
+      ["GET"],
+    );
     expect(ops?.map((o) => o.method)).toEqual(["GET"]);
   });
 
   it("refuses a schema that is not JSON Schema, an example that does not match, a duplicate", () => {
-    const code = (f: () => unknown) => { try { f(); return "none"; } catch (e) { return (e as { code: string }).code; } };
+    const code = (f: () => unknown) => {
+      try {
+        f();
+        return "none";
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    };
     expect(code(() => resolveOperations({ input: { type: "strin" } }, undefined))).toBe("invalid_json_schema");
     expect(code(() => resolveOperations({ output: { properties: { a: 5 } } }, undefined))).toBe("invalid_json_schema");
-    expect(code(() => resolveOperations({ input: { $ref: "https://evil.example/s.json" } }, undefined))).toBe("invalid_json_schema");
-    expect(code(() => resolveOperations({ input: { type: "string", pattern: "(" } }, undefined))).toBe("invalid_json_schema");
-    expect(code(() => resolveOperations({ operations: [{ method: "GET", path: "/", input: { type: "string" } }] }, undefined))).toBe("invalid_json_schema");
-    expect(code(() => resolveOperations({ operations: [{ method: "POST", path: "/", input: { type: "integer" }, inputExample: "x" }] }, undefined))).toBe("invalid_example");
-    expect(code(() => resolveOperations({ operations: [{ method: "GET", path: "/" }, { method: "GET", path: "/" }] }, undefined))).toBe("invalid_config");
-    expect(code(() => resolveOperations({ input: { type: ["object", "null"], properties: { a: { type: "integer", minimum: 0 } } } }, undefined))).toBe("none");
+    expect(code(() => resolveOperations({ input: { $ref: "https://evil.example/s.json" } }, undefined))).toBe(
+      "invalid_json_schema",
+    );
+    expect(code(() => resolveOperations({ input: { type: "string", pattern: "(" } }, undefined))).toBe(
+      "invalid_json_schema",
+    );
+    expect(
+      code(() =>
+        resolveOperations({ operations: [{ method: "GET", path: "/", input: { type: "string" } }] }, undefined),
+      ),
+    ).toBe("invalid_json_schema");
+    expect(
+      code(() =>
+        resolveOperations(
+          { operations: [{ method: "POST", path: "/", input: { type: "integer" }, inputExample: "x" }] },
+          undefined,
+        ),
+      ),
+    ).toBe("invalid_example");
+    expect(
+      code(() =>
+        resolveOperations(
+          {
+            operations: [
+              { method: "GET", path: "/" },
+              { method: "GET", path: "/" },
+            ],
+          },
+          undefined,
+        ),
+      ),
+    ).toBe("invalid_config");
+    expect(
+      code(() =>
+        resolveOperations(
+          { input: { type: ["object", "null"], properties: { a: { type: "integer", minimum: 0 } } } },
+          undefined,
+        ),
+      ),
+    ).toBe("none");
   });
 
   it("jsonSchemaProblems never throws on arbitrary JSON and accepts every boolean schema", () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => Array.isArray(jsonSchemaProblems(value))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => Array.isArray(jsonSchemaProblems(value))),
+      { numRuns: 300 },
+    );
     expect(jsonSchemaProblems(true)).toEqual([]);
     expect(jsonSchemaProblems("string")).not.toEqual([]);
   });

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateDiscoveryExtension } from "@x402/extensions/bazaar";
 import { auth, call, CITIES_CSV, createCreator, deployOk, expectError, uniqueSlug } from "./helpers.ts";
+import { instanceProblems } from "../../src/discovery/json-schema.ts";
 
 const PAY_TO = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const PAID = { priceUsd: 0.002, payTo: PAY_TO, network: "eip155:84532" };
@@ -37,14 +38,30 @@ beforeAll(async () => {
   hosted = uniqueSlug("disc-host");
   await deployOk(key, dataset, CITIES_CSV, { config: { ...PAID, description: "Cities of Europe" } });
   await deployOk(key, hosted, CITIES_CSV, { config: { ...PAID, hosts: [host] } });
-  const f = await deployKind(fn, { ...PAID, resource: FN_RESOURCE }, "export default async (req) => ({ length: (await req.json()).text.length });");
+  const f = await deployKind(
+    fn,
+    { ...PAID, resource: FN_RESOURCE },
+    "export default async (req) => ({ length: (await req.json()).text.length });",
+  );
   expect(f.status, await f.clone().text()).toBe(201);
   const p = await deployKind(proxy, {
     ...PAID,
-    resource: { type: "proxy", upstream: "http://127.0.0.1:9/api", allowLoopback: true, methods: ["GET"], operations: [
-      { method: "GET", path: "/quotes/{symbol}", input: { type: "object", properties: { currency: { type: "string", enum: ["USD", "EUR"] } } }, output: { type: "object" }, outputExample: { price: 1.5 } },
-      { method: "POST", path: "/orders", input: { type: "object" } },
-    ] },
+    resource: {
+      type: "proxy",
+      upstream: "http://127.0.0.1:9/api",
+      allowLoopback: true,
+      methods: ["GET"],
+      operations: [
+        {
+          method: "GET",
+          path: "/quotes/{symbol}",
+          input: { type: "object", properties: { currency: { type: "string", enum: ["USD", "EUR"] } } },
+          output: { type: "object" },
+          outputExample: { price: 1.5 },
+        },
+        { method: "POST", path: "/orders", input: { type: "object" } },
+      ],
+    },
   });
   expect(p.status, await p.clone().text()).toBe(201);
 });
@@ -63,13 +80,19 @@ describe("bazaar in every 402", () => {
     const list = await challengeOf(`/t/${dataset}/v1/records?country=FR`);
     expect(validateDiscoveryExtension(list.extensions.bazaar)).toEqual({ valid: true });
     expect(list.extensions.bazaar.info.input.method).toBe("GET");
-    expect(list.extensions.bazaar.schema.properties.input.properties.queryParams.properties.population).toEqual({ type: "integer" });
+    expect(list.extensions.bazaar.schema.properties.input.properties.queryParams.properties.population).toEqual({
+      type: "integer",
+    });
     const one = await challengeOf(`/t/${dataset}/v1/records/3`);
     expect(validateDiscoveryExtension(one.extensions.bazaar)).toEqual({ valid: true });
     expect(one.extensions.bazaar.routeTemplate).toBe(`/t/${dataset}/v1/records/:id`);
     const post = await challengeOf(`/t/${fn}/`, { method: "POST", body: "{}" });
     expect(validateDiscoveryExtension(post.extensions.bazaar)).toEqual({ valid: true });
-    expect(post.extensions.bazaar.info.input).toMatchObject({ method: "POST", bodyType: "json", body: { text: "example" } });
+    expect(post.extensions.bazaar.info.input).toMatchObject({
+      method: "POST",
+      bodyType: "json",
+      body: { text: "example" },
+    });
     const quote = await challengeOf(`/t/${proxy}/quotes/BTC?currency=EUR`);
     expect(validateDiscoveryExtension(quote.extensions.bazaar)).toEqual({ valid: true });
     expect(quote.extensions.bazaar.info.input.pathParams).toEqual({ symbol: "BTC" });
@@ -94,20 +117,30 @@ describe("OpenAPI and well-known documents", () => {
     expect(doc.info.contact).toEqual({ name: "Discovery Creator" });
     expect(doc.servers).toEqual([{ url: `http://localhost/t/${dataset}` }]);
     const get = doc.paths["/v1/records"].get;
-    expect(get["x-payment-info"]).toEqual({ price: { mode: "fixed", currency: "USD", amount: "0.002" }, protocols: [{ x402: {} }] });
+    expect(get["x-payment-info"]).toEqual({
+      price: { mode: "fixed", currency: "USD", amount: "0.002" },
+      protocols: [{ x402: {} }],
+    });
     expect(get.responses["402"]).toBeDefined();
-    expect(get.responses["200"].content["application/json"].example.items[0]).toEqual({ id: 1, city: "Paris", country: "FR", population: 2161000, capital: true });
+    expect(get.responses["200"].content["application/json"].example.items[0]).toEqual({
+      id: 1,
+      city: "Paris",
+      country: "FR",
+      population: 2161000,
+      capital: true,
+    });
     const hostDoc = await (await call("/openapi.json", { host })).json<any>();
     expect(hostDoc.servers).toEqual([{ url: `https://${host}` }]);
     expect(Object.keys(hostDoc.paths)).toEqual(["/v1/records", "/v1/records/{id}", "/v1/schema"]);
   });
 
-  it("the platform origin's /openapi.json and /.well-known/x402 list every paid operation, matching its 402", async () => {
+  it("the platform /openapi.json and /.well-known/x402 list every paid operation, matching its 402", async () => {
     const res = await call("/openapi.json");
     const doc = await res.json<any>();
     expect(doc.paths["/v1/leaderboard"]).toBeDefined();
     const paid: [string, string, any][] = [];
-    for (const [path, item] of Object.entries<any>(doc.paths)) for (const [m, op] of Object.entries<any>(item)) if (op["x-payment-info"]) paid.push([path, m, op]);
+    for (const [path, item] of Object.entries<any>(doc.paths))
+      for (const [m, op] of Object.entries<any>(item)) if (op["x-payment-info"]) paid.push([path, m, op]);
     const under = (p: string, slug: string) => p === `/t/${slug}` || p.startsWith(`/t/${slug}/`);
     for (const slug of [dataset, fn, proxy, hosted]) expect(paid.some(([p]) => under(p, slug))).toBe(true);
     const wk = await (await call("/.well-known/x402")).json<any>();
@@ -117,7 +150,10 @@ describe("OpenAPI and well-known documents", () => {
     for (const url of mine) {
       const path = new URL(url).pathname;
       const entry = paid.find(([template]) => new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}/?$`).test(path))!;
-      const required = await challengeOf(path, { method: entry[1].toUpperCase(), ...(entry[1] === "post" ? { body: "{}" } : {}) });
+      const required = await challengeOf(path, {
+        method: entry[1].toUpperCase(),
+        ...(entry[1] === "post" ? { body: "{}" } : {}),
+      });
       expect(required.accepts[0].payTo).toBe(PAY_TO);
       expect(Number(required.accepts[0].amount) / 1e6).toBe(Number(entry[2]["x-payment-info"].price.amount));
     }
@@ -130,11 +166,17 @@ describe("OpenAPI and well-known documents", () => {
     await deployOk(key, dataset, "id,name,elevation\n1,Mont Blanc,4808\n", { config: PAID });
     const platform = await call("/openapi.json");
     expect(platform.headers.get("etag")).not.toBe(etag);
-    const params = (await platform.json<any>()).paths[`/t/${dataset}/v1/records`].get.parameters.map((p: any) => p.name);
+    const params = (await platform.json<any>()).paths[`/t/${dataset}/v1/records`].get.parameters.map(
+      (p: any) => p.name,
+    );
     expect(params).toContain("elevation");
     expect(params).not.toContain("population");
     const own = await (await call(`/t/${dataset}/openapi.json`)).json<any>();
-    expect(own.paths["/v1/records/{id}"].get.responses["200"].content["application/json"].example).toEqual({ id: 1, name: "Mont Blanc", elevation: 4808 });
+    expect(own.paths["/v1/records/{id}"].get.responses["200"].content["application/json"].example).toEqual({
+      id: 1,
+      name: "Mont Blanc",
+      elevation: 4808,
+    });
     const bazaar = (await challengeOf(`/t/${dataset}/v1/records`)).extensions.bazaar;
     expect(Object.keys(bazaar.schema.properties.input.properties.queryParams.properties)).toContain("elevation");
     const md = await (await call(`/v1/apis/${dataset}.md`)).text();
@@ -158,7 +200,8 @@ describe("markdown and llms.txt", () => {
     const res = await call("/llms.txt");
     expect(res.status).toBe(200);
     const text = await res.text();
-    for (const needle of ["# 402claw", "PAYMENT-SIGNATURE", "/openapi.json", "/.well-known/x402"]) expect(text).toContain(needle);
+    for (const needle of ["# 402claw", "PAYMENT-SIGNATURE", "/openapi.json", "/.well-known/x402"])
+      expect(text).toContain(needle);
   });
 });
 
@@ -166,9 +209,34 @@ describe("declarations refused at deploy", () => {
   it("a schema that is not JSON Schema, or an example that does not match it, has a stable code", async () => {
     const slug = uniqueSlug("disc-bad");
     const code = "export default () => ({})";
-    await expectError(await deployKind(slug, { resource: { type: "function", input: { type: "text" } } }, code), 400, "invalid_json_schema");
-    await expectError(await deployKind(slug, { resource: { type: "function", operations: [{ method: "POST", path: "/", input: { type: "integer" }, inputExample: "nope" }] } }, code), 400, "invalid_example");
-    await expectError(await deployKind(slug, { resource: { type: "function", operations: [{ method: "GET", path: "no-slash" }] } }, code), 400, "invalid_request");
+    await expectError(
+      await deployKind(slug, { resource: { type: "function", input: { type: "text" } } }, code),
+      400,
+      "invalid_json_schema",
+    );
+    await expectError(
+      await deployKind(
+        slug,
+        {
+          resource: {
+            type: "function",
+            operations: [{ method: "POST", path: "/", input: { type: "integer" }, inputExample: "nope" }],
+          },
+        },
+        code,
+      ),
+      400,
+      "invalid_example",
+    );
+    await expectError(
+      await deployKind(
+        slug,
+        { resource: { type: "function", operations: [{ method: "GET", path: "no-slash" }] } },
+        code,
+      ),
+      400,
+      "invalid_request",
+    );
   });
 });
 
@@ -182,11 +250,17 @@ describe("readiness checklist", () => {
   it("reports what discovery sees: schemas, examples, description, price, payTo, bazaar", async () => {
     const { body } = await checks(fn);
     const c = byId(body);
-    expect(c.input_schema.ok && c.output_schema.ok && c.examples_valid.ok && c.price.ok && c.pay_to.ok && c.bazaar.ok).toBe(true);
+    expect(
+      c.input_schema.ok && c.output_schema.ok && c.examples_valid.ok && c.price.ok && c.pay_to.ok && c.bazaar.ok,
+    ).toBe(true);
     expect(c.description).toMatchObject({ ok: false });
     expect(body.ready).toBe(false);
     expect(body.documents.openapi).toBe(`http://localhost/t/${fn}/openapi.json`);
-    await deployKind(fn, { description: "Counts the characters of a text, exactly." }, "export default async (req) => ({ length: 1 });");
+    await deployKind(
+      fn,
+      { description: "Counts the characters of a text, exactly." },
+      "export default async (req) => ({ length: 1 });",
+    );
     const again = await checks(fn);
     expect(again.body).toMatchObject({ ready: true, version: 2 });
   });
@@ -200,5 +274,46 @@ describe("readiness checklist", () => {
     expect(c.bazaar.ok).toBe(false);
     const other = (await createCreator("Someone Else")).key;
     await expectError((await checks(slug, other)).res, 404, "tenant_not_found");
+  });
+});
+
+describe("real responses match the declared schemas", () => {
+  it("a free dataset's and a free function's answers validate against their per-API document", async () => {
+    const ds = uniqueSlug("disc-free");
+    await deployOk(key, ds, CITIES_CSV);
+    const fnSlug = uniqueSlug("disc-free-fn");
+    const out = {
+      type: "object",
+      properties: { length: { type: "integer" } },
+      required: ["length"],
+      additionalProperties: false,
+    };
+    expect(
+      (
+        await deployKind(
+          fnSlug,
+          { resource: { ...FN_RESOURCE, output: out } },
+          "export default async (req) => ({ length: (await req.json()).text.length });",
+        )
+      ).status,
+    ).toBe(201);
+    const schemaOf = async (slug: string, path: string, method: string) =>
+      (await (await call(`/t/${slug}/openapi.json`)).json<any>()).paths[path][method].responses["200"].content[
+        "application/json"
+      ].schema;
+    const probes: [string, string, string, string][] = [
+      [ds, "/v1/records", "/v1/records?country=FR&sort=-population&limit=2", "get"],
+      [ds, "/v1/records/{id}", "/v1/records/3", "get"],
+      [ds, "/v1/schema", "/v1/schema", "get"],
+    ];
+    for (const [slug, template, path, method] of probes) {
+      const res = await call(`/t/${slug}${path}`);
+      expect(res.status).toBe(200);
+      expect(instanceProblems(await schemaOf(slug, template, method), await res.json()), path).toEqual([]);
+    }
+    const res = await call(`/t/${fnSlug}/`, { method: "POST", body: JSON.stringify({ text: "hello" }) });
+    expect(instanceProblems(await schemaOf(fnSlug, "/", "post"), await res.json())).toEqual([]);
+    // The check can fail: a wrong answer does not validate.
+    expect(instanceProblems(await schemaOf(fnSlug, "/", "post"), { length: "5" })).not.toEqual([]);
   });
 });
