@@ -101,7 +101,11 @@ export function resolveOperations(
       },
     ];
   }
-  if (!ops) return before;
+  // A proxy forwards only its allowed methods; an operation it would refuse is not listed (also
+  // when a redeploy narrows the methods and keeps the previous operations).
+  const allowed = (list: OperationDecl[]) =>
+    allowedMethods ? list.filter((op) => allowedMethods.includes(op.method)) : list;
+  if (!ops) return before && allowed(before);
   ops.forEach((op, i) => checkOperation(op, `resource.operations[${i}]`));
   const seen = new Set<string>();
   for (const op of ops) {
@@ -112,8 +116,7 @@ export function resolveOperations(
       ]);
     seen.add(key);
   }
-  // A proxy forwards only its allowed methods; an operation it would refuse is not listed.
-  return allowedMethods ? ops.filter((op) => allowedMethods.includes(op.method)) : ops;
+  return allowed(ops);
 }
 
 function checkOperation(op: OperationDecl, path: string): void {

@@ -199,6 +199,13 @@ describe("declared operations", () => {
       ["GET"],
     );
     expect(ops?.map((o) => o.method)).toEqual(["GET"]);
+    // A redeploy that sends no operations keeps the previous ones, still filtered by the methods.
+    const before = [
+      { method: "GET" as const, path: "/a" },
+      { method: "POST" as const, path: "/b" },
+    ];
+    expect(resolveOperations({}, before, ["POST"])?.map((o) => o.path)).toEqual(["/b"]);
+    expect(resolveOperations({}, before)).toEqual(before);
   });
 
   it("refuses a schema that is not JSON Schema, an example that does not match, a duplicate", () => {
