@@ -64,7 +64,35 @@ export function jsonSchemaProblems(schema: unknown, path = "$"): string[] {
   if (size > JSON_SCHEMA_LIMITS.maxBytes) return [`${path}: larger than ${JSON_SCHEMA_LIMITS.maxBytes} bytes`];
   const problems: string[] = [];
   walk(schema, path, 0, problems);
+  if (problems.length === 0) problems.push(...danglingRefs(schema, schema, path));
   return problems.slice(0, 20);
+}
+
+/** A `$ref: "#/..."` must point inside the schema: it is embedded in documents without its context. */
+function danglingRefs(node: unknown, root: unknown, path: string): string[] {
+  if (Array.isArray(node)) return node.flatMap((item, i) => danglingRefs(item, root, `${path}[${i}]`));
+  if (!isObject(node)) return [];
+  const out: string[] = [];
+  const ref = node.$ref;
+  if (typeof ref === "string" && ref.startsWith("#/") && resolvePointer(root, ref.slice(2)) === undefined) {
+    out.push(
+      `${path}.$ref: '${ref.slice(0, 100)}' does not resolve inside this schema (dereference it before sending)`,
+    );
+  }
+  for (const [key, value] of Object.entries(node))
+    if (key !== "$ref") out.push(...danglingRefs(value, root, `${path}.${key}`));
+  return out;
+}
+
+function resolvePointer(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const raw of pointer.split("/")) {
+    const key = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    if (!isObject(node) && !Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+    if (node === undefined) return undefined;
+  }
+  return node;
 }
 
 function walk(schema: unknown, path: string, depth: number, out: string[]): void {

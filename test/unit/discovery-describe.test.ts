@@ -267,6 +267,11 @@ describe("declared operations", () => {
       { numRuns: 300 },
     );
     expect(jsonSchemaProblems(true)).toEqual([]);
+    const local = { $defs: { n: { type: "integer" } }, properties: { a: { $ref: "#/$defs/n" } } };
+    expect(jsonSchemaProblems(local)).toEqual([]);
+    expect(jsonSchemaProblems({ properties: { a: { $ref: "#/components/schemas/N" } } })[0]).toContain(
+      "does not resolve",
+    );
     expect(jsonSchemaProblems("string")).not.toEqual([]);
   });
 });
