@@ -9,7 +9,7 @@
 // `invalid_example` (an example that does not validate against its schema).
 import * as v from "valibot";
 import { ApiError } from "../http/errors.ts";
-import { instanceProblems, jsonSchemaProblems, type JsonSchema } from "./json-schema.ts";
+import { inlineRefs, instanceProblems, jsonSchemaProblems, type JsonSchema } from "./json-schema.ts";
 
 export const MAX_OPERATIONS = 50;
 
@@ -106,7 +106,9 @@ export function resolveOperations(
   const allowed = (list: OperationDecl[]) =>
     allowedMethods ? list.filter((op) => allowedMethods.includes(op.method)) : list;
   if (!ops) return before && allowed(before);
-  ops.forEach((op, i) => checkOperation(op, `resource.operations[${i}]`));
+  ops = ops.map((op, i) =>
+    inlineOperation(checkOperation(op, `resource.operations[${i}]`), `resource.operations[${i}]`),
+  );
   const seen = new Set<string>();
   for (const op of ops) {
     const key = `${op.method} ${op.path}`;
@@ -119,7 +121,23 @@ export function resolveOperations(
   return allowed(ops);
 }
 
-function checkOperation(op: OperationDecl, path: string): void {
+/** The operation with its schemas' local references inlined (stored like that, ready to embed). */
+function inlineOperation(op: OperationDecl, path: string): OperationDecl {
+  const out: OperationDecl = { ...op };
+  for (const key of ["input", "output"] as const) {
+    const schema = op[key];
+    if (schema === undefined) continue;
+    const inlined = inlineRefs(schema);
+    if (inlined === null) {
+      const message = `${path}.${key}: a recursive $ref cannot be embedded in discovery documents`;
+      throw new ApiError(400, "invalid_json_schema", message, { problems: [message] });
+    }
+    out[key] = inlined;
+  }
+  return out;
+}
+
+function checkOperation(op: OperationDecl, path: string): OperationDecl {
   for (const key of ["input", "output"] as const) {
     const schema = op[key];
     if (schema === undefined) continue;
@@ -146,6 +164,7 @@ function checkOperation(op: OperationDecl, path: string): void {
         problems,
       });
   }
+  return op;
 }
 
 function isObjectSchema(schema: JsonSchema): boolean {

@@ -171,6 +171,37 @@ function checkKeywords(schema: Record<string, unknown>, path: string, out: strin
   }
 }
 
+/**
+ * `schema` with every local `$ref` replaced by its target and the root `$defs`/`definitions`
+ * dropped: documents embed a declared schema under their own root, where `#/...` would point
+ * elsewhere. Returns null for a recursive reference (it cannot be inlined).
+ */
+export function inlineRefs(schema: JsonSchema): JsonSchema | null {
+  const expand = (node: unknown, seen: readonly string[]): unknown => {
+    if (Array.isArray(node)) return node.map((item) => expand(item, seen));
+    if (!isObject(node)) return node;
+    const ref = node.$ref;
+    if (typeof ref === "string" && ref.startsWith("#/")) {
+      if (seen.includes(ref)) throw new RangeError("recursive $ref");
+      const { $ref: _ref, ...rest } = node;
+      const target = expand(resolvePointer(schema, ref.slice(2)), [...seen, ref]);
+      return Object.keys(rest).length === 0 ? target : { allOf: [target, expand(rest, seen)] };
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, expand(v, seen)]));
+  };
+  try {
+    const out = expand(schema, []) as JsonSchema;
+    if (typeof out === "object") {
+      const { $defs: _defs, definitions: _definitions, ...rest } = out;
+      return rest;
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
+}
+
 /** Validation errors of `instance` against `schema` (empty when valid). */
 export function instanceProblems(schema: JsonSchema, instance: unknown): string[] {
   const result = new Validator(schema as never, "2020-12", false).validate(instance);

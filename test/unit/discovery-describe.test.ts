@@ -261,6 +261,25 @@ describe("declared operations", () => {
     ).toBe("none");
   });
 
+  it("local references are inlined before storing; a recursive one is refused", () => {
+    const input = { type: "object", $defs: { n: { type: "integer" } }, properties: { a: { $ref: "#/$defs/n" } } };
+    const [op] = resolveOperations({ input }, undefined)!;
+    expect(op!.input).toEqual({ type: "object", properties: { a: { type: "integer" } } });
+    const bazaar = expectValidBazaar(describeTenant(fn([op])), "POST", "/");
+    expect(bazaar.schema.properties.input.properties.body.properties.a).toEqual({ type: "integer" });
+    const recursive = {
+      $defs: { node: { type: "object", properties: { next: { $ref: "#/$defs/node" } } } },
+      $ref: "#/$defs/node",
+    };
+    let code = "none";
+    try {
+      resolveOperations({ input: recursive }, undefined);
+    } catch (e) {
+      code = (e as { code: string }).code;
+    }
+    expect(code).toBe("invalid_json_schema");
+  });
+
   it("jsonSchemaProblems never throws on arbitrary JSON and accepts every boolean schema", () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => Array.isArray(jsonSchemaProblems(value))),
