@@ -132,6 +132,15 @@ describe("OpenAPI and well-known documents", () => {
     const hostDoc = await (await call("/openapi.json", { host })).json<any>();
     expect(hostDoc.servers).toEqual([{ url: `https://${host}` }]);
     expect(Object.keys(hostDoc.paths)).toEqual(["/v1/records", "/v1/records/{id}", "/v1/schema"]);
+    // The tenant host's own fallback list, and the path-mode one, name that origin's URLs.
+    const hostList = await (await call("/.well-known/x402", { host })).json<any>();
+    expect(hostList.resources).toEqual([
+      `https://${host}/v1/records`,
+      `https://${host}/v1/records/1`,
+      `https://${host}/v1/schema`,
+    ]);
+    const pathList = await (await call(`/t/${dataset}/.well-known/x402`)).json<any>();
+    expect(pathList.resources).toContain(`http://localhost/t/${dataset}/v1/records/1`);
   });
 
   it("the platform /openapi.json and /.well-known/x402 list every paid operation, matching its 402", async () => {
