@@ -1,6 +1,7 @@
-// The paid call (x402 "authorization" flow, docs/ARCHITECTURE.md §3): challenge → decode and match → facilitator
-// /verify → TenantMeter.admit with the verified payer (exactly-once, spend caps) and the retry
-// material → tenant → /settle only if the tenant answered < 400 → content with PAYMENT-RESPONSE,
+// The paid call (x402 "authorization" flow, docs/ARCHITECTURE.md §3): challenge (with the bazaar
+// listing of the operation, §11) → decode and match → facilitator /verify → TenantMeter.admit
+// with the verified payer (exactly-once, spend caps) and the retry material → tenant → /settle
+// only if the tenant answered < 400 → content with PAYMENT-RESPONSE,
 // and TenantMeter.commit (settlement, stored response, ledger outbox) in waitUntil. Paid content
 // is never sent before a successful settle, and every failure after admit releases the
 // reservation so the payer is never charged for a failed call.
