@@ -8,6 +8,7 @@ import { TenantDirectory } from "./tenancy/directory.ts";
 import { slugProblem } from "./config/slug.ts";
 import { callTenant } from "./gateway/call.ts";
 import { platformRouter } from "./platform/router.ts";
+import { tenantDocument } from "./discovery/http.ts";
 
 export { TenantMeter } from "../objects/meter/tenant-meter.ts";
 export { Leaderboard } from "../objects/leaderboard/leaderboard.ts";
@@ -32,6 +33,10 @@ async function route(request: Request, env: Env, ctx: ExecutionContext, requestI
     tenant = await directory.byHost(target.host);
     if (!tenant) throw new ApiError(404, "unknown_host", `no tenant serves host '${target.host}'`);
   }
+  // The tenant's discovery documents are the platform's, ahead of its code (docs/ARCHITECTURE.md §11).
+  const base = target.kind === "tenant-path" ? `${url.origin}/t/${tenant.slug}` : url.origin;
+  const document = await tenantDocument(env.DB, tenant, request, target.path, base);
+  if (document) return document;
   return callTenant({ env, ctx, config, requestId, startedAt: now }, tenant, request, target.path);
 }
 

@@ -1,9 +1,10 @@
-// TenantConfig: the one validated shape of a tenant (DESIGN §5). Every write goes through
+// TenantConfig: the one validated shape of a tenant (docs/ARCHITECTURE.md §5). Every write goes through
 // `parseTenantConfigInput` (what a creator may send) and is completed by the control plane
 // into a `TenantConfig` (what is stored in D1 and pushed to the TenantMeter).
 import * as v from "valibot";
 import { PLAN_NAMES } from "./plans.ts";
 import { slugProblem } from "./slug.ts";
+import { DatasetExampleSchema, DatasetFieldSchema, OperationsSchema } from "../discovery/declarations.ts";
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const nonNegativeUsd = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1_000_000));
@@ -110,6 +111,10 @@ export const DatasetArtifactSchema = v.strictObject({
   dataKey: v.string(),
   /** R2 key of the tenant worker module for this version. */
   codeKey: v.string(),
+  /** The parsed columns, stored with the version so discovery documents need no R2 read (ARCHITECTURE §11). */
+  fields: v.optional(v.pipe(v.array(DatasetFieldSchema), v.maxLength(500))),
+  /** The first record (long strings cut), the real example of the discovery documents. */
+  example: v.optional(DatasetExampleSchema),
 });
 export type DatasetArtifact = v.InferOutput<typeof DatasetArtifactSchema>;
 
@@ -132,6 +137,8 @@ export const FunctionArtifactSchema = v.strictObject({
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
   /** R2 key of the instrumented user module for this version. */
   codeKey: v.string(),
+  /** Declared operations (config.input/output or a list), for discovery (ARCHITECTURE §11). */
+  operations: v.optional(OperationsSchema),
 });
 export type FunctionArtifact = v.InferOutput<typeof FunctionArtifactSchema>;
 
@@ -158,6 +165,8 @@ export const ProxyArtifactSchema = v.strictObject({
   cacheTtlSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
   transform: v.optional(ProxyTransformSchema),
   allowLoopback: v.boolean(),
+  /** Declared operations (flags or an upstream OpenAPI), for discovery (ARCHITECTURE §11). */
+  operations: v.optional(OperationsSchema),
 });
 export type ProxyArtifact = v.InferOutput<typeof ProxyArtifactSchema>;
 

@@ -34,6 +34,12 @@ import { DatasetError, parseDataset } from "../runtimes/dataset/parse.ts";
 import { DATASET_ENGINE_SOURCE } from "../runtimes/generated/dataset-engine.ts";
 import { CodeError, instrumentFunctionCode } from "../runtimes/function/instrument.ts";
 import { checkUpstreamUrl } from "../runtimes/proxy/ssrf.ts";
+import {
+  exampleRecord,
+  FunctionDiscoveryInput,
+  OperationsSchema,
+  resolveOperations,
+} from "../discovery/declarations.ts";
 import { requireCreator } from "./auth.ts";
 import { auditStatement } from "./audit.ts";
 import { checkTenantConfig, tenantView } from "./tenant-rules.ts";
@@ -55,6 +61,7 @@ const FunctionResourceInput = v.strictObject({
   allowedHosts: v.optional(v.pipe(v.array(HostSchema), v.maxLength(50))),
   maxDurationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(FUNCTION_MAX_DURATION_MS))),
   exposeEnv: v.optional(v.pipe(v.array(SecretNameSchema), v.maxLength(50))),
+  ...FunctionDiscoveryInput,
 });
 const ProxyResourceInput = v.strictObject({
   type: v.literal("proxy"),
@@ -64,6 +71,7 @@ const ProxyResourceInput = v.strictObject({
   cacheTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
   transform: v.optional(ProxyTransformSchema),
   allowLoopback: v.optional(v.boolean()),
+  operations: v.optional(OperationsSchema),
 });
 
 const DeployConfigSchema = v.strictObject({
@@ -155,6 +163,7 @@ async function sha256Hex(text: string): Promise<string> {
 function functionArtifact(input: DeployConfig["resource"], prev: TenantConfig["resource"] | undefined, prefix: string, source: string, sha256: string): FunctionArtifact {
   const sent = input?.type === "function" ? input : undefined;
   const before = prev?.type === "function" ? prev : undefined;
+  const operations = resolveOperations(sent, before?.operations);
   return {
     type: "function",
     allowedHosts: [...new Set(sent?.allowedHosts ?? before?.allowedHosts ?? [])],
@@ -163,6 +172,7 @@ function functionArtifact(input: DeployConfig["resource"], prev: TenantConfig["r
     bytes: new TextEncoder().encode(source).byteLength,
     sha256,
     codeKey: `${prefix}user.js`,
+    ...(operations ? { operations } : {}),
   };
 }
 
@@ -181,14 +191,17 @@ function proxyArtifact(input: DeployConfig["resource"], prev: TenantConfig["reso
   const loopback = checkUpstreamUrl(upstream).ok === false;
   if (url.protocol !== "https:" && !loopback) throw invalid("resource.upstream", "must use https (plain http only for a dev loopback upstream)");
   const transform = sent?.transform ?? before?.transform;
+  const methods = [...new Set(sent?.methods ?? before?.methods ?? (["GET"] as const))];
+  const operations = resolveOperations(sent, before?.operations, methods);
   return {
     type: "proxy",
     upstream: url.toString(),
-    methods: [...new Set(sent?.methods ?? before?.methods ?? (["GET"] as const))],
+    methods,
     headers: sent?.headers ?? before?.headers ?? {},
     cacheTtlSeconds: sent?.cacheTtlSeconds ?? before?.cacheTtlSeconds ?? 0,
     ...(transform ? { transform } : {}),
     allowLoopback,
+    ...(operations ? { operations } : {}),
   };
 }
 
@@ -243,7 +256,10 @@ export async function deployTenant(request: IRequest, pc: PlatformContext): Prom
       bytes: file.size,
       dataKey: `${prefix}data.json`,
       codeKey: `${prefix}worker.js`,
+      fields: dataset.schema.fields,
     };
+    const example = exampleRecord(dataset.schema.fields, dataset.rows[0]);
+    if (example) data.example = example;
     artifact = data;
     uploads.push({ key: data.dataKey, body: JSON.stringify(dataset), contentType: "application/json" }, { key: data.codeKey, body: DATASET_ENGINE_SOURCE, contentType: "application/javascript" });
     deployment = { version, rows: data.rows, bytes: data.bytes, format, fields: dataset.schema.fields, idField: data.idField };

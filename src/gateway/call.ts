@@ -33,7 +33,7 @@ export async function callTenant(
   else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
   else result = await freeFlow(call, tenant, request, path, ipCaller!);
   await record(call, tenant.slug, request, result, ipCaller);
-  return respond(result, { tenant, requirements, request, requestId: call.requestId });
+  return respond(result, { tenant, requirements, request, path, requestId: call.requestId });
 }
 
 /** The one recording site. An unverified `from` is never an identity: without a payer, the IP hash. */

@@ -4,6 +4,7 @@
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { ApiError, errorResponse, withHeaders } from "../http/errors.ts";
+import { challengeExtensions } from "../discovery/bazaar.ts";
 import { challenge, replay } from "../payments/responses.ts";
 import type { CallResult, LimitHeaders } from "./result.ts";
 
@@ -12,6 +13,8 @@ export interface Answering {
   /** Null for a free tenant (which never produces challenges). */
   requirements: PaymentRequirements | null;
   request: Request;
+  /** The tenant-relative path: the operation a 402's Bazaar listing describes. */
+  path: string;
   requestId: string;
 }
 
@@ -25,7 +28,8 @@ export function respond(result: CallResult, a: Answering): Response {
   switch (result.kind) {
     case "challenge":
       if (!a.requirements) throw new Error(`challenge ${result.code} for the free tenant ${a.tenant.slug}`);
-      return challenge(a.tenant, a.requirements, a.request, a.requestId, result.code, result.message, result.headers);
+      return challenge(a.tenant, a.requirements, a.request, a.requestId, result.code, result.message, result.headers,
+        challengeExtensions(a.tenant, a.request, a.path));
     case "refused":
       return errorResponse(result.error, a.requestId);
     case "replayed":

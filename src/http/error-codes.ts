@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   invalid_content_length: 400,
   body_unreadable: 400,
   invalid_path: 400,
+  invalid_json_schema: 400,
+  invalid_example: 400,
   unsupported_media_type: 415,
   route_not_found: 404,
   method_not_allowed: 405,

@@ -7,15 +7,19 @@
 // call `super` with any listed status and code.
 import { statusesOf, type ErrorCode, type ErrorStatus, type StatusOf } from "./error-codes.ts";
 
+// Plain fields, not constructor parameter properties: Node's type stripping (the node tests load
+// these modules directly) accepts only erasable TypeScript syntax.
 class ApiErrorClass extends Error {
-  constructor(
-    readonly status: ErrorStatus,
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-    readonly headers?: Record<string, string>,
-  ) {
+  readonly status: ErrorStatus;
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  readonly headers?: Record<string, string>;
+  constructor(status: ErrorStatus, code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
   }
 }
 

@@ -23,11 +23,19 @@ export function requirementsFor(tenant: TenantConfig): PaymentRequirements | nul
   };
 }
 
-export function paymentRequired(tenant: TenantConfig, requirements: PaymentRequirements, resourceUrl: string, error: string): PaymentRequired {
+/** `extensions` (e.g. `{bazaar}`, ARCHITECTURE §11) is added to the challenge when given. */
+export function paymentRequired(
+  tenant: TenantConfig,
+  requirements: PaymentRequirements,
+  resourceUrl: string,
+  error: string,
+  extensions?: Record<string, unknown>,
+): PaymentRequired {
   return {
     x402Version: 2,
     error,
     resource: { url: resourceUrl, description: tenant.description || `${tenant.slug} on 402claw`, mimeType: "application/json" },
     accepts: [requirements],
+    ...(extensions ? { extensions } : {}),
   };
 }

@@ -27,8 +27,9 @@ export function challenge(
   code: ChallengeCode,
   message: string,
   extraHeaders: Record<string, string> = {},
+  extensions?: Record<string, unknown>,
 ): Response {
-  const required = paymentRequired(tenant, requirements, request.url, message);
+  const required = paymentRequired(tenant, requirements, request.url, message, extensions);
   const headers = new Headers(extraHeaders);
   headers.set("payment-required", encodePaymentRequiredHeader(required));
   headers.set("content-type", "application/json; charset=utf-8");

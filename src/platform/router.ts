@@ -11,13 +11,24 @@ import { publishTenant } from "../control/publish.ts";
 import { tenantEarnings } from "../control/earnings.ts";
 import { getApi, getDirectories, getLeaderboard, getStats } from "../public/leaderboard.ts";
 import { listDiscoveryResources } from "../public/discovery.ts";
-import { getOpenApi } from "../public/openapi.ts";
+import { getDiscoveryReadiness } from "../discovery/readiness-http.ts";
+import {
+  getApiMarkdown,
+  getLlmsTxt,
+  getPlatformOpenApi,
+  getPlatformWellKnown,
+  wantsMarkdown,
+} from "../discovery/http.ts";
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
 import { webRoutes } from "../web/routes.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
+
+// /v1/apis/:slug.md, or Accept: text/markdown, is the API's markdown twin (docs/ARCHITECTURE.md §11).
+const apiOrMarkdown: Handler = (request, pc) =>
+  wantsMarkdown(request) ? getApiMarkdown(request, pc) : getApi(request, pc);
 
 const health: Handler = (_request, pc) => json({ ok: true, service: "402claw", time: new Date(pc.now).toISOString() });
 
@@ -31,17 +42,21 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/__platform/events", listEvents)
   // Public (CORS, cacheable snapshot reads)
   .get("/v1/leaderboard", publicRoute(getLeaderboard))
-  .get("/v1/apis/:slug", publicRoute(getApi))
+  .get("/v1/apis/:slug", publicRoute(apiOrMarkdown))
   .get("/v1/directories", publicRoute(getDirectories))
   .get("/v1/stats", publicRoute(getStats))
   .get("/discovery/resources", publicRoute(listDiscoveryResources))
-  .get("/openapi.json", publicRoute(getOpenApi))
+  .get("/openapi.json", publicRoute(getPlatformOpenApi))
+  .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
+  .get("/llms.txt", publicRoute(getLlmsTxt))
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)
   .options("/v1/directories", preflight)
   .options("/v1/stats", preflight)
   .options("/discovery/resources", preflight)
   .options("/openapi.json", preflight)
+  .options("/.well-known/x402", preflight)
+  .options("/llms.txt", preflight)
   // Creator (API key)
   .get("/v1/me", whoAmI)
   .get("/v1/keys", listOwnKeys)
@@ -54,6 +69,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .post("/v1/tenants/:slug/deployments", deployTenant)
   .post("/v1/tenants/:slug/publish", publishTenant)
   .get("/v1/tenants/:slug/earnings", tenantEarnings)
+  .get("/v1/tenants/:slug/discovery", getDiscoveryReadiness)
   .get("/v1/wallets", listWallets)
   .post("/v1/wallets", addWallet)
   .delete("/v1/wallets/:address", deleteWallet)

@@ -3,7 +3,11 @@
 //   {x402Version: 2, items: [{resource, type: "http", x402Version, accepts, lastUpdated, ...}],
 //    pagination: {limit, offset, total}}
 // Ordered like the overall leaderboard (ranked first). Free APIs are not x402 resources and are
-// not listed; `type` other than "http" matches nothing (every 402claw API is HTTP).
+// not listed; `type` other than "http" matches nothing (every 402claw API is HTTP). Each item's
+// `extensions.bazaar` is the listing of the API's first operation, as its 402 carries it (§11).
+import type { TenantConfig } from "../config/tenant-config.ts";
+import { itemExtensions } from "../discovery/bazaar.ts";
+import { tenantsBySlug } from "../discovery/catalog-store.ts";
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
@@ -13,7 +17,7 @@ import { readDiscoverable } from "../../objects/leaderboard/snapshot-store.ts";
 
 export const DISCOVERY_MAX_LIMIT = 100;
 
-function item(api: ApiDetail, origin: string) {
+function item(api: ApiDetail, origin: string, config: TenantConfig | undefined) {
   const overall = api.windows.overall;
   return {
     resource: `${origin}${api.path}`,
@@ -33,6 +37,7 @@ function item(api: ApiDetail, origin: string) {
       score: overall.score,
       details: `${origin}/v1/apis/${api.slug}`,
     },
+    extensions: config ? itemExtensions(config) : {},
   };
 }
 
@@ -48,11 +53,12 @@ export async function listDiscoveryResources(request: IRequest, pc: PlatformCont
   return snapshotJson(request, pc, async () => {
     const onlyOther = type !== null && type !== "" && type !== "http";
     const { meta, items, total } = await readDiscoverable(pc.env.DB, onlyOther ? 0 : limit, offset);
+    const configs = await tenantsBySlug(pc.env.DB, items.map((a) => a.slug));
     return {
       meta,
       body: {
         x402Version: 2,
-        items: onlyOther ? [] : items.map((a) => item(a, url.origin)),
+        items: onlyOther ? [] : items.map((a) => item(a, url.origin, configs.get(a.slug))),
         pagination: { limit, offset, total: onlyOther ? 0 : total },
       },
     };

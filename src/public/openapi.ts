@@ -157,6 +157,10 @@ const schemas: Record<string, Schema> = {
     serviceName: str,
     tags: { type: "array", items: str },
     metadata: obj({ slug: str, directory: str, rank: { type: ["integer", "null"] }, status: str, score: num, details: { type: "string", format: "uri" } }),
+    extensions: {
+      type: "object",
+      description: "`bazaar`: the x402 discovery listing of the API's first operation (as in its 402).",
+    },
   }),
   Discovery: obj({
     x402Version: { type: "integer", const: 2 },

@@ -8,6 +8,7 @@ import { leaderboardFor } from "../../objects/leaderboard/shards.ts";
 import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { auth, call, CITIES_CSV, createCreator, deployOk, expectError, OPERATOR, uniqueSlug } from "./helpers.ts";
 import { usageEvent } from "../support/usage-events.ts";
+import { validateDiscoveryExtension } from "@x402/extensions/bazaar";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -198,6 +199,9 @@ describe("public read API", () => {
     expect(item).toMatchObject({ resource: `http://localhost/t/${cheap}/`, type: "http", x402Version: 2 });
     expect(item.accepts[0].amount).toBe("1000");
     expect(Date.parse(item.lastUpdated)).toBeGreaterThan(0);
+    // The item carries the same bazaar listing as the API's 402 (its first operation).
+    expect(item.extensions.bazaar.info.input).toMatchObject({ type: "http", method: "GET" });
+    expect(validateDiscoveryExtension(item.extensions.bazaar)).toEqual({ valid: true });
     expect(body.items.some((i: any) => i.metadata.slug === free)).toBe(false);
     expect((await getJson(`/discovery/resources?type=mcp`)).body.items).toEqual([]);
   });

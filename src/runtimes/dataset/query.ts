@@ -24,7 +24,7 @@ import type { RecordsPage } from "./query-types.ts";
 import { runRecordsQuery } from "./query-run.ts";
 
 export { LoadedDataset, loadDataset } from "./loaded-dataset.ts";
-export { coerce, parseRecordsQuery } from "./query-params.ts";
+export { coerce, encodeCursor, parseRecordsQuery } from "./query-params.ts";
 export { getRecord, runRecordsQuery } from "./query-run.ts";
 export { QUERY_LIMITS, QueryError, RESERVED_PARAMS } from "./query-types.ts";
 export type { Filter, QueryErrorCode, RecordItem, RecordsPage, RecordsQuery, SortKey } from "./query-types.ts";
