@@ -11,7 +11,7 @@ import { UptoEvmScheme as UptoClientScheme } from "@x402/evm/upto/client";
 import { UptoEvmScheme as UptoServerScheme } from "@x402/evm/upto/server";
 import type { PaymentStack } from "../../../cli/stack/index.ts";
 
-/** Requirements for an `upto` payment of at most `maximum` atomic units, as the official server builds them. */
+/** Requirements for an `upto` payment of at most `maximum` atomic units, as the official server builds. */
 export async function uptoRequirements(stack: PaymentStack, maximum: string): Promise<PaymentRequirements> {
   const server = new x402ResourceServer(new HTTPFacilitatorClient({ url: stack.facilitatorUrl }));
   server.register(stack.network, new UptoServerScheme());
@@ -19,7 +19,11 @@ export async function uptoRequirements(stack: PaymentStack, maximum: string): Pr
   const [built] = await server.buildPaymentRequirements({
     scheme: "upto",
     network: stack.network,
-    price: { amount: maximum, asset: stack.asset.address, extra: { name: stack.asset.name, version: stack.asset.version } },
+    price: {
+      amount: maximum,
+      asset: stack.asset.address,
+      extra: { name: stack.asset.name, version: stack.asset.version },
+    },
     payTo: stack.accounts.payTo.address,
     maxTimeoutSeconds: 300,
   });
@@ -59,7 +63,12 @@ export function verifyUpto(stack: PaymentStack, paymentPayload: PaymentPayload, 
 }
 
 /** POST /settle for `actual` atomic units: the requirements as offered with `amount` replaced. */
-export function settleUpto(stack: PaymentStack, paymentPayload: PaymentPayload, req: PaymentRequirements, actual: string) {
+export function settleUpto(
+  stack: PaymentStack,
+  paymentPayload: PaymentPayload,
+  req: PaymentRequirements,
+  actual: string,
+) {
   const paymentRequirements = { ...req, amount: actual };
   return post<SettleResponse>(stack, "/settle", { x402Version: 2, paymentPayload, paymentRequirements });
 }
