@@ -20,7 +20,8 @@ const SignatureSchema = v.pipe(v.string(), v.regex(/^0x(?:[0-9a-fA-F]{2}){1,8192
 const Uint256StringSchema = v.pipe(
   v.string(),
   v.regex(/^(0|[1-9][0-9]{0,77})$/, "must be a base-10 unsigned integer string"),
-  v.check((s) => BigInt(s) < 2n ** 256n, "must fit in 256 bits"),
+  // Valibot runs the rest of a pipe after a failed regex, so only decimal strings reach BigInt.
+  v.check((s) => !/^[0-9]+$/.test(s) || BigInt(s) < 2n ** 256n, "must fit in 256 bits"),
 );
 const NetworkSchema = v.pipe(v.string(), v.regex(/^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$/, "must be a CAIP-2 network id"));
 
