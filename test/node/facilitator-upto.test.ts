@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEventLogs, type Address, type Hash } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { startPaymentStack, type PaymentStack } from "../../cli/stack/index.ts";
+import { freePort, startFacilitator, startPaymentStack, type PaymentStack } from "../../cli/stack/index.ts";
 import { compileContracts } from "../../cli/stack/compile.ts";
 import { PERMIT2_ADDRESS, UPTO_PROXY_ADDRESS } from "../../cli/stack/permit2.ts";
 import { payer, requirements, settle, signPayment } from "./support/facilitator-client.ts";
@@ -213,5 +213,26 @@ describe("upto on the local facilitator", () => {
 
     const moved = actuals.reduce((a, b) => a + b, 0n) + 3n * 1000n;
     expect(await balances()).toEqual({ payer: before.payer - moved, payTo: before.payTo + moved });
+  });
+
+  it("answers 502 rpc_unavailable for upto when the chain is unreachable, without crashing", async () => {
+    const { req, payload } = await verifiedPayment();
+    const deadRpc = `http://127.0.0.1:${await freePort()}`;
+    const privateKey = s().accounts.facilitator.privateKey;
+    const dead = await startFacilitator({ rpcUrl: deadRpc, chainId: s().chainId, privateKey });
+    try {
+      for (const path of ["/verify", "/settle"]) {
+        const res = await fetch(`${dead.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ x402Version: 2, paymentPayload: payload, paymentRequirements: req }),
+        });
+        expect(res.status, path).toBe(502);
+        expect(await res.json()).toMatchObject({ error: { code: "rpc_unavailable" } });
+      }
+      await new Promise((r) => setTimeout(r, 200)); // let abandoned background checks finish
+    } finally {
+      await dead.stop();
+    }
   });
 });
