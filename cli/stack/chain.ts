@@ -1,5 +1,6 @@
-// Owns: a ready-to-pay local chain: anvil + the ClawUSD token deployed + Multicall3 installed at
-// its canonical address + a funded demo payer. Exposes the dev keys, viem clients, and the
+// Owns: a ready-to-pay local chain: anvil + the ClawUSD token deployed + Multicall3, Permit2 and
+// the x402 upto proxy installed at their canonical addresses (permit2.ts) + a funded demo payer
+// that has approved Permit2 once (so it can pay `upto` as well as `exact`). Exposes the dev keys, viem clients, and the
 // `asset` descriptor in the TenantConfig shape ({address, name, version, decimals}).
 //
 // Keys are anvil's well-known dev accounts (mnemonic "test test ... junk"), indices 0-3. They
@@ -29,6 +30,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { Asset } from "../../src/config/tenant-config.ts";
 import { startAnvil, type AnvilInstance, type AnvilOptions } from "./anvil.ts";
 import { compileContracts, lastCompileDurationMs } from "./compile.ts";
+import { approvePermit2, installUptoContracts } from "./permit2.ts";
 
 export const MULTICALL3_ADDRESS: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
@@ -46,7 +48,7 @@ export const DEV_PRIVATE_KEYS = {
   deployer: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
   /** #1 the facilitator's settlement signer (pays gas for transferWithAuthorization). */
   facilitator: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  /** #2 the demo buyer/agent, funded with tokens. */
+  /** #2 the demo buyer/agent, funded with tokens; it approves Permit2 once at setup (its only tx). */
   payer: "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
   /** #3 the demo creator's payTo wallet. */
   payTo: "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
@@ -118,7 +120,7 @@ export type LocalChain = {
   stop(): Promise<void>;
 };
 
-/** Start anvil, deploy the token, install Multicall3 and fund the demo payer. */
+/** Start anvil, deploy the token, install Multicall3 + Permit2 + upto proxy, fund the demo payer. */
 export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Promise<LocalChain> {
   const t0 = performance.now();
   // Compile while anvil boots; both take a few hundred ms and are independent.
@@ -140,6 +142,7 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
     // Multicall3 has no constructor and no state, so its runtime code is all it needs.
     const testClient = createTestClient({ mode: "anvil", chain, transport });
     await testClient.setCode({ address: MULTICALL3_ADDRESS, bytecode: compiled.Multicall3.deployedBytecode });
+    await installUptoContracts(testClient, publicClient, compiled);
 
     const deployHash = await deployerClient.deployContract({
       abi: compiled.ClawUSD.abi,
@@ -171,6 +174,11 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
       (await publicClient.readContract({ address: tokenAddress, abi, functionName: "balanceOf", args: [owner] })) as bigint;
 
     await mint(DEV_ACCOUNTS.payer.address, opts.payerFunding ?? DEFAULT_PAYER_FUNDING);
+    // The demo payer's one-time Permit2 approval, part of setup so `upto` works out of the box.
+    const payerClient = createWalletClient({
+      account: privateKeyToAccount(DEV_PRIVATE_KEYS.payer), chain, transport, pollingInterval: POLLING_INTERVAL_MS,
+    });
+    await approvePermit2(payerClient, publicClient, { address: tokenAddress, abi });
 
     // Cheap sanity checks that catch a wrong evmVersion or a broken setCode early, with a
     // clear message instead of an obscure failure in the first payment.

@@ -1,4 +1,5 @@
-// Owns: compiling contracts/*.sol (the local settlement token and Multicall3) offline with the
+// Owns: compiling contracts/*.sol (the local settlement token, Multicall3, and the Permit2 subset
+// plus x402 upto proxy that the `upto` scheme settles through) offline with the
 // `solc` npm package (solc-js, pinned by package-lock), returning abi + bytecode + runtime code.
 //
 // Choice: compile at startup, no committed artifact. Measured on this 2-core machine: loading
@@ -25,10 +26,17 @@ export type CompiledContract = {
 export type CompiledContracts = {
   ClawUSD: CompiledContract;
   Multicall3: CompiledContract;
+  Permit2: CompiledContract;
+  X402UptoPermit2Proxy: CompiledContract;
 };
 
 /** The contract sources, as repo-relative source unit names (part of the metadata, so stable). */
-export const CONTRACT_SOURCES = ["contracts/ClawUSD.sol", "contracts/Multicall3.sol"] as const;
+export const CONTRACT_SOURCES = [
+  "contracts/ClawUSD.sol",
+  "contracts/Multicall3.sol",
+  "contracts/Permit2.sol",
+  "contracts/X402UptoPermit2Proxy.sol",
+] as const;
 
 /**
  * `cancun` rather than the compiler's default (`osaka` for 0.8.37): anvil 1.7 runs a later
@@ -97,6 +105,8 @@ export async function compileContractsFresh(): Promise<CompiledContracts> {
   const result: CompiledContracts = {
     ClawUSD: pick("contracts/ClawUSD.sol", "ClawUSD"),
     Multicall3: pick("contracts/Multicall3.sol", "Multicall3"),
+    Permit2: pick("contracts/Permit2.sol", "Permit2"),
+    X402UptoPermit2Proxy: pick("contracts/X402UptoPermit2Proxy.sol", "x402UptoPermit2Proxy"),
   };
   lastCompileMs = performance.now() - started;
   return result;

@@ -1,7 +1,14 @@
 // Owns: the local x402 facilitator: an HTTP server (node:http, 127.0.0.1) speaking the x402 v2
 // facilitator API — POST /verify, POST /settle, GET /supported (+ GET /health) — built on
-// @x402/core's `x402Facilitator` with @x402/evm's `exact` scheme (EIP-3009), settling on the
-// local anvil chain with a viem wallet.
+// @x402/core's `x402Facilitator` with @x402/evm's `exact` scheme (EIP-3009) and `upto` scheme
+// (Permit2 `permitWitnessTransferFrom` through the x402 upto proxy, both installed by chain.ts),
+// settling on the local anvil chain with a viem wallet. Request parsing: facilitator-request.ts.
+//
+// `upto` (docs/ARCHITECTURE.md §6): /verify takes requirements with `amount` = the signed
+// maximum; /settle takes the same payload with `amount` = the actual charge (≤ the maximum).
+// @x402/evm answers a settle of 0 with success and no transaction (the permit stays unused
+// until its deadline), and refuses more than the maximum with
+// `invalid_upto_evm_payload_settlement_exceeds_amount` before anything is sent.
 //
 // Contract with callers (the dispatcher, @x402/core's HTTPFacilitatorClient, @x402/hono):
 //   - 200 + VerifyResponse / SettleResponse for every well-formed request, including invalid
@@ -37,7 +44,6 @@
 //     (`settlement_pending` with a hash), which is passed through for reconciliation.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import * as v from "valibot";
 import {
   BaseError, concatHex, createWalletClient, encodeFunctionData, http, HttpRequestError, publicActions, TimeoutError,
   type Abi, type Address, type Hex,
@@ -47,14 +53,16 @@ import { x402Facilitator } from "@x402/core/facilitator";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { UptoEvmScheme } from "@x402/evm/upto/facilitator";
 import { localChainDefinition, POLLING_INTERVAL_MS } from "./chain.ts";
 import { listenOnLoopback } from "../local/ports.ts";
+import { HttpError, parseRequest, readJsonBody, sendJson } from "./facilitator-request.ts";
 import { createSettleSender, type SenderClient, type SenderHealth, type SettleSender } from "./settle-sender.ts";
 
 export type StartFacilitatorOptions = {
   rpcUrl: string;
   chainId: number;
-  /** Key of the settlement account (pays gas for transferWithAuthorization). */
+  /** Key of the settlement account (pays gas for transferWithAuthorization and upto settles). */
   privateKey: Hex;
   /** Fixed port; default: a free port chosen by the OS. */
   port?: number;
@@ -87,115 +95,6 @@ export type FacilitatorServer = {
   /** Close the server and all its connections. Idempotent. */
   stop(): Promise<void>;
 };
-
-// ---------------------------------------------------------------- request validation
-
-const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const AddressSchema = v.pipe(v.string(), v.regex(HEX_ADDRESS, "must be a 0x-prefixed 20-byte hex address"));
-const UintStringSchema = v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,76})$/, "must be a base-10 unsigned integer string"));
-const Bytes32Schema = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x-prefixed 32-byte hex"));
-// Even-length hex, bounded: a 65-byte ECDSA signature, or an ERC-6492/1271 blob (bounded size).
-const SignatureSchema = v.pipe(v.string(), v.regex(/^0x(?:[0-9a-fA-F]{2}){1,8192}$/, "must be 0x-prefixed even-length hex"));
-const NetworkSchema = v.pipe(v.string(), v.regex(/^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$/, "must be a CAIP-2 network id"));
-
-const RequirementsSchema = v.looseObject({
-  scheme: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
-  network: NetworkSchema,
-  asset: AddressSchema,
-  amount: UintStringSchema,
-  payTo: AddressSchema,
-  maxTimeoutSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(31 * 86_400)),
-  extra: v.optional(v.record(v.string(), v.unknown()), {}),
-});
-
-const Eip3009PayloadSchema = v.looseObject({
-  signature: SignatureSchema,
-  authorization: v.looseObject({
-    from: AddressSchema,
-    to: AddressSchema,
-    value: UintStringSchema,
-    validAfter: UintStringSchema,
-    validBefore: UintStringSchema,
-    nonce: Bytes32Schema,
-  }),
-});
-
-const PaymentPayloadSchema = v.looseObject({
-  x402Version: v.literal(2),
-  resource: v.optional(v.looseObject({ url: v.string() })),
-  accepted: RequirementsSchema,
-  // Only the EIP-3009 flavour of `exact` is accepted: the local chain has no Permit2 contract.
-  payload: Eip3009PayloadSchema,
-  extensions: v.optional(v.record(v.string(), v.unknown())),
-});
-
-export const FacilitatorRequestSchema = v.pipe(
-  v.looseObject({
-    x402Version: v.literal(2, "only x402Version 2 is supported"),
-    paymentPayload: PaymentPayloadSchema,
-    paymentRequirements: RequirementsSchema,
-  }),
-  v.check((b) => b.paymentPayload.x402Version === b.x402Version, "x402Version must equal paymentPayload.x402Version"),
-);
-
-// ---------------------------------------------------------------- HTTP plumbing
-
-class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-  readonly headers: Record<string, string> | undefined;
-  constructor(status: number, code: string, message: string, details?: unknown, headers?: Record<string, string>) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-    this.headers = headers;
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body, (_k, val: unknown) => (typeof val === "bigint" ? val.toString() : val));
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-    ...headers,
-  });
-  res.end(text);
-}
-
-async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > maxBytes) throw new HttpError(413, "body_too_large", `request body exceeds ${maxBytes} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HttpError(413, "body_too_large", `request body exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") throw new HttpError(400, "invalid_json", "request body is empty; expected JSON");
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HttpError(400, "invalid_json", "request body is not valid JSON");
-  }
-}
-
-function parseRequest(body: unknown): { paymentPayload: PaymentPayload; paymentRequirements: PaymentRequirements } {
-  const parsed = v.safeParse(FacilitatorRequestSchema, body);
-  if (!parsed.success) {
-    const details = parsed.issues.slice(0, 10).map((i) => ({ path: v.getDotPath(i) ?? "", message: i.message }));
-    throw new HttpError(400, "invalid_request", "request body does not match {x402Version, paymentPayload, paymentRequirements}", details);
-  }
-  return {
-    paymentPayload: parsed.output.paymentPayload as unknown as PaymentPayload,
-    paymentRequirements: parsed.output.paymentRequirements as unknown as PaymentRequirements,
-  };
-}
 
 // ---------------------------------------------------------------- RPC failure tracking
 
@@ -296,7 +195,10 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
   // `register` (v2, our network only) rather than @x402/evm's `registerExactEvmScheme` helper:
   // the helper also registers x402 v1 for every public EVM network it knows (base, polygon, ...),
   // so GET /supported would advertise chains this facilitator cannot reach.
-  const facilitator = new x402Facilitator().register(network, new ExactEvmScheme(signer));
+  // Both schemes share the signer, so `upto` settlements go through the same serialized sender.
+  const facilitator = new x402Facilitator()
+    .register(network, new ExactEvmScheme(signer))
+    .register(network, new UptoEvmScheme(signer));
 
   // Checked up front: x402Facilitator throws (rather than answering) for unregistered kinds.
   const kinds = new Set(facilitator.getSupported().kinds.map((k) => `${k.x402Version}|${k.scheme}|${k.network}`));
@@ -304,7 +206,8 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
   const assertSupported = (p: PaymentPayload, r: PaymentRequirements): void => {
     const key = `${p.x402Version}|${r.scheme}|${r.network}`;
     if (!kinds.has(key)) {
-      throw new HttpError(400, "unsupported_scheme_network", `this facilitator settles x402 v2 "exact" on ${network} only (got ${r.scheme} on ${r.network})`);
+      const message = `this facilitator settles x402 v2 "exact" and "upto" on ${network} only`;
+      throw new HttpError(400, "unsupported_scheme_network", `${message} (got ${r.scheme} on ${r.network})`);
     }
   };
 
@@ -375,5 +278,5 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     sender.stop();
     await stop();
   };
-  return { url, port, signerAddress: account.address, network, facilitator, health: sender.health, stop: stopAll };
+  return { url, port, signerAddress: account.address, network, facilitator, health: () => sender.health(), stop: stopAll };
 }

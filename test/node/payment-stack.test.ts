@@ -131,11 +131,15 @@ describe("contracts", () => {
 });
 
 describe("facilitator API", () => {
-  it("GET /supported lists exactly x402 v2 exact on the local network and the signer", async () => {
+  it("GET /supported lists exactly x402 v2 exact and upto on the local network and the signer", async () => {
     const res = await fetch(`${s().facilitatorUrl}/supported`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      kinds: [{ x402Version: 2, scheme: "exact", network: "eip155:84532" }],
+      kinds: [
+        { x402Version: 2, scheme: "exact", network: "eip155:84532" },
+        // upto names the facilitator the buyer's Permit2 witness must bind (facilitator-upto.test.ts).
+        { x402Version: 2, scheme: "upto", network: "eip155:84532", extra: { facilitatorAddress: s().accounts.facilitator.address } },
+      ],
       extensions: [],
       signers: { "eip155:*": [s().accounts.facilitator.address] },
     });
