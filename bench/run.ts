@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { startLocalStack } from "../cli/local/stack.ts";
+import { startLocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
 import { benchDatasets } from "./datasets.ts";

@@ -3,7 +3,7 @@
 // with D1, R2, Durable Objects and the Worker Loader), seeded with a dev creator and demo APIs.
 import { defineCommand } from "citty";
 import { consola } from "consola";
-import { startLocalStack } from "../local/stack.ts";
+import { startLocalStack } from "../dev/stack.ts";
 import { DEMO_TENANTS, deployDemo, ensureDevCreator, saveDevState } from "../local/seed.ts";
 
 export const devCommand = defineCommand({

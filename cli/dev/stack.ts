@@ -1,8 +1,8 @@
 // The whole local stack in one call, shared by `claw dev`, node e2e tests and benchmarks:
 // chain + token + facilitator (cli/stack) and the dispatcher wired to that facilitator.
 import { startPaymentStack, type PaymentStack } from "../stack/index.ts";
-import { ensureDevSecrets, type DevSecrets } from "./dev-vars.ts";
-import { startDispatcher, type LocalDispatcher } from "./dispatcher.ts";
+import { ensureDevSecrets, type DevSecrets } from "../local/dev-vars.ts";
+import { startDispatcher, type LocalDispatcher } from "../local/dispatcher.ts";
 
 export interface LocalStack {
   payments: PaymentStack;
