@@ -15,6 +15,7 @@ import { getOpenApi } from "../public/openapi.ts";
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
+import { getPlatformInfo } from "./info.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -35,6 +36,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/v1/stats", publicRoute(getStats))
   .get("/discovery/resources", publicRoute(listDiscoveryResources))
   .get("/openapi.json", publicRoute(getOpenApi))
+  .get("/v1/platform", publicRoute(getPlatformInfo))
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)
   .options("/v1/directories", preflight)
