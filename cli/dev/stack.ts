@@ -12,12 +12,27 @@ export interface LocalStack {
   stop: () => Promise<void>;
 }
 
-export async function startLocalStack(options: { port?: number; persistTo?: string; echo?: boolean; /** Extra dispatcher vars (e.g. CF_* for publish tests). */ vars?: Record<string, string> } = {}): Promise<LocalStack> {
+export interface LocalStackOptions {
+  port?: number;
+  persistTo?: string;
+  echo?: boolean;
+  /** Extra dispatcher vars (e.g. CF_* for publish tests). */
+  vars?: Record<string, string>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const secrets = ensureDevSecrets();
   const payments = await startPaymentStack();
   let dispatcher: LocalDispatcher;
   try {
-    dispatcher = await startDispatcher({ ...options, vars: { ...options.vars, FACILITATOR_URL: payments.facilitatorUrl } });
+    const vars = {
+      ...options.vars,
+      FACILITATOR_URL: payments.facilitatorUrl,
+      // GET /v1/platform tells the CLI these, so a deploy without --asset settles in the local token.
+      PLATFORM_NETWORK: payments.network,
+      PLATFORM_ASSET: JSON.stringify(payments.asset),
+    };
+    dispatcher = await startDispatcher({ ...options, vars });
   } catch (err) {
     await payments.stop();
     throw err;
