@@ -18,7 +18,10 @@ export interface Ui {
 
 export function makeUi(json: boolean): Ui {
   const quiet = () => {};
-  const log = consola.create({ stdout: process.stderr, stderr: process.stderr });
+  // Level 3 (info) explicitly: consola drops to warnings when NODE_ENV=test, which would hide
+  // human output whenever a test runner is an ancestor. CONSOLA_LEVEL still wins.
+  const level = Number.parseInt(process.env.CONSOLA_LEVEL ?? "3", 10);
+  const log = consola.create({ stdout: process.stderr, stderr: process.stderr, level: Number.isNaN(level) ? 3 : level });
   return {
     json,
     start: json ? quiet : (m) => log.start(m),
