@@ -9,7 +9,7 @@ import { startLocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
 import { benchDatasets } from "./datasets.ts";
-import { deployDemo, ensureDevCreator } from "../cli/local/seed.ts";
+import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
 import { benchLeaderboardIngest, benchLeaderboardReads, leaderboardReport, type IngestRollupResult, type ReadResult } from "./leaderboard.ts";

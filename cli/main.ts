@@ -1,4 +1,6 @@
-// The `claw` command tree (citty). Each subcommand lives in cli/commands/. Exit codes: cli/errors.ts.
+// The `claw` command tree (citty). Each subcommand lives in cli/commands/; exit codes in
+// cli/core/errors.ts. Folders depend one way: core ← local ← stack ← dev, and
+// local ← config ← api ← deploy; commands/ uses them all and only main.ts uses commands/.
 import { defineCommand, runCommand, showUsage } from "citty";
 import { devCommand } from "./commands/dev.ts";
 import { callCommand } from "./commands/call.ts";
@@ -9,9 +11,9 @@ import { listCommand, rmCommand, showCommand } from "./commands/manage.ts";
 import { earningsCommand, leaderboardCommand, statsCommand } from "./commands/stats.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { publishCommand } from "./commands/publish.ts";
-import { asCommandDef, resolveLeaf, unknownFlagError, type CommandNode } from "./command-tree.ts";
-import { CliError, EXIT } from "./errors.ts";
-import { printError } from "./ui.ts";
+import { asCommandDef, resolveLeaf, unknownFlagError, type CommandNode } from "./core/command-tree.ts";
+import { CliError, EXIT } from "./core/errors.ts";
+import { printError } from "./core/ui.ts";
 
 const main = defineCommand({
   meta: { name: "claw", version: "0.1.0", description: "Publish pay-per-call APIs for AI agents on 402claw" },

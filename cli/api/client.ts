@@ -1,7 +1,7 @@
 // The 402claw platform HTTP API as the CLI sees it: bearer auth, JSON or multipart bodies, and
 // the platform's error envelope ({error: {code, message}, requestId}) mapped to CliErrors with
 // meaningful exit codes and a next step. Typed methods per route live in cli/api/platform.ts.
-import { CliError, EXIT, type ExitCode } from "../errors.ts";
+import { CliError, EXIT, type ExitCode } from "../core/errors.ts";
 import { credentials } from "../config/store.ts";
 import { streamedBody } from "./upload.ts";
 

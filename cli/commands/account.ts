@@ -6,9 +6,9 @@ import { ApiClient } from "../api/client.ts";
 import { PlatformApi } from "../api/platform.ts";
 import type { Me } from "../api/types.ts";
 import { clearConfig, configFile, credentials, loadConfig, saveConfig, DEFAULT_API_URL, type Credentials } from "../config/store.ts";
-import { CliError, EXIT, usageError } from "../errors.ts";
+import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { devStateFile } from "../local/dev-state.ts";
-import { jsonArg, runCommand } from "../ui.ts";
+import { jsonArg, runCommand } from "../core/ui.ts";
 
 /** The key was refused while logging in: "run `claw login` again" would be no help here. */
 async function verifiedCreator(apiUrl: string, key: string): Promise<Me["creator"]> {

@@ -9,9 +9,9 @@ import { x402Client, x402HTTPClient } from "@x402/core/client";
 import { decodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequired } from "@x402/core/types";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { CliError, EXIT, usageError } from "../errors.ts";
+import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { readDevState } from "../local/dev-state.ts";
-import { runCommand, type Ui } from "../ui.ts";
+import { runCommand, type Ui } from "../core/ui.ts";
 
 function walletKey(explicit: string | undefined): `0x${string}` {
   const key = explicit ?? process.env.CLAW_WALLET_KEY ?? readDevState().payerKey;

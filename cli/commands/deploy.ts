@@ -7,11 +7,11 @@ import { defineCommand } from "citty";
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { PlatformApi } from "../api/platform.ts";
-import { usageError } from "../errors.ts";
+import { usageError } from "../core/errors.ts";
 import { deployArgs, checkSlug, configFromFlags, secretsFromFlags, slugFrom } from "../deploy/flags.ts";
 import { bundleFunction, functionResource, readExportedConfig } from "../deploy/bundle.ts";
 import { report, upload, withPlatformDefaults } from "../deploy/upload.ts";
-import { jsonArg, runCommand, type Ui } from "../ui.ts";
+import { jsonArg, runCommand, type Ui } from "../core/ui.ts";
 
 const DATASET_EXT = new Set([".csv", ".json"]);
 const FUNCTION_EXT = new Set([".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx"]);

@@ -5,10 +5,10 @@
 // .claw/dev.json points the CLI here at it (cli/local/dev-state.ts); when it stops, no longer.
 import { defineCommand } from "citty";
 import { startLocalStack, type LocalStack } from "../dev/stack.ts";
-import { DEMO_TENANTS, deployDemo, ensureDevCreator } from "../local/seed.ts";
+import { DEMO_TENANTS, deployDemo, ensureDevCreator } from "../dev/seed.ts";
 import { clearRunning, readDevState, runningStack, saveDevState } from "../local/dev-state.ts";
-import { CliError, EXIT, usageError } from "../errors.ts";
-import { runCommand, type Ui } from "../ui.ts";
+import { CliError, EXIT, usageError } from "../core/errors.ts";
+import { runCommand, type Ui } from "../core/ui.ts";
 
 /** Refuses while another `claw dev` of this checkout lives; forgets one that died. */
 async function claimStack(): Promise<void> {

@@ -1,8 +1,8 @@
 // `claw keys create|list|revoke`: your API keys (a new key is shown once).
 import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
-import { usageError } from "../errors.ts";
-import { jsonArg, repeated, runCommand, table } from "../ui.ts";
+import { usageError } from "../core/errors.ts";
+import { jsonArg, repeated, runCommand, table } from "../core/ui.ts";
 
 const SCOPES = ["tenants:read", "tenants:write", "keys:manage"];
 

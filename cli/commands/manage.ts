@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
 import type { TenantDetail, TenantView } from "../api/types.ts";
 import { checkSlug } from "../deploy/flags.ts";
-import { jsonArg, plural, runCommand, table } from "../ui.ts";
+import { jsonArg, plural, runCommand, table } from "../core/ui.ts";
 
 export const nameArg = { name: { type: "positional", required: true, description: "API name (slug)" } } as const;
 

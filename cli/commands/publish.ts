@@ -7,7 +7,7 @@
 import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
 import { checkSlug } from "../deploy/flags.ts";
-import { jsonArg, runCommand } from "../ui.ts";
+import { jsonArg, runCommand } from "../core/ui.ts";
 
 export const publishCommand = defineCommand({
   meta: { name: "publish", description: "Publish an API's current version to the platform's Workers for Platforms namespace (production)" },

@@ -3,9 +3,9 @@
 import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
 import type { ApiDetailBody, Earnings, LeaderboardEntry, MeterWindow, TenantDetail, WindowName } from "../api/types.ts";
-import { CliError, usageError } from "../errors.ts";
+import { CliError, usageError } from "../core/errors.ts";
 import { checkSlug } from "../deploy/flags.ts";
-import { jsonArg, plural, runCommand, table } from "../ui.ts";
+import { jsonArg, plural, runCommand, table } from "../core/ui.ts";
 import { nameArg } from "./manage.ts";
 
 const WINDOWS: WindowName[] = ["today", "week", "overall"];

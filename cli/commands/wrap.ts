@@ -3,10 +3,10 @@
 // derived from the URL never replaces an existing API that is something else: pass --name.
 import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
-import { CliError, EXIT, usageError } from "../errors.ts";
+import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { deployArgs, checkSlug, configFromFlags, secretsFromFlags, slugFrom, parseCount } from "../deploy/flags.ts";
 import { report, upload, withPlatformDefaults } from "../deploy/upload.ts";
-import { jsonArg, repeated, runCommand } from "../ui.ts";
+import { jsonArg, repeated, runCommand } from "../core/ui.ts";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 

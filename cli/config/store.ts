@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CliError, EXIT } from "../errors.ts";
+import { CliError, EXIT } from "../core/errors.ts";
 import { runningStack } from "../local/dev-state.ts";
 
 export const DEFAULT_API_URL = "http://127.0.0.1:8787";

@@ -1,7 +1,7 @@
 // Deploy flags → TenantConfig input (README "Tenant config"). Every value is checked here, before
 // anything is uploaded, so bad input is one clear line and nothing half-deployed.
-import { usageError } from "../errors.ts";
-import { repeated } from "../ui.ts";
+import { usageError } from "../core/errors.ts";
+import { repeated } from "../core/ui.ts";
 import { slugProblem, type SlugProblem } from "../../src/config/slug.ts";
 
 export const deployArgs = {

@@ -3,9 +3,9 @@
 // upload with progress, and the summary printed afterwards.
 import { PlatformApi } from "../api/platform.ts";
 import type { DeployResponse } from "../api/types.ts";
-import { CliError } from "../errors.ts";
+import { CliError } from "../core/errors.ts";
 import { uploadProgress } from "../api/upload.ts";
-import { clawCommand, type Ui } from "../ui.ts";
+import { clawCommand, type Ui } from "../core/ui.ts";
 
 /**
  * A paid deploy without --network/--asset settles in what the platform it goes to settles in

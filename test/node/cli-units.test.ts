@@ -4,10 +4,10 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { ArgsDef } from "citty";
-import { editDistance, suggestFlag, unknownFlags } from "../../cli/command-tree.ts";
+import { editDistance, suggestFlag, unknownFlags } from "../../cli/core/command-tree.ts";
 import { slugForUpstream } from "../../cli/commands/wrap.ts";
 import { checkSlug, deployArgs } from "../../cli/deploy/flags.ts";
-import { clawCommand, colorFor, plural } from "../../cli/ui.ts";
+import { clawCommand, colorFor, plural } from "../../cli/core/ui.ts";
 import { uploadProgress } from "../../cli/api/upload.ts";
 import { keyOrigin } from "../../cli/commands/account.ts";
 import { banner } from "../../cli/commands/dev.ts";

@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { DeployResponse } from "../api/types.ts";
-import { DEMO_DIR } from "./paths.ts";
-import { readDevState, saveDevState } from "./dev-state.ts";
+import { DEMO_DIR } from "../local/paths.ts";
+import { readDevState, saveDevState } from "../local/dev-state.ts";
 
 export interface DemoTenant {
   slug: string;
