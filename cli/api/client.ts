@@ -31,7 +31,8 @@ export class ApiClient {
 
   requireKey(): void {
     if (!this.apiKey) {
-      throw new CliError("no API key: run `claw login --key claw_sk_…` (or set CLAW_API_KEY)", EXIT.auth, "missing_key");
+      const hint = "no API key: run `claw login --key claw_sk_…` (or set CLAW_API_KEY)";
+      throw new CliError(hint, EXIT.auth, "missing_key");
     }
   }
 
@@ -74,7 +75,8 @@ function unreachable(apiUrl: string, err: unknown): CliError {
   const inner = (err as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
   const cause = inner?.code ?? inner?.errors?.[0]?.code ?? (err as Error).message;
   return new CliError(
-    `cannot reach ${apiUrl} (${cause}): is the platform running (\`npm start\`)? Check CLAW_API_URL or \`claw login --api-url\``,
+    `cannot reach ${apiUrl} (${cause}): is the platform running (\`npm start\`)? ` +
+      "Check CLAW_API_URL or `claw login --api-url`",
     EXIT.unavailable,
     "unreachable",
   );
@@ -110,5 +112,6 @@ function apiError(status: number, body: unknown, requestId: string | null): CliE
   const next = NEXT_STEP[code];
   if (next && !message.includes(next)) message += `: ${next}`;
   const rid = envelope.requestId ?? requestId;
-  return new CliError(`${message} (${code}, HTTP ${status}${rid ? `, ${rid}` : ""})`, exitCodeForStatus(status), code, envelope.error?.details);
+  const where = `${code}, HTTP ${status}${rid ? `, ${rid}` : ""}`;
+  return new CliError(`${message} (${where})`, exitCodeForStatus(status), code, envelope.error?.details);
 }

@@ -165,9 +165,13 @@ export interface Leaderboard {
 }
 export type WindowName = "today" | "week" | "overall";
 /** GET /v1/apis/:slug (getApi). */
+export interface ApiWindow {
+  rank: number | null;
+  status: string;
+  score: number;
+  metrics: WindowMetrics;
+  breakdown: ScoreBreakdown;
+}
 export interface ApiDetailBody {
-  api: {
-    slug: string;
-    windows: Record<WindowName, { rank: number | null; status: string; score: number; metrics: WindowMetrics; breakdown: ScoreBreakdown }>;
-  };
+  api: { slug: string; windows: Record<WindowName, ApiWindow> };
 }

@@ -51,7 +51,7 @@ export const loginCommand = defineCommand({
       const file = saveConfig({ ...stored, apiUrl, apiKey: key });
       ui.success(`Logged in to ${apiUrl}${creator ? ` as ${creator.name} (${creator.id})` : ""}; saved to ${file}`);
       if (credentials().source.apiUrl === "local") {
-        ui.info("`npm start` is running in this checkout, so commands here use it until it stops (CLAW_LOCAL=0 uses this login)");
+        ui.info("`npm start` runs in this checkout, so commands here use it until it stops (CLAW_LOCAL=0 uses this login)");
       }
       return { apiUrl, creator, configFile: file };
     });
@@ -88,14 +88,15 @@ export function keyOrigin(c: Credentials, files: { config: string; dev: string }
 }
 
 export const whoamiCommand = defineCommand({
-  meta: { name: "whoami", description: "Show which creator your API key belongs to, and where the key and URL come from" },
+  meta: { name: "whoami", description: "Show which creator your key belongs to, and where the key and URL come from" },
   args: { ...jsonArg },
   async run({ args }) {
     await runCommand(args.json, async (ui) => {
       const c = credentials();
       const me = await new PlatformApi(new ApiClient(c.apiUrl, c.apiKey)).me();
       const origin = keyOrigin(c, { config: configFile(), dev: devStateFile() });
-      ui.info(`${me.creator.name} (${me.creator.id}) on ${c.apiUrl}; key ${me.keyId} [${me.scopes.join(", ")}] from ${origin}`);
+      const key = `key ${me.keyId} [${me.scopes.join(", ")}]`;
+      ui.info(`${me.creator.name} (${me.creator.id}) on ${c.apiUrl}; ${key} from ${origin}`);
       return { apiUrl: c.apiUrl, source: c.source, keyFrom: origin, ...me };
     });
   },

@@ -15,15 +15,20 @@ import { runCommand, type Ui } from "../core/ui.ts";
 
 function walletKey(explicit: string | undefined): `0x${string}` {
   const key = explicit ?? process.env.CLAW_WALLET_KEY ?? readDevState().payerKey;
-  if (!key) throw usageError("no wallet key: pass --key 0x… or set CLAW_WALLET_KEY (`npm start` saves a demo payer)", "missing_wallet_key");
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw usageError("the wallet key must be a 0x-prefixed 32-byte hex private key", "invalid_wallet_key");
+  if (!key) {
+    throw usageError("no wallet key: pass --key 0x… or set CLAW_WALLET_KEY (`npm start` saves a demo payer)", "missing_wallet_key");
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) {
+    throw usageError("the wallet key must be a 0x-prefixed 32-byte hex private key", "invalid_wallet_key");
+  }
   return key as `0x${string}`;
 }
 
 function parseMaxPrice(value: string): number {
   const maxUsd = Number(value);
   if (value.trim() === "" || !Number.isFinite(maxUsd) || maxUsd < 0) {
-    throw usageError(`--max-price must be a non-negative number of USD, e.g. 0.01, got '${value}'`, "invalid_max_price");
+    const hint = `--max-price must be a non-negative number of USD, e.g. 0.01, got '${value}'`;
+    throw usageError(hint, "invalid_max_price");
   }
   return maxUsd;
 }
@@ -43,7 +48,13 @@ interface Paid {
 }
 
 /** Signs a payment for the 402 already received and sends the request once more with it. */
-async function payFrom(challenge: Response, url: URL, maxUsd: number, key: string | undefined, ui: Ui): Promise<{ response: Response; paid: Paid }> {
+async function payFrom(
+  challenge: Response,
+  url: URL,
+  maxUsd: number,
+  key: string | undefined,
+  ui: Ui,
+): Promise<{ response: Response; paid: Paid }> {
   const body: unknown = await challenge.json().catch(() => undefined);
   const client = new x402Client();
   const http = new x402HTTPClient(client);
@@ -51,7 +62,8 @@ async function payFrom(challenge: Response, url: URL, maxUsd: number, key: strin
   try {
     required = http.getPaymentRequiredResponse((name) => challenge.headers.get(name), body);
   } catch {
-    throw new CliError("the API answered 402 without a readable PAYMENT-REQUIRED header", EXIT.failure, "invalid_challenge");
+    const what = "the API answered 402 without a readable PAYMENT-REQUIRED header";
+    throw new CliError(what, EXIT.failure, "invalid_challenge");
   }
   const option = required.accepts[0];
   if (!option) throw new CliError("the API's 402 offers no way to pay", EXIT.failure, "invalid_challenge");
@@ -85,8 +97,8 @@ export const callCommand = defineCommand({
   meta: { name: "call", description: "Call an API, paying with x402 if it asks for payment" },
   args: {
     url: { type: "positional", required: true, description: "The API URL" },
-    "max-price": { type: "string", description: "Most you will pay for this call, in USD (default 0.01)", default: "0.01" },
-    key: { type: "string", description: "Wallet private key (default $CLAW_WALLET_KEY, or the dev payer from `claw dev`)" },
+    "max-price": { type: "string", description: "Most you will pay for this call, in USD", default: "0.01" },
+    key: { type: "string", description: "Wallet private key (default $CLAW_WALLET_KEY, or the payer `claw dev` saves)" },
     json: { type: "boolean", description: "Print one JSON object (status, paid, transaction, body)", default: false },
   },
   async run({ args }) {
@@ -122,7 +134,8 @@ export const callCommand = defineCommand({
         process.exitCode = EXIT.failure;
         return result;
       }
-      const what = refused ? `the payment was refused: ${refusal(response, body)}` : `the API answered ${refusal(response, body)}`;
+      const reason = refusal(response, body);
+      const what = refused ? `the payment was refused: ${reason}` : `the API answered ${reason}`;
       throw new CliError(what, EXIT.failure, refused ? "payment_failed" : "http_error");
     });
   },

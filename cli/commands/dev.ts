@@ -36,7 +36,8 @@ async function seed(stack: LocalStack) {
     const paid = Number(demo.config.priceUsd ?? 0) > 0;
     const deployed = await deployDemo(apiUrl, creator.key, demo, paid ? paymentConfig : {});
     const { version, rows } = deployed.deployment;
-    demos.push({ slug: demo.slug, url: `${apiUrl}/t/${demo.slug}/`, version, rows, priceUsd: deployed.tenant.priceUsd });
+    const url = `${apiUrl}/t/${demo.slug}/`;
+    demos.push({ slug: demo.slug, url, version, rows, priceUsd: deployed.tenant.priceUsd });
   }
   return {
     apiUrl,
@@ -80,7 +81,9 @@ export function banner(s: Summary): string {
 function port(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`--port must be 1-65535, got '${value}'`, "invalid_port");
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw usageError(`--port must be 1-65535, got '${value}'`, "invalid_port");
+  }
   return n;
 }
 

@@ -19,7 +19,8 @@ function limitsLine(t: TenantView): string {
 /** "eip155:84532, asset USDC 0x036C… (6 decimals)": what a payer must hold to pay this API. */
 export function paymentLine(t: TenantView): string {
   const asset = t.price.asset;
-  return `${t.network}, asset ${asset ? `${asset.name} v${asset.version} ${asset.address} (${asset.decimals} decimals)` : "none known"}`;
+  const what = asset ? `${asset.name} v${asset.version} ${asset.address} (${asset.decimals} decimals)` : "none known";
+  return `${t.network}, asset ${what}`;
 }
 
 export function showText(body: TenantDetail): string {
@@ -48,7 +49,8 @@ export const listCommand = defineCommand({
       const { tenants } = await PlatformApi.fromEnv().listTenants();
       if (!tenants.length) ui.info("No APIs yet: `claw deploy data.csv` publishes one in seconds");
       else {
-        const rows = tenants.map((t) => [t.slug, t.resourceType, `v${t.version}`, t.priceUsd ? t.price.display : "free", t.endpoints.path]);
+        const price = (t: TenantView) => (t.priceUsd ? t.price.display : "free");
+        const rows = tenants.map((t) => [t.slug, t.resourceType, `v${t.version}`, price(t), t.endpoints.path]);
         ui.print(table([["NAME", "TYPE", "VERSION", "PRICE", "ENDPOINT"], ...rows]));
       }
       return { tenants };

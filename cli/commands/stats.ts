@@ -19,7 +19,13 @@ function windowArg(value: string): WindowName {
 type BoardWindow = ApiDetailBody["api"]["windows"][WindowName];
 
 /** Pure: the machine-readable `claw stats` result from the three reads. */
-export function statsResult(slug: string, window: WindowName, tenant: TenantDetail, earnings: Earnings, w: BoardWindow | null) {
+export function statsResult(
+  slug: string,
+  window: WindowName,
+  tenant: TenantDetail,
+  earnings: Earnings,
+  w: BoardWindow | null,
+) {
   const meter: Partial<Record<"today" | "month" | "total", MeterWindow>> = tenant.stats?.windows ?? {};
   const calls = meter.total?.calls ?? 0;
   return {
@@ -59,12 +65,14 @@ function statsText(r: ReturnType<typeof statsResult>): string {
   const today = r.meter.today;
   return [
     r.slug,
-    `  calls       ${r.meter.total?.calls ?? 0} total, ${today?.calls ?? 0} today (${today?.served ?? 0} served, ${today?.refused ?? 0} refused)`,
+    `  calls       ${r.meter.total?.calls ?? 0} total, ${today?.calls ?? 0} today ` +
+      `(${today?.served ?? 0} served, ${today?.refused ?? 0} refused)`,
     `  revenue     ${r.revenue.amountUsd} from ${plural(r.revenue.payments, "payment")} (ledger)`,
     `  errors      ${pct(r.meter.errorRate)}   p95 ${r.meter.p95LatencyMs ?? "–"} ms`,
     lb
-      ? `  ${lb.window.padEnd(10)}  rank ${lb.rank ?? lb.status}, score ${lb.score}; 402→paid ${pct(lb.conversion)} ` +
-        `(${lb.calls} of ${plural(lb.challenges, "challenge")}); ${plural(lb.payers, "payer")} (effective ${lb.effectivePayers})`
+      ? `  ${lb.window.padEnd(10)}  rank ${lb.rank ?? lb.status}, score ${lb.score}; ` +
+        `402→paid ${pct(lb.conversion)} (${lb.calls} of ${plural(lb.challenges, "challenge")}); ` +
+        `${plural(lb.payers, "payer")} (effective ${lb.effectivePayers})`
       : "  leaderboard not in the snapshot yet (the rollup runs every minute)",
     lb ? `  score       D ${lb.breakdown.D} · Q ${lb.breakdown.Q} · C ${lb.breakdown.C} · B ${lb.breakdown.B}` : "",
   ]
@@ -74,7 +82,11 @@ function statsText(r: ReturnType<typeof statsResult>): string {
 
 export const statsCommand = defineCommand({
   meta: { name: "stats", description: "Calls, revenue, error rate, p95, 402→paid conversion, payers, rank and score breakdown" },
-  args: { ...nameArg, window: { type: "string", description: "Leaderboard window: today | week | overall", default: "week" }, ...jsonArg },
+  args: {
+    ...nameArg,
+    window: { type: "string", description: "Leaderboard window: today | week | overall", default: "week" },
+    ...jsonArg,
+  },
   async run({ args }) {
     await runCommand(args.json, async (ui) => {
       const slug = checkSlug(args.name);
@@ -110,7 +122,9 @@ export const earningsCommand = defineCommand({
     await runCommand(args.json, async (ui) => {
       const api = PlatformApi.fromEnv();
       const limit = Number(args.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usageError(`--limit must be 1-1000, got '${args.limit}'`, "invalid_limit");
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw usageError(`--limit must be 1-1000, got '${args.limit}'`, "invalid_limit");
+      }
       const slugs = args.name ? [checkSlug(args.name)] : (await api.listTenants()).tenants.map((t) => t.slug);
       const apis = await Promise.all(slugs.map((s) => api.earnings(s, limit)));
       const totalAtomic = apis.reduce((sum, a) => sum + BigInt(a.totals.amountAtomic), 0n);
@@ -119,16 +133,20 @@ export const earningsCommand = defineCommand({
       const rows = apis.map((a) => [a.slug, String(a.totals.payments), a.totals.amountUsd]);
       ui.print(table([["API", "PAYMENTS", "EARNED"], ...rows, ["total", String(payments), totalUsd]]));
       for (const p of args.name ? (apis[0]?.items ?? []) : []) {
-        ui.print(`  ${new Date(p.settledAt).toISOString()}  ${p.amountAtomic} from ${p.payer}  tx ${p.transaction ?? "unknown"}`);
+        const at = new Date(p.settledAt).toISOString();
+        ui.print(`  ${at}  ${p.amountAtomic} from ${p.payer}  tx ${p.transaction ?? "unknown"}`);
       }
       return { totals: { payments, amountAtomic: totalAtomic.toString(), amountUsd: totalUsd }, apis };
     });
   },
 });
 
+const BOARD_HEADER = ["RANK", "API", "DIR", "SCORE", "CALLS", "REVENUE", "PAYERS", "PRICE"];
+
 function boardRow(e: LeaderboardEntry): string[] {
   const rank = e.rank === null ? "new" : String(e.rank);
-  return [rank, e.slug, e.directory, String(e.score), String(e.metrics.calls), e.metrics.revenueUsd, String(e.metrics.payers), e.paid ? e.price.usd : "free"];
+  const m = e.metrics;
+  return [rank, e.slug, e.directory, String(e.score), String(m.calls), m.revenueUsd, String(m.payers), e.paid ? e.price.usd : "free"];
 }
 
 export const leaderboardCommand = defineCommand({
@@ -143,11 +161,12 @@ export const leaderboardCommand = defineCommand({
   async run({ args }) {
     await runCommand(args.json, async (ui) => {
       const window = windowArg(args.window);
-      const query = { window, top: args.top, ...(args.directory ? { directory: args.directory } : {}), ...(args.q ? { q: args.q } : {}) };
+      const filters = { ...(args.directory ? { directory: args.directory } : {}), ...(args.q ? { q: args.q } : {}) };
+      const query = { window, top: args.top, ...filters };
       const body = await PlatformApi.fromEnv().leaderboard(query);
       const rows = [...body.items, ...body.emerging];
       if (!rows.length) ui.info(`Nothing in the ${window} leaderboard yet (as of ${body.asOf ?? "never"})`);
-      else ui.print(table([["RANK", "API", "DIR", "SCORE", "CALLS", "REVENUE", "PAYERS", "PRICE"], ...rows.map(boardRow)]));
+      else ui.print(table([BOARD_HEADER, ...rows.map(boardRow)]));
       return body;
     });
   },

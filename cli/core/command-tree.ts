@@ -115,10 +115,8 @@ export async function unknownFlagError(root: CommandNode, rawArgs: string[]): Pr
   const known = Object.entries(args).filter(([, d]) => d.type !== "positional").map(([n]) => n);
   const suggestion = suggestFlag(first.replace(/^--?/, ""), known);
   const command = ["claw", ...leaf.path].join(" ");
-  return usageError(
-    `unknown flag ${first} for \`${command}\`${suggestion ? `: did you mean --${suggestion}?` : ""} (see \`${command} --help\`)`,
-    "unknown_flag",
-  );
+  const meant = suggestion ? `: did you mean --${suggestion}?` : "";
+  return usageError(`unknown flag ${first} for \`${command}\`${meant} (see \`${command} --help\`)`, "unknown_flag");
 }
 
 /** For citty's showUsage, which wants its own type. */

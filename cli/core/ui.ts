@@ -21,7 +21,8 @@ export function makeUi(json: boolean): Ui {
   // Level 3 (info) explicitly: consola drops to warnings when NODE_ENV=test, which would hide
   // human output whenever a test runner is an ancestor. CONSOLA_LEVEL still wins.
   const level = Number.parseInt(process.env.CONSOLA_LEVEL ?? "3", 10);
-  const log = consola.create({ stdout: process.stderr, stderr: process.stderr, level: Number.isNaN(level) ? 3 : level });
+  const options = { stdout: process.stderr, stderr: process.stderr, level: Number.isNaN(level) ? 3 : level };
+  const log = consola.create(options);
   return {
     json,
     start: json ? quiet : (m) => log.start(m),
@@ -44,7 +45,8 @@ export async function runCommand(json: boolean, body: (ui: Ui) => Promise<unknow
     if (json) process.stdout.write(JSON.stringify(result ?? { ok: true }) + "\n");
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    printError(err instanceof CliError ? err : new CliError(`unexpected error: ${message}`, EXIT.failure, "internal"), json);
+    const error = err instanceof CliError ? err : new CliError(`unexpected error: ${message}`, EXIT.failure, "internal");
+    printError(error, json);
   }
 }
 

@@ -5,13 +5,15 @@ import { PlatformApi } from "../api/platform.ts";
 import type { DeployResponse } from "../api/types.ts";
 import { CliError } from "../core/errors.ts";
 import { uploadProgress } from "../api/upload.ts";
-import { clawCommand, type Ui } from "../core/ui.ts";
+import { clawCommand, plural, type Ui } from "../core/ui.ts";
 
 /**
  * A paid deploy without --network/--asset settles in what the platform it goes to settles in
  * (the local stack's token under `npm start`, USDC in production), not a guess made here.
  */
-export async function withPlatformDefaults(api: PlatformApi, config: Record<string, unknown>): Promise<Record<string, unknown>> {
+type Config = Record<string, unknown>;
+
+export async function withPlatformDefaults(api: PlatformApi, config: Config): Promise<Config> {
   const paid = typeof config.priceUsd === "number" && config.priceUsd > 0;
   if (!paid || config.network !== undefined || config.asset !== undefined) return config;
   let info;
@@ -61,7 +63,7 @@ export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
     call,
     ms: result.ms,
   };
-  const rows = typeof deployment.rows === "number" ? ` (${deployment.rows} ${deployment.rows === 1 ? "row" : "rows"})` : "";
+  const rows = typeof deployment.rows === "number" ? ` (${plural(deployment.rows, "row")})` : "";
   ui.success(`Deployed ${kind} '${slug}' v${out.version}${rows} in ${result.ms} ms`);
   const asset = out.asset ? `${out.asset.name} ${out.asset.address}` : "no known asset";
   ui.box(

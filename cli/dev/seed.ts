@@ -79,13 +79,20 @@ export async function ensureDevCreator(apiUrl: string, operatorToken: string): P
   return creator;
 }
 
-export async function deployDemo(apiUrl: string, key: string, demo: DemoTenant, extraConfig: Record<string, unknown> = {}): Promise<DeployResponse> {
+export async function deployDemo(
+  apiUrl: string,
+  key: string,
+  demo: DemoTenant,
+  extraConfig: Record<string, unknown> = {},
+): Promise<DeployResponse> {
   const form = new FormData();
   const path = join(DEMO_DIR, demo.file);
   form.set("file", new File([readFileSync(path)], basename(path)));
   form.set("config", JSON.stringify({ ...demo.config, ...extraConfig }));
   const init = { method: "POST", headers: { authorization: `Bearer ${key}` }, body: form };
   const res = await api(`${apiUrl}/v1/tenants/${demo.slug}/deployments`, init);
-  if (res.status !== 201) throw new Error(`deploying demo '${demo.slug}' failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201) {
+    throw new Error(`deploying demo '${demo.slug}' failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   return res.body as DeployResponse;
 }

@@ -64,7 +64,13 @@ export function clearRunning(pid: number): void {
 }
 
 /** The stack `claw dev` runs in this checkout right now, if any (its process is alive). */
-export function runningStack(state: DevState = readDevState()): { pid: number; apiUrl: string | null; key: string | null } | null {
+export interface RunningStack {
+  pid: number;
+  apiUrl: string | null;
+  key: string | null;
+}
+
+export function runningStack(state: DevState = readDevState()): RunningStack | null {
   if (state.pid === undefined || !isAlive(state.pid)) return null;
   return { pid: state.pid, apiUrl: state.apiUrl ?? null, key: state.key ?? null };
 }

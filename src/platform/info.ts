@@ -20,7 +20,9 @@ export interface PlatformDefaults {
 }
 
 /** Pure: the defaults from the two optional vars; a malformed value is the operator's error. */
-export function platformDefaults(vars: { PLATFORM_NETWORK?: string | undefined; PLATFORM_ASSET?: string | undefined }): PlatformDefaults {
+type PlatformVars = { PLATFORM_NETWORK?: string | undefined; PLATFORM_ASSET?: string | undefined };
+
+export function platformDefaults(vars: PlatformVars): PlatformDefaults {
   const network = vars.PLATFORM_NETWORK?.trim() || DEFAULT_NETWORK;
   if (!v.is(NetworkSchema, network)) throw misconfigured("PLATFORM_NETWORK is not a CAIP-2 eip155 id");
   const raw = vars.PLATFORM_ASSET?.trim();
