@@ -91,6 +91,23 @@ describe("the README, followed on a fresh `npm start`", () => {
     expect(readFileSync(configFile, "utf8")).toBe(PRODUCTION);
   });
 
+  it("runs the commands the banner and the README's \"Then try\" print, as printed", async () => {
+    const commandLine = /^[A-Z][A-Za-z ]+: +(npm run claw -- .+?)(?: {3}\(.*\))?$/gm;
+    const printed = [...stack.stderr().matchAll(commandLine)].map((m) => m[1]!);
+    expect(printed).toEqual([
+      `npm run claw -- call '${api}/t/world-cities-pro/v1/records?country=JP'`,
+      "npm run claw -- earnings world-cities-pro",
+      "npm run claw -- whoami",
+    ]);
+    for (const line of printed) {
+      const result = await run(line, REPO_ROOT);
+      expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+    }
+    const thenTry = await run(readme("npm run claw -- call 'http://127.0.0.1:8787/t/world-cities-pro/"), REPO_ROOT);
+    expect(thenTry.code, thenTry.stderr).toBe(0);
+    expect(thenTry.stderr).toMatch(/paid \$0\.001, tx 0x[0-9a-f]{64}/);
+  });
+
   it("deploys a paid CSV with the README's flags, in the local token, and `claw call` pays it", async () => {
     const deploy = await run(readme("claw deploy cities.csv --price 0.001"));
     expect(deploy.code, deploy.stderr).toBe(0);
