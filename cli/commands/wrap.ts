@@ -5,6 +5,7 @@
 // cli/deploy/operation-flag.ts) become `resource.operations`, kept to the allowed methods.
 import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
+import type { TenantView } from "../api/types.ts";
 import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { deployArgs, checkSlug, configFromFlags, secretsFromFlags, slugFrom, parseCount } from "../deploy/flags.ts";
 import { reportDeployed, upload, withPlatformDefaults } from "../deploy/upload.ts";
@@ -71,11 +72,15 @@ export const wrapCommand = defineCommand({
       const upstream = upstreamUrl(args.url);
       const slug = checkSlug(args.name ?? slugForUpstream(upstream));
       const { resource, secrets } = proxyResource(upstream, args, rawArgs);
-      const operations = await declaredOperations(ui, args.openapi, rawArgs, resource.methods ?? ["GET"]);
-      if (operations) resource.operations = operations;
       const api = PlatformApi.fromEnv();
       api.requireKey();
-      if (args.name === undefined) await refuseOverwrite(api, slug, resource.upstream);
+      const declaring = args.openapi !== undefined || repeated(rawArgs, "operation").length > 0;
+      // A redeploy without --method keeps the proxy's methods, so declarations are filtered by those.
+      const existing = args.name === undefined || (declaring && !resource.methods) ? await existingTenant(api, slug) : null;
+      if (args.name === undefined) refuseOverwrite(existing, slug, resource.upstream);
+      const previous = existing?.resource.type === "proxy" ? existing.resource.methods : undefined;
+      const operations = await declaredOperations(ui, args.openapi, rawArgs, resource.methods ?? previous ?? ["GET"]);
+      if (operations) resource.operations = operations;
       const config = await withPlatformDefaults(api, configFromFlags(args, rawArgs));
       const form = new FormData();
       form.set("config", JSON.stringify({ ...config, resource }));
@@ -143,15 +148,18 @@ function proxyResource(upstream: URL, args: WrapArgs, rawArgs: string[]) {
   return { resource, secrets };
 }
 
-/** A derived name that is already a different API (another upstream, or not a proxy): exit 5. */
-async function refuseOverwrite(api: PlatformApi, slug: string, upstream: string): Promise<void> {
-  let existing;
+async function existingTenant(api: PlatformApi, slug: string): Promise<TenantView | null> {
   try {
-    existing = (await api.getTenant(slug)).tenant;
+    return (await api.getTenant(slug)).tenant;
   } catch (err) {
-    if (err instanceof CliError && err.exitCode === EXIT.notFound) return;
+    if (err instanceof CliError && err.exitCode === EXIT.notFound) return null;
     throw err;
   }
+}
+
+/** A derived name that is already a different API (another upstream, or not a proxy): exit 5. */
+function refuseOverwrite(existing: TenantView | null, slug: string, upstream: string): void {
+  if (!existing) return;
   const r = existing.resource;
   if (r.type === "proxy" && r.upstream === upstream) return; // a redeploy of the same proxy
   const what = r.type === "proxy" ? `a proxy for ${r.upstream}` : `a ${r.type}`;
@@ -176,7 +184,8 @@ async function declaredOperations(ui: Ui, openapi: string | undefined, rawArgs: 
     const converted = await loadOperations(openapi, methods, fromNpm || process.cwd());
     for (const why of converted.skipped) ui.warn(`--openapi: left out ${why}`);
     if (converted.otherMethods) {
-      ui.info(`--openapi: ${plural(converted.otherMethods, "operation")} use a method the proxy does not allow ` +
+      const verb = converted.otherMethods === 1 ? "uses" : "use";
+      ui.info(`--openapi: ${plural(converted.otherMethods, "operation")} ${verb} a method the proxy does not allow ` +
         `(${methods.join(", ")}); add --method to list them`);
     }
     fromDoc = converted.operations;

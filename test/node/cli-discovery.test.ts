@@ -175,12 +175,16 @@ describe("claw wrap --openapi", () => {
     expect(queryProps.species).toMatchObject({ enum: ["cat", "dog"] });
   });
 
-  it("human output reports the operations and the methods left out", async () => {
+  it("a redeploy without --method filters by the proxy's kept methods; human output says what was left out", async () => {
     const again = await claw(["wrap", `${upstream.url}/api`, "--name", slug, "--allow-loopback", "--openapi", join(dir, "pets.json")], base());
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain("--openapi: 2 operations declared for discovery");
-    expect(again.stderr).toContain("--openapi: 2 operations use a method the proxy does not allow (GET)");
+    expect(again.stderr).toContain("--openapi: 3 operations declared for discovery");
+    expect(again.stderr).toContain("--openapi: 1 operation uses a method the proxy does not allow (GET, POST)");
     expect(again.stderr).toMatch(/✔ input schema/);
+    const narrowed = await claw(["wrap", `${upstream.url}/api`, "--name", slug, "--allow-loopback", "--method", "GET",
+      "--openapi", join(dir, "pets.json"), "--json"], base());
+    expect(narrowed.code, narrowed.stderr).toBe(0);
+    expect(narrowed.json.discovery.operations.map((o: any) => `${o.method} ${o.path}`).sort()).toEqual(["GET /pets", "GET /pets/{petId}"]);
   });
 
   it("--operation declares a few operations without a document; a broken document is exit 2", async () => {

@@ -111,8 +111,8 @@ describe("OpenAPI → operations", () => {
         expect(jsonSchemaProblems(op[key]), `${op.method} ${op.path} ${key}`).toEqual([]);
         expect(JSON.stringify(op[key])).not.toContain("$ref");
       }
-      if (op.inputExample !== undefined) expect(instanceProblems(op.input as object, op.inputExample)).toEqual([]);
-      if (op.outputExample !== undefined) expect(instanceProblems(op.output as object, op.outputExample)).toEqual([]);
+      if (op.inputExample !== undefined) expect(instanceProblems(op.input as Record<string, unknown>, op.inputExample)).toEqual([]);
+      if (op.outputExample !== undefined) expect(instanceProblems(op.output as Record<string, unknown>, op.outputExample)).toEqual([]);
     }
   });
 
