@@ -96,7 +96,8 @@ async function functionForm(ui: Ui, path: string, config: Record<string, unknown
     if (!resource.exposeEnv.includes(name)) ui.warn(`secret ${name} is uploaded but not in config.exposeEnv, so your code will not see it`);
   }
   const egress = resource.allowedHosts.join(", ") || "none";
-  ui.success(`Bundled ${sizeText(bundle.bytes)}; egress: ${egress}; timeout ${resource.maxDurationMs} ms; ${schemaNote(resource)}`);
+  const timeout = `timeout ${resource.maxDurationMs} ms`;
+  ui.success(`Bundled ${sizeText(bundle.bytes)}; egress: ${egress}; ${timeout}; ${schemaNote(resource)}`);
   const form = new FormData();
   form.set("code", new File([bundle.code], "worker.js", { type: "application/javascript+module" }));
   form.set("config", JSON.stringify({ ...config, resource }));

@@ -63,7 +63,10 @@ export const wrapCommand = defineCommand({
     "cache-ttl": { type: "string", description: "Cache GET responses for N seconds (upstream no-store is respected)" },
     transform: { type: "string", description: "JSON transform: 'pick=a,b;rename=from:to' or JSON" },
     "allow-loopback": { type: "boolean", description: "Allow a loopback/private upstream (local development only)", default: false },
-    openapi: { type: "string", description: "Upstream OpenAPI 3.x document (file or URL, JSON or YAML): its operations are listed for discovery" },
+    openapi: {
+      type: "string",
+      description: "Upstream OpenAPI 3.x document (file or URL, JSON or YAML): its operations are listed for discovery",
+    },
     operation: { type: "string", description: "Declare an operation: 'GET /items/{id}?q,limit! Summary' (repeatable)" },
     ...jsonArg,
   },
@@ -76,7 +79,8 @@ export const wrapCommand = defineCommand({
       api.requireKey();
       const declaring = args.openapi !== undefined || repeated(rawArgs, "operation").length > 0;
       // A redeploy without --method keeps the proxy's methods, so declarations are filtered by those.
-      const existing = args.name === undefined || (declaring && !resource.methods) ? await existingTenant(api, slug) : null;
+      const needed = args.name === undefined || (declaring && !resource.methods);
+      const existing = needed ? await existingTenant(api, slug) : null;
       if (args.name === undefined) refuseOverwrite(existing, slug, resource.upstream);
       const previous = existing?.resource.type === "proxy" ? existing.resource.methods : undefined;
       const operations = await declaredOperations(ui, args.openapi, rawArgs, resource.methods ?? previous ?? ["GET"]);
@@ -176,7 +180,8 @@ async function declaredOperations(ui: Ui, openapi: string | undefined, rawArgs: 
   const refused = fromFlags.filter((op) => !methods.includes(op.method));
   if (refused.length) {
     const what = refused.map((op) => `${op.method} ${op.path}`).join(", ");
-    throw usageError(`--operation ${what}: the proxy allows only ${methods.join(", ")}; add --method`, "invalid_operation");
+    const allows = `the proxy allows only ${methods.join(", ")}; add --method`;
+    throw usageError(`--operation ${what}: ${allows}`, "invalid_operation");
   }
   let fromDoc: OperationDecl[] = [];
   if (openapi !== undefined) {

@@ -93,7 +93,10 @@ function stringList(value: unknown, field: string): string[] {
 
 export function functionResource(exported: unknown): FunctionResource {
   const c = (exported ?? {}) as Record<string, unknown>;
-  if (typeof c !== "object" || Array.isArray(c)) throw usageError("`export const config` must be an object { allowedHosts, maxDuration, exposeEnv, input, output }", "invalid_function_config");
+  if (typeof c !== "object" || Array.isArray(c)) {
+    const shape = "{ allowedHosts, maxDuration, exposeEnv, input, output }";
+    throw usageError(`\`export const config\` must be an object ${shape}`, "invalid_function_config");
+  }
   return {
     type: "function",
     allowedHosts: stringList(c.allowedHosts, "allowedHosts"),

@@ -20,9 +20,13 @@ export function functionDiscovery(c: Record<string, unknown>): FunctionDiscovery
     }
   }
   if (c.operations !== undefined) {
-    if (!Array.isArray(c.operations)) throw usageError("config.operations must be an array of {method, path, input?, output?, …}", "invalid_function_config");
+    if (!Array.isArray(c.operations)) {
+      const what = "config.operations must be an array of {method, path, input?, output?, …}";
+      throw usageError(what, "invalid_function_config");
+    }
     if (c.input !== undefined || c.output !== undefined) {
-      throw usageError("config: declare either input/output (one POST / operation) or operations, not both", "invalid_function_config");
+      const what = "config: declare either input/output (one POST / operation) or operations, not both";
+      throw usageError(what, "invalid_function_config");
     }
     return { operations: c.operations };
   }

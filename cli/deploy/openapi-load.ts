@@ -13,19 +13,23 @@ async function readSource(source: string, cwd: string): Promise<string> {
   if (/^https?:\/\//i.test(source)) {
     let res: Response;
     try {
-      res = await fetch(source, { headers: { accept: "application/json, application/yaml;q=0.9" }, signal: AbortSignal.timeout(20_000) });
+      const headers = { accept: "application/json, application/yaml;q=0.9" };
+      res = await fetch(source, { headers, signal: AbortSignal.timeout(20_000) });
     } catch (err) {
       throw usageError(`--openapi ${source}: cannot fetch it (${(err as Error).message})`, "openapi_unreadable");
     }
     if (!res.ok) throw usageError(`--openapi ${source}: HTTP ${res.status}`, "openapi_unreadable");
     const text = await res.text();
-    if (text.length > MAX_DOCUMENT_BYTES) throw usageError(`--openapi ${source}: larger than 8 MiB`, "openapi_unreadable");
+    if (text.length > MAX_DOCUMENT_BYTES) {
+      throw usageError(`--openapi ${source}: larger than 8 MiB`, "openapi_unreadable");
+    }
     return text;
   }
   try {
     return readFileSync(resolve(cwd, source), "utf8");
   } catch (err) {
-    throw usageError(`--openapi ${source}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "openapi_unreadable");
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw usageError(`--openapi ${source}: cannot read it (${why})`, "openapi_unreadable");
   }
 }
 
@@ -37,12 +41,17 @@ export function parseDocument(text: string, source: string): unknown {
     try {
       return parseYaml(text, { maxAliasCount: 100 });
     } catch (err) {
-      throw usageError(`--openapi ${source}: neither JSON nor YAML (${(err as Error).message.split("\n")[0]})`, "invalid_openapi");
+      const why = (err as Error).message.split("\n")[0];
+      throw usageError(`--openapi ${source}: neither JSON nor YAML (${why})`, "invalid_openapi");
     }
   }
 }
 
-export async function loadOperations(source: string, allowed: readonly string[], cwd = process.cwd()): Promise<Converted> {
+export async function loadOperations(
+  source: string,
+  allowed: readonly string[],
+  cwd = process.cwd(),
+): Promise<Converted> {
   const doc = parseDocument(await readSource(source, cwd), source);
   try {
     return operationsFromOpenApi(doc, allowed);

@@ -142,7 +142,8 @@ function queryInput(params: Parameter[]): { input: Record<string, unknown>; exam
   const example: Record<string, unknown> = {};
   for (const p of params.filter((q) => q.in === "query")) {
     const schema = isObject(p.schema) ? (toJsonSchema(p.schema) as Record<string, unknown>) : { type: "string" };
-    properties[p.name] = p.description && !("description" in schema) ? { ...schema, description: p.description } : schema;
+    const described = p.description && !("description" in schema);
+    properties[p.name] = described ? { ...schema, description: p.description } : schema;
     if (p.required) required.push(p.name);
     if (p.example !== undefined) example[p.name] = p.example;
   }
@@ -154,7 +155,8 @@ function queryInput(params: Parameter[]): { input: Record<string, unknown>; exam
 
 function successResponse(responses: unknown): Record<string, unknown> | undefined {
   if (!isObject(responses)) return undefined;
-  const code = Object.keys(responses).sort().find((c) => /^2(\d\d|XX)$/i.test(c)) ?? ("default" in responses ? "default" : undefined);
+  const success = Object.keys(responses).sort().find((c) => /^2(\d\d|XX)$/i.test(c));
+  const code = success ?? ("default" in responses ? "default" : undefined);
   const res = code === undefined ? undefined : responses[code];
   return isObject(res) ? jsonContent(res.content) : undefined;
 }

@@ -14,12 +14,14 @@ export function parseOperationFlag(value: string): OperationDecl {
   if (!m) throw usageError(hint, "invalid_operation");
   const method = m[1]!.toUpperCase();
   if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(method)) {
-    throw usageError(`--operation ${method}: discovery describes GET, POST, PUT, PATCH and DELETE`, "invalid_operation");
+    const why = "discovery describes GET, POST, PUT, PATCH and DELETE";
+    throw usageError(`--operation ${method}: ${why}`, "invalid_operation");
   }
   const decl: OperationDecl = { method, path: m[2]! };
   const names = (m[3] ?? "").split(",").map((n) => n.trim()).filter(Boolean);
   if (names.length && method !== "GET" && method !== "DELETE") {
-    throw usageError(`--operation ${method} ${m[2]}: query parameters after '?' are for GET and DELETE`, "invalid_operation");
+    const why = "query parameters after '?' are for GET and DELETE";
+    throw usageError(`--operation ${method} ${m[2]}: ${why}`, "invalid_operation");
   }
   if (method === "GET" || method === "DELETE") {
     const properties: Record<string, unknown> = {};

@@ -20,7 +20,8 @@ export async function fetchReadiness(api: PlatformApi, slug: string): Promise<Di
   try {
     return await api.discovery(slug);
   } catch (err) {
-    if (err instanceof CliError && ["route_not_found", "insufficient_scope", "http_404"].includes(err.code)) return null;
+    const absent = ["route_not_found", "insufficient_scope", "http_404"];
+    if (err instanceof CliError && absent.includes(err.code)) return null;
     throw err;
   }
 }

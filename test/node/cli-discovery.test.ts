@@ -36,6 +36,9 @@ function fnSource(config: string): string {
     "return Response.json({ length: b.text.length }); } };\n";
 }
 
+const SPECIES = "#/components/schemas/Species";
+const PET = "#/components/schemas/Pet";
+const json = (schema: unknown) => ({ content: { "application/json": { schema } } });
 const petsDoc = {
   openapi: "3.0.3",
   info: { title: "Pets", version: "1.0.0" },
@@ -43,24 +46,28 @@ const petsDoc = {
     "/pets": {
       get: {
         summary: "List pets",
-        parameters: [{ name: "species", in: "query", required: true, schema: { $ref: "#/components/schemas/Species" } }],
-        responses: { "200": { content: { "application/json": { schema: { type: "array", items: { $ref: "#/components/schemas/Pet" } } } } } },
+        parameters: [{ name: "species", in: "query", required: true, schema: { $ref: SPECIES } }],
+        responses: { "200": json({ type: "array", items: { $ref: PET } }) },
       },
       post: {
         summary: "Add a pet",
-        requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/Pet" } } } },
-        responses: { "201": { content: { "application/json": { schema: { $ref: "#/components/schemas/Pet" } } } } },
+        requestBody: json({ $ref: PET }),
+        responses: { "201": json({ $ref: PET }) },
       },
       delete: { summary: "Remove all pets", responses: { "204": { description: "gone" } } },
     },
     "/pets/{petId}": {
-      get: { summary: "One pet", responses: { "200": { content: { "application/json": { schema: { $ref: "#/components/schemas/Pet" } } } } } },
+      get: { summary: "One pet", responses: { "200": json({ $ref: PET }) } },
     },
   },
   components: {
     schemas: {
       Species: { type: "string", enum: ["cat", "dog"] },
-      Pet: { type: "object", required: ["name"], properties: { name: { type: "string" }, tag: { type: "string", nullable: true } } },
+      Pet: {
+        type: "object",
+        required: ["name"],
+        properties: { name: { type: "string" }, tag: { type: "string", nullable: true } },
+      },
     },
   },
 };
@@ -73,9 +80,10 @@ beforeAll(async () => {
       res.end(JSON.stringify([{ name: "Tom", path: req.url }]));
     }),
   );
-  writeFileSync(join(dir, "length.ts"), fnSource(`{ maxDuration: "5s", input: ${JSON.stringify(INPUT)}, output: ${JSON.stringify(OUTPUT)} }`));
+  const [input, output] = [JSON.stringify(INPUT), JSON.stringify(OUTPUT)];
+  writeFileSync(join(dir, "length.ts"), fnSource(`{ maxDuration: "5s", input: ${input}, output: ${output} }`));
   writeFileSync(join(dir, "bad-schema.ts"), fnSource(`{ input: { type: "strnig" } }`));
-  writeFileSync(join(dir, "bad-example.ts"), fnSource(`{ input: ${JSON.stringify(INPUT)}, inputExample: { text: 3 } }`));
+  writeFileSync(join(dir, "bad-example.ts"), fnSource(`{ input: ${input}, inputExample: { text: 3 } }`));
   writeFileSync(join(dir, "pets.json"), JSON.stringify(petsDoc));
   const login = await claw(["login", "--key", env.creatorKey, "--api-url", env.stack.apiUrl], base());
   if (login.code !== 0) throw new Error(login.stderr);
@@ -97,7 +105,8 @@ describe("claw deploy: a function's declared schemas", () => {
   const slug = `disc-fn-${suffix}`;
   it("sends config.input/output; the per-API OpenAPI document has them and the checklist passes", async () => {
     const description = "Counts the characters of a text";
-    const deploy = await claw(["deploy", join(dir, "length.ts"), "--name", slug, ...pay(), "--description", description, "--json"], base());
+    const args = ["deploy", join(dir, "length.ts"), "--name", slug, ...pay(), "--description", description, "--json"];
+    const deploy = await claw(args, base());
     expect(deploy.code, deploy.stderr + deploy.stdout).toBe(0);
     const doc = await getJson(`/t/${slug}/openapi.json`);
     const post = doc.paths["/"].post;
@@ -105,7 +114,8 @@ describe("claw deploy: a function's declared schemas", () => {
     expect(post.responses["200"].content["application/json"].schema).toEqual(OUTPUT);
     expect(post["x-payment-info"].price.amount).toBe("0.002");
     const checks = Object.fromEntries(deploy.json.discovery.checks.map((c: any) => [c.id, c.ok]));
-    expect(checks).toMatchObject({ input_schema: true, output_schema: true, price: true, pay_to: true, bazaar: true, description: true });
+    const all = { input_schema: true, output_schema: true, price: true, pay_to: true, bazaar: true, description: true };
+    expect(checks).toMatchObject(all);
     expect(deploy.json.discovery.documents.openapi).toBe(`${env.stack.apiUrl}/t/${slug}/openapi.json`);
   });
 
@@ -132,7 +142,8 @@ describe("claw deploy: a function's declared schemas", () => {
   });
 
   it("a schema that is not JSON Schema, or an example that does not match: ✖, exit 2, nothing deployed", async () => {
-    for (const [file, code] of [["bad-schema.ts", "invalid_json_schema"], ["bad-example.ts", "invalid_example"]] as const) {
+    const cases = [["bad-schema.ts", "invalid_json_schema"], ["bad-example.ts", "invalid_example"]] as const;
+    for (const [file, code] of cases) {
       const name = `disc-bad-${code.replace(/_/g, "-")}-${suffix}`;
       const human = await claw(["deploy", join(dir, file), "--name", name, ...pay()], base());
       expect(human.code, human.stderr).toBe(2);
@@ -151,7 +162,8 @@ describe("claw wrap --openapi", () => {
   const slug = `disc-px-${suffix}`;
   it("lists the document's operations of the allowed methods in the per-API document and the 402", async () => {
     const wrap = await claw(
-      ["wrap", `${upstream.url}/api`, "--name", slug, ...pay(), "--allow-loopback", "--method", "GET", "--method", "POST",
+      ["wrap", `${upstream.url}/api`, "--name", slug, ...pay(), "--allow-loopback",
+        "--method", "GET", "--method", "POST",
         "--openapi", join(dir, "pets.json"), "--description", "Pets of the upstream, paid per call", "--json"],
       base(),
     );
@@ -175,8 +187,9 @@ describe("claw wrap --openapi", () => {
     expect(queryProps.species).toMatchObject({ enum: ["cat", "dog"] });
   });
 
-  it("a redeploy without --method filters by the proxy's kept methods; human output says what was left out", async () => {
-    const again = await claw(["wrap", `${upstream.url}/api`, "--name", slug, "--allow-loopback", "--openapi", join(dir, "pets.json")], base());
+  it("a redeploy without --method filters by the proxy's kept methods; says what was left out", async () => {
+    const rewrap = ["wrap", `${upstream.url}/api`, "--name", slug, "--allow-loopback", "--openapi"];
+    const again = await claw([...rewrap, join(dir, "pets.json")], base());
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("--openapi: 3 operations declared for discovery");
     expect(again.stderr).toContain("--openapi: 1 operation uses a method the proxy does not allow (GET, POST)");
@@ -184,7 +197,8 @@ describe("claw wrap --openapi", () => {
     const narrowed = await claw(["wrap", `${upstream.url}/api`, "--name", slug, "--allow-loopback", "--method", "GET",
       "--openapi", join(dir, "pets.json"), "--json"], base());
     expect(narrowed.code, narrowed.stderr).toBe(0);
-    expect(narrowed.json.discovery.operations.map((o: any) => `${o.method} ${o.path}`).sort()).toEqual(["GET /pets", "GET /pets/{petId}"]);
+    const listed = narrowed.json.discovery.operations.map((o: any) => `${o.method} ${o.path}`).sort();
+    expect(listed).toEqual(["GET /pets", "GET /pets/{petId}"]);
   });
 
   it("--operation declares a few operations without a document; a broken document is exit 2", async () => {
@@ -199,7 +213,8 @@ describe("claw wrap --openapi", () => {
       expect.arrayContaining([["symbols", "query", false], ["amount", "query", true], ["base", "path", true]]),
     );
     writeFileSync(join(dir, "broken.json"), JSON.stringify({ swagger: "2.0", paths: {} }));
-    const broken = await claw(["wrap", `${upstream.url}/api`, "--name", `disc-broken-${suffix}`, "--allow-loopback", "--openapi", join(dir, "broken.json")], base());
+    const brokenArgs = ["--name", `disc-broken-${suffix}`, "--allow-loopback", "--openapi", join(dir, "broken.json")];
+    const broken = await claw(["wrap", `${upstream.url}/api`, ...brokenArgs], base());
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/^✖ --openapi .*broken\.json: not an OpenAPI 3\.x document/m);
     expect((await claw(["show", `disc-broken-${suffix}`, "--json"], base())).json.error.code).toBe("tenant_not_found");
