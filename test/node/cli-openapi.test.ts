@@ -4,10 +4,15 @@
 // conversion produces is checked with the platform's own schema rules (src/discovery/json-schema.ts),
 // so a document the CLI accepts is one the deploy accepts.
 import fc from "fast-check";
+import { createServer } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../../cli/core/errors.ts";
 import { functionDiscovery } from "../../cli/deploy/function-discovery.ts";
-import { parseDocument } from "../../cli/deploy/openapi-load.ts";
+import { loadOperations, parseDocument } from "../../cli/deploy/openapi-load.ts";
+import { listenOnLoopback } from "../../cli/local/ports.ts";
 import { OpenApiError, operationsFromOpenApi, resolveRefs, toJsonSchema } from "../../cli/deploy/openapi.ts";
 import { parseOperationFlag } from "../../cli/deploy/operation-flag.ts";
 import { readinessText } from "../../cli/deploy/readiness.ts";
@@ -200,6 +205,32 @@ describe("OpenAPI → operations", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("--openapi sources", () => {
+  it("reads a YAML file and an http URL; a missing file or a 404 is one usage error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "claw-openapi-"));
+    const yaml = "openapi: 3.0.0\npaths:\n  /a:\n    get: {summary: A}\n    post: {summary: B}\n";
+    writeFileSync(join(dir, "doc.yaml"), yaml);
+    const server = await listenOnLoopback(
+      createServer((req, res) => {
+        res.statusCode = req.url === "/openapi.json" ? 200 : 404;
+        res.end(req.url === "/openapi.json" ? JSON.stringify(petstore) : "no");
+      }),
+    );
+    try {
+      const fromFile = await loadOperations("doc.yaml", ["GET"], dir);
+      expect(fromFile).toMatchObject({ operations: [{ method: "GET", path: "/a", summary: "A" }], otherMethods: 1 });
+      const fromUrl = await loadOperations(`${server.url}/openapi.json`, ["GET"]);
+      expect(fromUrl.operations.map((o) => o.path)).toEqual(["/pets", "/pets/{petId}"]);
+      await expect(loadOperations(`${server.url}/missing.json`, ["GET"])).rejects.toThrow(/HTTP 404/);
+      const missing = { exitCode: 2, code: "openapi_unreadable" };
+      await expect(loadOperations("nope.json", ["GET"], dir)).rejects.toMatchObject(missing);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
