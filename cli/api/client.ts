@@ -98,6 +98,9 @@ const NEXT_STEP: Record<string, string> = {
   tenant_not_found: "see your APIs with `claw list`",
   slug_taken: "pick another --name",
   resource_type_mismatch: "pick another --name, or `claw rm` the old one first",
+  invalid_json_schema:
+    "fix the schema (`export const config` input/output/operations, or the --openapi document); nothing was deployed",
+  invalid_example: "make the example match its schema, or drop it; nothing was deployed",
 };
 
 interface ErrorEnvelope {

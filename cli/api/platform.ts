@@ -4,6 +4,7 @@ import { ApiClient, type ApiOptions } from "./client.ts";
 import type {
   ApiDetailBody,
   DeployResponse,
+  DiscoveryReadiness,
   Earnings,
   KeyCreated,
   KeyList,
@@ -59,6 +60,9 @@ export class PlatformApi {
       form,
       ...(onUploadProgress ? { onUploadProgress } : {}),
     });
+  }
+  discovery(slug: string): Promise<DiscoveryReadiness> {
+    return this.client.request<DiscoveryReadiness>(`${tenantPath(slug)}/discovery`);
   }
   publish(slug: string, dryRun: boolean): Promise<PublishResponse> {
     return this.client.request<PublishResponse>(`${tenantPath(slug)}/publish`, { method: "POST", json: { dryRun } });

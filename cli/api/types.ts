@@ -175,3 +175,18 @@ export interface ApiWindow {
 export interface ApiDetailBody {
   api: { slug: string; windows: Record<WindowName, ApiWindow> };
 }
+
+/** GET /v1/tenants/:slug/discovery (src/discovery/readiness-http.ts): what discovery will see. */
+export interface DiscoveryCheck {
+  id: "input_schema" | "output_schema" | "examples_valid" | "description" | "price" | "pay_to" | "bazaar";
+  ok: boolean;
+  message: string;
+}
+export interface DiscoveryReadiness {
+  slug: string;
+  version: number;
+  ready: boolean;
+  checks: DiscoveryCheck[];
+  operations: { method: string; path: string; declared: boolean }[];
+  documents: { openapi: string; wellKnown: string; markdown: string; platformOpenapi: string; hosts: string[] };
+}

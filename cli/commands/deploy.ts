@@ -9,8 +9,8 @@ import { basename, extname, resolve } from "node:path";
 import { PlatformApi } from "../api/platform.ts";
 import { usageError } from "../core/errors.ts";
 import { deployArgs, checkSlug, configFromFlags, secretsFromFlags, slugFrom } from "../deploy/flags.ts";
-import { bundleFunction, functionResource, readExportedConfig } from "../deploy/bundle.ts";
-import { report, upload, withPlatformDefaults } from "../deploy/upload.ts";
+import { bundleFunction, functionResource, readExportedConfig, type FunctionResource } from "../deploy/bundle.ts";
+import { reportDeployed, upload, withPlatformDefaults } from "../deploy/upload.ts";
 import { jsonArg, runCommand, type Ui } from "../core/ui.ts";
 
 const DATASET_EXT = new Set([".csv", ".json"]);
@@ -64,11 +64,11 @@ export const deployCommand = defineCommand({
         form.set("file", new File([new Uint8Array(bytes)], basename(path)));
         form.set("config", JSON.stringify(resource ? { ...config, resource } : config));
         const result = await upload(ui, api, slug, form, `${basename(path)} (${sizeText(bytes.length)})`);
-        return report(ui, kind, slug, result);
+        return reportDeployed(ui, api, kind, slug, result);
       }
       const form = await functionForm(ui, path, config, secrets);
       const result = await upload(ui, api, slug, form, `function ${basename(path)}`);
-      return report(ui, kind, slug, result);
+      return reportDeployed(ui, api, kind, slug, result);
     });
   },
 });
@@ -96,10 +96,17 @@ async function functionForm(ui: Ui, path: string, config: Record<string, unknown
     if (!resource.exposeEnv.includes(name)) ui.warn(`secret ${name} is uploaded but not in config.exposeEnv, so your code will not see it`);
   }
   const egress = resource.allowedHosts.join(", ") || "none";
-  ui.success(`Bundled ${sizeText(bundle.bytes)}; egress: ${egress}; timeout ${resource.maxDurationMs} ms`);
+  const timeout = `timeout ${resource.maxDurationMs} ms`;
+  ui.success(`Bundled ${sizeText(bundle.bytes)}; egress: ${egress}; ${timeout}; ${schemaNote(resource)}`);
   const form = new FormData();
   form.set("code", new File([bundle.code], "worker.js", { type: "application/javascript+module" }));
   form.set("config", JSON.stringify({ ...config, resource }));
   if (Object.keys(secrets).length) form.set("secrets", JSON.stringify(secrets));
   return form;
+}
+
+function schemaNote(r: FunctionResource): string {
+  if (r.operations) return `${r.operations.length} declared operation(s)`;
+  const declared = [r.input !== undefined ? "input" : "", r.output !== undefined ? "output" : ""].filter(Boolean);
+  return declared.length ? `declares ${declared.join(" and ")} schema` : "no input/output schema declared";
 }

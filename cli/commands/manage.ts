@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
 import type { TenantDetail, TenantView } from "../api/types.ts";
 import { checkSlug } from "../deploy/flags.ts";
+import { fetchReadiness, readinessText } from "../deploy/readiness.ts";
 import { jsonArg, plural, runCommand, table } from "../core/ui.ts";
 
 export const nameArg = { name: { type: "positional", required: true, description: "API name (slug)" } } as const;
@@ -59,13 +60,19 @@ export const listCommand = defineCommand({
 });
 
 export const showCommand = defineCommand({
-  meta: { name: "show", description: "Show an API's config, payment network and asset, endpoints and live stats" },
+  meta: {
+    name: "show",
+    description: "Show an API's config, payment network and asset, endpoints, live stats and discovery checklist",
+  },
   args: { ...nameArg, ...jsonArg },
   async run({ args }) {
     await runCommand(args.json, async (ui) => {
-      const body = await PlatformApi.fromEnv().getTenant(checkSlug(args.name));
-      ui.print(showText(body));
-      return body;
+      const api = PlatformApi.fromEnv();
+      const slug = checkSlug(args.name);
+      const body = await api.getTenant(slug);
+      const discovery = await fetchReadiness(api, slug);
+      ui.print(discovery ? `${showText(body)}\n${readinessText(discovery)}` : showText(body));
+      return { ...body, discovery };
     });
   },
 });

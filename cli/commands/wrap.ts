@@ -1,12 +1,18 @@
 // `claw wrap <url>`: a proxy tenant around an upstream API (README "Proxies"). Flags are checked
 // here, then one multipart POST /v1/tenants/:slug/deployments (config only, plus secrets). A name
 // derived from the URL never replaces an existing API that is something else: pass --name.
+// Discovery: `--openapi <file|url>` (cli/deploy/openapi-load.ts) and `--operation` (repeatable,
+// cli/deploy/operation-flag.ts) become `resource.operations`, kept to the allowed methods.
 import { defineCommand } from "citty";
 import { PlatformApi } from "../api/platform.ts";
+import type { TenantView } from "../api/types.ts";
 import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { deployArgs, checkSlug, configFromFlags, secretsFromFlags, slugFrom, parseCount } from "../deploy/flags.ts";
-import { report, upload, withPlatformDefaults } from "../deploy/upload.ts";
-import { jsonArg, repeated, runCommand } from "../core/ui.ts";
+import { reportDeployed, upload, withPlatformDefaults } from "../deploy/upload.ts";
+import { loadOperations } from "../deploy/openapi-load.ts";
+import { parseOperationFlag } from "../deploy/operation-flag.ts";
+import type { OperationDecl } from "../deploy/openapi.ts";
+import { jsonArg, plural, repeated, runCommand, type Ui } from "../core/ui.ts";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
@@ -57,6 +63,11 @@ export const wrapCommand = defineCommand({
     "cache-ttl": { type: "string", description: "Cache GET responses for N seconds (upstream no-store is respected)" },
     transform: { type: "string", description: "JSON transform: 'pick=a,b;rename=from:to' or JSON" },
     "allow-loopback": { type: "boolean", description: "Allow a loopback/private upstream (local development only)", default: false },
+    openapi: {
+      type: "string",
+      description: "Upstream OpenAPI 3.x document (file or URL, JSON or YAML): its operations are listed for discovery",
+    },
+    operation: { type: "string", description: "Declare an operation: 'GET /items/{id}?q,limit! Summary' (repeatable)" },
     ...jsonArg,
   },
   async run({ args, rawArgs }) {
@@ -66,13 +77,20 @@ export const wrapCommand = defineCommand({
       const { resource, secrets } = proxyResource(upstream, args, rawArgs);
       const api = PlatformApi.fromEnv();
       api.requireKey();
-      if (args.name === undefined) await refuseOverwrite(api, slug, resource.upstream);
+      const declaring = args.openapi !== undefined || repeated(rawArgs, "operation").length > 0;
+      // A redeploy without --method keeps the proxy's methods, so declarations are filtered by those.
+      const needed = args.name === undefined || (declaring && !resource.methods);
+      const existing = needed ? await existingTenant(api, slug) : null;
+      if (args.name === undefined) refuseOverwrite(existing, slug, resource.upstream);
+      const previous = existing?.resource.type === "proxy" ? existing.resource.methods : undefined;
+      const operations = await declaredOperations(ui, args.openapi, rawArgs, resource.methods ?? previous ?? ["GET"]);
+      if (operations) resource.operations = operations;
       const config = await withPlatformDefaults(api, configFromFlags(args, rawArgs));
       const form = new FormData();
       form.set("config", JSON.stringify({ ...config, resource }));
       if (Object.keys(secrets).length) form.set("secrets", JSON.stringify(secrets));
       const result = await upload(ui, api, slug, form, `a proxy for ${upstream.origin}`);
-      return report(ui, "proxy", slug, result);
+      return reportDeployed(ui, api, "proxy", slug, result);
     });
   },
 });
@@ -122,7 +140,10 @@ function proxyResource(upstream: URL, args: WrapArgs, rawArgs: string[]) {
   }
   const names = [...new Set([...repeated(rawArgs, "secret"), ...headerSecrets])];
   const secrets = secretsFromFlags(names.flatMap((n) => ["--secret", n]));
-  const resource: Record<string, unknown> & { upstream: string } = { type: "proxy", upstream: upstream.toString() };
+  const resource: Record<string, unknown> & { upstream: string; methods?: string[] } = {
+    type: "proxy",
+    upstream: upstream.toString(),
+  };
   if (methods.length) resource.methods = [...new Set(methods)];
   if (Object.keys(headers).length) resource.headers = headers;
   if (args["cache-ttl"] !== undefined) resource.cacheTtlSeconds = parseCount("cache-ttl", args["cache-ttl"]);
@@ -131,15 +152,18 @@ function proxyResource(upstream: URL, args: WrapArgs, rawArgs: string[]) {
   return { resource, secrets };
 }
 
-/** A derived name that is already a different API (another upstream, or not a proxy): exit 5. */
-async function refuseOverwrite(api: PlatformApi, slug: string, upstream: string): Promise<void> {
-  let existing;
+async function existingTenant(api: PlatformApi, slug: string): Promise<TenantView | null> {
   try {
-    existing = (await api.getTenant(slug)).tenant;
+    return (await api.getTenant(slug)).tenant;
   } catch (err) {
-    if (err instanceof CliError && err.exitCode === EXIT.notFound) return;
+    if (err instanceof CliError && err.exitCode === EXIT.notFound) return null;
     throw err;
   }
+}
+
+/** A derived name that is already a different API (another upstream, or not a proxy): exit 5. */
+function refuseOverwrite(existing: TenantView | null, slug: string, upstream: string): void {
+  if (!existing) return;
   const r = existing.resource;
   if (r.type === "proxy" && r.upstream === upstream) return; // a redeploy of the same proxy
   const what = r.type === "proxy" ? `a proxy for ${r.upstream}` : `a ${r.type}`;
@@ -148,4 +172,30 @@ async function refuseOverwrite(api: PlatformApi, slug: string, upstream: string)
     EXIT.conflict,
     "name_in_use",
   );
+}
+
+/** --openapi and --operation together (the platform refuses a METHOD /path declared twice); none → undefined. */
+async function declaredOperations(ui: Ui, openapi: string | undefined, rawArgs: string[], methods: string[]) {
+  const fromFlags = repeated(rawArgs, "operation").map(parseOperationFlag);
+  const refused = fromFlags.filter((op) => !methods.includes(op.method));
+  if (refused.length) {
+    const what = refused.map((op) => `${op.method} ${op.path}`).join(", ");
+    const allows = `the proxy allows only ${methods.join(", ")}; add --method`;
+    throw usageError(`--operation ${what}: ${allows}`, "invalid_operation");
+  }
+  let fromDoc: OperationDecl[] = [];
+  if (openapi !== undefined) {
+    const fromNpm = process.env.npm_lifecycle_event === "claw" && process.env.INIT_CWD;
+    const converted = await loadOperations(openapi, methods, fromNpm || process.cwd());
+    for (const why of converted.skipped) ui.warn(`--openapi: left out ${why}`);
+    if (converted.otherMethods) {
+      const verb = converted.otherMethods === 1 ? "uses" : "use";
+      ui.info(`--openapi: ${plural(converted.otherMethods, "operation")} ${verb} a method the proxy does not allow ` +
+        `(${methods.join(", ")}); add --method to list them`);
+    }
+    fromDoc = converted.operations;
+    ui.success(`--openapi: ${plural(fromDoc.length, "operation")} declared for discovery`);
+  }
+  const all = [...fromDoc, ...fromFlags];
+  return openapi !== undefined || all.length ? all : undefined;
 }

@@ -5,6 +5,7 @@
 // timeout), not by parsing source: the value may be computed or imported, and a static read would
 // silently miss it. Module top-level code of a Worker must not do I/O anyway.
 // maxDuration: milliseconds as a number, or a string "500ms" | "10s" | "1m"; default 10 s.
+// `input` / `output` / `operations` (discovery schemas) are read the same way: function-discovery.ts.
 import { build, type Message } from "esbuild";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,8 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CliError, EXIT, usageError } from "../core/errors.ts";
+import { functionDiscovery, type FunctionDiscovery } from "./function-discovery.ts";
 
-export interface FunctionResource {
+export interface FunctionResource extends FunctionDiscovery {
   type: "function";
   allowedHosts: string[];
   maxDurationMs: number;
@@ -91,11 +93,15 @@ function stringList(value: unknown, field: string): string[] {
 
 export function functionResource(exported: unknown): FunctionResource {
   const c = (exported ?? {}) as Record<string, unknown>;
-  if (typeof c !== "object" || Array.isArray(c)) throw usageError("`export const config` must be an object { allowedHosts, maxDuration, exposeEnv }", "invalid_function_config");
+  if (typeof c !== "object" || Array.isArray(c)) {
+    const shape = "{ allowedHosts, maxDuration, exposeEnv, input, output }";
+    throw usageError(`\`export const config\` must be an object ${shape}`, "invalid_function_config");
+  }
   return {
     type: "function",
     allowedHosts: stringList(c.allowedHosts, "allowedHosts"),
     maxDurationMs: c.maxDuration === undefined ? DEFAULT_MAX_DURATION_MS : parseDuration(c.maxDuration),
     exposeEnv: stringList(c.exposeEnv, "exposeEnv"),
+    ...functionDiscovery(c),
   };
 }

@@ -1,11 +1,12 @@
 // What `claw deploy` and `claw wrap` share after the flags are checked: the platform's payment
 // defaults (GET /v1/platform) for a paid API that names no network/asset, the one multipart
-// upload with progress, and the summary printed afterwards.
+// upload with progress, and the summary printed afterwards (with the discovery checklist).
 import { PlatformApi } from "../api/platform.ts";
 import type { DeployResponse } from "../api/types.ts";
 import { CliError } from "../core/errors.ts";
 import { uploadProgress } from "../api/upload.ts";
 import { clawCommand, plural, type Ui } from "../core/ui.ts";
+import { fetchReadiness, readinessText } from "./readiness.ts";
 
 /**
  * A paid deploy without --network/--asset settles in what the platform it goes to settles in
@@ -77,4 +78,12 @@ export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
     ].join("\n"),
   );
   return out;
+}
+
+/** The summary plus what discovery will see of the new version (`discovery` in --json; null if unknown). */
+export async function reportDeployed(ui: Ui, api: PlatformApi, kind: string, slug: string, result: Uploaded) {
+  const out = report(ui, kind, slug, result);
+  const discovery = await fetchReadiness(api, slug);
+  if (discovery && !ui.json) process.stderr.write(readinessText(discovery) + "\n");
+  return { ...out, discovery };
 }
