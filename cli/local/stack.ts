@@ -17,7 +17,8 @@ export async function startLocalStack(options: { port?: number; persistTo?: stri
   const payments = await startPaymentStack();
   let dispatcher: LocalDispatcher;
   try {
-    dispatcher = await startDispatcher({ ...options, vars: { ...options.vars, FACILITATOR_URL: payments.facilitatorUrl } });
+    const vars = { ...options.vars, FACILITATOR_URL: payments.facilitatorUrl, CHAIN_RPC_URL: payments.rpcUrl };
+    dispatcher = await startDispatcher({ ...options, vars });
   } catch (err) {
     await payments.stop();
     throw err;

@@ -32,8 +32,10 @@ export function respond(result: CallResult, a: Answering): Response {
         challengeExtensions(a.tenant, a.request, a.path));
     case "refused":
       return errorResponse(result.error, a.requestId);
-    case "replayed":
-      return replay(result.stored, result.transaction, a.requestId);
+    case "replayed": {
+      const network = a.requirements?.network ?? a.tenant.network;
+      return replay(result.stored, { transaction: result.transaction, network, payer: result.payer }, a.requestId);
+    }
     case "pending": {
       const message = "the settlement outcome is not known yet; retry the same payment in a few seconds";
       const error = new ApiError(503, "settlement_pending", message, undefined, { "retry-after": "5" });

@@ -28,7 +28,7 @@ export function paidAdmitRequest(
   requirements: PaymentRequirements,
   decoded: DecodedPayment,
   payer: string,
-  request: { now: number; requestId: string; idempotencyKey: string | null },
+  request: { now: number; requestId: string; idempotencyKey: string | null; fingerprint: string },
 ): PaidAdmitRequest {
   const idempotencyKey = request.idempotencyKey?.slice(0, MAX_IDEMPOTENCY_KEY_LENGTH);
   return {
@@ -38,19 +38,21 @@ export function paidAdmitRequest(
     payment: paymentClaim(requirements, decoded, payer, Number(decoded.authorization.validBefore)),
     ...(idempotencyKey ? { idempotencyKey } : {}),
     retry: { paymentPayload: decoded.payload, paymentRequirements: requirements },
+    fingerprint: request.fingerprint,
   };
 }
 
 /**
- * The lookup of a payment the chain already used: the meter answers a known id (replay, or in
- * flight) before it looks at any limit, so this consumes nothing.
+ * The lookup of a payment the chain already used: the meter answers a known id (replay, in
+ * flight, or bound to another request) before it looks at any limit, so this consumes nothing.
  */
 export function knownPaymentLookup(
   requirements: PaymentRequirements,
   decoded: DecodedPayment,
   now: number,
   requestId: string,
+  fingerprint: string,
 ): PaidAdmitRequest {
   const payer = decoded.authorization.from.toLowerCase();
-  return { caller: payer, now, requestId, payment: paymentClaim(requirements, decoded, payer, 0) };
+  return { caller: payer, now, requestId, payment: paymentClaim(requirements, decoded, payer, 0), fingerprint };
 }
