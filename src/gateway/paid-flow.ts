@@ -1,5 +1,6 @@
 // The paid flow (x402 "authorization" flow, docs/ARCHITECTURE.md §3, §6), as phases:
-//   present  no header → challenge; no facilitator → 503; header decoded, matched, not expired
+//   present  no header → challenge; no facilitator → 503; header decoded, matched, not expired;
+//            the x402 payment-identifier (payment-identifier.ts) read next to Idempotency-Key
 //   verify   facilitator /verify → the verified payer (or a retry of a settled payment → replay)
 //   admit    TenantMeter.admitPaid: exactly-once, bound to this request (method, path, query:
 //            objects/meter/fingerprint.ts), spend caps, limits; reserves the amount
@@ -21,6 +22,7 @@ import { commitWithRetry } from "../payments/commit.ts";
 import { checkPayment, paymentHeader, paymentId, type DecodedPayment } from "../payments/payment-header.ts";
 import { settledHeaders, toStored } from "../payments/responses.ts";
 import { settlePayment } from "../payments/settle.ts";
+import { readPaymentIdentifier } from "../payments/payment-identifier.ts";
 import { PhaseTimer } from "../payments/timing.ts";
 import { verifyPayment } from "../payments/verify.ts";
 import { meterFor, type TenantMeterStub } from "../tenancy/meter-config.ts";
@@ -70,6 +72,10 @@ export async function paidFlow(
   }
   const decoded = checkPayment(header, requirements, call.startedAt);
   if ("code" in decoded) return { kind: "challenge", code: decoded.code, message: decoded.message, payer: null };
+  const identifier = readPaymentIdentifier(decoded.payload);
+  if ("problem" in identifier) {
+    return { kind: "challenge", code: "invalid_payment_header", message: identifier.problem, payer: null };
+  }
 
   const timer = new PhaseTimer();
   const facilitator = httpFacilitator(facilitatorUrl);
@@ -86,7 +92,8 @@ export async function paidFlow(
   const payer = verification.payer;
   const idempotencyKey = request.headers.get("idempotency-key");
   const { requestId, startedAt: now } = call;
-  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now, requestId, idempotencyKey, fingerprint });
+  const keys = { idempotencyKey, paymentIdentifier: identifier.id };
+  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now, requestId, ...keys, fingerprint });
   const admit = await admitSyncingConfig(call, meter, tenant, admitRequest);
   timer.mark("admit");
   if (!admit.ok) return admitRefused(admit, payer);
