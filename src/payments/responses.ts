@@ -51,7 +51,11 @@ export function paymentResponseHeader(result: { success: boolean; transaction: s
  * no-store. `paymentResponse` is null for content kept while its settlement is pending (the
  * replay adds PAYMENT-RESPONSE once the transaction is known).
  */
-export function settledHeaders(tenant: Headers, limits: Record<string, string>, paymentResponse: string | null): Headers {
+export function settledHeaders(
+  tenant: Headers,
+  limits: Record<string, string>,
+  paymentResponse: string | null,
+): Headers {
   const headers = new Headers(tenant);
   for (const [name, value] of Object.entries(limits)) headers.set(name, value);
   if (paymentResponse !== null) headers.set("payment-response", paymentResponse);

@@ -23,7 +23,7 @@ const MAX_PAYMENT_ID_LENGTH = 512;
 const ResolutionSchema = v.variant("settled", [
   v.strictObject({
     settled: v.literal(true),
-    transaction: v.optional(v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex transaction hash"))),
+    transaction: v.optional(v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex hash"))),
   }),
   v.strictObject({ settled: v.literal(false) }),
 ]);

@@ -15,7 +15,8 @@ import {
   PAYMENT_IDENTIFIER,
 } from "@x402/extensions/payment-identifier";
 import { validateDiscoveryExtension } from "@x402/extensions/bazaar";
-import { balance, deployPaid, payerClient, signedPaymentHeader, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
+import { balance, deployPaid, payerClient, signedPaymentHeader, startPaidEnv } from "./support/paid-env.ts";
+import type { PaidEnv } from "./support/paid-env.ts";
 
 let env: PaidEnv;
 let payer: string;
