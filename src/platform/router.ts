@@ -24,6 +24,7 @@ import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
 import { listHeldPayments, resolveHeldPayment } from "../public/operator-payments.ts";
 import { webRoutes } from "../web/routes.ts";
+import { getPlatformInfo } from "./info.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -52,6 +53,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/openapi.json", publicRoute(getPlatformOpenApi))
   .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
   .get("/llms.txt", publicRoute(getLlmsTxt))
+  .get("/v1/platform", publicRoute(getPlatformInfo))
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)
   .options("/v1/directories", preflight)
