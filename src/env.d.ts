@@ -9,6 +9,11 @@ interface __BaseEnv_Env {
   SECRETS_KEY: string;
   /** x402 facilitator base URL (POST /verify, /settle); the TenantMeter reconciles pending settlements with it. Optional. */
   FACILITATOR_URL?: string;
+  /**
+   * JSON-RPC URL of the payment chain; the TenantMeter reads the token's record of held payments
+   * with it (objects/meter/chain.ts). Optional.
+   */
+  CHAIN_RPC_URL?: string;
   /** Cloudflare API token (Workers Scripts: Edit) the control plane uploads tenant scripts with (POST /v1/tenants/:slug/publish). Optional: without it publishing answers 503. */
   CF_API_TOKEN?: string;
   /** CAIP-2 network new paid APIs default to, as told to the CLI by GET /v1/platform (default eip155:84532). Optional. */

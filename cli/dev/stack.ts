@@ -28,6 +28,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const vars = {
       ...options.vars,
       FACILITATOR_URL: payments.facilitatorUrl,
+      CHAIN_RPC_URL: payments.rpcUrl, // the meter decides held settlements from the local token
       // GET /v1/platform tells the CLI these, so a deploy without --asset settles in the local token.
       PLATFORM_NETWORK: payments.network,
       PLATFORM_ASSET: JSON.stringify(payments.asset),

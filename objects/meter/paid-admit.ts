@@ -5,8 +5,8 @@
 //      `payment_request_mismatch`; settled → `payment_replayed` (the stored response); in flight
 //      or settlement pending → 409 `payment_in_flight`. Before config and limits: a replay never
 //      consumes a token.
-//   2. Idempotency-Key (scoped to tenant and payer) bound to another payment id → 409
-//      `idempotency_key_conflict`.
+//   2. Idempotency-Key or x402 payment-identifier (scoped to tenant and payer) bound to another
+//      payment id → 409 `idempotency_key_conflict`.
 //   3. tenant_not_configured / tenant_not_found, then buckets and quotas as for free calls with
 //      caller = the verified payer.
 //   4. spend caps → 402 `spend_cap_exceeded`.
@@ -18,7 +18,7 @@ import type { Admission } from "./admission.ts";
 import { notConfigured, notFound, requestNow } from "./admission.ts";
 import type { ConfigStore } from "./config.ts";
 import { dayRowExpiresAt, type Housekeeping } from "./housekeeping.ts";
-import { parseClaim, retryJson } from "./payment-claim.ts";
+import { idempotencyKeysOf, parseClaim, retryJson } from "./payment-claim.ts";
 import { IDEMPOTENCY_KEY_TTL_MS, inFlightCheckAtMs, staleAtMs } from "./payment-rules.ts";
 import { newPaymentRow, type PaymentRow, type PaymentStore, storedResponseOf } from "./payment-store.ts";
 import { describeExceeded, spendHeaders } from "./spend-caps.ts";
@@ -81,7 +81,8 @@ function keyConflict(configVersion: number): PaymentRefusal {
     code: "idempotency_key_conflict",
     status: 409,
     message:
-      "This Idempotency-Key was already used with a different payment. Reuse the original payment, or use a new key.",
+      "This Idempotency-Key (or x402 payment-identifier) was already used with a different payment. " +
+      "Reuse the original payment, or use a new key.",
     configVersion,
     headers: {},
   };
@@ -103,8 +104,8 @@ export class PaidAdmit {
       const mismatch = bound !== null && req.fingerprint !== undefined && req.fingerprint !== bound;
       return mismatch ? requestMismatch(version) : existingPaymentRefusal(existing, version);
     }
-    const key = req.idempotencyKey;
-    if (key !== undefined) {
+    const keys = idempotencyKeysOf(req);
+    for (const key of keys) {
       const owner = this.p.store.keyOwner(claim.payer, key);
       if (owner !== null && owner !== claim.id) return keyConflict(version);
     }
@@ -128,7 +129,7 @@ export class PaidAdmit {
       requestId: req.requestId,
       tenant: cfg.slug,
       reservedAt: now,
-      idemKey: key ?? null,
+      idemKey: keys[0] ?? null,
       dueAt,
       retry,
       fingerprint: req.fingerprint ?? null,
@@ -136,12 +137,12 @@ export class PaidAdmit {
     this.p.transactionSync(() => {
       this.p.store.insert(row);
       this.p.spend.adjust(row, claim.amountAtomic, "reserve");
-      if (key !== undefined) this.p.store.bindKey(claim.payer, key, claim.id, now);
+      for (const key of keys) this.p.store.bindKey(claim.payer, key, claim.id, now);
       this.p.admission.take(plan);
     });
     this.p.alarms.arm(dueAt);
     // Spend rows and idempotency keys are pruned by housekeeping (a no-op when one is already due).
-    this.p.housekeeping.ensure(key !== undefined ? now + IDEMPOTENCY_KEY_TTL_MS : dayRowExpiresAt(now), now);
+    this.p.housekeeping.ensure(keys.length > 0 ? now + IDEMPOTENCY_KEY_TTL_MS : dayRowExpiresAt(now), now);
     const headers = {
       ...this.p.admission.headers(cfg, plan, now),
       ...spendHeaders(spend.caps, BigInt(claim.amountAtomic)),

@@ -56,6 +56,17 @@ export function readRetry(json: string | null): SettlementRetry | null {
   return material;
 }
 
+/**
+ * The idempotency keys of a paid admit, as stored (scoped to the payer): the Idempotency-Key as
+ * given, the x402 payment-identifier prefixed so the two never collide.
+ */
+export function idempotencyKeysOf(req: PaidAdmitRequest): string[] {
+  const keys: string[] = [];
+  if (req.idempotencyKey !== undefined) keys.push(req.idempotencyKey);
+  if (req.paymentIdentifier !== undefined) keys.push(`payment-identifier:${req.paymentIdentifier}`);
+  return keys;
+}
+
 /** Validates the parts of a paid admit the meter stores; throws TypeError (nothing written). */
 export function parseClaim(req: PaidAdmitRequest): PaymentClaim {
   const p = req.payment as Partial<PaymentClaim> | null;
@@ -76,6 +87,9 @@ export function parseClaim(req: PaidAdmitRequest): PaymentClaim {
   if (!boundedString(req.requestId, 256)) return bad("requestId must be a non-empty string");
   if (req.idempotencyKey !== undefined && !boundedString(req.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH)) {
     return bad(`idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  if (req.paymentIdentifier !== undefined && !boundedString(req.paymentIdentifier, MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    return bad(`paymentIdentifier must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
   if (req.fingerprint !== undefined && !boundedString(req.fingerprint, MAX_FINGERPRINT_LENGTH)) {
     return bad(`fingerprint must be 1-${MAX_FINGERPRINT_LENGTH} characters`);

@@ -79,9 +79,9 @@ export class PaymentStore {
 
   delete(row: PaymentRow): void {
     this.sql.exec("DELETE FROM payments WHERE id = ?", row.id);
+    // Every key bound to this payment (Idempotency-Key and payment-identifier), so it may be presented again.
     if (row.idem_key !== null) {
-      const drop = "DELETE FROM idempotency_keys WHERE payer = ? AND key = ? AND payment_id = ?";
-      this.sql.exec(drop, row.payer, row.idem_key, row.id);
+      this.sql.exec("DELETE FROM idempotency_keys WHERE payer = ? AND payment_id = ?", row.payer, row.id);
     }
   }
 

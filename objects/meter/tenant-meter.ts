@@ -11,6 +11,7 @@
 // outboxes, releases stale reservations, reconciles due payments, prunes when housekeeping is
 // due, then re-arms at the earliest time any of them next has work.
 import { DurableObject } from "cloudflare:workers";
+import { configOf } from "../../src/config/env.ts";
 import { type Facilitator, httpFacilitator } from "../../src/x402/facilitator.ts";
 import { AlarmScheduler } from "../shared/alarm.ts";
 import { Admission, requestNow } from "./admission.ts";
@@ -190,10 +191,10 @@ export class TenantMeter extends DurableObject<Env> {
     return this.env.FACILITATOR_URL ? httpFacilitator(this.env.FACILITATOR_URL) : null;
   }
 
-  /** The token contract read over CHAIN_RPC_URL, an optional var the operator sets. */
+  /** The token contract read over CHAIN_RPC_URL (src/config/env.ts), an optional var the operator sets. */
   private chain(): ChainReader | null {
-    const url = (this.env as unknown as { CHAIN_RPC_URL?: unknown }).CHAIN_RPC_URL;
-    return typeof url === "string" && url.length > 0 ? rpcChain(url) : null;
+    const url = configOf(this.env).chainRpcUrl;
+    return url ? rpcChain(url) : null;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -119,6 +119,11 @@ export interface PaidAdmitRequest extends AdmitRequest {
   /** Optional client Idempotency-Key: reused with a different payment id → idempotency_key_conflict. */
   idempotencyKey?: string;
   /**
+   * Optional x402 `payment-identifier` id (the client's idempotency key inside the payment
+   * payload): bound like idempotencyKey, in its own namespace, so both may be given at once.
+   */
+  paymentIdentifier?: string;
+  /**
    * The facilitator material (paymentPayload, paymentRequirements), stored with the reservation so
    * that the meter can find out on its own whether an in-flight payment settled if the dispatcher
    * never commits or releases it (isolate died after /settle, commit RPC lost). Without it an

@@ -28,6 +28,7 @@ const VAR_NAMES = [
   "CF_API_TOKEN",
   "ARTIFACTS_BUCKET_NAME",
   "FACILITATOR_URL",
+  "CHAIN_RPC_URL",
   "OPERATOR_TOKEN",
   "API_KEY_SECRET",
   "SECRETS_KEY",
@@ -67,6 +68,7 @@ const RawSchema = v.object({
   CF_API_TOKEN: Text,
   ARTIFACTS_BUCKET_NAME: v.optional(v.pipe(v.string(), v.trim()), DEFAULT_ARTIFACTS_BUCKET),
   FACILITATOR_URL: v.optional(v.pipe(v.string(), v.trim(), v.url("must be a URL"))),
+  CHAIN_RPC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url("must be a URL"))),
   OPERATOR_TOKEN: Text,
   API_KEY_SECRET: Text,
   SECRETS_KEY: Text,
@@ -93,6 +95,11 @@ export interface PlatformConfig {
   };
   /** x402 facilitator base URL; null: paid calls fail closed with 503 payments_unavailable. */
   facilitatorUrl: string | null;
+  /**
+   * JSON-RPC URL of the chain the payments settle on; null: the TenantMeter's reconciler decides
+   * from the facilitator alone (what it cannot tell stays held for an operator).
+   */
+  chainRpcUrl: string | null;
   operatorToken: string | null;
   /** HMAC key for API keys and caller IPs at rest. */
   apiKeySecret: string;
@@ -145,6 +152,7 @@ export function parseConfig(raw: Partial<Record<VarName, string | undefined>>): 
       artifactsBucket: c.ARTIFACTS_BUCKET_NAME || DEFAULT_ARTIFACTS_BUCKET,
     },
     facilitatorUrl: nonEmpty(c.FACILITATOR_URL),
+    chainRpcUrl: nonEmpty(c.CHAIN_RPC_URL),
     operatorToken: nonEmpty(c.OPERATOR_TOKEN),
     apiKeySecret: c.API_KEY_SECRET,
     secretsKey,

@@ -1,9 +1,12 @@
 // The paid flow (x402 "authorization" flow, docs/ARCHITECTURE.md §3, §6), as phases:
-//   present  no header → challenge; no facilitator → 503; header decoded, matched, not expired
+//   present  no header → challenge; no facilitator → 503; header decoded, matched, not expired;
+//            the x402 payment-identifier (payment-identifier.ts) read next to Idempotency-Key
 //   verify   facilitator /verify → the verified payer (or a retry of a settled payment → replay)
-//   admit    TenantMeter.admitPaid: exactly-once, spend caps, limits; reserves the amount
+//   admit    TenantMeter.admitPaid: exactly-once, bound to this request (method, path, query:
+//            objects/meter/fingerprint.ts), spend caps, limits; reserves the amount
 //   run      the tenant; ≥ 400 or a throw releases the reservation (nothing charged)
-//   settle   facilitator /settle only after a good answer; unknown → settlement_pending (held)
+//   settle   facilitator /settle only after a good answer; unknown → settlement_pending (held,
+//            with the tenant's response, which the payer's retry gets once the settlement is known)
 //   deliver  content with PAYMENT-RESPONSE; TenantMeter.commit in waitUntil, with retry
 // Paid content is never sent before a successful settle, and every failure after admit releases
 // the reservation so the payer is never charged for a failed call. Every phase ends the flow with
@@ -11,6 +14,7 @@
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import type { AdmitResult, AdmittedPayment, PaymentRefusal } from "../../objects/meter/types.ts";
+import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
 import { ApiError } from "../http/errors.ts";
 import { httpFacilitator, type Facilitator } from "../x402/facilitator.ts";
 import { knownPaymentLookup, paidAdmitRequest } from "../payments/claim.ts";
@@ -18,6 +22,7 @@ import { commitWithRetry } from "../payments/commit.ts";
 import { checkPayment, paymentHeader, paymentId, type DecodedPayment } from "../payments/payment-header.ts";
 import { settledHeaders, toStored } from "../payments/responses.ts";
 import { settlePayment } from "../payments/settle.ts";
+import { readPaymentIdentifier } from "../payments/payment-identifier.ts";
 import { PhaseTimer } from "../payments/timing.ts";
 import { verifyPayment } from "../payments/verify.ts";
 import { meterFor, type TenantMeterStub } from "../tenancy/meter-config.ts";
@@ -35,6 +40,8 @@ interface PaidCall {
   facilitator: Facilitator;
   meter: TenantMeterStub;
   timer: PhaseTimer;
+  /** The request this payment pays for (method, tenant path, query), as the meter binds it. */
+  fingerprint: string;
 }
 
 /** An admitted payment: reserved in the meter until committed or released (see runAndSettle). */
@@ -65,11 +72,16 @@ export async function paidFlow(
   }
   const decoded = checkPayment(header, requirements, call.startedAt);
   if ("code" in decoded) return { kind: "challenge", code: decoded.code, message: decoded.message, payer: null };
+  const identifier = readPaymentIdentifier(decoded.payload);
+  if ("problem" in identifier) {
+    return { kind: "challenge", code: "invalid_payment_header", message: identifier.problem, payer: null };
+  }
 
   const timer = new PhaseTimer();
   const facilitator = httpFacilitator(facilitatorUrl);
   const meter = meterFor(call.env, tenant.slug);
-  const paid: PaidCall = { call, tenant, requirements, decoded, facilitator, meter, timer };
+  const fingerprint = await requestFingerprint(request.method, path, new URL(request.url).search);
+  const paid: PaidCall = { call, tenant, requirements, decoded, facilitator, meter, timer, fingerprint };
   const verification = await verifyPayment(facilitator, decoded, requirements);
   if (verification.kind === "unavailable") return { kind: "refused", error: verification.error, payer: null };
   if (verification.kind === "already_used") return replayKnown(paid, verification.reason);
@@ -80,11 +92,12 @@ export async function paidFlow(
   const payer = verification.payer;
   const idempotencyKey = request.headers.get("idempotency-key");
   const { requestId, startedAt: now } = call;
-  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now, requestId, idempotencyKey });
+  const keys = { idempotencyKey, paymentIdentifier: identifier.id };
+  const admitRequest = paidAdmitRequest(requirements, decoded, payer, { now, requestId, ...keys, fingerprint });
   const admit = await admitSyncingConfig(call, meter, tenant, admitRequest);
   timer.mark("admit");
   if (!admit.ok) return admitRefused(admit, payer);
-  const admitted: AdmittedPayment = { payment: admitRequest.payment, reservedAt: now, requestId };
+  const admitted: AdmittedPayment = { payment: admitRequest.payment, reservedAt: now, requestId, fingerprint };
   return runAndSettle(paid, { payer, limitHeaders: admit.headers, admitted }, request, path);
 }
 
@@ -110,14 +123,15 @@ async function replayKnown(paid: PaidCall, reason: string): Promise<CallResult> 
   const { call, meter, requirements, decoded } = paid;
   const id = paymentId(requirements, decoded);
   if (!(await meter.paymentStatus(id))) return rejected(reason);
-  const lookup = knownPaymentLookup(requirements, decoded, call.startedAt, call.requestId);
+  const lookup = knownPaymentLookup(requirements, decoded, call.startedAt, call.requestId, paid.fingerprint);
   const outcome = await meter.admitPaid(lookup);
   const payer = lookup.caller;
   if (!outcome.ok && outcome.code === "payment_replayed") {
     return { kind: "replayed", stored: outcome.stored, transaction: outcome.transaction, payer };
   }
-  if (!outcome.ok && outcome.code === "payment_in_flight") {
-    return { kind: "refused", error: new ApiError(409, outcome.code, outcome.message), payer };
+  if (!outcome.ok && (outcome.code === "payment_in_flight" || outcome.code === "payment_request_mismatch")) {
+    const error = new ApiError(409, outcome.code, outcome.message, undefined, outcome.headers);
+    return { kind: "refused", error, payer };
   }
   // Unexpected: the meter admitted a payment whose nonce is already used on chain. Undo it.
   if (outcome.ok) await meter.release(id, { requestId: call.requestId });
@@ -153,10 +167,16 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
 
   const settled = await settlePayment(paid.facilitator, paid.decoded, paid.requirements, payer);
   if (settled.kind === "unknown") {
-    // The transfer may be on its way: keep the reservation; the meter's alarm reconciles it and a
-    // retry with the same payment then gets the stored outcome.
-    const retry = { paymentPayload: paid.decoded.payload, paymentRequirements: paid.requirements };
-    await meter.markPending(id, retry, admitted);
+    // The transfer may be on its way: keep the reservation and the tenant's response (what the
+    // payer paid for); the meter's alarm reconciles it and a retry with the same payment then
+    // gets that response with the transaction, once the settlement is known.
+    const retry = {
+      paymentPayload: paid.decoded.payload,
+      paymentRequirements: paid.requirements,
+      transaction: settled.transaction,
+    };
+    const pendingHeaders = settledHeaders(upstream.headers, limitHeaders, null);
+    await meter.markPending(id, retry, admitted, toStored(upstream.status, pendingHeaders, body));
     return { kind: "pending", payer };
   }
   timer.mark("settle");

@@ -1,10 +1,12 @@
 // The one mapping from a call result to the HTTP answer (docs/ARCHITECTURE.md §3, §8): x402
-// challenges, error envelopes, replays, the tenant's own answer with the meter's limit headers,
-// and settled content with PAYMENT-RESPONSE and Server-Timing.
+// challenges (their one `extensions` object: Bazaar + payment-identifier), error envelopes, replays,
+// the tenant's own answer with the meter's limit headers, and settled content with
+// PAYMENT-RESPONSE and Server-Timing.
 import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { ApiError, errorResponse, withHeaders } from "../http/errors.ts";
 import { challengeExtensions } from "../discovery/bazaar.ts";
+import { paymentIdentifierDeclaration } from "../payments/payment-identifier.ts";
 import { challenge, replay } from "../payments/responses.ts";
 import type { CallResult, LimitHeaders } from "./result.ts";
 
@@ -18,6 +20,11 @@ export interface Answering {
   requestId: string;
 }
 
+/** One `extensions` object: the Bazaar listing of this operation (if any) and payment-identifier. */
+function challengeExtensionsOf(a: Answering): Record<string, unknown> {
+  return { ...challengeExtensions(a.tenant, a.request, a.path), ...paymentIdentifierDeclaration() };
+}
+
 function withLimits(response: Response, limitHeaders: LimitHeaders): Response {
   const out = new Response(response.body, response);
   for (const [name, value] of Object.entries(limitHeaders)) out.headers.set(name, value);
@@ -29,11 +36,13 @@ export function respond(result: CallResult, a: Answering): Response {
     case "challenge":
       if (!a.requirements) throw new Error(`challenge ${result.code} for the free tenant ${a.tenant.slug}`);
       return challenge(a.tenant, a.requirements, a.request, a.requestId, result.code, result.message, result.headers,
-        challengeExtensions(a.tenant, a.request, a.path));
+        challengeExtensionsOf(a));
     case "refused":
       return errorResponse(result.error, a.requestId);
-    case "replayed":
-      return replay(result.stored, result.transaction, a.requestId);
+    case "replayed": {
+      const network = a.requirements?.network ?? a.tenant.network;
+      return replay(result.stored, { transaction: result.transaction, network, payer: result.payer }, a.requestId);
+    }
     case "pending": {
       const message = "the settlement outcome is not known yet; retry the same payment in a few seconds";
       const error = new ApiError(503, "settlement_pending", message, undefined, { "retry-after": "5" });

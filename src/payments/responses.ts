@@ -46,11 +46,20 @@ export function paymentResponseHeader(result: { success: boolean; transaction: s
   return encodePaymentResponseHeader(clean);
 }
 
-/** The headers of a settled call's content: the tenant's, the meter's limits, PAYMENT-RESPONSE, no-store. */
-export function settledHeaders(tenant: Headers, limits: Record<string, string>, paymentResponse: string): Headers {
+/**
+ * The headers of a settled call's content: the tenant's, the meter's limits, PAYMENT-RESPONSE,
+ * no-store. `paymentResponse` is null for content kept while its settlement is pending (the
+ * replay adds PAYMENT-RESPONSE once the transaction is known).
+ */
+export function settledHeaders(
+  tenant: Headers,
+  limits: Record<string, string>,
+  paymentResponse: string | null,
+): Headers {
   const headers = new Headers(tenant);
   for (const [name, value] of Object.entries(limits)) headers.set(name, value);
-  headers.set("payment-response", paymentResponse);
+  if (paymentResponse !== null) headers.set("payment-response", paymentResponse);
+  else headers.delete("payment-response");
   headers.set("cache-control", "no-store");
   return headers;
 }
@@ -67,10 +76,27 @@ export function toStored(status: number, headers: Headers, body: ArrayBuffer): S
   return { status, headers: kept, bodyBase64: omitted ? null : Buffer.from(body).toString("base64"), bodyOmitted: omitted };
 }
 
-export function replay(stored: StoredResponse, transaction: string | null, requestId: string): Response {
+/** What a replay knows about its settlement, for PAYMENT-RESPONSE when the stored response has none. */
+export interface ReplayedSettlement {
+  transaction: string | null;
+  network: string;
+  payer: string;
+}
+
+/**
+ * A settled payment's stored response, again, with `x-payment-deduped: true`. A response kept
+ * while its settlement was pending (or a reconciled receipt) has no PAYMENT-RESPONSE of its own:
+ * it gets one here from the transaction the meter learned, as the first answer would have had.
+ */
+export function replay(stored: StoredResponse, settlement: ReplayedSettlement, requestId: string): Response {
+  const { transaction } = settlement;
   const headers = new Headers(stored.headers);
   headers.set("x-payment-deduped", "true");
   headers.set("x-request-id", requestId);
+  if (!headers.has("payment-response") && transaction) {
+    const { network, payer } = settlement;
+    headers.set("payment-response", paymentResponseHeader({ success: true, transaction, network, payer }));
+  }
   if (stored.bodyOmitted || stored.bodyBase64 === null) {
     headers.set("content-type", "application/json; charset=utf-8");
     const note = { settled: true, transaction, note: "this payment was already settled; its response was too large to keep for replay" };

@@ -22,6 +22,7 @@ import {
 import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
+import { listHeldPayments, resolveHeldPayment } from "../public/operator-payments.ts";
 import { webRoutes } from "../web/routes.ts";
 import { getPlatformInfo } from "./info.ts";
 
@@ -41,6 +42,8 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .post("/__platform/creators/:id/keys", operatorCreateKey)
   .post("/__platform/rollup", forceRollup)
   .get("/__platform/events", listEvents)
+  .get("/__platform/tenants/:slug/held-payments", listHeldPayments)
+  .post("/__platform/tenants/:slug/held-payments/:id/resolve", resolveHeldPayment)
   // Public (CORS, cacheable snapshot reads)
   .get("/v1/leaderboard", publicRoute(getLeaderboard))
   .get("/v1/apis/:slug", publicRoute(apiOrMarkdown))

@@ -18,6 +18,7 @@ describe("platform config", () => {
       rollupPeriodSeconds: 60,
       allowLoopbackUpstreams: false,
       facilitatorUrl: null,
+      chainRpcUrl: null,
       operatorToken: null,
       secretsKey: null,
       cloudflare: { accountId: null, dispatchNamespace: null, apiToken: null, apiBase: "https://api.cloudflare.com/client/v4", artifactsBucket: "claw-artifacts" },
@@ -35,8 +36,10 @@ describe("platform config", () => {
       MAX_DATASET_BYTES: "1048576",
       ALLOW_LOOPBACK_UPSTREAMS: "true",
       FACILITATOR_URL: "http://127.0.0.1:4021",
+      CHAIN_RPC_URL: " http://127.0.0.1:8545 ",
       SECRETS_KEY: "0123456789abcdef",
     });
+    expect(c.chainRpcUrl).toBe("http://127.0.0.1:8545");
     expect([...c.platformHosts]).toEqual(["api.402claw.dev", "localhost"]);
     expect(c).toMatchObject({ runtimeBackend: "dispatch", deployEnv: "prod", maxDatasetBytes: 1_048_576, allowLoopbackUpstreams: true });
     expect(c.facilitatorUrl).toBe("http://127.0.0.1:4021");
@@ -52,6 +55,7 @@ describe("platform config", () => {
       ["RUNTIME_BACKEND", "lambda"],
       ["ALLOW_LOOPBACK_UPSTREAMS", "yes"],
       ["FACILITATOR_URL", "not a url"],
+      ["CHAIN_RPC_URL", "anvil"],
     ];
     for (const [name, value] of bad) expect(() => parseConfig({ ...BASE, [name]: value }), name).toThrow(new RegExp(`invalid ${name}`));
     expect(() => parseConfig({})).toThrow(ConfigError);

@@ -163,6 +163,26 @@ describe("payments: idempotency keys", () => {
     expect(refused(await admitPaid(stub, p1, { idempotencyKey: "k" })).code).toBe("idempotency_key_conflict");
   });
 
+  it("a payment-identifier is a key of its own namespace, checked and freed together with Idempotency-Key", async () => {
+    const { stub } = await configured();
+    const [p1, p2, p3] = [claim(), claim(), claim()];
+    const pid = "pay_0123456789abcdef";
+    expect((await admitPaid(stub, p1, { idempotencyKey: "k1", paymentIdentifier: pid })).ok).toBe(true);
+    expect(refused(await admitPaid(stub, p2, { paymentIdentifier: pid })).code).toBe("idempotency_key_conflict");
+    expect(refused(await admitPaid(stub, p2, { idempotencyKey: "k1" })).code).toBe("idempotency_key_conflict");
+    expect(refused(await admitPaid(stub, p2, { idempotencyKey: "fresh", paymentIdentifier: pid })).code).toBe(
+      "idempotency_key_conflict",
+    );
+    // The same string as an Idempotency-Key is another key.
+    expect((await admitPaid(stub, p3, { idempotencyKey: pid })).ok).toBe(true);
+    await stub.release(p1.id);
+    expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM idempotency_keys")).toBe(1);
+    expect((await admitPaid(stub, p2, { idempotencyKey: "k1", paymentIdentifier: pid })).ok).toBe(true);
+    expect(await thrownInside(stub, (m) => m.admitPaid(paidRequest(claim(), { paymentIdentifier: "" })))).toMatch(
+      /TypeError: .*paymentIdentifier/,
+    );
+  });
+
   it("keys are kept 24 h, then pruned by housekeeping", async () => {
     const { stub } = await configured();
     const p1 = claim();
