@@ -23,6 +23,8 @@ import { preflight, publicRoute } from "../public/http.ts";
 import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
 import { webRoutes } from "../web/routes.ts";
+import { platformMcp } from "../mcp/platform-server.ts";
+import { getServerCard } from "../mcp/server-card.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -49,6 +51,9 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/openapi.json", publicRoute(getPlatformOpenApi))
   .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
   .get("/llms.txt", publicRoute(getLlmsTxt))
+  .get("/.well-known/mcp/server-card.json", publicRoute(getServerCard))
+  // MCP (docs/ARCHITECTURE.md §12): stateless Streamable HTTP; the transport answers every method.
+  .all("/mcp", platformMcp)
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)
   .options("/v1/directories", preflight)
