@@ -48,6 +48,11 @@ function serverFor(surface: McpSurface): Server {
 
 /** Answers one HTTP request to an MCP endpoint. `caller` keys the rate limit (an IP hash). */
 export async function serveMcp(request: Request, surface: McpSurface, caller: string, now: number): Promise<Response> {
+  // Stateless and JSON-only: no standalone SSE stream (GET) and no sessions to end (DELETE).
+  if (request.method !== "POST") {
+    const message = `${request.method} is not served: this stateless MCP endpoint takes POST (Streamable HTTP, JSON responses)`;
+    throw new ApiError(405, "method_not_allowed", message, undefined, { allow: "POST" });
+  }
   const limited = admitMcpRequest(caller, now);
   if (limited) throw new ApiError(429, "rate_limited", "too many MCP requests; slow down", { retryAfterSeconds: limited }, { "retry-after": String(limited) });
   const transport = new WebStandardStreamableHTTPServerTransport({
