@@ -80,6 +80,20 @@ describe("MCP endpoints", () => {
     expect(f.structuredContent).toEqual({ length: 5 });
   });
 
+  it("free tools are metered like free HTTP calls: one per-caller bucket across HTTP and MCP", async () => {
+    const limited = uniqueSlug("mcp-rl");
+    await deployOk(key, limited, CITIES_CSV, { config: { rateLimit: { perCaller: { requests: 2, windowSeconds: 60 } } } });
+    const ip = { "cf-connecting-ip": "203.0.113.77" };
+    expect((await call(`/t/${limited}/v1/schema`, { headers: ip })).status).toBe(200);
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_v1_schema", arguments: {} } });
+    const mcp = () => call(`/t/${limited}/mcp`, { method: "POST", headers: { ...HEADERS, ...ip }, body });
+    expect((await result(await mcp())).isError).toBeUndefined();
+    const third = await result(await mcp());
+    expect(third).toMatchObject({ isError: true, structuredContent: { error: { code: "rate_limited", status: 429 } } });
+    const other = await call(`/t/${limited}/mcp`, { method: "POST", headers: { ...HEADERS, "cf-connecting-ip": "203.0.113.78" }, body });
+    expect((await result(other)).isError).toBeUndefined();
+  });
+
   it("a tenant error is a tool error with the gateway's code", async () => {
     const r = await result(await rpc(`/t/${free}/mcp`, "tools/call", { name: "get_v1_records_id", arguments: { id: "999" } }));
     expect(r.isError).toBe(true);
