@@ -15,6 +15,7 @@ import { inputSchemaOf, outputSchemaOf, requestOfTool, toolName } from "../../sr
 import { toolResultOf } from "../../src/mcp/result.ts";
 import { paymentOfMeta } from "../../src/mcp/payment-meta.ts";
 import { admitMcpRequest } from "../../src/mcp/rate-limit.ts";
+import { mcpConfig } from "../../src/web/api/snippets.ts";
 
 const OP: Operation = {
   method: "GET",
@@ -130,5 +131,17 @@ describe("MCP rate limit", () => {
     expect(admitMcpRequest("ip:rl-a", t0, 3)).toBe(20);
     expect(admitMcpRequest("ip:rl-b", t0, 3)).toBeNull();
     expect(admitMcpRequest("ip:rl-a", t0 + 20_000, 3)).toBeNull();
+  });
+});
+
+describe("the API page's MCP snippet", () => {
+  it("is a client config for the API's own /mcp server, with the price note when paid", () => {
+    const price = { atomic: "1000", usd: "$0.001", decimals: 6 };
+    const code = mcpConfig({ path: "/t/cities/", paid: true, price }, "https://402claw.dev");
+    expect(code.split("\n")[0]).toContain("$0.001 per call");
+    expect(JSON.parse(code.split("\n").slice(1).join("\n"))).toEqual({
+      mcpServers: { cities: { type: "http", url: "https://402claw.dev/t/cities/mcp" } },
+    });
+    expect(JSON.parse(mcpConfig({ path: "/t/free/", paid: false, price }, "http://x")).mcpServers.free.url).toBe("http://x/t/free/mcp");
   });
 });
