@@ -25,7 +25,11 @@ export interface OperationCall {
 }
 
 /** The internal request of a tool call: exactly the HTTP request an HTTP client would send. */
-export function tenantRequestOf(c: OperationCall, args: Record<string, unknown>, paymentHeader: string | null): Request {
+export function tenantRequestOf(
+  c: OperationCall,
+  args: Record<string, unknown>,
+  paymentHeader: string | null,
+): Request {
   const r = requestOfTool(c.operation, args);
   const headers = new Headers();
   for (const name of CARRIED_HEADERS) {
@@ -34,10 +38,15 @@ export function tenantRequestOf(c: OperationCall, args: Record<string, unknown>,
   }
   if (r.body !== undefined) headers.set("content-type", "application/json");
   if (paymentHeader) headers.set("payment-signature", paymentHeader);
-  return new Request(`${c.base}${r.path}`, { method: r.method, headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+  const body = r.body !== undefined ? { body: r.body } : {};
+  return new Request(`${c.base}${r.path}`, { method: r.method, headers, ...body });
 }
 
-export async function callOperation(c: OperationCall, args: Record<string, unknown>, meta: unknown): Promise<ToolResult> {
+export async function callOperation(
+  c: OperationCall,
+  args: Record<string, unknown>,
+  meta: unknown,
+): Promise<ToolResult> {
   const payment = paymentOfMeta(meta);
   if (payment.kind === "malformed") return toolError("invalid_payment_meta", payment.message);
   const request = tenantRequestOf(c, args, payment.kind === "header" ? payment.header : null);

@@ -22,7 +22,9 @@ type Args = Record<string, unknown>;
 
 async function searchApis(pc: PlatformContext, origin: string, args: Args): Promise<ToolResult> {
   const params = new URLSearchParams();
-  for (const key of ["q", "directory", "window", "top"]) if (args[key] !== undefined) params.set(key, String(args[key]));
+  for (const key of ["q", "directory", "window", "top"]) {
+    if (args[key] !== undefined) params.set(key, String(args[key]));
+  }
   const request = new Request(`${origin}/v1/leaderboard?${params}`) as unknown as IRequest;
   const res = await getLeaderboard(request, pc).catch((err: unknown) => err);
   if (!(res instanceof Response)) {
@@ -31,11 +33,14 @@ async function searchApis(pc: PlatformContext, origin: string, args: Args): Prom
   }
   const board = (await res.json()) as { window: string; asOf: string | null; items: any[]; emerging: any[] };
   const ceiling = typeof args.maxPriceUsd === "number" ? args.maxPriceUsd : Infinity;
-  const all = [...board.items, ...board.emerging].filter((e) => Number(String(e.price.usd).replace("$", "")) <= ceiling);
+  const usd = (e: any) => Number(String(e.price.usd).replace("$", ""));
+  const all = [...board.items, ...board.emerging].filter((e) => usd(e) <= ceiling);
   const tenants = await tenantsBySlug(pc.env.DB, all.map((e) => e.slug));
   const results = all.map((e) => {
     const config = tenants.get(e.slug);
-    const tools = config ? toolsOf(describeTenant(config)).map((t) => ({ name: t.tool.name, summary: t.tool.title })) : [];
+    const tools = config
+      ? toolsOf(describeTenant(config)).map((t) => ({ name: t.tool.name, summary: t.tool.title }))
+      : [];
     return {
       rank: e.rank, status: e.status, slug: e.slug, directory: e.directory, description: e.description,
       paid: e.paid, price: e.price, network: e.network, score: e.score, factors: e.factors, metrics: e.metrics,
@@ -51,7 +56,9 @@ async function getApiTool(pc: PlatformContext, origin: string, slug: string): Pr
   const d = describeTenant(tenant.config);
   const { api } = await readApi(pc.env.DB, slug);
   const reliability = api
-    ? Object.fromEntries(Object.entries(api.windows).map(([w, detail]) => [w, { score: detail.score, metrics: detail.metrics }]))
+    ? Object.fromEntries(
+        Object.entries(api.windows).map(([w, detail]) => [w, { score: detail.score, metrics: detail.metrics }]),
+      )
     : null;
   return textResult({
     slug: d.slug, kind: d.kind, description: d.description, directory: d.directory, version: d.version,
@@ -67,14 +74,19 @@ async function callApi(pc: PlatformContext, request: Request, args: Args, meta: 
   const tenant = await loadTenantBySlug(pc.env.DB, slug);
   if (!tenant || tenant.deletedAt !== null) return toolError("api_not_found", `no API '${slug}'`);
   const found = toolsOf(describeTenant(tenant.config)).find((t) => t.tool.name === args.operation);
-  if (!found) return toolError("unknown_tool", `API '${slug}' has no operation '${String(args.operation)}'; see get_api`);
+  if (!found) {
+    return toolError("unknown_tool", `API '${slug}' has no operation '${String(args.operation)}'; see get_api`);
+  }
   const input = (args.arguments ?? {}) as Args;
   const problems = instanceProblems(found.tool.inputSchema as JsonSchema, input);
-  if (problems.length) return toolError("invalid_arguments", `arguments do not match '${found.tool.name}'`, { problems });
+  if (problems.length) {
+    return toolError("invalid_arguments", `arguments do not match '${found.tool.name}'`, { problems });
+  }
   const call = { env: pc.env, ctx: pc.ctx, config: pc.config, requestId: pc.requestId, startedAt: pc.now };
   const base = `${new URL(request.url).origin}/t/${slug}`;
   const structured = found.tool.outputSchema !== undefined;
-  return callOperation({ call, tenant: tenant.config, operation: found.operation, base, original: request, structured }, input, meta);
+  const operation = found.operation;
+  return callOperation({ call, tenant: tenant.config, operation, base, original: request, structured }, input, meta);
 }
 
 export function platformSurface(pc: PlatformContext, request: Request): McpSurface {

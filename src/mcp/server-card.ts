@@ -19,7 +19,9 @@ export function serverCard(origin: string) {
     capabilities: { tools: { listChanged: false } },
     authentication: { required: false, schemes: [] },
     tools: PLATFORM_TOOLS,
-    _meta: { "org.x402/payment": { binding: "tool-result", payment: "x402/payment", response: "x402/payment-response" } },
+    _meta: {
+      "org.x402/payment": { binding: "tool-result", payment: "x402/payment", response: "x402/payment-response" },
+    },
   };
 }
 

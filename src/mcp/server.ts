@@ -4,7 +4,9 @@
 // platform's tools, or one API's) supplies the tools and runs the calls; this file owns the
 // protocol: request-size limit, per-caller rate limit, unknown tools, input-schema validation.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import {
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { ApiError } from "../http/errors.ts";
@@ -29,14 +31,22 @@ export interface McpSurface {
 function serverFor(surface: McpSurface): Server {
   const server = new Server(
     { name: surface.name, version: surface.version },
-    { capabilities: { tools: {} }, instructions: surface.instructions, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+    {
+      capabilities: { tools: {} },
+      instructions: surface.instructions,
+      // Not Ajv: its compiled validators need eval, which workerd forbids.
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+    },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await surface.tools() }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const { name, arguments: args = {}, _meta } = request.params;
     const tool = (await surface.tools()).find((t) => t.name === name);
     // MCP: an unknown tool is a protocol error (Invalid params), not a tool result.
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool '${String(name).slice(0, 128)}'`, { code: "unknown_tool" });
+    if (!tool) {
+      const message = `unknown tool '${String(name).slice(0, 128)}'`;
+      throw new McpError(ErrorCode.InvalidParams, message, { code: "unknown_tool" });
+    }
     const problems = instanceProblems(tool.inputSchema as JsonSchema, args);
     if (problems.length) {
       return toolError("invalid_arguments", `arguments do not match the input schema of '${name}'`, { problems });
@@ -50,11 +60,16 @@ function serverFor(surface: McpSurface): Server {
 export async function serveMcp(request: Request, surface: McpSurface, caller: string, now: number): Promise<Response> {
   // Stateless and JSON-only: no standalone SSE stream (GET) and no sessions to end (DELETE).
   if (request.method !== "POST") {
-    const message = `${request.method} is not served: this stateless MCP endpoint takes POST (Streamable HTTP, JSON responses)`;
+    const message =
+      `${request.method} is not served: this stateless MCP endpoint takes POST (Streamable HTTP, JSON responses)`;
     throw new ApiError(405, "method_not_allowed", message, undefined, { allow: "POST" });
   }
   const limited = admitMcpRequest(caller, now);
-  if (limited) throw new ApiError(429, "rate_limited", "too many MCP requests; slow down", { retryAfterSeconds: limited }, { "retry-after": String(limited) });
+  if (limited) {
+    const headers = { "retry-after": String(limited) };
+    const details = { retryAfterSeconds: limited };
+    throw new ApiError(429, "rate_limited", "too many MCP requests; slow down", details, headers);
+  }
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

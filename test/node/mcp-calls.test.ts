@@ -61,7 +61,8 @@ describe("MCP tools", () => {
     const res = (await api.callTool({ name: "get_v1_records", arguments: { country: "FR" } })) as any;
     expect(res.isError).toBeFalsy();
     expect(JSON.parse(res.content[0].text).items.map((r: any) => r.city)).toEqual(["Paris", "Lyon"]);
-    await fetch(`${env.stack.apiUrl}/__platform/rollup`, { method: "POST", headers: { authorization: `Bearer ${env.stack.secrets.OPERATOR_TOKEN}` } });
+    const operator = { authorization: `Bearer ${env.stack.secrets.OPERATOR_TOKEN}` };
+    await fetch(`${env.stack.apiUrl}/__platform/rollup`, { method: "POST", headers: operator });
     const platform = await connect("/mcp");
     const search = (await platform.callTool({ name: "search_apis", arguments: {} })) as any;
     const board = (await (await fetch(`${env.stack.apiUrl}/v1/leaderboard`)).json()) as any;
@@ -71,7 +72,7 @@ describe("MCP tools", () => {
     await Promise.all([platform.close(), api.close()]);
   });
 
-  it("a paid tool: payment required → sign → retry settles exactly the price once; the same payment moves nothing more", async () => {
+  it("a paid tool: payment required → sign → retry settles the price once; a replay moves nothing", async () => {
     const { slug } = await deployPaid(env);
     const api = await connect(`/t/${slug}/mcp`);
     const args = { name: "get_v1_records", arguments: { country: "FR" } };
@@ -102,7 +103,8 @@ describe("MCP tools", () => {
   it("a failing tool call is not charged; 20 concurrent copies of one payment settle once", async () => {
     const { slug } = await deployPaid(env);
     const platform = await connect("/mcp");
-    const missing = { name: "call_api", arguments: { slug, operation: "get_v1_records_id", arguments: { id: "9999" } } };
+    const missingArgs = { slug, operation: "get_v1_records_id", arguments: { id: "9999" } };
+    const missing = { name: "call_api", arguments: missingArgs };
     const failPayment = await signed(await platform.callTool(missing));
     const before = await balance(env, payer);
     const failed = (await platform.callTool({ ...missing, _meta: { "x402/payment": failPayment } })) as any;
@@ -114,7 +116,8 @@ describe("MCP tools", () => {
     const call = { name: "call_api", arguments: { slug, operation: "get_v1_records", arguments: {} } };
     const payment = await signed(await platform.callTool(call));
     const clients = await Promise.all(Array.from({ length: 20 }, () => connect("/mcp")));
-    const results = (await Promise.all(clients.map((c) => c.callTool({ ...call, _meta: { "x402/payment": payment } })))) as any[];
+    const paidCall = { ...call, _meta: { "x402/payment": payment } };
+    const results = (await Promise.all(clients.map((c) => c.callTool(paidCall)))) as any[];
     const fresh = results.filter((r) => !r.isError && !r._meta?.["x402/deduped"]);
     expect(fresh).toHaveLength(1);
     for (const r of results.filter((r) => r.isError)) expect(r.structuredContent.error.code).toBe("payment_in_flight");

@@ -47,7 +47,10 @@ describe("tools of an operation", () => {
     expect(toolName({ method: "POST", path: "/" })).toBe("post");
     expect(inputSchemaOf(OP)).toEqual({
       type: "object",
-      properties: { id: { type: "string", description: "path parameter id" }, fields: { type: "array", description: "projection" } },
+      properties: {
+        id: { type: "string", description: "path parameter id" },
+        fields: { type: "array", description: "projection" },
+      },
       required: ["id"],
     });
     expect(inputSchemaOf({ ...OP, method: "POST", parameters: [], body: { schema: { type: "object" } } }))
@@ -67,13 +70,14 @@ describe("tools of an operation", () => {
 });
 
 describe("HTTP answer → tool result", () => {
-  it("402: the PaymentRequired object (from PAYMENT-REQUIRED) with our code, in structuredContent and text", async () => {
+  it("402: the PaymentRequired object (PAYMENT-REQUIRED) with our code, in structuredContent and text", async () => {
     for (const code of ["payment_required", "settlement_failed"]) {
       const res = new Response(JSON.stringify({ ...REQUIRED, code, items: ["tool output must not leak"] }), {
         status: 402, headers: { "payment-required": encodePaymentRequiredHeader(REQUIRED) },
       });
       const r = await toolResultOf(res, true);
-      expect(r).toEqual({ isError: true, structuredContent: { ...REQUIRED, code }, content: [{ type: "text", text: JSON.stringify({ ...REQUIRED, code }) }] });
+      const text = JSON.stringify({ ...REQUIRED, code });
+      expect(r).toEqual({ isError: true, structuredContent: { ...REQUIRED, code }, content: [{ type: "text", text }] });
     }
   });
 
@@ -142,6 +146,7 @@ describe("the API page's MCP snippet", () => {
     expect(JSON.parse(code.split("\n").slice(1).join("\n"))).toEqual({
       mcpServers: { cities: { type: "http", url: "https://402claw.dev/t/cities/mcp" } },
     });
-    expect(JSON.parse(mcpConfig({ path: "/t/free/", paid: false, price }, "http://x")).mcpServers.free.url).toBe("http://x/t/free/mcp");
+    const free = JSON.parse(mcpConfig({ path: "/t/free/", paid: false, price }, "http://x"));
+    expect(free.mcpServers.free.url).toBe("http://x/t/free/mcp");
   });
 });

@@ -16,7 +16,12 @@ let fn: string;
 const host = `mcp-${Date.now().toString(36)}.mcp.example`;
 
 function rpc(path: string, method: string, params: unknown, init: { host?: string } = {}): Promise<Response> {
-  return call(path, { method: "POST", headers: HEADERS, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }), ...init });
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+  return call(path, { method: "POST", headers: HEADERS, body, ...init });
+}
+
+function tool(path: string, name: string, args: unknown, _meta?: unknown): Promise<Response> {
+  return rpc(path, "tools/call", { name, arguments: args, ...(_meta !== undefined ? { _meta } : {}) });
 }
 
 async function result(res: Response): Promise<any> {
@@ -60,8 +65,8 @@ describe("MCP endpoints", () => {
     expect(byPath.tools[1].inputSchema.required).toEqual(["id"]);
   });
 
-  it("a paid tool without payment answers the PaymentRequired object in structuredContent and content[0].text", async () => {
-    const r = await result(await rpc(`/t/${paid}/mcp`, "tools/call", { name: "get_v1_records", arguments: { country: "FR" } }));
+  it("a paid tool without payment answers PaymentRequired in structuredContent and content[0].text", async () => {
+    const r = await result(await tool(`/t/${paid}/mcp`, "get_v1_records", { country: "FR" }));
     expect(r.isError).toBe(true);
     expect(JSON.parse(r.content[0].text)).toEqual(r.structuredContent);
     expect(r.structuredContent).toMatchObject({ x402Version: 2, code: "payment_required" });
@@ -70,32 +75,35 @@ describe("MCP endpoints", () => {
   });
 
   it("a free tool and a function tool with an output schema answer structured content", async () => {
-    const r = await result(await rpc(`/t/${free}/mcp`, "tools/call", { name: "get_v1_records_id", arguments: { id: "3" } }));
+    const r = await result(await tool(`/t/${free}/mcp`, "get_v1_records_id", { id: "3" }));
     expect(r.isError).toBeUndefined();
     expect(JSON.parse(r.content[0].text)).toMatchObject({ city: "Berlin" });
     const tools = await result(await rpc(`/t/${fn}/mcp`, "tools/list", {}));
     expect(tools.tools[0]).toMatchObject({ name: "post", outputSchema: { type: "object" } });
     expect(tools.tools[0].inputSchema.properties.body.required).toEqual(["text"]);
-    const f = await result(await rpc(`/t/${fn}/mcp`, "tools/call", { name: "post", arguments: { body: { text: "hello" } } }));
+    const f = await result(await tool(`/t/${fn}/mcp`, "post", { body: { text: "hello" } }));
     expect(f.structuredContent).toEqual({ length: 5 });
   });
 
   it("free tools are metered like free HTTP calls: one per-caller bucket across HTTP and MCP", async () => {
     const limited = uniqueSlug("mcp-rl");
-    await deployOk(key, limited, CITIES_CSV, { config: { rateLimit: { perCaller: { requests: 2, windowSeconds: 60 } } } });
+    const rateLimit = { perCaller: { requests: 2, windowSeconds: 60 } };
+    await deployOk(key, limited, CITIES_CSV, { config: { rateLimit } });
     const ip = { "cf-connecting-ip": "203.0.113.77" };
     expect((await call(`/t/${limited}/v1/schema`, { headers: ip })).status).toBe(200);
-    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_v1_schema", arguments: {} } });
+    const params = { name: "get_v1_schema", arguments: {} };
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params });
     const mcp = () => call(`/t/${limited}/mcp`, { method: "POST", headers: { ...HEADERS, ...ip }, body });
     expect((await result(await mcp())).isError).toBeUndefined();
     const third = await result(await mcp());
     expect(third).toMatchObject({ isError: true, structuredContent: { error: { code: "rate_limited", status: 429 } } });
-    const other = await call(`/t/${limited}/mcp`, { method: "POST", headers: { ...HEADERS, "cf-connecting-ip": "203.0.113.78" }, body });
+    const otherIp = { ...HEADERS, "cf-connecting-ip": "203.0.113.78" };
+    const other = await call(`/t/${limited}/mcp`, { method: "POST", headers: otherIp, body });
     expect((await result(other)).isError).toBeUndefined();
   });
 
   it("a tenant error is a tool error with the gateway's code", async () => {
-    const r = await result(await rpc(`/t/${free}/mcp`, "tools/call", { name: "get_v1_records_id", arguments: { id: "999" } }));
+    const r = await result(await tool(`/t/${free}/mcp`, "get_v1_records_id", { id: "999" }));
     expect(r.isError).toBe(true);
     expect(r.structuredContent.error).toMatchObject({ code: "record_not_found", status: 404 });
   });
@@ -107,22 +115,25 @@ describe("MCP endpoints", () => {
     const bad = await result(await rpc(`/t/${paid}/mcp`, "tools/call", { name: "get_v1_records_id", arguments: {} }));
     expect(bad).toMatchObject({ isError: true, structuredContent: { error: { code: "invalid_arguments" } } });
     const meta = { "x402/payment": { x402Version: 2, accepted: { scheme: "exact" } } };
-    const malformed = await result(await rpc(`/t/${paid}/mcp`, "tools/call", { name: "get_v1_schema", arguments: {}, _meta: meta }));
+    const malformed = await result(await tool(`/t/${paid}/mcp`, "get_v1_schema", {}, meta));
     expect(malformed.structuredContent.error.code).toBe("invalid_payment_meta");
-    const noSuchApi = await result(await rpc("/mcp", "tools/call", { name: "get_api", arguments: { slug: "no-such-api-x" } }));
+    const noSuchApi = await result(await tool("/mcp", "get_api", { slug: "no-such-api-x" }));
     expect(noSuchApi.structuredContent.error.code).toBe("api_not_found");
     const parse = await call("/mcp", { method: "POST", headers: HEADERS, body: "{not json" });
     expect(parse.status).toBe(400);
     expect(((await parse.json()) as any).error.code).toBe(-32700);
     const big = await call(`/t/${paid}/mcp`, { method: "POST", headers: HEADERS, body: "x".repeat(2 * 1024 * 1024) });
     expect(big.status).toBe(413);
-    for (const method of ["GET", "DELETE", "PUT"]) expect((await call("/mcp", { method, headers: HEADERS })).status).toBe(405);
+    for (const method of ["GET", "DELETE", "PUT"]) {
+      expect((await call("/mcp", { method, headers: HEADERS })).status).toBe(405);
+    }
   });
 
   it("any tools/call params answer below 500 (property)", async () => {
     const params = fc.record({ name: fc.oneof(fc.constantFrom("get_v1_records", "get_v1_records_id"), fc.string()),
       arguments: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
-      _meta: fc.option(fc.record({ "x402/payment": fc.jsonValue({ maxDepth: 3 }) }), { nil: undefined }) }, { requiredKeys: [] });
+      _meta: fc.option(fc.record({ "x402/payment": fc.jsonValue({ maxDepth: 3 }) }), { nil: undefined }),
+    }, { requiredKeys: [] });
     await fc.assert(fc.asyncProperty(params, async (p) => {
       const res = await rpc(`/t/${free}/mcp`, "tools/call", p);
       expect(res.status).toBeLessThan(500);
