@@ -3,12 +3,15 @@
 // PAYMENT-SIGNATURE header, and `callTenant` does what it does for HTTP (verify → admit
 // exactly-once, spend caps, limits → run → settle → commit, one usage record). The caller's IP
 // and self-label are carried over, so free tools are metered under the same identity as HTTP.
+// Each tool call gets its own request id (one HTTP request may carry a JSON-RPC batch, and usage
+// is deduped by request id), returned in `_meta["402claw/requestId"]`.
 import type { TenantConfig } from "../config/tenant-config.ts";
 import type { Operation } from "../discovery/describe.ts";
 import { callTenant, type CallContext } from "../gateway/call.ts";
 import { ApiError } from "../http/errors.ts";
+import { newRequestId } from "../http/request-id.ts";
 import { paymentOfMeta } from "./payment-meta.ts";
-import { toolError, toolResultOf, type ToolResult } from "./result.ts";
+import { REQUEST_ID_META, toolError, toolResultOf, type ToolResult } from "./result.ts";
 import { requestOfTool } from "./tools.ts";
 
 const CARRIED_HEADERS = ["cf-connecting-ip", "x-agent-id", "x-caller-id", "user-agent"];
@@ -51,14 +54,18 @@ export async function callOperation(
   if (payment.kind === "malformed") return toolError("invalid_payment_meta", payment.message);
   const request = tenantRequestOf(c, args, payment.kind === "header" ? payment.header : null);
   const path = new URL(request.url).pathname.slice(new URL(c.base).pathname.replace(/\/$/, "").length) || "/";
-  let response: Response;
+  const call: CallContext = { ...c.call, requestId: newRequestId(), startedAt: Date.now() };
+  let result: ToolResult;
   try {
-    response = await callTenant(c.call, c.tenant, request, path);
+    result = await toolResultOf(await callTenant(call, c.tenant, request, path), c.structured);
   } catch (err) {
     // The HTTP entry would answer these as its error envelope (or a 500); over MCP a tool error.
-    if (err instanceof ApiError) return toolError(err.code, err.message, { status: err.status });
-    console.error(`mcp tool call failed in ${c.call.requestId}`, err);
-    return toolError("tool_failed", `the call failed; quote request id ${c.call.requestId} when reporting it`);
+    if (err instanceof ApiError) result = toolError(err.code, err.message, { status: err.status });
+    else {
+      console.error(`mcp tool call failed in ${call.requestId}`, err);
+      result = toolError("tool_failed", `the call failed; quote request id ${call.requestId} when reporting it`);
+    }
   }
-  return toolResultOf(response, c.structured);
+  result._meta = { ...result._meta, [REQUEST_ID_META]: call.requestId };
+  return result;
 }

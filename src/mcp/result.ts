@@ -11,6 +11,8 @@ import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/
 
 export const PAYMENT_META = "x402/payment";
 export const PAYMENT_RESPONSE_META = "x402/payment-response";
+/** Our request id of the tool call (its usage record and logs), as x-request-id is for HTTP. */
+export const REQUEST_ID_META = "402claw/requestId";
 
 export interface ToolResult {
   [key: string]: unknown;

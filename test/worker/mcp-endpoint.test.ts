@@ -102,6 +102,18 @@ describe("MCP endpoints", () => {
     expect((await result(other)).isError).toBeUndefined();
   });
 
+  it("each tool call of a JSON-RPC batch is its own call with its own request id", async () => {
+    const params = { name: "get_v1_records_id", arguments: { id: "1" } };
+    const batch = [1, 2].map((id) => ({ jsonrpc: "2.0", id, method: "tools/call", params }));
+    const res = await call(`/t/${free}/mcp`, { method: "POST", headers: HEADERS, body: JSON.stringify(batch) });
+    expect(res.status).toBe(200);
+    const answers = (await res.json()) as any[];
+    expect(answers.map((a) => JSON.parse(a.result.content[0].text).city)).toEqual(["Paris", "Paris"]);
+    const ids = answers.map((a) => a.result._meta["402claw/requestId"]);
+    expect(ids[0]).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(new Set([...ids, res.headers.get("x-request-id")]).size).toBe(3);
+  });
+
   it("a tenant error is a tool error with the gateway's code", async () => {
     const r = await result(await tool(`/t/${free}/mcp`, "get_v1_records_id", { id: "999" }));
     expect(r.isError).toBe(true);
