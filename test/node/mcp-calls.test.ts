@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { PaymentRequired } from "@x402/core/types";
+import { parseEventLogs } from "viem";
 import { balance, deployPaid, payerClient, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
 
 let env: PaidEnv;
@@ -85,6 +86,9 @@ describe("MCP tools", () => {
     expect(settlement).toMatchObject({ success: true, network: env.stack.payments.network });
     const receipt = await env.stack.payments.chain.publicClient.getTransactionReceipt({ hash: settlement.transaction });
     expect(receipt.status).toBe("success");
+    const { abi } = env.stack.payments.chain.token;
+    const transfers = parseEventLogs({ abi, eventName: "Transfer", logs: receipt.logs }) as any[];
+    expect(transfers.map((t) => [t.args.from.toLowerCase(), t.args.value])).toEqual([[payer.toLowerCase(), 1000n]]);
     expect(await balance(env, payer)).toBe(before - 1000n);
     for (let i = 0; i < 20; i++) {
       const again = (await api.callTool({ ...args, _meta: { "x402/payment": payment } })) as any;
