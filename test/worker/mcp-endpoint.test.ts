@@ -81,6 +81,10 @@ describe("MCP endpoints", () => {
     const tools = await result(await rpc(`/t/${fn}/mcp`, "tools/list", {}));
     expect(tools.tools[0]).toMatchObject({ name: "post", outputSchema: { type: "object" } });
     expect(tools.tools[0].inputSchema.properties.body.required).toEqual(["text"]);
+    const doc = (await (await call(`/t/${fn}/openapi.json`)).json()) as any;
+    const post = doc.paths["/"].post;
+    expect(tools.tools[0].inputSchema.properties.body).toEqual(post.requestBody.content["application/json"].schema);
+    expect(tools.tools[0].outputSchema).toEqual(post.responses["200"].content["application/json"].schema);
     const f = await result(await tool(`/t/${fn}/mcp`, "post", { body: { text: "hello" } }));
     expect(f.structuredContent).toEqual({ length: 5 });
   });
