@@ -8,7 +8,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { x402Client } from "@x402/core/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
-import type { LocalStack } from "../cli/local/stack.ts";
+import type { LocalStack } from "../cli/dev/stack.ts";
 import { startWranglerDev } from "../cli/local/dispatcher.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { startReferenceServer } from "../cli/stack/reference-server.ts";

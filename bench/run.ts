@@ -5,11 +5,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { startLocalStack } from "../cli/local/stack.ts";
+import { startLocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
 import { benchDatasets } from "./datasets.ts";
-import { deployDemo, ensureDevCreator } from "../cli/local/seed.ts";
+import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
 import { benchLeaderboardIngest, benchLeaderboardReads, leaderboardReport, type IngestRollupResult, type ReadResult } from "./leaderboard.ts";

@@ -11,6 +11,10 @@ interface __BaseEnv_Env {
   FACILITATOR_URL?: string;
   /** Cloudflare API token (Workers Scripts: Edit) the control plane uploads tenant scripts with (POST /v1/tenants/:slug/publish). Optional: without it publishing answers 503. */
   CF_API_TOKEN?: string;
+  /** CAIP-2 network new paid APIs default to, as told to the CLI by GET /v1/platform (default eip155:84532). Optional. */
+  PLATFORM_NETWORK?: string;
+  /** Settlement asset JSON {address, name, version, decimals} for that network (`claw dev` sets the local token). Optional: default the known USDC. */
+  PLATFORM_ASSET?: string;
 }
 
 declare namespace Cloudflare {

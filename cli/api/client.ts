@@ -1,8 +1,9 @@
 // The 402claw platform HTTP API as the CLI sees it: bearer auth, JSON or multipart bodies, and
 // the platform's error envelope ({error: {code, message}, requestId}) mapped to CliErrors with
-// meaningful exit codes and a next step.
-import { CliError, EXIT, type ExitCode } from "../errors.ts";
+// meaningful exit codes and a next step. Typed methods per route live in cli/api/platform.ts.
+import { CliError, EXIT, type ExitCode } from "../core/errors.ts";
 import { credentials } from "../config/store.ts";
+import { streamedBody } from "./upload.ts";
 
 export interface ApiOptions {
   method?: string;
@@ -11,6 +12,8 @@ export interface ApiOptions {
   /** Public endpoints need no key. */
   auth?: boolean;
   query?: Record<string, string | number | undefined>;
+  /** Called while a form body is sent (bytes sent, total bytes). */
+  onUploadProgress?: (sent: number, total: number) => void;
 }
 
 export class ApiClient {
@@ -27,40 +30,56 @@ export class ApiClient {
   }
 
   requireKey(): void {
-    if (!this.apiKey) throw new CliError("no API key: run `claw login --key claw_sk_…` (or set CLAW_API_KEY)", EXIT.auth, "missing_key");
+    if (!this.apiKey) {
+      const hint = "no API key: run `claw login --key claw_sk_…` (or set CLAW_API_KEY)";
+      throw new CliError(hint, EXIT.auth, "missing_key");
+    }
   }
 
-  async request<T = any>(path: string, options: ApiOptions = {}): Promise<T> {
+  async request<T>(path: string, options: ApiOptions = {}): Promise<T> {
     const auth = options.auth ?? true;
     if (auth) this.requireKey();
     const url = new URL(this.apiUrl + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: "application/json", "user-agent": "claw-cli/0.1.0" };
     if (auth && this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    let body: BodyInit | undefined;
-    if (options.form) body = options.form;
-    else if (options.json !== undefined) {
+    const init: RequestInit & { duplex?: "half" } = { method: options.method ?? "GET", headers };
+    if (options.form) {
+      const streamed = await streamedBody(options.form, options.onUploadProgress);
+      headers["content-type"] = streamed.contentType;
+      init.body = streamed.body;
+      init.duplex = "half";
+    } else if (options.json !== undefined) {
       headers["content-type"] = "application/json";
-      body = JSON.stringify(options.json);
+      init.body = JSON.stringify(options.json);
     }
     let res: Response;
     try {
-      res = await fetch(url, { method: options.method ?? "GET", headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(120_000) });
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
     } catch (err) {
-      const inner = (err as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
-      const cause = inner?.code ?? inner?.errors?.[0]?.code ?? (err as Error).message;
-      throw new CliError(`cannot reach ${this.apiUrl} (${cause}): is the platform running (\`npm start\`)? Check CLAW_API_URL or \`claw login --api-url\``, EXIT.unavailable, "unreachable");
+      throw unreachable(this.apiUrl, err);
     }
     const text = await res.text();
-    let parsed: any = text;
+    let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      // not JSON
+      // not JSON: kept as text for the error message
     }
     if (res.ok) return parsed as T;
     throw apiError(res.status, parsed, res.headers.get("x-request-id"));
   }
+}
+
+function unreachable(apiUrl: string, err: unknown): CliError {
+  const inner = (err as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+  const cause = inner?.code ?? inner?.errors?.[0]?.code ?? (err as Error).message;
+  return new CliError(
+    `cannot reach ${apiUrl} (${cause}): is the platform running (\`npm start\`)? ` +
+      "Check CLAW_API_URL or `claw login --api-url`",
+    EXIT.unavailable,
+    "unreachable",
+  );
 }
 
 export function exitCodeForStatus(status: number): ExitCode {
@@ -81,11 +100,18 @@ const NEXT_STEP: Record<string, string> = {
   resource_type_mismatch: "pick another --name, or `claw rm` the old one first",
 };
 
-function apiError(status: number, body: any, requestId: string | null): CliError {
-  const code: string = body?.error?.code ?? `http_${status}`;
-  let message: string = body?.error?.message ?? (typeof body === "string" && body ? body.slice(0, 200) : `HTTP ${status}`);
+interface ErrorEnvelope {
+  error?: { code?: string; message?: string; details?: unknown };
+  requestId?: string;
+}
+
+function apiError(status: number, body: unknown, requestId: string | null): CliError {
+  const envelope: ErrorEnvelope = typeof body === "object" && body !== null ? (body as ErrorEnvelope) : {};
+  const code = envelope.error?.code ?? `http_${status}`;
+  let message = envelope.error?.message ?? (typeof body === "string" && body ? body.slice(0, 200) : `HTTP ${status}`);
   const next = NEXT_STEP[code];
   if (next && !message.includes(next)) message += `: ${next}`;
-  const rid = body?.requestId ?? requestId;
-  return new CliError(`${message} (${code}, HTTP ${status}${rid ? `, ${rid}` : ""})`, exitCodeForStatus(status), code, body?.error?.details);
+  const rid = envelope.requestId ?? requestId;
+  const where = `${code}, HTTP ${status}${rid ? `, ${rid}` : ""}`;
+  return new CliError(`${message} (${where})`, exitCodeForStatus(status), code, envelope.error?.details);
 }

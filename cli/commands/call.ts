@@ -1,96 +1,142 @@
 // `claw call <url>`: an agent's call. Fetches the URL; on 402 it checks the price against
-// --max-price, pays with the official @x402/fetch client and a local wallet key, and prints the
-// status, the price paid, the transaction and the body.
+// --max-price and pays from THAT 402 with the official x402 client (@x402/core's x402HTTPClient
+// + @x402/evm's exact scheme): one unpaid request per paid call, so the API's 402→paid funnel
+// sees one challenge per payment. The body goes to stdout (pipe it into jq); status, price and
+// transaction go to stderr, or everything as one JSON object with --json. Exit codes: README "CLI".
 import { defineCommand } from "citty";
-import { consola } from "consola";
 import { privateKeyToAccount } from "viem/accounts";
-import { x402Client } from "@x402/core/client";
-import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
+import { x402Client, x402HTTPClient } from "@x402/core/client";
+import { decodePaymentResponseHeader } from "@x402/core/http";
+import type { PaymentRequired } from "@x402/core/types";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { wrapFetchWithPayment } from "@x402/fetch";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DEV_STATE_DIR } from "../local/paths.ts";
+import { CliError, EXIT, usageError } from "../core/errors.ts";
+import { readDevState } from "../local/dev-state.ts";
+import { runCommand, type Ui } from "../core/ui.ts";
 
-function walletKey(explicit: string | undefined): `0x${string}` | null {
-  const key = explicit ?? process.env.CLAW_WALLET_KEY ?? devWalletKey();
-  if (!key) return null;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error("the wallet key must be a 0x-prefixed 32-byte hex private key");
+function walletKey(explicit: string | undefined): `0x${string}` {
+  const key = explicit ?? process.env.CLAW_WALLET_KEY ?? readDevState().payerKey;
+  if (!key) {
+    throw usageError("no wallet key: pass --key 0x… or set CLAW_WALLET_KEY (`npm start` saves a demo payer)", "missing_wallet_key");
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) {
+    throw usageError("the wallet key must be a 0x-prefixed 32-byte hex private key", "invalid_wallet_key");
+  }
   return key as `0x${string}`;
 }
 
-function devWalletKey(): string | undefined {
-  const file = join(DEV_STATE_DIR, "dev.json");
-  if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, "utf8")) as { payerKey?: string }).payerKey;
+function parseMaxPrice(value: string): number {
+  const maxUsd = Number(value);
+  if (value.trim() === "" || !Number.isFinite(maxUsd) || maxUsd < 0) {
+    const hint = `--max-price must be a non-negative number of USD, e.g. 0.01, got '${value}'`;
+    throw usageError(hint, "invalid_max_price");
+  }
+  return maxUsd;
 }
 
-function fail(message: string, code = 1): never {
-  consola.error(message);
-  process.exit(code);
+async function send(url: URL, headers: Record<string, string> = {}): Promise<Response> {
+  try {
+    return await fetch(url, { headers });
+  } catch (err) {
+    throw new CliError(`cannot reach ${url.origin}: ${(err as Error).message}`, EXIT.unavailable, "unreachable");
+  }
+}
+
+interface Paid {
+  amountAtomic: string;
+  usd: number;
+  asset: string;
+}
+
+/** Signs a payment for the 402 already received and sends the request once more with it. */
+async function payFrom(
+  challenge: Response,
+  url: URL,
+  maxUsd: number,
+  key: string | undefined,
+  ui: Ui,
+): Promise<{ response: Response; paid: Paid }> {
+  const body: unknown = await challenge.json().catch(() => undefined);
+  const client = new x402Client();
+  const http = new x402HTTPClient(client);
+  let required: PaymentRequired;
+  try {
+    required = http.getPaymentRequiredResponse((name) => challenge.headers.get(name), body);
+  } catch {
+    const what = "the API answered 402 without a readable PAYMENT-REQUIRED header";
+    throw new CliError(what, EXIT.failure, "invalid_challenge");
+  }
+  const option = required.accepts[0];
+  if (!option) throw new CliError("the API's 402 offers no way to pay", EXIT.failure, "invalid_challenge");
+  // USDC-style assets have 6 decimals; the price check uses the offered amount in those units.
+  const usd = Number(option.amount) / 1e6;
+  if (usd > maxUsd) throw usageError(`this call costs $${usd}, more than --max-price $${maxUsd}`, "price_above_max");
+  client.register(option.network, new ExactEvmScheme(privateKeyToAccount(walletKey(key))));
+  client.setSpendControls({ allowedAssets: [{ network: option.network, asset: option.asset }] });
+  ui.start(`paying $${usd} on ${option.network}…`);
+  const payload = await client.createPaymentPayload({ ...required, accepts: [option] });
+  const response = await send(url, http.encodePaymentSignatureHeader(payload));
+  return { response, paid: { amountAtomic: option.amount, usd, asset: option.asset } };
+}
+
+function parsedBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // not JSON: printed as text
+  }
+}
+
+/** The reason a paid retry was refused, from the new challenge or the error envelope. */
+function refusal(response: Response, body: unknown): string {
+  const envelope = body as { error?: { code?: string; message?: string } } | null;
+  if (envelope?.error?.message) return `${envelope.error.message} (${envelope.error.code ?? "error"})`;
+  return `HTTP ${response.status}`;
 }
 
 export const callCommand = defineCommand({
   meta: { name: "call", description: "Call an API, paying with x402 if it asks for payment" },
   args: {
     url: { type: "positional", required: true, description: "The API URL" },
-    "max-price": { type: "string", description: "Most you will pay for this call, in USD (default 0.01)", default: "0.01" },
-    key: { type: "string", description: "Wallet private key (default $CLAW_WALLET_KEY, or the dev payer from `claw dev`)" },
-    json: { type: "boolean", description: "Print one JSON object", default: false },
+    "max-price": { type: "string", description: "Most you will pay for this call, in USD", default: "0.01" },
+    key: { type: "string", description: "Wallet private key (default $CLAW_WALLET_KEY, or the payer `claw dev` saves)" },
+    json: { type: "boolean", description: "Print one JSON object (status, paid, transaction, body)", default: false },
   },
   async run({ args }) {
-    const maxUsd = Number(args["max-price"]);
-    if (!Number.isFinite(maxUsd) || maxUsd < 0) fail("--max-price must be a non-negative number of USD, e.g. 0.01");
-    let url: URL;
-    try {
-      url = new URL(args.url);
-    } catch {
-      fail(`not a URL: ${args.url}`);
-    }
-    const probe = await fetch(url).catch((err: Error) => fail(`cannot reach ${url.origin}: ${err.message}`));
-    let response = probe;
-    let paid: { amount: string; asset: string; decimals: number | null } | null = null;
-    if (probe.status === 402) {
-      const header = probe.headers.get("payment-required");
-      if (!header) fail("the API answered 402 without a PAYMENT-REQUIRED header");
-      const required = decodePaymentRequiredHeader(header);
-      const option = required.accepts[0];
-      if (!option) fail("the API's 402 offers no way to pay");
-      // USDC-style assets have 6 decimals; the price check uses the offered amount in those units.
-      const priceUsd = Number(option.amount) / 1e6;
-      if (priceUsd > maxUsd) fail(`this call costs $${priceUsd}, more than --max-price $${maxUsd}`, 2);
-      const key = walletKey(args.key);
-      if (!key) fail("no wallet key: pass --key or set CLAW_WALLET_KEY");
-      const client = new x402Client();
-      client.register(option.network, new ExactEvmScheme(privateKeyToAccount(key)));
-      client.setSpendControls({ allowedAssets: [{ network: option.network, asset: option.asset }] });
-      response = await wrapFetchWithPayment(fetch, client)(url);
-      paid = { amount: option.amount, asset: option.asset, decimals: 6 };
-    }
-    const text = await response.text();
-    const settlementHeader = response.headers.get("payment-response");
-    const settlement = settlementHeader ? decodePaymentResponseHeader(settlementHeader) : null;
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: printed as text
-    }
-    const result = {
-      status: response.status,
-      paid: settlement?.success ? { amountAtomic: paid?.amount, usd: paid ? Number(paid.amount) / 1e6 : 0, asset: paid?.asset } : null,
-      transaction: settlement?.transaction ?? null,
-      deduped: response.headers.get("x-payment-deduped") === "true",
-      requestId: response.headers.get("x-request-id"),
-      body,
-    };
-    if (args.json) {
-      process.stdout.write(JSON.stringify(result) + "\n");
-    } else {
-      consola.info(`HTTP ${result.status}${result.requestId ? ` (${result.requestId})` : ""}`);
-      if (result.paid) consola.success(`paid $${result.paid.usd} — tx ${result.transaction}`);
-      process.stdout.write((typeof body === "string" ? body : JSON.stringify(body, null, 2)) + "\n");
-    }
-    if (response.status >= 400) process.exit(1);
+    await runCommand(args.json, async (ui) => {
+      const maxUsd = parseMaxPrice(args["max-price"]);
+      let url: URL;
+      try {
+        url = new URL(args.url);
+      } catch {
+        throw usageError(`not a URL: '${args.url}'`, "invalid_url");
+      }
+      let response = await send(url);
+      let paid: Paid | null = null;
+      if (response.status === 402) ({ response, paid } = await payFrom(response, url, maxUsd, args.key, ui));
+      const body = parsedBody(await response.text());
+      const settlementHeader = response.headers.get("payment-response");
+      const settlement = settlementHeader ? decodePaymentResponseHeader(settlementHeader) : null;
+      const result = {
+        status: response.status,
+        paid: settlement?.success && paid ? paid : null,
+        transaction: settlement?.transaction ?? null,
+        deduped: response.headers.get("x-payment-deduped") === "true",
+        requestId: response.headers.get("x-request-id"),
+        body,
+      };
+      ui.info(`HTTP ${result.status}${result.requestId ? ` (${result.requestId})` : ""}`);
+      if (result.paid) ui.success(`paid $${result.paid.usd}, tx ${result.transaction}`);
+      ui.print(typeof body === "string" ? body : JSON.stringify(body, null, 2));
+      if (response.status < 400) return result;
+      // --json: the one object is the result (its status says what failed); otherwise a ✖ line.
+      const refused = paid !== null && response.status === 402;
+      if (args.json) {
+        process.exitCode = EXIT.failure;
+        return result;
+      }
+      const reason = refusal(response, body);
+      const what = refused ? `the payment was refused: ${reason}` : `the API answered ${reason}`;
+      throw new CliError(what, EXIT.failure, refused ? "payment_failed" : "http_error");
+    });
   },
 });

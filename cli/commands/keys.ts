@@ -1,8 +1,8 @@
 // `claw keys create|list|revoke`: your API keys (a new key is shown once).
 import { defineCommand } from "citty";
-import { ApiClient } from "../api/client.ts";
-import { usageError } from "../errors.ts";
-import { jsonArg, repeated, runCommand, table } from "../ui.ts";
+import { PlatformApi } from "../api/platform.ts";
+import { usageError } from "../core/errors.ts";
+import { jsonArg, repeated, runCommand, table } from "../core/ui.ts";
 
 const SCOPES = ["tenants:read", "tenants:write", "keys:manage"];
 
@@ -20,7 +20,7 @@ export const keysCommand = defineCommand({
         await runCommand(args.json, async (ui) => {
           const scopes = repeated(rawArgs, "scope");
           for (const s of scopes) if (!SCOPES.includes(s)) throw usageError(`--scope must be one of ${SCOPES.join(", ")}, got '${s}'`, "invalid_scope");
-          const body = await ApiClient.fromEnv().request("/v1/keys", { method: "POST", json: { ...(args.name ? { name: args.name } : {}), ...(scopes.length ? { scopes } : {}) } });
+          const body = await PlatformApi.fromEnv().createKey({ ...(args.name ? { name: args.name } : {}), ...(scopes.length ? { scopes } : {}) });
           ui.success(`Created key ${body.apiKey.id} [${body.apiKey.scopes.join(", ")}]; it is shown only once:`);
           ui.print(body.apiKey.key);
           return body;
@@ -32,11 +32,11 @@ export const keysCommand = defineCommand({
       args: { ...jsonArg },
       async run({ args }) {
         await runCommand(args.json, async (ui) => {
-          const body = await ApiClient.fromEnv().request("/v1/keys");
+          const body = await PlatformApi.fromEnv().listKeys();
           ui.print(
             table([
               ["ID", "PREFIX", "NAME", "SCOPES", "STATUS"],
-              ...body.keys.map((k: any) => [k.id, k.prefix, k.name || "–", k.scopes.join(","), k.revokedAt ? "revoked" : k.current ? "active (this one)" : "active"]),
+              ...body.keys.map((k) => [k.id, k.prefix, k.name || "–", k.scopes.join(","), k.revokedAt ? "revoked" : k.current ? "active (this one)" : "active"]),
             ]),
           );
           return body;
@@ -48,7 +48,7 @@ export const keysCommand = defineCommand({
       args: { id: { type: "positional", required: true, description: "Key id (key_…)" }, ...jsonArg },
       async run({ args }) {
         await runCommand(args.json, async (ui) => {
-          const body = await ApiClient.fromEnv().request(`/v1/keys/${encodeURIComponent(args.id)}`, { method: "DELETE" });
+          const body = await PlatformApi.fromEnv().revokeKey(args.id);
           ui.success(`Revoked ${args.id}`);
           return body;
         });

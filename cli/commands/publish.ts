@@ -5,23 +5,9 @@
 // no local files. --dry-run prints the plan (modules with sizes and hashes, binding names) and
 // uploads nothing.
 import { defineCommand } from "citty";
-import { ApiClient } from "../api/client.ts";
+import { PlatformApi } from "../api/platform.ts";
 import { checkSlug } from "../deploy/flags.ts";
-import { jsonArg, runCommand } from "../ui.ts";
-
-interface PlanModule {
-  name: string;
-  contentType: string;
-  bytes: number;
-  sha256: string;
-}
-interface PublishResponse {
-  dryRun: boolean;
-  slug: string;
-  version: number;
-  plan: { url: string; namespace: string; scriptName: string; metadata: { bindings: { type: string; name: string }[] }; modules: PlanModule[] };
-  result?: { id: string | null; etag: string | null };
-}
+import { jsonArg, runCommand } from "../core/ui.ts";
 
 export const publishCommand = defineCommand({
   meta: { name: "publish", description: "Publish an API's current version to the platform's Workers for Platforms namespace (production)" },
@@ -35,10 +21,11 @@ export const publishCommand = defineCommand({
       const slug = checkSlug(args.name);
       const dryRun = args["dry-run"];
       ui.start(dryRun ? `Planning the publish of '${slug}'…` : `Publishing '${slug}'…`);
-      const out = await ApiClient.fromEnv().request<PublishResponse>(`/v1/tenants/${slug}/publish`, { method: "POST", json: { dryRun } });
+      const out = await PlatformApi.fromEnv().publish(slug, dryRun);
       const { plan } = out;
       if (dryRun) {
         ui.info(`Dry run: would PUT ${plan.url} (v${out.version})`);
+        if (out.missingSettings?.length) ui.warn(`this platform cannot publish yet: ${out.missingSettings.join(", ")} not set by the operator`);
         ui.print(JSON.stringify(plan, null, 2));
       } else {
         ui.success(`Published ${plan.scriptName} (v${out.version}) to namespace ${plan.namespace}`);

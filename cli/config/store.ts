@@ -1,11 +1,13 @@
 // Where `claw login` keeps the API base URL and key: <config dir>/claw/config.json, mode 0600
 // (directory 0700). Config dir: $CLAW_CONFIG_DIR (tests), else $XDG_CONFIG_HOME, else
 // %APPDATA% on Windows, ~/Library/Application Support on macOS, ~/.config elsewhere.
-// CLAW_API_URL and CLAW_API_KEY override the file. Secrets (--secret) are never stored here.
+// CLAW_API_URL and CLAW_API_KEY override the file, and so does a running `npm start` in this
+// checkout (see credentials()). Secrets (--secret) are never stored here.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CliError, EXIT } from "../errors.ts";
+import { CliError, EXIT } from "../core/errors.ts";
+import { runningStack } from "../local/dev-state.ts";
 
 export const DEFAULT_API_URL = "http://127.0.0.1:8787";
 
@@ -52,22 +54,32 @@ export function clearConfig(): boolean {
   return true;
 }
 
+export type UrlSource = "env" | "local" | "config" | "default";
+export type KeySource = "env" | "local" | "config" | "none";
+
 export interface Credentials {
   apiUrl: string;
   apiKey: string | null;
   /** Where each value came from, for `claw whoami`. */
-  source: { apiUrl: "env" | "config" | "default"; apiKey: "env" | "config" | "none" };
+  source: { apiUrl: UrlSource; apiKey: KeySource };
 }
 
-export function credentials(): Credentials {
+/**
+ * Precedence: CLAW_API_URL / CLAW_API_KEY, then the stack `npm start` runs in this checkout
+ * (.claw/dev.json, while its process lives; CLAW_LOCAL=0 skips it), then the saved login, then
+ * the default URL. The local override never writes the config file, so a saved production login
+ * is untouched and comes back when the stack stops.
+ */
+export function credentials(env: NodeJS.ProcessEnv = process.env): Credentials {
   const stored = loadConfig();
-  const envUrl = process.env.CLAW_API_URL;
-  const envKey = process.env.CLAW_API_KEY;
-  const apiUrl = (envUrl || stored.apiUrl || DEFAULT_API_URL).replace(/\/+$/, "");
-  const apiKey = envKey || stored.apiKey || null;
-  return {
-    apiUrl,
-    apiKey,
-    source: { apiUrl: envUrl ? "env" : stored.apiUrl ? "config" : "default", apiKey: envKey ? "env" : stored.apiKey ? "config" : "none" },
-  };
+  const envUrl = env.CLAW_API_URL;
+  const envKey = env.CLAW_API_KEY;
+  const local = !envUrl && env.CLAW_LOCAL !== "0" ? runningStack() : null;
+  const localUrl = local?.apiUrl ?? null;
+  const urlSource: UrlSource = envUrl ? "env" : localUrl ? "local" : stored.apiUrl ? "config" : "default";
+  const apiUrl = (envUrl || localUrl || stored.apiUrl || DEFAULT_API_URL).replace(/\/+$/, "");
+  const localKey = urlSource === "local" ? (local?.key ?? null) : null;
+  const keySource: KeySource = envKey ? "env" : localKey ? "local" : stored.apiKey ? "config" : "none";
+  const apiKey = envKey || localKey || stored.apiKey || null;
+  return { apiUrl, apiKey, source: { apiUrl: urlSource, apiKey: keySource } };
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CliError, EXIT, usageError } from "../errors.ts";
+import { CliError, EXIT, usageError } from "../core/errors.ts";
 
 export interface FunctionResource {
   type: "function";

@@ -1,7 +1,8 @@
 // Deploy flags → TenantConfig input (README "Tenant config"). Every value is checked here, before
 // anything is uploaded, so bad input is one clear line and nothing half-deployed.
-import { usageError } from "../errors.ts";
-import { repeated } from "../ui.ts";
+import { usageError } from "../core/errors.ts";
+import { repeated } from "../core/ui.ts";
+import { slugProblem, type SlugProblem } from "../../src/config/slug.ts";
 
 export const deployArgs = {
   name: { type: "string", description: "API name (slug: 3-40 of a-z, 0-9, '-'); default: from the file name", alias: "tenant" },
@@ -56,10 +57,17 @@ export function parseCount(flag: string, value: string): number {
   return n;
 }
 
-const SLUG = /^(?!-)(?!.*--)[a-z0-9-]{3,40}(?<!-)$/;
+const SLUG_HINT: Record<SlugProblem, string> = {
+  too_short: "it is shorter than 3 characters",
+  too_long: "it is longer than 40 characters",
+  bad_characters: "use a-z, 0-9 and '-' only, no leading, trailing or double dash",
+  reserved: "it is a reserved word",
+};
 
+/** The server's own slug rule (src/config/slug.ts), so a name the CLI accepts is one the API accepts. */
 export function checkSlug(name: string): string {
-  if (!SLUG.test(name)) throw usageError(`invalid name '${name}': use 3-40 chars of a-z, 0-9 and '-' (no leading, trailing or double dash); pass --name`, "invalid_name");
+  const problem = slugProblem(name);
+  if (problem) throw usageError(`invalid name '${name}': ${SLUG_HINT[problem]} (3-40 chars of a-z, 0-9 and '-'); pass --name`, "invalid_name");
   return name;
 }
 

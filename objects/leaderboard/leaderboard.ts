@@ -31,6 +31,7 @@ import { exportShard, type ExportRequest } from "./shard-export.ts";
 import { rollupCoordinator, rollupPeriodSeconds } from "./shards.ts";
 import type { ShardExport } from "./snapshot-types.ts";
 import * as SQL from "./sql.ts";
+import { AlarmScheduler } from "../shared/alarm.ts";
 
 export type { ExportRequest, IngestResult, RecentEvents, RollupResult };
 
@@ -42,8 +43,8 @@ const KICK_RETRY_MS = 30_000;
 export class Leaderboard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private coordinator: boolean;
-  /** Mirror of the scheduled alarm, so synchronous ingest can decide without getAlarm(). */
-  private alarmAt: number | null = null;
+  /** The one alarm slot, shared by the rollup and the shard housekeeping (objects/shared/alarm.ts). */
+  private readonly alarms: AlarmScheduler;
   private lastKickAt = 0;
   private rollupChain: Promise<unknown> = Promise.resolve();
 
@@ -52,9 +53,8 @@ export class Leaderboard extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(SQL.SCHEMA);
     this.coordinator = this.sql.exec("SELECT 1 FROM meta WHERE key = 'coordinator'").toArray().length > 0;
-    void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAt = await ctx.storage.getAlarm();
-    });
+    this.alarms = new AlarmScheduler(ctx.storage);
+    void ctx.blockConcurrencyWhile(() => this.alarms.load());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -77,7 +77,7 @@ export class Leaderboard extends DurableObject<Env> {
   /** After a write: wake up soon to kick the coordinator, or later to prune keys. */
   private recorded(now: number, result: IngestResult): IngestResult {
     if (result.accepted > 0) {
-      this.scheduleAlarm(now - this.lastKickAt >= KICK_EVERY_MS ? now + KICK_DELAY_MS : now + PRUNE_EVERY_MS);
+      this.alarms.arm(now - this.lastKickAt >= KICK_EVERY_MS ? now + KICK_DELAY_MS : now + PRUNE_EVERY_MS);
     }
     return result;
   }
@@ -99,14 +99,13 @@ export class Leaderboard extends DurableObject<Env> {
   async kick(): Promise<void> {
     this.becomeCoordinator();
     // The stored alarm, not the mirror, decides: a lost alarm must be re-armed by the next kick.
-    this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt === null) this.scheduleAlarm(Date.now() + rollupPeriodSeconds(this.env) * 1000);
+    if ((await this.alarms.refresh()) === null) this.alarms.arm(Date.now() + rollupPeriodSeconds(this.env) * 1000);
   }
 
   /** Rolls up now (after any rollup in progress) and returns what was written. */
   rollup(now?: number): Promise<RollupResult> {
     this.becomeCoordinator();
-    if (this.alarmAt === null) this.scheduleAlarm(Date.now() + rollupPeriodSeconds(this.env) * 1000);
+    if (this.alarms.armedAt === null) this.alarms.arm(Date.now() + rollupPeriodSeconds(this.env) * 1000);
     const at = typeof now === "number" && Number.isFinite(now) ? now : Date.now();
     const run = this.rollupChain.then(() => runRollup(this.env, at));
     this.rollupChain = run.catch(() => undefined);
@@ -123,22 +122,18 @@ export class Leaderboard extends DurableObject<Env> {
   // alarm: coordinator → rollup and reschedule; shard → kick the coordinator, prune
 
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
+    this.alarms.fired();
     const now = Date.now();
-    let next: number | null = null;
-    const soonest = (at: number | null) => {
-      if (at !== null) next = next === null ? at : Math.min(next, at);
-    };
+    let rollupDue: number | null = null;
     if (this.coordinator) {
       try {
         await this.rollup();
       } catch (err) {
         console.error("leaderboard rollup failed; retrying next period", err);
       }
-      soonest(Date.now() + rollupPeriodSeconds(this.env) * 1000);
+      rollupDue = Date.now() + rollupPeriodSeconds(this.env) * 1000;
     }
-    soonest(await this.shardHousekeeping(now));
-    if (next !== null) this.scheduleAlarm(next);
+    this.alarms.rearm(rollupDue, await this.shardHousekeeping(now));
   }
 
   /** Kicks the coordinator (shards only) and prunes dedupe keys; returns when to run again. */
@@ -156,14 +151,5 @@ export class Leaderboard extends DurableObject<Env> {
     }
     pruneKeys(this.sql, now);
     return next;
-  }
-
-  /** Moves the alarm only earlier; not awaited so ingest stays synchronous. */
-  private scheduleAlarm(at: number): void {
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    this.ctx.storage.setAlarm(at).catch(() => {
-      this.alarmAt = null; // try again on the next write
-    });
   }
 }

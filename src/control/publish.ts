@@ -55,14 +55,26 @@ interface PublishTarget {
   token: string;
 }
 
-function publishTarget(env: Env): PublishTarget {
+/**
+ * Where a publish goes. A dry run needs no Cloudflare settings (it sends nothing): missing values
+ * become `unset-<NAME>` placeholders in the plan and are listed in `missing`; a real publish refuses.
+ */
+function publishTarget(env: Env, dryRun: boolean): PublishTarget & { missing: string[] } {
   const cf = configOf(env).cloudflare;
-  const accountId = cf.accountId;
-  const namespace = cf.dispatchNamespace;
-  const token = cf.apiToken;
-  const missing = [!accountId && "CF_ACCOUNT_ID", !namespace && "CF_DISPATCH_NAMESPACE", !token && "CF_API_TOKEN"].filter(Boolean);
-  if (missing.length) throw new ApiError(503, "publishing_unavailable", `publishing to Workers for Platforms is not configured on this platform (${missing.join(", ")} missing)`);
-  return { apiBase: cf.apiBase, accountId: accountId!, namespace: namespace!, token: token! };
+  const { accountId, dispatchNamespace: namespace, apiToken: token } = cf;
+  const missing = [!accountId && "CF_ACCOUNT_ID", !namespace && "CF_DISPATCH_NAMESPACE", !token && "CF_API_TOKEN"]
+    .filter((m): m is string => Boolean(m));
+  if (missing.length && !dryRun) {
+    const message = `publishing to Workers for Platforms is not configured on this platform (${missing.join(", ")} missing)`;
+    throw new ApiError(503, "publishing_unavailable", message);
+  }
+  return {
+    apiBase: cf.apiBase,
+    accountId: accountId ?? "unset-CF_ACCOUNT_ID",
+    namespace: namespace ?? "unset-CF_DISPATCH_NAMESPACE",
+    token: token ?? "",
+    missing,
+  };
 }
 
 async function artifactText(env: Env, key: string, slug: string): Promise<string> {
@@ -150,11 +162,11 @@ export async function publishTenant(request: IRequest, pc: PlatformContext): Pro
   const slug = slugParam(request);
   const body = await readJson(request, PublishBodySchema, "body");
   const tenant = await ownedTenant(pc, principal.creatorId, slug);
-  const target = publishTarget(pc.env);
+  const dryRun = body.dryRun === true;
+  const target = publishTarget(pc.env, dryRun);
   const upload = await buildUpload(pc.env, tenant);
   const plan = await describePlan(upload, target);
-  const dryRun = body.dryRun === true;
-  if (dryRun) return json({ dryRun: true, slug, version: tenant.version, plan });
+  if (dryRun) return json({ dryRun: true, slug, version: tenant.version, plan, ...(target.missing.length ? { missingSettings: target.missing } : {}) });
   let result: { id?: string; etag?: string; [k: string]: unknown } = {};
   let failure: ApiError | null = null;
   try {

@@ -5,7 +5,8 @@
 // output schema and a real example, and for a templated path its routeTemplate + pathParams.
 import { bazaarResourceServerExtension, declareDiscoveryExtension } from "@x402/extensions/bazaar";
 import type { TenantConfig } from "../config/tenant-config.ts";
-import { describeTenant, findOperation, type ApiDescription, type Operation } from "./describe.ts";
+import { describeTenant, findOperation } from "./describe.ts";
+import { type ApiDescription, type Operation } from "./description-types.ts";
 import { concretePath } from "./platform-docs.ts";
 import type { JsonSchema } from "./json-schema.ts";
 

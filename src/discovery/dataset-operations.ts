@@ -5,7 +5,7 @@
 // same operations with an open record schema.
 import type { DatasetArtifact } from "../config/tenant-config.ts";
 import { encodeCursor, QUERY_LIMITS, RESERVED_PARAMS } from "../runtimes/dataset/query.ts";
-import type { Operation, Parameter } from "./describe.ts";
+import type { Operation, Parameter } from "./description-types.ts";
 
 type Field = NonNullable<DatasetArtifact["fields"]>[number];
 type Schema = Record<string, unknown>;

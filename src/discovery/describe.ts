@@ -7,61 +7,8 @@ import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
 import type { OperationDecl } from "./declarations.ts";
 import { datasetOperations } from "./dataset-operations.ts";
+import type { ApiDescription, Operation, Parameter, Payment } from "./description-types.ts";
 import { instanceProblems, sampleFor, type JsonSchema } from "./json-schema.ts";
-
-export interface Parameter {
-  name: string;
-  in: "query" | "path";
-  required: boolean;
-  description: string;
-  schema: Record<string, unknown>;
-  /** Name under components.parameters when the parameter is the same for every API (smaller documents). */
-  shared?: string;
-}
-
-export interface Operation {
-  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /** Template relative to the API root, `{name}` for path parameters. */
-  path: string;
-  summary: string;
-  description?: string;
-  parameters: Parameter[];
-  /** JSON request body, for body methods. */
-  body?: { schema: JsonSchema; example?: unknown };
-  output: { schema: JsonSchema; example?: unknown };
-  /** Example query parameters (or path parameters) that really work. */
-  inputExample: Record<string, unknown>;
-  pathExample: Record<string, string>;
-  /** True when the creator (or the platform, for datasets) described the input. */
-  declared: boolean;
-}
-
-export interface Payment {
-  scheme: "exact";
-  network: string;
-  asset: string;
-  assetName: string;
-  decimals: number;
-  payTo: string;
-  /** Price in USD as a plain decimal string ("0.001"), for x-payment-info. */
-  amountUsd: string;
-  amountAtomic: string;
-  display: string;
-}
-
-export interface ApiDescription {
-  slug: string;
-  version: number;
-  kind: TenantConfig["resourceType"];
-  title: string;
-  description: string;
-  directory: string;
-  hosts: string[];
-  /** null for a free API (no 402, not an x402 resource). */
-  payment: Payment | null;
-  contact?: { name: string };
-  operations: Operation[];
-}
 
 export function describeTenant(config: TenantConfig, contact?: { name: string }): ApiDescription {
   const r = config.resource;

@@ -2,7 +2,7 @@
 // (`/v1/apis/:slug.md`) with copy-to-call snippets (curl, @x402/fetch, `claw call`), and the
 // platform's `/llms.txt` (what 402claw is, how to pay, the discovery documents, the top APIs).
 // Pure: the handler supplies the description, the URLs and the top list.
-import type { ApiDescription, Operation } from "./describe.ts";
+import type { ApiDescription, Operation } from "./description-types.ts";
 import { concretePath } from "./platform-docs.ts";
 
 function exampleUrl(op: Operation, baseUrl: string): string {

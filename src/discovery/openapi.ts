@@ -8,7 +8,7 @@
 // auth: payment is not an API key, and crawlers read an apiKey scheme as "apiKey+paid"). Schemas are inlined
 // per operation (only `#/components` references to shared x402 shapes), so a crawler that resolves
 // only local references reads everything.
-import type { ApiDescription, Operation, Parameter } from "./describe.ts";
+import type { ApiDescription, Operation, Parameter } from "./description-types.ts";
 import { SHARED_DATASET_PARAMETERS } from "./dataset-operations.ts";
 
 type Doc = Record<string, unknown>;

@@ -5,7 +5,7 @@
 //
 // Bounded growth: the handler rebuilds only when the catalog version changes and serves the
 // cached text with an ETag otherwise; bench/discovery-openapi.ts measures 1,000 tenants.
-import type { ApiDescription, Operation } from "./describe.ts";
+import type { ApiDescription, Operation } from "./description-types.ts";
 import { pathsFor, X402_COMPONENTS } from "./openapi.ts";
 
 type Doc = Record<string, any>;

@@ -3,7 +3,7 @@
 // and a bazaar listing per operation. Pure: `GET /v1/tenants/:slug/discovery` returns it and
 // `claw deploy` / `claw show` can print it.
 import { bazaarExtensionFor } from "./bazaar.ts";
-import type { ApiDescription } from "./describe.ts";
+import type { ApiDescription } from "./description-types.ts";
 import { instanceProblems } from "./json-schema.ts";
 import { concretePath } from "./platform-docs.ts";
 

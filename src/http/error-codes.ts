@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   method_not_allowed: 405,
   not_found: 404,
   internal_error: 500,
+  platform_misconfigured: 503,
 
   // Auth (src/control/auth.ts).
   unauthorized: 401,

@@ -6,7 +6,7 @@
 // Each tool call gets its own request id (one HTTP request may carry a JSON-RPC batch, and usage
 // is deduped by request id), returned in `_meta["402claw/requestId"]`.
 import type { TenantConfig } from "../config/tenant-config.ts";
-import type { Operation } from "../discovery/describe.ts";
+import type { Operation } from "../discovery/description-types.ts";
 import { callTenant, type CallContext } from "../gateway/call.ts";
 import { ApiError } from "../http/errors.ts";
 import { newRequestId } from "../http/request-id.ts";

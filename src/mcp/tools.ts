@@ -3,7 +3,7 @@
 // inverse, a tool call's arguments back to the HTTP request of that operation. Parameter schemas
 // are taken as they are (path and query parameters are top-level properties); an operation with
 // a JSON body takes it whole under `body`, so no name of the body can shadow a parameter.
-import type { ApiDescription, Operation } from "../discovery/describe.ts";
+import type { ApiDescription, Operation } from "../discovery/description-types.ts";
 import type { JsonSchema } from "../discovery/json-schema.ts";
 
 export interface McpTool {

@@ -25,6 +25,7 @@ import { forceRollup, listEvents } from "../public/operator.ts";
 import { webRoutes } from "../web/routes.ts";
 import { platformMcp } from "../mcp/platform-server.ts";
 import { getServerCard } from "../mcp/server-card.ts";
+import { getPlatformInfo } from "./info.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
@@ -52,8 +53,9 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
   .get("/llms.txt", publicRoute(getLlmsTxt))
   .get("/.well-known/mcp/server-card.json", publicRoute(getServerCard))
-  // MCP (docs/ARCHITECTURE.md §12): stateless Streamable HTTP; the transport answers every method.
+  // MCP (docs/ARCHITECTURE.md §12): stateless Streamable HTTP, POST only (other methods answer 405).
   .all("/mcp", platformMcp)
+  .get("/v1/platform", publicRoute(getPlatformInfo))
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)
   .options("/v1/directories", preflight)

@@ -9,7 +9,7 @@
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { ApiError, errorResponse } from "../http/errors.ts";
 import { readSecrets } from "../secrets/tenant-secrets.ts";
-import { parsePlatformHosts } from "../tenancy/resolve.ts";
+import { configOf } from "../config/env.ts";
 import { runProxy, sharedProxyCache } from "./proxy/engine.ts";
 import { checkUpstreamUrl } from "./proxy/ssrf.ts";
 import type { TenantRuntime } from "./runtime.ts";
@@ -39,8 +39,7 @@ export class ProxyRuntime implements TenantRuntime {
       if (secretCache.size > 500) secretCache.clear();
       secretCache.set(key, secrets);
     }
-    const loopbackAllowed = this.env.ALLOW_LOOPBACK_UPSTREAMS === "true";
-    const platformHosts = parsePlatformHosts(this.env.PLATFORM_HOSTS);
+    const { allowLoopbackUpstreams: loopbackAllowed, platformHosts } = configOf(this.env);
     const ownHost = new URL(request.url).host;
     return runProxy(tenant, artifact, request, {
       secrets: await secrets,

@@ -2,13 +2,14 @@
 // production. Proxies are platform code and run in the dispatcher on both (proxy-runtime.ts).
 // Whichever runs, the request body is first read whole under the tenant body limit.
 import { withBoundedBody, type TenantRuntime } from "./runtime.ts";
+import { configOf } from "../config/env.ts";
 import { LoaderRuntime } from "./loader-runtime.ts";
 import { DispatchRuntime } from "./dispatch-runtime.ts";
 import { ProxyRuntime } from "./proxy-runtime.ts";
 
 export function selectRuntime(env: Env, ctx: ExecutionContext): TenantRuntime {
   let backend: TenantRuntime;
-  if (env.RUNTIME_BACKEND === "dispatch") {
+  if (configOf(env).runtimeBackend === "dispatch") {
     if (!env.DISPATCHER) throw new Error("RUNTIME_BACKEND=dispatch needs the DISPATCHER dispatch namespace binding");
     backend = new DispatchRuntime(env.DISPATCHER);
   } else backend = new LoaderRuntime(env, ctx.exports);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, listenOnLoopback, type Listening } from "../../cli/local/ports.ts";
-import { startLocalStack, type LocalStack } from "../../cli/local/stack.ts";
+import { startLocalStack, type LocalStack } from "../../cli/dev/stack.ts";
 import { claw } from "./support/claw-cli.ts";
 import { CSV } from "./support/paid-env.ts";
 

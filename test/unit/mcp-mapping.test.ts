@@ -10,7 +10,7 @@ import {
   encodePaymentRequiredHeader,
   encodePaymentResponseHeader,
 } from "@x402/core/http";
-import type { Operation } from "../../src/discovery/describe.ts";
+import type { Operation } from "../../src/discovery/description-types.ts";
 import { inputSchemaOf, outputSchemaOf, requestOfTool, toolName } from "../../src/mcp/tools.ts";
 import { toolResultOf } from "../../src/mcp/result.ts";
 import { paymentOfMeta } from "../../src/mcp/payment-meta.ts";

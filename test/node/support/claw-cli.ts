@@ -1,4 +1,5 @@
-// Runs the real `claw` binary (cli/bin.mjs) in a child process with an isolated config dir.
+// Runs the real `claw` binary (cli/bin.mjs) in a child process with an isolated config dir. A
+// `npm start` running in the checkout is ignored (CLAW_LOCAL=0) unless a test asks for it.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../cli/local/paths.ts";
@@ -13,7 +14,7 @@ export interface ClawResult {
 
 export function claw(args: string[], env: Record<string, string | undefined> = {}, cwd = REPO_ROOT): Promise<ClawResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), ...args], { cwd, env: { ...process.env, CLAW_API_KEY: undefined, CLAW_API_URL: undefined, ...env } as NodeJS.ProcessEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), ...args], { cwd, env: { ...process.env, CLAW_API_KEY: undefined, CLAW_API_URL: undefined, CLAW_LOCAL: "0", ...env } as NodeJS.ProcessEnv, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
       let json: any = null;
       try {

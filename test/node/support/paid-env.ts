@@ -10,7 +10,7 @@ import { x402Client } from "@x402/core/client";
 import { encodePaymentSignatureHeader, decodePaymentRequiredHeader } from "@x402/core/http";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
-import { startLocalStack, type LocalStack } from "../../../cli/local/stack.ts";
+import { startLocalStack, type LocalStack } from "../../../cli/dev/stack.ts";
 import { freePort } from "../../../cli/local/ports.ts";
 
 export const CSV = "id,city,country,population\n1,Paris,FR,2161000\n2,Lyon,FR,513275\n3,Berlin,DE,3645000\n";

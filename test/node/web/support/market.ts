@@ -11,7 +11,7 @@ import type { Hex } from "viem";
 import { x402Client } from "@x402/core/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
-import { startLocalStack, type LocalStack } from "../../../../cli/local/stack.ts";
+import { startLocalStack, type LocalStack } from "../../../../cli/dev/stack.ts";
 import { freePort } from "../../../../cli/local/ports.ts";
 
 export const XSS = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">"onerror=alert(1)`;

@@ -18,7 +18,11 @@ export interface Ui {
 
 export function makeUi(json: boolean): Ui {
   const quiet = () => {};
-  const log = consola.create({ stdout: process.stderr, stderr: process.stderr });
+  // Level 3 (info) explicitly: consola drops to warnings when NODE_ENV=test, which would hide
+  // human output whenever a test runner is an ancestor. CONSOLA_LEVEL still wins.
+  const level = Number.parseInt(process.env.CONSOLA_LEVEL ?? "3", 10);
+  const options = { stdout: process.stderr, stderr: process.stderr, level: Number.isNaN(level) ? 3 : level };
+  const log = consola.create(options);
   return {
     json,
     start: json ? quiet : (m) => log.start(m),
@@ -40,11 +44,27 @@ export async function runCommand(json: boolean, body: (ui: Ui) => Promise<unknow
     const result = await body(ui);
     if (json) process.stdout.write(JSON.stringify(result ?? { ok: true }) + "\n");
   } catch (err) {
-    const error = err instanceof CliError ? err : new CliError(`unexpected error: ${err instanceof Error ? err.message : String(err)}`, EXIT.failure, "internal");
-    if (json) process.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, exitCode: error.exitCode, ...(error.details === undefined ? {} : { details: error.details }) } }) + "\n");
-    else process.stderr.write(`${process.stderr.isTTY ? "\x1b[31m✖\x1b[0m" : "✖"} ${error.message}\n`);
-    process.exitCode = error.exitCode;
+    const message = err instanceof Error ? err.message : String(err);
+    const error = err instanceof CliError ? err : new CliError(`unexpected error: ${message}`, EXIT.failure, "internal");
+    printError(error, json);
   }
+}
+
+/** Colour only for a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb. */
+export function colorFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== "dumb";
+}
+
+/** The one error output: `✖ message` on stderr, or the JSON error object on stdout with --json. */
+export function printError(error: CliError, json: boolean): void {
+  if (json) {
+    const details = error.details === undefined ? {} : { details: error.details };
+    const body = { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...details } };
+    process.stdout.write(JSON.stringify(body) + "\n");
+  } else {
+    process.stderr.write(`${colorFor(process.stderr) ? "\x1b[31m✖\x1b[0m" : "✖"} ${error.message}\n`);
+  }
+  process.exitCode = error.exitCode;
 }
 
 /** Values of a repeatable string flag (`--host a --host b`, `--host=a`), which citty collapses to the last. */
@@ -66,4 +86,17 @@ export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+/** "1 call", "2 calls", "0 calls": counts in human output never read "1 calls". */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}
+
+/**
+ * How to run `claw` the way this process was run, for commands printed to copy: through
+ * `npm run claw --` when npm started us (no `claw` on PATH in a checkout), else plain `claw`.
+ */
+export function clawCommand(env: NodeJS.ProcessEnv = process.env): string {
+  return env.npm_lifecycle_event === "claw" || env.npm_lifecycle_event === "start" ? "npm run claw --" : "claw";
 }

@@ -1,8 +1,10 @@
 // Seeds a local dispatcher: a dev creator whose key is kept in .claw/dev.json (reused while it
 // still works) and the demo tenants from demo/. Idempotent: rerunning redeploys the demos.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { DEMO_DIR, DEV_STATE_DIR } from "./paths.ts";
+import type { DeployResponse } from "../api/types.ts";
+import { DEMO_DIR } from "../local/paths.ts";
+import { readDevState, saveDevState } from "../local/dev-state.ts";
 
 export interface DemoTenant {
   slug: string;
@@ -34,13 +36,17 @@ export const DEMO_TENANTS: DemoTenant[] = [
   },
 ];
 
-interface DevCreator {
-  apiUrl: string;
+export interface DevCreator {
   creatorId: string;
   key: string;
 }
 
-async function api(url: string, init: RequestInit): Promise<{ status: number; body: any }> {
+interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+async function api(url: string, init: RequestInit): Promise<ApiAnswer> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: unknown = text;
@@ -52,38 +58,41 @@ async function api(url: string, init: RequestInit): Promise<{ status: number; bo
   return { status: res.status, body };
 }
 
-/** Keeps extra local-dev facts (e.g. the demo payer's key for `claw call`) next to the creator key. */
-export function saveDevState(extra: Record<string, unknown>): void {
-  const file = join(DEV_STATE_DIR, "dev.json");
-  const current = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
-  mkdirSync(DEV_STATE_DIR, { recursive: true });
-  writeFileSync(file, JSON.stringify({ ...current, ...extra }, null, 2), { mode: 0o600 });
-}
-
+/** The saved dev creator while its key still works here, else a new one (saved in .claw/dev.json). */
 export async function ensureDevCreator(apiUrl: string, operatorToken: string): Promise<DevCreator> {
-  const file = join(DEV_STATE_DIR, "dev.json");
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, "utf8")) as DevCreator;
+  const saved = readDevState();
+  if (saved.key && saved.creatorId) {
     const me = await api(`${apiUrl}/v1/me`, { headers: { authorization: `Bearer ${saved.key}` } });
-    if (me.status === 200) return { ...saved, apiUrl };
+    if (me.status === 200) return { creatorId: saved.creatorId, key: saved.key };
   }
   const created = await api(`${apiUrl}/__platform/creators`, {
     method: "POST",
     headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json" },
     body: JSON.stringify({ name: "Local Dev Creator", email: "dev@localhost.test", key: { name: "claw dev" } }),
   });
-  if (created.status !== 201) throw new Error(`creating the dev creator failed: ${created.status} ${JSON.stringify(created.body)}`);
-  const creator: DevCreator = { apiUrl, creatorId: created.body.creator.id, key: created.body.apiKey.key };
-  saveDevState({ ...creator });
+  const body = created.body as { creator?: { id: string }; apiKey?: { key: string } };
+  if (created.status !== 201 || !body.creator || !body.apiKey) {
+    throw new Error(`creating the dev creator failed: ${created.status} ${JSON.stringify(created.body)}`);
+  }
+  const creator: DevCreator = { creatorId: body.creator.id, key: body.apiKey.key };
+  saveDevState(creator);
   return creator;
 }
 
-export async function deployDemo(apiUrl: string, key: string, demo: DemoTenant, extraConfig: Record<string, unknown> = {}): Promise<any> {
+export async function deployDemo(
+  apiUrl: string,
+  key: string,
+  demo: DemoTenant,
+  extraConfig: Record<string, unknown> = {},
+): Promise<DeployResponse> {
   const form = new FormData();
   const path = join(DEMO_DIR, demo.file);
   form.set("file", new File([readFileSync(path)], basename(path)));
   form.set("config", JSON.stringify({ ...demo.config, ...extraConfig }));
-  const res = await api(`${apiUrl}/v1/tenants/${demo.slug}/deployments`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: form });
-  if (res.status !== 201) throw new Error(`deploying demo '${demo.slug}' failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+  const init = { method: "POST", headers: { authorization: `Bearer ${key}` }, body: form };
+  const res = await api(`${apiUrl}/v1/tenants/${demo.slug}/deployments`, init);
+  if (res.status !== 201) {
+    throw new Error(`deploying demo '${demo.slug}' failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body as DeployResponse;
 }

@@ -1,0 +1,177 @@
+// Response bodies of the platform API as the CLI reads them, defined once. Tenant fields come
+// from the server's own TenantConfig type (src/config/tenant-config.ts, imported type-only); the
+// rest mirrors the handlers named on each type (their views are not exported as types, and
+// src/control imports workerd types that the Node tsconfig does not have). The node e2e tests
+// run every command against the real server, so a drift shows up there.
+import type { Asset, TenantConfig } from "../../src/config/tenant-config.ts";
+
+export type { Asset, TenantConfig };
+
+/** src/control/tenant-rules.ts tenantView(): the stored config plus price and endpoints. */
+export type TenantView = TenantConfig & {
+  price: { usd: number; atomic: string; display: string; asset: Asset | null };
+  endpoints: { path: string; hosts: string[] };
+};
+
+/** One window of the meter's stats (objects/ TenantMeter stats()). */
+export interface MeterWindow {
+  calls: number;
+  served: number;
+  errors: number;
+  refused: number;
+  uniqueCallers: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+export interface MeterStats {
+  configVersion: number;
+  windows: { today: MeterWindow; month: MeterWindow; total: MeterWindow };
+}
+
+/** GET /v1/tenants (src/control/tenants.ts listTenants). */
+export interface TenantList {
+  tenants: TenantView[];
+}
+/** GET /v1/tenants/:slug (getTenant). */
+export interface TenantDetail {
+  tenant: TenantView;
+  stats: MeterStats | null;
+}
+/** DELETE /v1/tenants/:slug (deleteTenant). */
+export interface TenantDeleted {
+  slug: string;
+  deleted: true;
+}
+/** POST /v1/tenants/:slug/deployments (src/control/deployments.ts deployTenant). */
+export interface DeployResponse {
+  tenant: TenantView;
+  deployment: { version: number; rows?: number; bytes?: number; secretNames: string[]; [field: string]: unknown };
+}
+
+/** GET /v1/tenants/:slug/earnings (src/control/earnings.ts). */
+export interface Earnings {
+  slug: string;
+  totals: { payments: number; amountAtomic: string; amountUsd: string };
+  items: {
+    paymentId: string;
+    requestId: string;
+    payer: string;
+    payTo: string;
+    amountAtomic: string;
+    asset: string;
+    network: string;
+    transaction: string | null;
+    settledAt: number;
+  }[];
+  nextBefore: number | null;
+}
+
+/** GET /v1/me (src/control/keys.ts whoAmI). */
+export interface Me {
+  creator: { id: string; name: string; email: string | null; createdAt: number };
+  keyId: string;
+  scopes: string[];
+}
+export interface ApiKeyRow {
+  id: string;
+  prefix: string;
+  name: string;
+  scopes: string[];
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+  current: boolean;
+}
+/** GET /v1/keys, POST /v1/keys, DELETE /v1/keys/:id (src/control/keys.ts). */
+export interface KeyList {
+  keys: ApiKeyRow[];
+}
+export interface KeyCreated {
+  apiKey: { id: string; key: string; prefix: string; name: string; scopes: string[] };
+}
+export interface KeyRevoked {
+  id: string;
+  revoked: true;
+  revokedAt: number;
+}
+
+/** POST /v1/tenants/:slug/publish (src/control/publish.ts). */
+export interface PublishResponse {
+  dryRun: boolean;
+  slug: string;
+  version: number;
+  plan: {
+    url: string;
+    namespace: string;
+    scriptName: string;
+    metadata: { bindings: { type: string; name: string }[] };
+    modules: { name: string; contentType: string; bytes: number; sha256: string }[];
+  };
+  result?: { id: string | null; etag: string | null };
+  /** Dry run on a platform without Cloudflare settings: the plan has placeholders for these. */
+  missingSettings?: string[];
+}
+
+/** GET /v1/platform (src/platform/info.ts): the defaults a deploy without --network/--asset gets. */
+export interface PlatformInfo {
+  service: "402claw";
+  network: string;
+  asset: Asset | null;
+}
+
+/** Leaderboard metrics of one window (objects/ snapshot WindowMetrics). */
+export interface WindowMetrics {
+  calls: number;
+  revenueAtomic: string;
+  revenueUsd: string;
+  payers: number;
+  successRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  events: number;
+  errors: number;
+  challenges: number;
+  refusals: number;
+  replays: number;
+  selfDealtCalls: number;
+}
+export interface ScoreBreakdown {
+  D: number;
+  Q: number;
+  C: number;
+  B: number;
+  effectivePayers: number;
+  [factor: string]: unknown;
+}
+export interface LeaderboardEntry {
+  rank: number | null;
+  status: "ranked" | "emerging";
+  slug: string;
+  directory: string;
+  description: string;
+  paid: boolean;
+  price: { atomic: string; usd: string };
+  network: string;
+  path: string;
+  score: number;
+  metrics: WindowMetrics;
+}
+/** GET /v1/leaderboard (src/public/leaderboard.ts getLeaderboard). */
+export interface Leaderboard {
+  window: string;
+  asOf: string | null;
+  items: LeaderboardEntry[];
+  emerging: LeaderboardEntry[];
+}
+export type WindowName = "today" | "week" | "overall";
+/** GET /v1/apis/:slug (getApi). */
+export interface ApiWindow {
+  rank: number | null;
+  status: string;
+  score: number;
+  metrics: WindowMetrics;
+  breakdown: ScoreBreakdown;
+}
+export interface ApiDetailBody {
+  api: { slug: string; windows: Record<WindowName, ApiWindow> };
+}

@@ -1,0 +1,50 @@
+// The whole local stack in one call, shared by `claw dev`, node e2e tests and benchmarks:
+// chain + token + facilitator (cli/stack) and the dispatcher wired to that facilitator.
+import { startPaymentStack, type PaymentStack } from "../stack/index.ts";
+import { ensureDevSecrets, type DevSecrets } from "../local/dev-vars.ts";
+import { startDispatcher, type LocalDispatcher } from "../local/dispatcher.ts";
+
+export interface LocalStack {
+  payments: PaymentStack;
+  dispatcher: LocalDispatcher;
+  secrets: DevSecrets;
+  apiUrl: string;
+  stop: () => Promise<void>;
+}
+
+export interface LocalStackOptions {
+  port?: number;
+  persistTo?: string;
+  echo?: boolean;
+  /** Extra dispatcher vars (e.g. CF_* for publish tests). */
+  vars?: Record<string, string>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const secrets = ensureDevSecrets();
+  const payments = await startPaymentStack();
+  let dispatcher: LocalDispatcher;
+  try {
+    const vars = {
+      ...options.vars,
+      FACILITATOR_URL: payments.facilitatorUrl,
+      // GET /v1/platform tells the CLI these, so a deploy without --asset settles in the local token.
+      PLATFORM_NETWORK: payments.network,
+      PLATFORM_ASSET: JSON.stringify(payments.asset),
+    };
+    dispatcher = await startDispatcher({ ...options, vars });
+  } catch (err) {
+    await payments.stop();
+    throw err;
+  }
+  return {
+    payments,
+    dispatcher,
+    secrets,
+    apiUrl: dispatcher.url,
+    stop: async () => {
+      await dispatcher.stop();
+      await payments.stop();
+    },
+  };
+}
