@@ -9,6 +9,7 @@ import { slugProblem } from "./config/slug.ts";
 import { callTenant } from "./gateway/call.ts";
 import { platformRouter } from "./platform/router.ts";
 import { tenantDocument } from "./discovery/http.ts";
+import { tenantMcp } from "./mcp/api-server.ts";
 
 export { TenantMeter } from "../objects/meter/tenant-meter.ts";
 export { Leaderboard } from "../objects/leaderboard/leaderboard.ts";
@@ -37,7 +38,11 @@ async function route(request: Request, env: Env, ctx: ExecutionContext, requestI
   const base = target.kind === "tenant-path" ? `${url.origin}/t/${tenant.slug}` : url.origin;
   const document = await tenantDocument(env.DB, tenant, request, target.path, base);
   if (document) return document;
-  return callTenant({ env, ctx, config, requestId, startedAt: now }, tenant, request, target.path);
+  const call = { env, ctx, config, requestId, startedAt: now };
+  // So is its MCP endpoint (docs/ARCHITECTURE.md §12): `/mcp` is the platform's on every API.
+  const mcp = await tenantMcp(call, tenant, request, target.path, base);
+  if (mcp) return mcp;
+  return callTenant(call, tenant, request, target.path);
 }
 
 export default {

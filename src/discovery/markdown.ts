@@ -127,6 +127,13 @@ export function llmsTxt(origin: string, top: readonly TopApi[]): string {
     `- Per API: \`${origin}/t/<slug>/openapi.json\` (OpenAPI), \`${origin}/v1/apis/<slug>.md\` ` +
       `(this kind of page for one API), \`${origin}/v1/apis/<slug>\` (metrics)`,
     "",
+    "## MCP",
+    "",
+    `- [Platform MCP server](${origin}/mcp) (Streamable HTTP, free): tools \`search_apis\`, \`get_api\`, ` +
+      "`call_api`; its card at " + `${origin}/.well-known/mcp/server-card.json`,
+    `- Per API: \`${origin}/t/<slug>/mcp\`, one tool per operation. Paid tools use x402 over MCP: the ` +
+      'payment-required tool result carries the challenge; retry with `_meta["x402/payment"]`.',
+    "",
     "## Top APIs",
     "",
     ...(top.length

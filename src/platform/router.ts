@@ -24,6 +24,8 @@ import { addWallet, deleteWallet, listWallets } from "../public/wallets.ts";
 import { forceRollup, listEvents } from "../public/operator.ts";
 import { listHeldPayments, resolveHeldPayment } from "../public/operator-payments.ts";
 import { webRoutes } from "../web/routes.ts";
+import { platformMcp } from "../mcp/platform-server.ts";
+import { getServerCard } from "../mcp/server-card.ts";
 import { getPlatformInfo } from "./info.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
@@ -53,6 +55,9 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/openapi.json", publicRoute(getPlatformOpenApi))
   .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
   .get("/llms.txt", publicRoute(getLlmsTxt))
+  .get("/.well-known/mcp/server-card.json", publicRoute(getServerCard))
+  // MCP (docs/ARCHITECTURE.md §12): stateless Streamable HTTP, POST only (other methods answer 405).
+  .all("/mcp", platformMcp)
   .get("/v1/platform", publicRoute(getPlatformInfo))
   .options("/v1/leaderboard", preflight)
   .options("/v1/apis/:slug", preflight)

@@ -1,4 +1,5 @@
-// Copy-to-call snippets of an API page: curl, the official @x402/fetch client, and `claw call`.
+// Copy-to-call snippets of an API page: curl, the official @x402/fetch client, `claw call`, and an
+// MCP client config for the API's own MCP server (docs/ARCHITECTURE.md §12).
 // Plain strings: the page renders them as escaped text inside <pre>.
 import type { ApiDetail } from "../../../objects/leaderboard/snapshot-types.ts";
 
@@ -47,7 +48,19 @@ export function snippets(api: Pick<ApiDetail, "path" | "resourceType" | "paid" |
       label: "claw call",
       code: `claw call ${quoted}${api.paid ? ` --max-price ${api.price.usd.replace("$", "")}` : ""}`,
     },
+    { id: "mcp", label: "MCP", code: mcpConfig(api, origin) },
   ];
+}
+
+/** A client config (the `mcpServers` shape most MCP clients read) for the API's `/mcp` server. */
+export function mcpConfig(api: Pick<ApiDetail, "path" | "paid" | "price">, origin: string): string {
+  const name = api.path.replace(/^\/t\//, "").replace(/\/$/, "") || "402claw";
+  const config = { mcpServers: { [name]: { type: "http", url: `${origin}${api.path}mcp` } } };
+  const note = api.paid
+    ? `// paid tools answer an x402 PaymentRequired result (${api.price.usd} per call); ` +
+      'retry with _meta["x402/payment"]\n'
+    : "";
+  return note + JSON.stringify(config, null, 2);
 }
 
 export interface Operation {
