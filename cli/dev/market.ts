@@ -1,0 +1,99 @@
+// Seeds the demo market of market-plan.ts through real paid calls on the local chain (never by
+// writing snapshot rows): deploys the market's APIs, funds fresh payer wallets, runs every payer's
+// calls with the official x402 client in a bounded pool, waits until the leaderboard has every
+// settled payment, then forces a rollup so /explore ranks them at once (docs/ARCHITECTURE.md §7).
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { Address, Hex } from "viem";
+import type { LocalStack } from "./stack.ts";
+import { deployDemo } from "./seed.ts";
+import { ensureMarketCreator } from "./market-state.ts";
+import { MARKET_APIS, ORGANIC_HABITS, WASH, plannedCalls, type MarketCreatorRole } from "./market-plan.ts";
+import { type Creator, expectStatus, forceRollup, payingFetch, registerWallet, runBounded, waitForSettledEvents } from "./traffic.ts";
+
+/** Payer sessions in flight at once: enough to overlap HTTP and settlement, few enough for 2 cores. */
+export const MARKET_CONCURRENCY = 4;
+/** Tokens (6 decimals) minted to each fresh wallet: 10, far above what its calls cost. */
+const FUNDING = 10_000_000n;
+
+export interface MarketSummary {
+  apis: string[];
+  organicPayers: number;
+  sybilWallets: number;
+  washWallet: Address;
+  washApi: string;
+  paidCalls: number;
+  selfDealtCalls: number;
+  ms: number;
+}
+
+type Session = { key: Hex; calls: [slug: string, count: number][] };
+
+async function deployApis(stack: LocalStack): Promise<Record<MarketCreatorRole, Creator>> {
+  const [ledger, hype] = await Promise.all([ensureMarketCreator(stack, "ledger"), ensureMarketCreator(stack, "hype")]);
+  const creators = { ledger, hype };
+  const { network, asset } = stack.payments;
+  await Promise.all(
+    MARKET_APIS.map((api) => {
+      // Every run gets a fresh payTo: the chain is new each start, and no payer may be a payTo.
+      const payTo = privateKeyToAccount(generatePrivateKey()).address;
+      return deployDemo(stack.apiUrl, creators[api.owner].key, { ...api }, { payTo, network, asset });
+    }),
+  );
+  return creators;
+}
+
+/** Organic sessions first in pool order, the wash trader's and sybils' interleaved after. */
+function sessions(demoPayer: Hex, wash: Hex, sybils: Hex[], organic: Hex[]): Session[] {
+  const out: Session[] = ORGANIC_HABITS.map((habit, i) => ({
+    key: i === 0 ? demoPayer : organic[i - 1]!,
+    calls: Object.entries(habit),
+  }));
+  const perSession = Math.ceil(WASH.selfCalls / WASH.selfSessions);
+  for (let s = 0; s < WASH.selfSessions; s++) {
+    const count = Math.min(perSession, WASH.selfCalls - s * perSession);
+    out.push({ key: wash, calls: [[WASH.slug, count]] });
+    const sybil = sybils[s];
+    if (sybil) out.push({ key: sybil, calls: [[WASH.slug, WASH.callsPerSybil]] });
+  }
+  for (const sybil of sybils.slice(WASH.selfSessions)) out.push({ key: sybil, calls: [[WASH.slug, WASH.callsPerSybil]] });
+  return out;
+}
+
+async function runSession(stack: LocalStack, session: Session, n: number): Promise<void> {
+  const pay = payingFetch(stack, session.key);
+  for (const [slug, count] of session.calls) {
+    for (let i = 0; i < count; i++) {
+      // Queries vary a little, like real clients: page sizes 1-5.
+      const res = await pay(`${stack.apiUrl}/t/${slug}/v1/records?limit=${1 + ((n + i) % 5)}`);
+      await expectStatus(res, 200, `demo market: paid call to ${slug}`);
+    }
+  }
+}
+
+export async function seedMarket(stack: LocalStack): Promise<MarketSummary> {
+  const t0 = performance.now();
+  const since = Date.now() - 1000;
+  const organic = Array.from({ length: ORGANIC_HABITS.length - 1 }, () => generatePrivateKey());
+  const wash = generatePrivateKey();
+  const sybils = Array.from({ length: WASH.sybils }, () => generatePrivateKey());
+  const washWallet = privateKeyToAccount(wash).address;
+  const wallets = [...organic, wash, ...sybils].map((k) => privateKeyToAccount(k).address);
+  const [creators] = await Promise.all([deployApis(stack), stack.payments.chain.fund(wallets, FUNDING)]);
+  await registerWallet(stack, creators.hype, washWallet);
+
+  const plan = sessions(stack.payments.accounts.payer.privateKey, wash, sybils, organic);
+  await runBounded(plan.map((s, n) => () => runSession(stack, s, n)), MARKET_CONCURRENCY);
+  const planned = plannedCalls();
+  await waitForSettledEvents(stack, planned.bySlug, since);
+  await forceRollup(stack);
+  return {
+    apis: ["world-cities-pro", ...MARKET_APIS.map((a) => a.slug)],
+    organicPayers: ORGANIC_HABITS.length,
+    sybilWallets: sybils.length,
+    washWallet,
+    washApi: WASH.slug,
+    paidCalls: planned.total,
+    selfDealtCalls: planned.selfDealt,
+    ms: Math.round(performance.now() - t0),
+  };
+}
