@@ -39,7 +39,7 @@ export const MARKET_APIS: readonly MarketApi[] = [
 ];
 
 /** The API the wash trader pumps, and how. */
-export const WASH = { slug: "token-buzz", selfCalls: 20, selfSessions: 4, sybils: 5, callsPerSybil: 3 } as const;
+export const WASH = { slug: "token-buzz", selfCalls: 12, selfSessions: 3, sybils: 5, callsPerSybil: 3 } as const;
 
 /**
  * Organic payers' habits: paid calls per API, in the order they make them. Payer 0 is the stack's

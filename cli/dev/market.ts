@@ -11,7 +11,7 @@ import { MARKET_APIS, ORGANIC_HABITS, WASH, plannedCalls, type MarketCreatorRole
 import { type Creator, expectStatus, forceRollup, payingFetch, registerWallet, runBounded, waitForSettledEvents } from "./traffic.ts";
 
 /** Payer sessions in flight at once: enough to overlap HTTP and settlement, few enough for 2 cores. */
-export const MARKET_CONCURRENCY = 4;
+export const MARKET_CONCURRENCY = 6;
 /** Tokens (6 decimals) minted to each fresh wallet: 10, far above what its calls cost. */
 const FUNDING = 10_000_000n;
 
@@ -24,6 +24,8 @@ export interface MarketSummary {
   paidCalls: number;
   selfDealtCalls: number;
   ms: number;
+  /** Where the time went, ms: deploy + funding, the paid calls, the meters' delivery, the rollup. */
+  phases: { setup: number; calls: number; delivery: number; rollup: number };
 }
 
 type Session = { key: Hex; calls: [slug: string, count: number][] };
@@ -80,12 +82,16 @@ export async function seedMarket(stack: LocalStack): Promise<MarketSummary> {
   const wallets = [...organic, wash, ...sybils].map((k) => privateKeyToAccount(k).address);
   const [creators] = await Promise.all([deployApis(stack), stack.payments.chain.fund(wallets, FUNDING)]);
   await registerWallet(stack, creators.hype, washWallet);
+  const t1 = performance.now();
 
   const plan = sessions(stack.payments.accounts.payer.privateKey, wash, sybils, organic);
   await runBounded(plan.map((s, n) => () => runSession(stack, s, n)), MARKET_CONCURRENCY);
+  const t2 = performance.now();
   const planned = plannedCalls();
   await waitForSettledEvents(stack, planned.bySlug, since);
+  const t3 = performance.now();
   await forceRollup(stack);
+  const t4 = performance.now();
   return {
     apis: ["world-cities-pro", ...MARKET_APIS.map((a) => a.slug)],
     organicPayers: ORGANIC_HABITS.length,
@@ -94,6 +100,12 @@ export async function seedMarket(stack: LocalStack): Promise<MarketSummary> {
     washApi: WASH.slug,
     paidCalls: planned.total,
     selfDealtCalls: planned.selfDealt,
-    ms: Math.round(performance.now() - t0),
+    ms: Math.round(t4 - t0),
+    phases: {
+      setup: Math.round(t1 - t0),
+      calls: Math.round(t2 - t1),
+      delivery: Math.round(t3 - t2),
+      rollup: Math.round(t4 - t3),
+    },
   };
 }
