@@ -22,7 +22,7 @@ export const MARKET_APIS: readonly MarketApi[] = [
     slug: "fx-rates",
     file: "fx-rates.csv",
     owner: "ledger",
-    config: { priceUsd: 0.002, directory: "finance", description: "Daily reference exchange rates, USD and EUR bases." },
+    config: { priceUsd: 0.002, directory: "finance", description: "Daily reference exchange rates, USD, EUR bases." },
   },
   {
     slug: "weather-now",

@@ -8,7 +8,8 @@ import type { LocalStack } from "./stack.ts";
 import { deployDemo } from "./seed.ts";
 import { ensureMarketCreator } from "./market-state.ts";
 import { MARKET_APIS, ORGANIC_HABITS, WASH, plannedCalls, type MarketCreatorRole } from "./market-plan.ts";
-import { type Creator, expectStatus, forceRollup, payingFetch, registerWallet, runBounded, waitForSettledEvents } from "./traffic.ts";
+import { type Creator, expectStatus, forceRollup, payingFetch, registerWallet } from "./traffic.ts";
+import { runBounded, waitForSettledEvents } from "./traffic.ts";
 
 /** Payer sessions in flight at once: enough to overlap HTTP and settlement, few enough for 2 cores. */
 export const MARKET_CONCURRENCY = 6;
@@ -57,7 +58,9 @@ function sessions(demoPayer: Hex, wash: Hex, sybils: Hex[], organic: Hex[]): Ses
     const sybil = sybils[s];
     if (sybil) out.push({ key: sybil, calls: [[WASH.slug, WASH.callsPerSybil]] });
   }
-  for (const sybil of sybils.slice(WASH.selfSessions)) out.push({ key: sybil, calls: [[WASH.slug, WASH.callsPerSybil]] });
+  for (const sybil of sybils.slice(WASH.selfSessions)) {
+    out.push({ key: sybil, calls: [[WASH.slug, WASH.callsPerSybil]] });
+  }
   return out;
 }
 
