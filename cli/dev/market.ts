@@ -2,8 +2,8 @@
 // writing snapshot rows): deploys the market's APIs, funds fresh payer wallets, runs every payer's
 // calls with the official x402 client in a bounded pool, waits until the leaderboard has every
 // settled payment, then forces a rollup so /explore ranks them at once (docs/ARCHITECTURE.md §7).
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { keccak256, toHex, type Address, type Hex } from "viem";
 import type { LocalStack } from "./stack.ts";
 import { deployDemo } from "./seed.ts";
 import { ensureMarketCreator } from "./market-state.ts";
@@ -29,6 +29,14 @@ export interface MarketSummary {
   phases: { setup: number; calls: number; delivery: number; rollup: number };
 }
 
+/**
+ * The market's wallets are the same every run (keys derived from fixed labels, public and local
+ * only, like anvil's): a restart on kept state meets the same payers again instead of adding new
+ * ones, so the wash trader's sybils never add up to a ranking and its registered wallet is not
+ * registered anew (a creator may register only a few).
+ */
+export const demoKey = (label: string): Hex => keccak256(toHex(`402claw demo market: ${label}`));
+
 type Session = { key: Hex; calls: [slug: string, count: number][] };
 
 async function deployApis(stack: LocalStack): Promise<Record<MarketCreatorRole, Creator>> {
@@ -37,8 +45,8 @@ async function deployApis(stack: LocalStack): Promise<Record<MarketCreatorRole, 
   const { network, asset } = stack.payments;
   await Promise.all(
     MARKET_APIS.map((api) => {
-      // Every run gets a fresh payTo: the chain is new each start, and no payer may be a payTo.
-      const payTo = privateKeyToAccount(generatePrivateKey()).address;
+      // The API's own payTo, never one of the payers.
+      const payTo = privateKeyToAccount(demoKey(`payTo ${api.slug}`)).address;
       return deployDemo(stack.apiUrl, creators[api.owner].key, { ...api }, { payTo, network, asset });
     }),
   );
@@ -78,9 +86,9 @@ async function runSession(stack: LocalStack, session: Session, n: number): Promi
 export async function seedMarket(stack: LocalStack): Promise<MarketSummary> {
   const t0 = performance.now();
   const since = Date.now() - 1000;
-  const organic = Array.from({ length: ORGANIC_HABITS.length - 1 }, () => generatePrivateKey());
-  const wash = generatePrivateKey();
-  const sybils = Array.from({ length: WASH.sybils }, () => generatePrivateKey());
+  const organic = Array.from({ length: ORGANIC_HABITS.length - 1 }, (_, i) => demoKey(`organic payer ${i + 1}`));
+  const wash = demoKey("wash wallet");
+  const sybils = Array.from({ length: WASH.sybils }, (_, i) => demoKey(`sybil ${i + 1}`));
   const washWallet = privateKeyToAccount(wash).address;
   const wallets = [...organic, wash, ...sybils].map((k) => privateKeyToAccount(k).address);
   const [creators] = await Promise.all([deployApis(stack), stack.payments.chain.fund(wallets, FUNDING)]);
