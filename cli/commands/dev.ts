@@ -1,11 +1,13 @@
 // `claw dev` (and `npm start`): the whole local stack on 127.0.0.1 — a local chain (anvil) with
 // an EIP-3009 token and a funded demo payer, an x402 facilitator, and the dispatcher (wrangler dev
-// with D1, R2, Durable Objects and the Worker Loader), seeded with a dev creator and demo APIs.
+// with D1, R2, Durable Objects and the Worker Loader), seeded with a dev creator and demo APIs,
+// then (unless --no-demo-traffic) a demo market of real paid calls, rolled up (cli/dev/market.ts).
 // One stack per checkout: a second `claw dev` names the running one and exits 5. While it runs,
 // .claw/dev.json points the CLI here at it (cli/local/dev-state.ts); when it stops, no longer.
 import { defineCommand } from "citty";
 import { startLocalStack, type LocalStack } from "../dev/stack.ts";
 import { DEMO_TENANTS, deployDemo, ensureDevCreator } from "../dev/seed.ts";
+import { seedMarket, type MarketSummary } from "../dev/market.ts";
 import { clearRunning, readDevState, runningStack, saveDevState } from "../local/dev-state.ts";
 import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { runCommand, type Ui } from "../core/ui.ts";
@@ -53,7 +55,13 @@ async function seed(stack: LocalStack) {
   };
 }
 
-type Summary = Awaited<ReturnType<typeof seed>>;
+/** What `claw dev --json` prints; `market` is absent with --no-demo-traffic. */
+type Summary = Awaited<ReturnType<typeof seed>> & { market?: MarketSummary };
+
+function marketLine(m: MarketSummary | undefined): string {
+  if (!m) return "(no demo traffic)";
+  return `(${m.paidCalls} paid calls to ${m.apis.length} APIs; ${m.washApi} is wash-traded)`;
+}
 
 /** The ready banner; every line fits 100 columns with the box around it. */
 export function banner(s: Summary): string {
@@ -65,6 +73,8 @@ export function banner(s: Summary): string {
     paid ? `Paid demo:   curl -i '${paid.url}v1/records?country=JP' (402)` : "",
     paid ? `Pay for it:  npm run claw -- call '${paid.url}v1/records?country=JP'` : "",
     paid ? `Earnings:    npm run claw -- earnings ${paid.slug}` : "",
+    `Explore:     ${s.apiUrl}/explore  ${marketLine(s.market)}`,
+    `Dashboard:   ${s.apiUrl}/dashboard  (sign in with the creator key below)`,
     `Who am I:    npm run claw -- whoami   (the CLI here uses this stack and its dev key)`,
     ``,
     `Chain:       ${s.rpcUrl}  (anvil, ${s.network})`,
@@ -87,7 +97,14 @@ function port(value: string | undefined): number | undefined {
   return n;
 }
 
-async function start(ui: Ui, args: { port?: string; verbose: boolean; "persist-to"?: string }): Promise<Summary> {
+interface DevArgs {
+  port?: string;
+  verbose: boolean;
+  "persist-to"?: string;
+  "demo-traffic": boolean;
+}
+
+async function start(ui: Ui, args: DevArgs): Promise<Summary> {
   await claimStack();
   // However this process ends (Ctrl+C, a crash, a failed start), the file stops pointing here.
   process.once("exit", () => clearRunning(process.pid));
@@ -105,7 +122,12 @@ async function start(ui: Ui, args: { port?: string; verbose: boolean; "persist-t
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const summary = await seed(stack);
+  const summary: Summary = await seed(stack);
+  if (args["demo-traffic"]) {
+    ui.start("Seeding the demo market: real paid calls from 8 payers, a wash trader and 5 sybils…");
+    summary.market = await seedMarket(stack);
+    ui.info(`Demo market: ${summary.market.paidCalls} paid calls settled and ranked in ${summary.market.ms} ms`);
+  }
   const { payments } = stack;
   saveDevState({
     apiUrl: stack.apiUrl,
@@ -124,6 +146,11 @@ export const devCommand = defineCommand({
     verbose: { type: "boolean", description: "Show wrangler's output", default: false },
     json: { type: "boolean", description: "Print one JSON line with the URLs once ready", default: false },
     "persist-to": { type: "string", description: "Local state directory (default .wrangler/state)" },
+    "demo-traffic": {
+      type: "boolean",
+      description: "Seed the demo market with real paid calls (--no-demo-traffic skips it)",
+      default: true,
+    },
   },
   async run({ args }) {
     let ready = false;

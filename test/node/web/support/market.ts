@@ -3,25 +3,31 @@
 // seven funded payers paying APIs of both creators with the official @x402/fetch client, one
 // creator paying its own API from a registered wallet (self-dealt), and a tenant whose
 // description is an XSS payload. Then the ledger and the leaderboard are waited for and rolled up.
+// The paying and waiting are cli/dev/traffic.ts, shared with `npm start`'s demo market.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
-import { x402Client } from "@x402/core/client";
-import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { wrapFetchWithPayment } from "@x402/fetch";
 import { startLocalStack, type LocalStack } from "../../../../cli/dev/stack.ts";
+import {
+  createCreator,
+  expectStatus as ok,
+  forceRollup,
+  operatorFetch,
+  payingFetch,
+  registerWallet,
+  waitFor,
+  waitForSettledEvents,
+  type Creator,
+} from "../../../../cli/dev/traffic.ts";
 import { freePort } from "../../../../cli/local/ports.ts";
 
 export const XSS = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">"onerror=alert(1)`;
 const CSV =
   "id,city,country,population\n1,Paris,FR,2161000\n2,Lyon,FR,513275\n3,Berlin,DE,3645000\n4,Tokyo,JP,13960000\n";
 
-export interface Creator {
-  id: string;
-  key: string;
-}
+export type { Creator };
 
 export interface Market {
   stack: LocalStack;
@@ -33,22 +39,6 @@ export interface Market {
   selfDealtWallet: Hex;
   operator: (path: string, init?: RequestInit) => Promise<Response>;
   stop: () => Promise<void>;
-}
-
-async function ok(res: Response, expected: number, what: string): Promise<any> {
-  const body = await res.text();
-  if (res.status !== expected) throw new Error(`${what}: ${res.status} ${body}`);
-  return body ? JSON.parse(body) : null;
-}
-
-async function createCreator(stack: LocalStack, name: string): Promise<Creator> {
-  const res = await fetch(`${stack.apiUrl}/__platform/creators`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name }),
-  });
-  const body = await ok(res, 201, "create creator");
-  return { id: body.creator?.id ?? body.id, key: body.apiKey.key };
 }
 
 async function deploy(
@@ -73,38 +63,10 @@ async function deploy(
   );
 }
 
-function payer(stack: LocalStack, key: Hex): typeof fetch {
-  const client = new x402Client();
-  client.register(stack.payments.network, new ExactEvmScheme(privateKeyToAccount(key)));
-  client.setSpendControls({
-    allowedAssets: [{ network: stack.payments.network, asset: stack.payments.asset.address }],
-  });
-  return wrapFetchWithPayment(fetch, client);
-}
-
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
 export async function startMarket(): Promise<Market> {
   const dir = mkdtempSync(join(tmpdir(), "claw-web-"));
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(dir, "state") });
-  const operator = (path: string, init: RequestInit = {}) =>
-    fetch(`${stack.apiUrl}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${stack.secrets.OPERATOR_TOKEN}`, ...(init.headers ?? {}) },
-    });
+  const operator = operatorFetch(stack);
   const stop = async () => {
     await stack.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -139,15 +101,7 @@ export async function startMarket(): Promise<Market> {
 
     const selfDealt = generatePrivateKey();
     const selfAddress = privateKeyToAccount(selfDealt).address;
-    await ok(
-      await fetch(`${stack.apiUrl}/v1/wallets`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${a.key}`, "content-type": "application/json" },
-        body: JSON.stringify({ address: selfAddress }),
-      }),
-      201,
-      "register wallet",
-    );
+    await registerWallet(stack, a, selfAddress);
 
     const keys: Hex[] = [
       stack.payments.accounts.payer.privateKey,
@@ -165,26 +119,18 @@ export async function startMarket(): Promise<Market> {
     // Varied habits: payer i calls world-cities 1 + i % 3 times and fx-rates 1 + i % 2 times; two pay weather-now.
     await Promise.all(
       keys.map(async (k, i) => {
-        const f = payer(stack, k);
+        const f = payingFetch(stack, k);
         for (let n = 0; n < 1 + (i % 3); n++) await call(f, "world-cities");
         for (let n = 0; n < 1 + (i % 2); n++) await call(f, "fx-rates");
         if (i < 2) await call(f, "weather-now");
       }),
     );
-    const self = payer(stack, selfDealt);
+    const self = payingFetch(stack, selfDealt);
     for (let n = 0; n < 3; n++) await call(self, "world-cities");
     await ok(await fetch(`${stack.apiUrl}/t/xss-probe/v1/records`), 200, "free call");
 
-    const total = Object.values(paidCalls).reduce((s, n) => s + n, 0);
     // The meters' alarms deliver usage events to the leaderboard and settlements to the ledger.
-    await waitFor(
-      async () =>
-        ((await (await operator("/__platform/events?limit=1000")).json()) as any).items.filter(
-          (e: any) => e.lifecycle === "payment_settled",
-        ).length,
-      (n) => n >= total,
-      "usage events",
-    );
+    await waitForSettledEvents(stack, paidCalls);
     for (const [slug, creator] of [
       ["world-cities", a],
       ["fx-rates", b],
@@ -203,7 +149,7 @@ export async function startMarket(): Promise<Market> {
         `${slug} ledger`,
       );
     }
-    await ok(await operator("/__platform/rollup", { method: "POST" }), 200, "rollup");
+    await forceRollup(stack);
     return { stack, url: stack.apiUrl, a, b, paidCalls, selfDealtWallet: selfAddress, operator, stop };
   } catch (err) {
     await stop();
