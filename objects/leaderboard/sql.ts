@@ -40,7 +40,8 @@ CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_ms);
 CREATE TABLE IF NOT EXISTS batches (api_id TEXT NOT NULL, batch_id TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (api_id, batch_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_by_time ON batches (seen_ms);
 CREATE TABLE IF NOT EXISTS challenge_keys (
-  api_id TEXT NOT NULL, hour INTEGER NOT NULL, caller TEXT NOT NULL, fingerprint TEXT NOT NULL, seen_ms INTEGER NOT NULL,
+  api_id TEXT NOT NULL, hour INTEGER NOT NULL, caller TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  seen_ms INTEGER NOT NULL,
   PRIMARY KEY (api_id, hour, caller, fingerprint)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS challenge_keys_by_time ON challenge_keys (seen_ms);

@@ -2,10 +2,11 @@
 // into rows of like calls (same hour, caller, outcome, flags, latency bucket) with counts and a
 // money total, sent with a batch id unique per API. Challenges with a request fingerprint are
 // folded per fingerprint too, so the Leaderboard can count challenged requests, not 402s. The
-// Leaderboard applies each batch exactly once (`Leaderboard.ingestBatch`, dedupe by (apiId, batchId)), so a redelivery — the same batch
-// with the same id — records nothing. Per-call SQL work and per-call dedupe keys disappear: the
-// shard's cost is per row and per batch, not per call. A producer must resend a failed batch
-// as it was (same id, same rows); a batch id must never be reused for other rows.
+// Leaderboard applies each batch exactly once (`Leaderboard.ingestBatch`, dedupe by (apiId,
+// batchId)), so a redelivery — the same batch with the same id — records nothing. Per-call SQL
+// work and per-call dedupe keys disappear: the shard's cost is per row and per batch, not per
+// call. A producer must resend a failed batch as it was (same id, same rows); a batch id must
+// never be reused for other rows.
 //
 // Shared by producers (TenantMeter, benchmarks) and the consumer (the Leaderboard), like
 // usage-event.ts. Both sides import this file and neither imports the other.

@@ -64,8 +64,9 @@ describe("foldUsage", () => {
   });
 
   it("folds challenges per request fingerprint; each request counts once, a fingerprint-less 402 every time", () => {
-    const flags = { lifecycle: "payment_challenged", countable: false, billable: false, billedAtomic: "0", status: 402 } as const;
-    const c = (fingerprint?: string) => usageEvent({ ...flags, ts: NOW, latencyMs: 1, caller: "ip:x", ...(fingerprint ? { fingerprint } : {}) });
+    const flags = { lifecycle: "payment_challenged", countable: false, billable: false, billedAtomic: "0" } as const;
+    const at = { status: 402, ts: NOW, latencyMs: 1, caller: "ip:x" };
+    const c = (fingerprint?: string) => usageEvent({ ...flags, ...at, ...(fingerprint ? { fingerprint } : {}) });
     const events = [c("v1:aa"), c("v1:aa"), c("v1:aa"), c("v1:bb"), c(), c()];
     const batch = foldUsage("b-3", events);
     expect(batch.rows.map((r) => [r.fingerprint, r.calls])).toEqual([["v1:aa", 3], ["v1:bb", 1], [undefined, 2]]);

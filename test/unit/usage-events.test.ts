@@ -37,7 +37,8 @@ describe("usage events", () => {
     expect(challenged.fingerprint).toBe("v1:ab");
     expect(v.parse(UsageEventSchema, challenged)).toEqual(challenged);
     expect(usageEventFor({ ...base, lifecycle: "payment_invalid" }, paid)).not.toHaveProperty("fingerprint");
-    expect(usageEventFor({ ...base, fingerprint: undefined, lifecycle: "payment_challenged" }, paid)).not.toHaveProperty("fingerprint");
+    const without = usageEventFor({ ...base, fingerprint: undefined, lifecycle: "payment_challenged" }, paid);
+    expect(without).not.toHaveProperty("fingerprint");
     expect(v.safeParse(UsageEventSchema, { ...challenged, fingerprint: "x".repeat(129) }).success).toBe(false);
   });
 });

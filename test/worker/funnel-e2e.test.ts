@@ -24,7 +24,8 @@ describe("the funnel through the gateway", () => {
   it("counts a repeated unpaid request once, distinct requests and callers apart", async () => {
     const creator = await createCreator();
     const slug = uniqueSlug("funnel");
-    await deployOk(creator.key, slug, CITIES_CSV, { config: { priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", asset: ASSET } });
+    const config = { priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", asset: ASSET };
+    await deployOk(creator.key, slug, CITIES_CSV, { config });
     const get = (query: string, ip: string) =>
       call(`/t/${slug}/v1/records${query}`, { headers: { "cf-connecting-ip": ip } });
     const statuses: number[] = [];

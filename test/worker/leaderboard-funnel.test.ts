@@ -59,7 +59,8 @@ async function paidCalls(n: number, k: number): Promise<UsageEvent[]> {
 }
 
 async function metrics(stub: DurableObjectStub<Leaderboard>): Promise<WindowMetrics> {
-  const ex = await stub.exportWindows({ shard: "f", ranges: windowRanges(NOW), linked: JSON.stringify(linkedPairs(catalog)) });
+  const linked = JSON.stringify(linkedPairs(catalog));
+  const ex = await stub.exportWindows({ shard: "f", ranges: windowRanges(NOW), linked });
   const snap = buildSnapshot(catalog, [ex], NOW);
   const detail = snap.apis.find((a) => a.slug === API)?.windows.overall;
   if (!detail) throw new Error("no overall window for the API");
@@ -123,7 +124,8 @@ describe("the 402 → paid funnel counts challenged requests", () => {
     expect(m.events).toBe(8);
     expect(m.challenges).toBe(7);
     // More settled calls than challenged requests (a payer that paid from a cached 402): capped.
-    await stub.ingest(PAYERS.map((p, i) => settled(p, t + 10 + i)).concat(PAYERS.map((p, i) => settled(p, t + 20 + i))));
+    const twice = [...PAYERS, ...PAYERS];
+    await stub.ingest(twice.map((p, i) => settled(p, t + 10 + i)));
     expect(conversion(await metrics(stub))).toBe(1);
   });
 
