@@ -1,6 +1,7 @@
 // A shard's ingest of aggregated usage batches (objects/shared/usage-batch.ts,
-// docs/ARCHITECTURE.md §7): validate the header and each row, claim the batch id (dedupe.ts), fold
-// the valid rows into the same per-hour aggregates as events (events.ts) and write them
+// docs/ARCHITECTURE.md §7): validate the header and each row, claim the batch id (dedupe.ts) and
+// its challenged requests (challenge-keys.ts, as the per-event path does), fold the valid rows
+// into the same per-hour aggregates as events (events.ts) and write them
 // (aggregate-writes.ts). Exactly once per (apiId, batchId): a redelivered batch records nothing.
 // Counts are in calls: `accepted` = calls applied, `duplicates` = calls of a batch already
 // applied, `rejected` = invalid rows (or every row of a batch whose header is invalid, which is
@@ -10,8 +11,9 @@ import * as v from "valibot";
 import { MAX_BATCH_ROWS, UsageBatchHeaderSchema, UsageRowSchema } from "../shared/usage-batch.ts";
 import type { UsageBatch, UsageRow } from "../shared/usage-batch.ts";
 import { writeAggregates } from "./aggregate-writes.ts";
+import { claimChallenges } from "./challenge-keys.ts";
 import { claimBatch } from "./dedupe.ts";
-import { aggregateRows } from "./events.ts";
+import { aggregateFacts, rowFacts } from "./events.ts";
 import type { IngestResult } from "./ingest.ts";
 import * as SQL from "./sql.ts";
 
@@ -46,7 +48,9 @@ export function recordUsageBatch(sql: SqlStorage, parsed: ParsedBatch, now: numb
   const calls = batch ? batch.rows.reduce((t, r) => t + r.calls, 0) : 0;
   let counts: IngestResult = { accepted: 0, duplicates: 0, rejected };
   if (batch && claimBatch(sql, batch.apiId, batch.batchId, now)) {
-    writeAggregates(sql, aggregateRows(batch));
+    const facts = rowFacts(batch);
+    claimChallenges(sql, facts, now);
+    writeAggregates(sql, aggregateFacts(facts));
     counts = { ...counts, accepted: calls };
   } else if (batch) {
     counts = { ...counts, duplicates: calls };

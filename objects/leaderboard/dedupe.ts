@@ -3,6 +3,7 @@
 // and is counted as a duplicate. An aggregated batch (objects/shared/usage-batch.ts) is claimed
 // once by (apiId, batchId) in `batches`: one key per batch instead of one per call, which is what
 // keeps its cost from growing with the shard (random request ids land all over `seen`'s B-tree).
+// The funnel's challenged-request keys (`challenge_keys`, challenge-keys.ts) share the retention.
 // Keys are kept DEDUPE_RETENTION_MS after ingest (by ingest time, not event time: a late
 // redelivery of an old event is still caught) and pruned by the shard's housekeeping alarm. Synchronous: runs inside the ingest transaction.
 import { DAY_MS } from "../shared/time.ts";
@@ -35,11 +36,13 @@ export function claimBatch(sql: SqlStorage, apiId: string, batchId: string, now:
 
 /** True while any key is held: the shard keeps its housekeeping alarm only then. */
 export function hasKeys(sql: SqlStorage): boolean {
-  return sql.exec("SELECT 1 FROM seen UNION ALL SELECT 1 FROM batches LIMIT 1").toArray().length > 0;
+  const any = "SELECT 1 FROM seen UNION ALL SELECT 1 FROM batches UNION ALL SELECT 1 FROM challenge_keys LIMIT 1";
+  return sql.exec(any).toArray().length > 0;
 }
 
-/** Drops the event and batch keys claimed more than DEDUPE_RETENTION_MS before `now`. */
+/** Drops the event, batch and challenge keys claimed more than DEDUPE_RETENTION_MS before `now`. */
 export function pruneKeys(sql: SqlStorage, now: number): void {
   sql.exec(SQL.SEEN_PRUNE, now - DEDUPE_RETENTION_MS);
   sql.exec(SQL.BATCHES_PRUNE, now - DEDUPE_RETENTION_MS);
+  sql.exec(SQL.CHALLENGE_KEYS_PRUNE, now - DEDUPE_RETENTION_MS);
 }

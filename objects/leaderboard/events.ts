@@ -1,14 +1,19 @@
 // What one usage event means for the leaderboard, and how a batch of (already deduped) events, or
 // the rows of an aggregated usage batch, fold into per-hour aggregates (docs/ARCHITECTURE.md §7).
 // Both go through one aggregator (aggregateFacts), so they cannot disagree. Pure: ingest.ts and
-// batch-ingest.ts only write what this returns.
+// batch-ingest.ts only mark the challenges already counted (challenge-keys.ts) and write what
+// this returns.
 //
 // Classes (the lifecycles and the kind of each come from objects/shared/outcomes.ts):
 //   countable  `countable` is true AND the lifecycle is payment_settled or served. The flag alone
 //              is not trusted: a producer bug that marks a challenge, refusal or replay countable
 //              still never ranks (ARCHITECTURE §7: those never count).
 //   failure    tenant_error, settlement_failed: an attempt the API (or its settlement) failed.
-//   challenge  payment_challenged (a 402 without payment).
+//   challenge  payment_challenged (a 402 without payment). The funnel counts challenged requests,
+//              not 402s: a fact that carries a request fingerprint adds `distinct` (set by
+//              challenge-keys.ts, once per API, hour, caller and request), so a client that repeats
+//              its unpaid request, or a bot hammering one URL, cannot inflate it. Without a
+//              fingerprint (an older producer) every 402 counts, as before.
 //   refusal    payment_invalid, rate_limited, quota_exceeded, spend_cap_exceeded.
 //   replay     payment_replayed (the stored response of a payment already counted once).
 // Billed money is counted only for billable payment_settled events. Latency is recorded for
@@ -121,11 +126,25 @@ export interface UsageFact {
   /** Earliest and latest call time of the fact (equal for one event). */
   firstTs: number;
   lastTs: number;
+  /** Challenges only: the fingerprint of the request that was challenged (method, path, query). */
+  fingerprint?: string;
+  /** Challenges with a fingerprint: distinct challenged requests this fact adds (0 or 1). */
+  distinct?: number;
 }
 
 export function aggregateBatch(events: readonly UsageEvent[]): BatchAggregates {
-  return aggregateFacts(
-    events.map((e) => ({
+  return aggregateFacts(eventFacts(events));
+}
+
+/** An aggregated batch's rows (objects/shared/usage-batch.ts) → the same aggregates as its events. */
+export function aggregateRows(batch: UsageBatch): BatchAggregates {
+  return aggregateFacts(rowFacts(batch));
+}
+
+/** One fact per event. */
+export function eventFacts(events: readonly UsageEvent[]): UsageFact[] {
+  return events.map((e) => {
+    const fact: UsageFact = {
       apiId: e.apiId,
       owner: e.owner,
       directory: e.directory,
@@ -136,14 +155,16 @@ export function aggregateBatch(events: readonly UsageEvent[]): BatchAggregates {
       calls: 1,
       firstTs: e.ts,
       lastTs: e.ts,
-    })),
-  );
+    };
+    if (e.fingerprint !== undefined && fact.class.kind === "challenge") fact.fingerprint = e.fingerprint;
+    return fact;
+  });
 }
 
-/** An aggregated batch's rows (objects/shared/usage-batch.ts) → the same aggregates as its events. */
-export function aggregateRows(batch: UsageBatch): BatchAggregates {
-  return aggregateFacts(
-    batch.rows.map((r) => ({
+/** One fact per row of an aggregated batch. */
+export function rowFacts(batch: UsageBatch): UsageFact[] {
+  return batch.rows.map((r) => {
+    const fact: UsageFact = {
       apiId: batch.apiId,
       owner: batch.owner,
       directory: batch.directory,
@@ -154,11 +175,30 @@ export function aggregateRows(batch: UsageBatch): BatchAggregates {
       calls: r.calls,
       firstTs: r.firstTs,
       lastTs: r.lastTs,
-    })),
-  );
+    };
+    if (r.fingerprint !== undefined && fact.class.kind === "challenge") fact.fingerprint = r.fingerprint;
+    return fact;
+  });
 }
 
-export function aggregateFacts(facts: Iterable<UsageFact>): BatchAggregates {
+/**
+ * Challenged requests a fact adds: `distinct` once challenge-keys.ts has claimed it; before that
+ * (pure use), a fingerprinted fact counts once per (API, hour, caller, fingerprint) in `facts`.
+ */
+function distinctChallenges(facts: readonly UsageFact[]): (f: UsageFact) => number {
+  const seen = new Set<string>();
+  return (f) => {
+    if (f.fingerprint === undefined) return f.calls;
+    if (f.distinct !== undefined) return f.distinct;
+    const key = [f.apiId, f.hour, normalizeCaller(f.caller), f.fingerprint].join(SEP);
+    if (seen.has(key)) return 0;
+    seen.add(key);
+    return 1;
+  };
+}
+
+export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
+  const challengesOf = distinctChallenges(facts);
   const apiHours = new Map<string, ApiHourDelta>();
   const payerHours = new Map<string, PayerHourDelta>();
   const payerTotals = new Map<string, PayerTotalDelta>();
@@ -174,7 +214,7 @@ export function aggregateFacts(facts: Iterable<UsageFact>): BatchAggregates {
     ah.events += n;
     if (c.kind === "countable") ah.countable += n;
     if (c.kind === "failure") ah.fails += n;
-    if (c.kind === "challenge") ah.challenges += n;
+    if (c.kind === "challenge") ah.challenges += challengesOf(f);
     if (c.kind === "refusal") ah.refusals += n;
     if (c.kind === "replay") ah.replays += n;
     if (c.error) ah.errors += n;

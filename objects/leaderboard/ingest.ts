@@ -1,13 +1,15 @@
 // A shard's ingest (docs/ARCHITECTURE.md §7): validate a batch of usage events, claim their
-// dedupe keys (dedupe.ts), fold the fresh ones into per-hour aggregates (events.ts) and write
+// dedupe keys (dedupe.ts), claim their challenged requests (challenge-keys.ts), fold the fresh
+// ones into per-hour aggregates (events.ts) and write
 // them (aggregate-writes.ts; schema in sql.ts), keep the newest RECENT_EVENTS raw events and the
 // ingest counters for operators. Synchronous over the shard's SQLite: the Durable Object runs `recordBatch` inside
 // one transactionSync, so a batch is recorded whole or not at all.
 import * as v from "valibot";
 import { UsageEventSchema, type UsageEvent } from "../shared/usage-event.ts";
+import { claimChallenges } from "./challenge-keys.ts";
 import { claimKeys } from "./dedupe.ts";
 import { writeAggregates } from "./aggregate-writes.ts";
-import { aggregateBatch } from "./events.ts";
+import { aggregateFacts, eventFacts } from "./events.ts";
 import * as SQL from "./sql.ts";
 
 export interface IngestResult {
@@ -49,7 +51,9 @@ export function recordBatch(
   now: number,
 ): IngestResult {
   const fresh = claimKeys(sql, valid, now);
-  writeAggregates(sql, aggregateBatch(fresh));
+  const facts = eventFacts(fresh);
+  claimChallenges(sql, facts, now);
+  writeAggregates(sql, aggregateFacts(facts));
   if (fresh.length > 0) {
     sql.exec(SQL.RECENT_INSERT_BATCH, JSON.stringify(fresh));
     sql.exec(SQL.RECENT_TRIM, RECENT_EVENTS);

@@ -70,6 +70,11 @@ export interface UsageRecord {
    * only: its usage event comes from `commit`, in the same transaction as the settlement.
    */
   outcome: Outcome;
+  /**
+   * payment_challenged: the challenged request's `requestFingerprint` (fingerprint.ts), so the
+   * Leaderboard's funnel counts challenged requests, not 402s (docs/ARCHITECTURE.md §7).
+   */
+  fingerprint?: string;
 }
 
 export interface MeterStats {

@@ -2,9 +2,12 @@
 // transaction of the record or settlement it describes and delivered at least once, in batches,
 // to this API's Leaderboard shard by the outbox drainer. The Leaderboard dedupes by (apiId,
 // requestId), so redelivery is harmless. A tenant whose config has no `events` emits nothing.
+// A challenge carries its request fingerprint (the funnel counts challenged requests); one that is
+// not a fingerprint is dropped here, so the Leaderboard never rejects the event over it.
 import { leaderboardFor } from "../leaderboard/shards.ts";
 import { type CallOutcome, usageEventFor } from "../shared/usage-event.ts";
 import type { ConfigStore } from "./config.ts";
+import { MAX_FINGERPRINT_LENGTH } from "./fingerprint.ts";
 import type { Outbox, OutboxChannel } from "./outbox.ts";
 
 /** Events wait this long so one delivery carries many calls (one RPC, one transaction). */
@@ -40,7 +43,11 @@ export class UsageOutbox {
   emit(outcome: CallOutcome): void {
     const cfg = this.config.current;
     if (!cfg?.events) return;
-    const event = usageEventFor(outcome, { apiId: cfg.slug, ...cfg.events, priceAtomic: cfg.priceAtomic });
+    const { fingerprint, ...rest } = outcome;
+    const usable = typeof fingerprint === "string" && fingerprint.length > 0
+      && fingerprint.length <= MAX_FINGERPRINT_LENGTH;
+    const call: CallOutcome = usable ? { ...rest, fingerprint } : rest;
+    const event = usageEventFor(call, { apiId: cfg.slug, ...cfg.events, priceAtomic: cfg.priceAtomic });
     this.outbox.append("usage", JSON.stringify(event), Date.now());
   }
 }

@@ -1,10 +1,12 @@
 // The aggregated usage batch (docs/ARCHITECTURE.md §7): the producer's calls of one API folded
 // into rows of like calls (same hour, caller, outcome, flags, latency bucket) with counts and a
-// money total, sent with a batch id unique per API. The Leaderboard applies each batch exactly
-// once (`Leaderboard.ingestBatch`, dedupe by (apiId, batchId)), so a redelivery — the same batch
-// with the same id — records nothing. Per-call SQL work and per-call dedupe keys disappear: the
-// shard's cost is per row and per batch, not per call. A producer must resend a failed batch
-// as it was (same id, same rows); a batch id must never be reused for other rows.
+// money total, sent with a batch id unique per API. Challenges with a request fingerprint are
+// folded per fingerprint too, so the Leaderboard can count challenged requests, not 402s. The
+// Leaderboard applies each batch exactly once (`Leaderboard.ingestBatch`, dedupe by (apiId,
+// batchId)), so a redelivery — the same batch with the same id — records nothing. Per-call SQL
+// work and per-call dedupe keys disappear: the shard's cost is per row and per batch, not per
+// call. A producer must resend a failed batch as it was (same id, same rows); a batch id must
+// never be reused for other rows.
 //
 // Shared by producers (TenantMeter, benchmarks) and the consumer (the Leaderboard), like
 // usage-event.ts. Both sides import this file and neither imports the other.
@@ -37,6 +39,8 @@ export const UsageRowSchema = v.object({
   /** Earliest and latest call time in the row (ms). */
   firstTs: EpochMs,
   lastTs: EpochMs,
+  /** Challenge rows: the challenged request's fingerprint (as UsageEvent.fingerprint). */
+  fingerprint: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
 });
 export type UsageRow = v.InferOutput<typeof UsageRowSchema>;
 
@@ -68,7 +72,8 @@ export function foldUsage(batchId: string, events: readonly UsageEvent[]): Usage
     const hour = Math.floor(e.ts / HOUR_MS);
     const bucket = latencyBucket(e.latencyMs);
     const error = e.status >= 500;
-    const key = [hour, e.caller, e.lifecycle, e.countable, e.billable, error, bucket].join(SEP);
+    const fingerprint = e.lifecycle === "payment_challenged" ? e.fingerprint : undefined;
+    const key = [hour, e.caller, e.lifecycle, e.countable, e.billable, error, bucket, fingerprint ?? ""].join(SEP);
     const row = rows.get(key);
     if (row) {
       row.calls += 1;
@@ -80,7 +85,9 @@ export function foldUsage(batchId: string, events: readonly UsageEvent[]): Usage
     const { caller, lifecycle, countable, billable } = e;
     const billedAtomic = addAtomic("0", e.billedAtomic);
     const counts = { calls: 1, billedAtomic, firstTs: e.ts, lastTs: e.ts };
-    rows.set(key, { hour, caller, lifecycle, countable, billable, error, latencyBucket: bucket, ...counts });
+    const fresh: UsageRow = { hour, caller, lifecycle, countable, billable, error, latencyBucket: bucket, ...counts };
+    if (fingerprint !== undefined) fresh.fingerprint = fingerprint;
+    rows.set(key, fresh);
     if (rows.size > MAX_BATCH_ROWS) throw new RangeError(`a batch holds at most ${MAX_BATCH_ROWS} rows`);
   }
   // The newest event's owner and directory, as the per-event path keeps the latest by event time.

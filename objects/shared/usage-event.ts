@@ -36,6 +36,12 @@ export const UsageEventSchema = v.object({
   billable: v.boolean(),
   network: v.pipe(v.string(), v.maxLength(64)),
   env: v.picklist(["prod", "test"]),
+  /**
+   * payment_challenged only: the fingerprint of the challenged request (method, tenant path,
+   * query; objects/meter/fingerprint.ts). The funnel counts a challenge once per (API, hour,
+   * caller, fingerprint); an event without one counts every time (older producers).
+   */
+  fingerprint: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
 });
 export type UsageEvent = v.InferOutput<typeof UsageEventSchema>;
 
@@ -60,11 +66,13 @@ export interface CallOutcome {
   lifecycle: Outcome;
   /** Settled amount for payment_settled; ignored otherwise. */
   billedAtomic?: string;
+  /** The challenged request's fingerprint, for payment_challenged; ignored otherwise. */
+  fingerprint?: string;
 }
 
 export function usageEventFor(outcome: CallOutcome, context: EventContext): UsageEvent {
   const billable = OUTCOME_TRAITS[outcome.lifecycle].billable;
-  return {
+  const event: UsageEvent = {
     requestId: outcome.requestId,
     ts: Math.max(0, Math.trunc(outcome.ts)),
     apiId: context.apiId,
@@ -81,4 +89,6 @@ export function usageEventFor(outcome: CallOutcome, context: EventContext): Usag
     network: context.network,
     env: context.env,
   };
+  if (outcome.lifecycle === "payment_challenged" && outcome.fingerprint) event.fingerprint = outcome.fingerprint;
+  return event;
 }

@@ -3,6 +3,7 @@
 // answered once. Modules are visited in one direction: entry → tenancy → gateway (these phases,
 // with src/payments for the x402 steps) → runtime → meter; nothing below imports the gateway.
 import type { TenantConfig } from "../config/tenant-config.ts";
+import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
 import type { UsageRecord } from "../../objects/meter/types.ts";
 import { checkTenantBodySize } from "../http/body-limit.ts";
 import { requirementsFor } from "../payments/requirements.ts";
@@ -32,7 +33,7 @@ export async function callTenant(
   if (bodyProblem) result = { kind: "refused", error: bodyProblem, payer: null };
   else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
   else result = await freeFlow(call, tenant, request, path, ipCaller!);
-  await record(call, tenant.slug, request, result, ipCaller);
+  await record(call, tenant.slug, request, path, result, ipCaller);
   return respond(result, { tenant, requirements, request, path, requestId: call.requestId });
 }
 
@@ -41,6 +42,7 @@ async function record(
   call: CallContext,
   slug: string,
   request: Request,
+  path: string,
   result: CallResult,
   ip: string | null,
 ): Promise<void> {
@@ -57,5 +59,9 @@ async function record(
   };
   const label = recorded.labelled ? callerLabel(request) : undefined;
   if (label !== undefined) usage.callerLabel = label;
+  // The funnel counts challenged requests, not 402s (docs/ARCHITECTURE.md §7).
+  if (recorded.outcome === "payment_challenged") {
+    usage.fingerprint = await requestFingerprint(request.method, path, new URL(request.url).search);
+  }
   recordUsage(call.env, call.ctx, slug, usage);
 }

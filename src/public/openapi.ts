@@ -43,7 +43,10 @@ const schemas: Record<string, Schema> = {
       p95Ms: nullable("number"),
       events: { ...int, description: "Every ingested event (challenges, refusals and replays included)." },
       errors: { ...int, description: "Events with status ≥ 500." },
-      challenges: { ...int, description: "402 challenges (requests without payment)." },
+      challenges: {
+        ...int,
+        description: "Challenged requests: 402s without payment, once per (hour, caller, method + path + query).",
+      },
       refusals: { ...int, description: "Invalid payments, rate limits, quotas, spend caps." },
       replays: { ...int, description: "Stored responses replayed for an already settled payment." },
       selfDealtCalls: { ...int, description: "Countable calls by creator-linked wallets: shown, never scored." },

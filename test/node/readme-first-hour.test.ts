@@ -128,7 +128,8 @@ describe("the README, followed on a fresh `npm start`", () => {
   it("counts the funnel of N paid calls as N challenges and N settled", async () => {
     expect((await run(`claw deploy funnel.csv --price 0.001 --pay-to ${PAY_TO}`)).code).toBe(0);
     const N = 3;
-    for (let i = 0; i < N; i++) expect((await run(`claw call '${api}/t/funnel/v1/records?limit=1'`)).code).toBe(0);
+    // N distinct requests: the funnel counts a challenged request once per (hour, caller, request).
+    for (let i = 1; i <= N; i++) expect((await run(`claw call '${api}/t/funnel/v1/records?limit=${i}'`)).code).toBe(0);
     const today = await eventually(() => board("funnel"), (m) => m?.calls === N, 30_000);
     expect(today).toMatchObject({ calls: N, challenges: N });
     const stats = await run("claw stats funnel --window today");

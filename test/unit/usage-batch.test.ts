@@ -26,8 +26,9 @@ const eventArb: fc.Arbitrary<UsageEvent> = fc
     billedAtomic: fc.constantFrom("0", "1000", "0002500", "1"),
     owner: fc.constantFrom("cr_a", "cr_b"),
     directory: fc.constantFrom("geo", "general"),
+    fingerprint: fc.constantFrom(undefined, "v1:aa", "v1:bb"),
   })
-  .map((f) => usageEvent({ ...f, apiId: "prop-api" }));
+  .map(({ fingerprint, ...f }) => usageEvent({ ...f, apiId: "prop-api", ...(fingerprint ? { fingerprint } : {}) }));
 
 /** Aggregates with every list in key order (the aggregator's Map order is not a contract). */
 function canonical(agg: BatchAggregates): BatchAggregates {
@@ -60,6 +61,22 @@ describe("foldUsage", () => {
       rows: [{ hour: Math.floor(NOW / 3_600_000), caller: base.caller, lifecycle: "payment_settled", countable: true, billable: true,
         error: false, latencyBucket: 5, calls: 3, billedAtomic: "2007", firstTs: NOW - 20, lastTs: NOW }],
     });
+  });
+
+  it("folds challenges per request fingerprint; each request counts once, a fingerprint-less 402 every time", () => {
+    const flags = { lifecycle: "payment_challenged", countable: false, billable: false, billedAtomic: "0" } as const;
+    const at = { status: 402, ts: NOW, latencyMs: 1, caller: "ip:x" };
+    const c = (fingerprint?: string) => usageEvent({ ...flags, ...at, ...(fingerprint ? { fingerprint } : {}) });
+    const events = [c("v1:aa"), c("v1:aa"), c("v1:aa"), c("v1:bb"), c(), c()];
+    const batch = foldUsage("b-3", events);
+    expect(batch.rows.map((r) => [r.fingerprint, r.calls])).toEqual([["v1:aa", 3], ["v1:bb", 1], [undefined, 2]]);
+    for (const agg of [aggregateBatch(events), aggregateRows(batch)]) {
+      expect(agg.apiHours).toHaveLength(1);
+      expect(agg.apiHours[0]).toMatchObject({ events: 6, challenges: 4 });
+    }
+    // A fingerprint on anything but a challenge is not part of the fold.
+    const settled = usageEvent({ ts: NOW, latencyMs: 40 });
+    expect(foldUsage("b-4", [settled, { ...settled, fingerprint: "v1:aa" }]).rows).toHaveLength(1);
   });
 
   it("refuses no events, events of two APIs and more rows than a batch holds", () => {

@@ -30,4 +30,15 @@ describe("usage events", () => {
       }
     }
   });
+
+  it("carries the request fingerprint of a challenge only", () => {
+    const base = { requestId: "r9", ts: 1, caller: "ip:x", status: 402, latencyMs: 1, fingerprint: "v1:ab" };
+    const challenged = usageEventFor({ ...base, lifecycle: "payment_challenged" }, paid);
+    expect(challenged.fingerprint).toBe("v1:ab");
+    expect(v.parse(UsageEventSchema, challenged)).toEqual(challenged);
+    expect(usageEventFor({ ...base, lifecycle: "payment_invalid" }, paid)).not.toHaveProperty("fingerprint");
+    const without = usageEventFor({ ...base, fingerprint: undefined, lifecycle: "payment_challenged" }, paid);
+    expect(without).not.toHaveProperty("fingerprint");
+    expect(v.safeParse(UsageEventSchema, { ...challenged, fingerprint: "x".repeat(129) }).success).toBe(false);
+  });
 });
