@@ -87,18 +87,25 @@ const kb = (n: number) => (n / 1024).toFixed(1);
 function row(name: string, runs: LoadResult[]): string {
   const failures = runs.reduce((n, x) => n + x.non2xx + x.errors, 0);
   const f = (g: (x: LoadResult) => number, d = 1) => mean(runs.map(g)).toFixed(d);
-  return `| ${name} | ${f((x) => x.requestsPerSec, 0)} | ${f((x) => x.p50Ms)} | ${f((x) => x.p95Ms)} | ${f((x) => x.p99Ms)} | ${failures} |`;
+  const cells = [f((x) => x.requestsPerSec, 0), f((x) => x.p50Ms), f((x) => x.p95Ms), f((x) => x.p99Ms), failures];
+  return `| ${name} | ${cells.join(" | ")} |`;
 }
 
-export function exploreReport(r: ExploreResult, opts: { connections: number; rounds: number; seconds: number }): string[] {
+export function exploreReport(
+  r: ExploreResult,
+  opts: { connections: number; rounds: number; seconds: number },
+): string[] {
   const p95e = mean(r.explore.map((x) => x.p95Ms));
   const p95h = mean(r.health.map((x) => x.p95Ms));
   const sum = (g: (p: PartWeight) => number) => r.weight.reduce((n, p) => n + g(p), 0);
   const failures = [...r.explore, ...r.health].reduce((n, x) => n + x.non2xx + x.errors, 0);
+  const rps = mean(r.explore.map((x) => x.requestsPerSec)) / mean(r.health.map((x) => x.requestsPerSec));
+  const total = [sum((p) => p.wireBytes), sum((p) => p.identityBytes), sum((p) => p.gzipBytes)].map(kb);
   return [
     `## /explore under load (issue 12)`,
     ``,
-    `Command: \`npm run bench\` (the bench's dispatcher after the leaderboard read, so the snapshot holds this run's APIs: ` +
+    `Command: \`npm run bench\` (the bench's dispatcher after the leaderboard read, ` +
+      `so the snapshot holds this run's APIs: ` +
       `${r.apisOnPage} of the seeded slugs appear on the page; autocannon, ${opts.connections} connections, ` +
       `${opts.rounds}×${opts.seconds}s interleaved rounds with /health)`,
     ``,
@@ -108,14 +115,16 @@ export function exploreReport(r: ExploreResult, opts: { connections: number; rou
     row("GET /explore", r.explore),
     ``,
     `**Ratio p95 /explore / /health: ${(p95e / p95h).toFixed(2)}** (target ≤ 2; /explore p95 target ≤ 200 ms); ` +
-      `req/s ratio ${(mean(r.explore.map((x) => x.requestsPerSec)) / mean(r.health.map((x) => x.requestsPerSec))).toFixed(2)}`,
+      `req/s ratio ${rps.toFixed(2)}`,
     ``,
     `Page weight (asked with \`accept-encoding: gzip\`; images excluded):`,
     ``,
     `| part | served as | bytes on the wire | uncompressed | gzip (node:zlib, default level) |`,
     `| --- | --- | ---: | ---: | ---: |`,
-    ...r.weight.map((p) => `| \`${p.path}\` | ${p.contentEncoding} | ${p.wireBytes} | ${p.identityBytes} | ${p.gzipBytes} |`),
-    `| **total** | | **${kb(sum((p) => p.wireBytes))} KiB** | ${kb(sum((p) => p.identityBytes))} KiB | ${kb(sum((p) => p.gzipBytes))} KiB |`,
+    ...r.weight.map(
+      (p) => `| \`${p.path}\` | ${p.contentEncoding} | ${p.wireBytes} | ${p.identityBytes} | ${p.gzipBytes} |`,
+    ),
+    `| **total** | | **${total[0]} KiB** | ${total[1]} KiB | ${total[2]} KiB |`,
     ``,
     ...(failures > 0 ? [`WARNING: ${failures} non-2xx responses or errors during the /explore run.`, ``] : []),
   ];

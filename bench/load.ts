@@ -28,7 +28,12 @@ export async function load(
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`benchmarks only target 127.0.0.1, not ${url}`);
   const times: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const options = { url, connections: opts.connections ?? 10, duration: opts.seconds ?? 8, headers: opts.headers ?? {} };
+    const options = {
+      url,
+      connections: opts.connections ?? 10,
+      duration: opts.seconds ?? 8,
+      headers: opts.headers ?? {},
+    };
     const instance = autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on("response", (_client, _status, _bytes, ms) => times.push(ms));
   });
