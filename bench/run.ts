@@ -3,7 +3,7 @@
 // rollup in their own Worker, bench/leaderboard.ts). Prints a markdown report that
 // BENCHMARKS.md quotes; also writes it to bench/results/latest.md (gitignored).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { startLocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
@@ -12,6 +12,7 @@ import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
+import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
 import { benchLeaderboardIngest, benchLeaderboardReads, leaderboardReport, type IngestRollupResult, type ReadResult } from "./leaderboard.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -37,8 +38,12 @@ function leaderboardIngest(state: string): Promise<IngestRollupResult> {
   });
 }
 
+const LOAD_AT_START = loadavg();
+const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(" / ");
+
 function writeReport(lines: string[]): void {
-  const report = lines.join("\n");
+  const machine = `Load average (1 / 5 / 15 min) at start: ${fmtLoad(LOAD_AT_START)}; at end: ${fmtLoad(loadavg())}`;
+  const report = [machine, ``, ...lines].join("\n");
   mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
   writeFileSync(join(REPO_ROOT, "bench", "results", "latest.md"), report);
   process.stdout.write(report + "\n");
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
   const { dispatcher, secrets } = stack;
   const lines: string[] = [];
   let reads: ReadResult | null = null;
+  let explore: ExploreResult | null = null;
   let ingest: IngestRollupResult | null = null;
   try {
     try {
@@ -132,12 +138,16 @@ async function main(): Promise<void> {
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.
       reads = await benchLeaderboardReads(dispatcher.url, secrets.OPERATOR_TOKEN, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS });
+      // The explore page renders from that snapshot (issue 12): under load, interleaved with /health.
+      const apis = ["bench-cities", "bench-paid", "bench-ten-mb", "bench-rows-100k"];
+      explore = await benchExplore(dispatcher.url, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, apis });
     } finally {
       await stack.stop();
     }
     // Leaderboard ingest + rollup: its own Worker, once the dispatcher is gone (nothing competes).
     if (LEADERBOARD_EVENTS > 0) ingest = await leaderboardIngest(state);
     lines.push(...leaderboardReport(ingest, reads, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
+    if (explore) lines.push(...exploreReport(explore, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
   } finally {
     rmSync(state, { recursive: true, force: true });
   }
