@@ -15,7 +15,7 @@ const stateDir = mkdtempSync(join(tmpdir(), "claw-dev-test-"));
 
 beforeAll(async () => {
   const port = await freePort();
-  child = spawn(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "dev", "--json", "--port", String(port), "--persist-to", join(stateDir, "state")], {
+  child = spawn(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "dev", "--json", "--no-demo-traffic", "--port", String(port), "--persist-to", join(stateDir, "state")], {
     cwd: REPO_ROOT,
     env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
     stdio: ["ignore", "pipe", "pipe"],
@@ -24,7 +24,7 @@ beforeAll(async () => {
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
   summary = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`claw dev did not get ready:\n${out}\n${err}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`claw dev did not get ready:\n${out}\n${err}`)), 180_000);
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
