@@ -23,6 +23,13 @@ export function paymentLine(t: TenantView): string {
   return `${t.network}, asset ${what}`;
 }
 
+/** One line per priced operation, under the default price line. */
+function priceTable(t: TenantView): string[] {
+  const entries = Object.entries(t.prices ?? {});
+  const width = Math.max(0, ...entries.map(([op]) => op.length));
+  return entries.map(([op, usd]) => `             ${op.padEnd(width)}  ${usd > 0 ? `$${usd} per call` : "free"}`);
+}
+
 export function showText(body: TenantDetail): string {
   const t = body.tenant;
   const today = body.stats?.windows.today;
@@ -32,6 +39,7 @@ export function showText(body: TenantDetail): string {
     t.description ? `  ${t.description}` : "",
     `  endpoint   ${t.endpoints.path}${hosts}`,
     `  price      ${t.priceUsd ? `${t.price.display} per call → ${t.payTo}` : "free"}`,
+    ...priceTable(t),
     `  payment    ${paymentLine(t)}`,
     `  limits     ${limitsLine(t)}`,
     t.secretNames?.length ? `  secrets    ${t.secretNames.join(", ")}` : "",

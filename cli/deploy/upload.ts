@@ -14,7 +14,8 @@ import { clawCommand, plural, type Ui } from "../core/ui.ts";
 type Config = Record<string, unknown>;
 
 export async function withPlatformDefaults(api: PlatformApi, config: Config): Promise<Config> {
-  const paid = typeof config.priceUsd === "number" && config.priceUsd > 0;
+  const perOperation = Object.values((config.prices ?? {}) as Record<string, number>).some((p) => p > 0);
+  const paid = (typeof config.priceUsd === "number" && config.priceUsd > 0) || perOperation;
   if (!paid || config.network !== undefined || config.asset !== undefined) return config;
   let info;
   try {
