@@ -9,7 +9,8 @@ export const deployArgs = {
   name: { type: "string", description: "API name (slug: 3-40 of a-z, 0-9, '-'); default: from the file name", alias: "tenant" },
   price: {
     type: "string",
-    description: "Default price per call in USD, e.g. 0.001 (0 = free); repeatable 'GET /v1/search=0.001' prices one operation",
+    description:
+      "Default price per call in USD, e.g. 0.001 (0 = free); repeatable 'GET /v1/search=0.001' prices one operation",
   },
   "pay-to": { type: "string", description: "Wallet (0x…) that receives payments; required when --price > 0" },
   network: { type: "string", description: "CAIP-2 network (default eip155:84532)" },
@@ -46,7 +47,9 @@ export function pricesFromFlags(rawArgs: string[]): { priceUsd?: number; prices?
   for (const value of repeated(rawArgs, "price")) {
     const at = value.lastIndexOf("=");
     if (at < 0) {
-      if (out.priceUsd !== undefined) throw usageError("--price without an operation (the default price) may be given once", "invalid_price");
+      if (out.priceUsd !== undefined) {
+        throw usageError("--price without an operation (the default price) may be given once", "invalid_price");
+      }
       out.priceUsd = parseUsd("price", value);
       continue;
     }

@@ -25,7 +25,8 @@ export function parsePattern(raw: string): PricePattern | string {
   const match = /^([A-Za-z]+) +(\/\S*)$/.exec(raw.trim());
   if (!match) return `must be "METHOD /path", e.g. "GET /v1/search"`;
   const method = match[1]!.toUpperCase();
-  if (!(PRICE_METHODS as readonly string[]).includes(method)) return `method must be one of ${PRICE_METHODS.join(", ")}`;
+  const known = (PRICE_METHODS as readonly string[]).includes(method);
+  if (!known) return `method must be one of ${PRICE_METHODS.join(", ")}`;
   let path = match[2]!;
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
   const parts = path === "/" ? [] : path.slice(1).split("/");
@@ -47,7 +48,9 @@ function shapeOf(p: PricePattern): string {
 export function pricesProblems(prices: Record<string, number>): { key: string; message: string }[] {
   const problems: { key: string; message: string }[] = [];
   const keys = Object.keys(prices);
-  if (keys.length > MAX_PRICED_OPERATIONS) problems.push({ key: "", message: `at most ${MAX_PRICED_OPERATIONS} priced operations` });
+  if (keys.length > MAX_PRICED_OPERATIONS) {
+    problems.push({ key: "", message: `at most ${MAX_PRICED_OPERATIONS} priced operations` });
+  }
   const shapes = new Map<string, string>();
   for (const key of keys) {
     const parsed = parsePattern(key);
@@ -77,7 +80,9 @@ export const PricesSchema = v.pipe(
     const first = pricesProblems(issue.input as Record<string, number>)[0]!;
     return first.key ? `"${first.key.slice(0, 80)}": ${first.message}` : first.message;
   }),
-  v.transform((p) => Object.fromEntries(Object.entries(p).map(([k, price]) => [(parsePattern(k) as PricePattern).key, price]))),
+  v.transform((p) =>
+    Object.fromEntries(Object.entries(p).map(([k, price]) => [(parsePattern(k) as PricePattern).key, price])),
+  ),
 );
 export type Prices = v.InferOutput<typeof PricesSchema>;
 

@@ -15,13 +15,16 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
   const config = validate(TenantConfigSchema, candidate, "config");
   const problems: { path: string; message: string }[] = [];
   if (anyPaid(config.prices, config.priceUsd)) {
-    if (!config.payTo) problems.push({ path: "payTo", message: "payTo is required when priceUsd > 0 or an operation has a price" });
+    const message = "payTo is required when priceUsd > 0 or an operation has a price";
+    if (!config.payTo) problems.push({ path: "payTo", message });
     const asset = assetFor(config.network, config.asset);
     if (!asset) problems.push({ path: "asset", message: `no known asset on ${config.network}; set asset {address, name, version, decimals}` });
     else {
-      if (config.priceUsd > 0 && usdToAtomic(config.priceUsd, asset.decimals) === 0n) problems.push({ path: "priceUsd", message: `priceUsd rounds to 0 at ${asset.decimals} decimals` });
+      const roundsToZero = (usd: number) => usd > 0 && usdToAtomic(usd, asset.decimals) === 0n;
+      const message = `rounds to 0 at ${asset.decimals} decimals`;
+      if (roundsToZero(config.priceUsd)) problems.push({ path: "priceUsd", message: `priceUsd ${message}` });
       for (const [key, usd] of Object.entries(config.prices)) {
-        if (usd > 0 && usdToAtomic(usd, asset.decimals) === 0n) problems.push({ path: `prices.${key}`, message: `the price rounds to 0 at ${asset.decimals} decimals` });
+        if (roundsToZero(usd)) problems.push({ path: `prices.${key}`, message: `the price ${message}` });
       }
     }
   }

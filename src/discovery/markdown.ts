@@ -78,7 +78,8 @@ function operationSection(d: ApiDescription, op: Operation, baseUrl: string): st
 }
 
 export function apiMarkdown(d: ApiDescription, baseUrl: string, openapiUrl: string): string {
-  const amount = d.payment && !pricedPerOperation(d) ? `${d.payment.display} per call (USD ${d.payment.amountUsd}),` : "";
+  const amount =
+    d.payment && !pricedPerOperation(d) ? `${d.payment.display} per call (USD ${d.payment.amountUsd}),` : "";
   const price = d.payment
     ? `**Price:** ${amount || `${priceSentence(d)};`} x402 \`exact\` in ` +
       `${d.payment.assetName} (\`${d.payment.asset}\`) on \`${d.payment.network}\`, paid to \`${d.payment.payTo}\`.`

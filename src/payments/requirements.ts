@@ -14,7 +14,8 @@ export const MAX_TIMEOUT_SECONDS = 60;
  * free. Without a request, the default price's. Throws if a paid tenant is misconfigured.
  */
 export function requirementsFor(tenant: TenantConfig, method?: string, path?: string): PaymentRequirements | null {
-  const usd = method !== undefined && path !== undefined ? priceOf(tenant.prices, tenant.priceUsd, method, path).usd : tenant.priceUsd;
+  const priced = method !== undefined && path !== undefined;
+  const usd = priced ? priceOf(tenant.prices, tenant.priceUsd, method, path).usd : tenant.priceUsd;
   if (usd <= 0) return null;
   const asset = assetFor(tenant.network, tenant.asset);
   if (!asset || !tenant.payTo) throw new Error(`tenant ${tenant.slug} is paid but has no asset or payTo`);

@@ -18,12 +18,14 @@ function refusal(fn: () => unknown): CliError {
 
 describe("--price", () => {
   it("takes a default and repeatable operation prices, in either flag form", () => {
-    const raw = ["x.csv", "--price", "0.002", "--price", "get /v1/search/=0.001", "--price=POST /v1/generate=0.05", "--price", "GET /v1/schema=0"];
+    const raw = ["x.csv", "--price", "0.002", "--price", "get /v1/search/=0.001"];
+    raw.push("--price=POST /v1/generate=0.05", "--price", "GET /v1/schema=0");
     expect(pricesFromFlags(raw)).toEqual({
       priceUsd: 0.002,
       prices: { "GET /v1/search": 0.001, "POST /v1/generate": 0.05, "GET /v1/schema": 0 },
     });
-    expect(configFromFlags({}, ["x.csv", "--price", "GET /v1/records/{id}=0.01"])).toEqual({ prices: { "GET /v1/records/{id}": 0.01 } });
+    const one = configFromFlags({}, ["x.csv", "--price", "GET /v1/records/{id}=0.01"]);
+    expect(one).toEqual({ prices: { "GET /v1/records/{id}": 0.01 } });
     expect(configFromFlags({}, ["x.csv"])).toEqual({});
   });
   it("refuses bad operations, negative prices, two defaults and one operation twice", () => {
@@ -47,7 +49,8 @@ describe("claw show", () => {
       slug: "cities", resourceType: "dataset", version: 3, plan: "free", directory: "geo", description: "",
       endpoints: { path: "http://localhost/t/cities/", hosts: [] }, priceUsd: 0.002, payTo: "0x" + "b".repeat(40),
       prices: { "GET /v1/records/{id}": 0.01, "GET /v1/schema": 0 }, network: "eip155:84532",
-      price: { usd: 0.002, atomic: "2000", display: "$0.002", asset: null }, rateLimit: {}, usageLimit: {}, spendLimit: {},
+      price: { usd: 0.002, atomic: "2000", display: "$0.002", asset: null },
+      rateLimit: {}, usageLimit: {}, spendLimit: {},
     };
     const text = showText({ tenant } as never);
     expect(text).toContain("  price      $0.002 per call → 0x");

@@ -3,7 +3,8 @@
 // operation's price, the free operation moves nothing, and the earnings add up the mixed prices.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePaymentResponseHeader } from "@x402/core/http";
-import { balance, deployPaid, earnings, eventually, payingFetch, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
+import { balance, deployPaid, earnings, eventually, payingFetch, startPaidEnv } from "./support/paid-env.ts";
+import type { PaidEnv } from "./support/paid-env.ts";
 
 let env: PaidEnv;
 

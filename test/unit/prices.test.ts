@@ -80,7 +80,10 @@ const keyOf = ([m, segs]: [string, string[]]) => `${m} /${segs.join("/")}`;
 describe("priceOf properties", () => {
   it("the winner matches, and no other match is more specific", () => {
     fc.assert(
-      fc.property(fc.array(pattern, { maxLength: 12 }), fc.constantFrom("GET", "POST"), fc.array(literal, { maxLength: 4 }),
+      fc.property(
+        fc.array(pattern, { maxLength: 12 }),
+        fc.constantFrom("GET", "POST"),
+        fc.array(literal, { maxLength: 4 }),
         (patterns, method, parts) => {
           // Distinct shapes only: the schema refuses two keys for one operation.
           const raw = Object.fromEntries(patterns.map((p, i) => [keyOf(p), i + 1]));
@@ -94,7 +97,8 @@ describe("priceOf properties", () => {
           const got = priceOf(table, -1, method, path);
           if (matches.length === 0) return got.pattern === null && got.usd === -1;
           expect(matches).toContain(got.pattern);
-          const rank = (k: string) => k.split(" ")[1]!.split("/").slice(1).map((s) => (s === "{p}" ? "0" : "1")).join("");
+          const rank = (k: string) =>
+            k.split(" ")[1]!.split("/").slice(1).map((s) => (s === "{p}" ? "0" : "1")).join("");
           return matches.every((k) => rank(k) <= rank(got.pattern!)) && got.usd === table[got.pattern!];
         }),
     );
@@ -103,8 +107,12 @@ describe("priceOf properties", () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ maxLength: 30 }), fc.double()), (raw) => {
         const r = parse(raw);
-        if (r.success) for (const [k, p] of Object.entries(r.output)) expect(typeof parsePattern(k) === "object" && p >= 0).toBe(true);
-        else expect(r.issues[0].message.length).toBeGreaterThan(0);
+        if (!r.success) expect(r.issues[0].message.length).toBeGreaterThan(0);
+        else {
+          for (const [k, p] of Object.entries(r.output)) {
+            expect(typeof parsePattern(k) === "object" && p >= 0).toBe(true);
+          }
+        }
       }),
     );
   });

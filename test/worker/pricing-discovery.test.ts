@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { call, CITIES_CSV, createCreator, deployOk, OPERATOR, uniqueSlug } from "./helpers.ts";
 
 const ASSET = { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", name: "USDC", version: "2", decimals: 6 };
-const PAID = { priceUsd: 0.005, payTo: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", network: "eip155:84532", asset: ASSET };
+const PAY_TO = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+const PAID = { priceUsd: 0.005, payTo: PAY_TO, network: "eip155:84532", asset: ASSET };
 
 const amountIn = (doc: any, path: string) => doc.paths[path]?.get?.["x-payment-info"]?.price?.amount;
 
@@ -56,14 +57,16 @@ describe("prices per operation in discovery", () => {
   it("the API page lists the live price of each operation", async () => {
     const creator = await createCreator();
     const slug = uniqueSlug("ppage");
-    await deployOk(creator.key, slug, CITIES_CSV, { config: { ...PAID, prices: { "GET /v1/schema": 0, "GET /v1/records": 0.001 } } });
+    const prices = { "GET /v1/schema": 0, "GET /v1/records": 0.001 };
+    await deployOk(creator.key, slug, CITIES_CSV, { config: { ...PAID, prices } });
     expect((await call("/__platform/rollup", { method: "POST", headers: OPERATOR })).status).toBe(200);
-    const list = async () => /<ul id="api-prices">([\s\S]*?)<\/ul>/.exec(await (await call(`/apis/${slug}`)).text())?.[1] ?? "";
+    const list = async () =>
+      /<ul id="api-prices">([\s\S]*?)<\/ul>/.exec(await (await call(`/apis/${slug}`)).text())?.[1] ?? "";
     const before = await list();
     expect(before).toContain("<code>GET /v1/schema</code> free");
     expect(before).toContain("<code>GET /v1/records</code> $0.001");
     expect(before).toContain("<code>GET /v1/records/{id}</code> $0.005");
-    await deployOk(creator.key, slug, CITIES_CSV, { config: { prices: { "GET /v1/schema": 0, "GET /v1/records": 0.003 } } });
+    await deployOk(creator.key, slug, CITIES_CSV, { config: { prices: { ...prices, "GET /v1/records": 0.003 } } });
     expect(await list()).toContain("<code>GET /v1/records</code> $0.003");
   });
 });

@@ -50,7 +50,8 @@ describe("price per operation", () => {
   it("makes a tenant with a free default paid only where an operation has a price", async () => {
     const creator = await createCreator();
     const slug = uniqueSlug("priced");
-    await deployOk(creator.key, slug, CITIES_CSV, { config: { ...PAID, priceUsd: 0, prices: { "GET /v1/records/{id}": 0.25 } } });
+    const config = { ...PAID, priceUsd: 0, prices: { "GET /v1/records/{id}": 0.25 } };
+    await deployOk(creator.key, slug, CITIES_CSV, { config });
     expect((await call(`/t/${slug}/v1/records`)).status).toBe(200);
     expect(await asked(`/t/${slug}/v1/records/2`)).toBe("250000");
   });
@@ -58,11 +59,14 @@ describe("price per operation", () => {
   it("refuses bad maps with invalid_price at deploy and PATCH, and needs payTo for a priced operation", async () => {
     const creator = await createCreator();
     const slug = uniqueSlug("priced");
-    for (const prices of [{ "GET /v1/records": -1 }, { "FETCH /v1": 1 }, { "GET v1": 1 }, { "GET /a/{x}": 1, "GET /a/{y}": 2 }, "cheap"]) {
-      const body = await expectError(await deployDataset(creator.key, slug, CITIES_CSV, { config: { ...PAID, prices } }), 400, "invalid_price");
+    const twins = { "GET /a/{x}": 1, "GET /a/{y}": 2 };
+    const bad = [{ "GET /v1/records": -1 }, { "FETCH /v1": 1 }, { "GET v1": 1 }, twins, "cheap"];
+    const deploy = (config: unknown) => deployDataset(creator.key, slug, CITIES_CSV, { config });
+    for (const prices of bad) {
+      const body = await expectError(await deploy({ ...PAID, prices }), 400, "invalid_price");
       expect(body.error.message).toMatch(/^prices/);
     }
-    await expectError(await deployDataset(creator.key, slug, CITIES_CSV, { config: { prices: { "GET /v1/records": 0.1 } } }), 400, "invalid_config");
+    await expectError(await deploy({ prices: { "GET /v1/records": 0.1 } }), 400, "invalid_config");
     await deployOk(creator.key, slug, CITIES_CSV, { config: PAID });
     await expectError(await patch(creator.key, slug, { prices: { "GET /v1/records": -0.5 } }), 400, "invalid_price");
     await expectError(await patch(creator.key, slug, { prices: { "GET /v1/records/{id": 0.5 } }), 400, "invalid_price");
