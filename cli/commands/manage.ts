@@ -23,6 +23,11 @@ export function paymentLine(t: TenantView): string {
   return `${t.network}, asset ${what}`;
 }
 
+function priceLine(t: TenantView): string {
+  if (t.priceUsd) return `${t.price.display} per call → ${t.payTo}`;
+  return Object.keys(t.prices ?? {}).length ? `free by default → ${t.payTo ?? "–"}` : "free";
+}
+
 /** One line per priced operation, under the default price line. */
 function priceTable(t: TenantView): string[] {
   const entries = Object.entries(t.prices ?? {});
@@ -38,7 +43,7 @@ export function showText(body: TenantDetail): string {
     `${t.slug}  (${t.resourceType} v${t.version}, plan ${t.plan}, directory ${t.directory})`,
     t.description ? `  ${t.description}` : "",
     `  endpoint   ${t.endpoints.path}${hosts}`,
-    `  price      ${t.priceUsd ? `${t.price.display} per call → ${t.payTo}` : "free"}`,
+    `  price      ${priceLine(t)}`,
     ...priceTable(t),
     `  payment    ${paymentLine(t)}`,
     `  limits     ${limitsLine(t)}`,

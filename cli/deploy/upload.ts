@@ -47,7 +47,9 @@ export function callLine(endpoint: string, kind: string): string {
 export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
   const { tenant, deployment } = result;
   const endpoint = tenant.endpoints.path;
-  const free = !tenant.priceUsd;
+  const perOperation = Object.values(tenant.prices ?? {}).some((p) => p > 0);
+  const free = !tenant.priceUsd && !perOperation;
+  const defaultNote = perOperation ? " by default, per operation: claw show" : "";
   const call = callLine(endpoint, kind);
   const out = {
     slug,
@@ -71,7 +73,7 @@ export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
     [
       `Endpoint:  ${endpoint}`,
       ...out.hosts.map((h) => `Host:      ${h}`),
-      `Price:     ${free ? "free" : `${out.price.display} per call → ${out.payTo}`}`,
+      `Price:     ${free ? "free" : `${out.price.display} per call${defaultNote} → ${out.payTo}`}`,
       ...(free ? [] : [`Paid in:   ${asset} on ${out.network}`]),
       `Try it:    ${call}`,
       `Stats:     ${clawCommand()} stats ${slug}`,
