@@ -24,6 +24,18 @@ export function paymentLine(t: TenantView): string {
   return `${t.network}, asset ${what}`;
 }
 
+function priceLine(t: TenantView): string {
+  if (t.priceUsd) return `${t.price.display} per call → ${t.payTo}`;
+  return Object.keys(t.prices ?? {}).length ? `free by default → ${t.payTo ?? "–"}` : "free";
+}
+
+/** One line per priced operation, under the default price line. */
+function priceTable(t: TenantView): string[] {
+  const entries = Object.entries(t.prices ?? {});
+  const width = Math.max(0, ...entries.map(([op]) => op.length));
+  return entries.map(([op, usd]) => `             ${op.padEnd(width)}  ${usd > 0 ? `$${usd} per call` : "free"}`);
+}
+
 export function showText(body: TenantDetail): string {
   const t = body.tenant;
   const today = body.stats?.windows.today;
@@ -32,7 +44,8 @@ export function showText(body: TenantDetail): string {
     `${t.slug}  (${t.resourceType} v${t.version}, plan ${t.plan}, directory ${t.directory})`,
     t.description ? `  ${t.description}` : "",
     `  endpoint   ${t.endpoints.path}${hosts}`,
-    `  price      ${t.priceUsd ? `${t.price.display} per call → ${t.payTo}` : "free"}`,
+    `  price      ${priceLine(t)}`,
+    ...priceTable(t),
     `  payment    ${paymentLine(t)}`,
     `  limits     ${limitsLine(t)}`,
     t.secretNames?.length ? `  secrets    ${t.secretNames.join(", ")}` : "",

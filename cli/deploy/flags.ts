@@ -3,10 +3,15 @@
 import { usageError } from "../core/errors.ts";
 import { repeated } from "../core/ui.ts";
 import { slugProblem, type SlugProblem } from "../../src/config/slug.ts";
+import { parsePattern } from "../../src/config/prices.ts";
 
 export const deployArgs = {
   name: { type: "string", description: "API name (slug: 3-40 of a-z, 0-9, '-'); default: from the file name", alias: "tenant" },
-  price: { type: "string", description: "Price per call in USD, e.g. 0.001 (0 = free)" },
+  price: {
+    type: "string",
+    description:
+      "Default price per call in USD, e.g. 0.001 (0 = free); repeatable 'GET /v1/search=0.001' prices one operation",
+  },
   "pay-to": { type: "string", description: "Wallet (0x…) that receives payments; required when --price > 0" },
   network: { type: "string", description: "CAIP-2 network (default eip155:84532)" },
   asset: { type: "string", description: "Token as JSON {address,name,version,decimals} (default: USDC on the network)" },
@@ -31,6 +36,30 @@ export interface RateRule {
   requests: number;
   windowSeconds: number;
   burst?: number;
+}
+
+/**
+ * Every --price: a plain number is the default price, "METHOD /path=USD" one operation's price
+ * (the server's own pattern rule, src/config/prices.ts). Only what was given.
+ */
+export function pricesFromFlags(rawArgs: string[]): { priceUsd?: number; prices?: Record<string, number> } {
+  const out: { priceUsd?: number; prices?: Record<string, number> } = {};
+  for (const value of repeated(rawArgs, "price")) {
+    const at = value.lastIndexOf("=");
+    if (at < 0) {
+      if (out.priceUsd !== undefined) {
+        throw usageError("--price without an operation (the default price) may be given once", "invalid_price");
+      }
+      out.priceUsd = parseUsd("price", value);
+      continue;
+    }
+    const pattern = parsePattern(value.slice(0, at));
+    if (typeof pattern === "string") throw usageError(`--price '${value}': the operation ${pattern}`, "invalid_price");
+    const prices = (out.prices ??= {});
+    if (prices[pattern.key] !== undefined) throw usageError(`--price: ${pattern.key} is priced twice`, "invalid_price");
+    prices[pattern.key] = parseUsd("price", value.slice(at + 1));
+  }
+  return out;
 }
 
 /** "100/60s", "100/min", "10000/1h", "5/s" → {requests, windowSeconds}. */
@@ -82,7 +111,7 @@ type Args = Record<string, unknown>;
 export function configFromFlags(args: Args, rawArgs: string[]): Record<string, unknown> {
   const s = (k: string) => (typeof args[k] === "string" ? (args[k] as string) : undefined);
   const config: Record<string, unknown> = {};
-  if (s("price") !== undefined) config.priceUsd = parseUsd("price", s("price")!);
+  Object.assign(config, pricesFromFlags(rawArgs));
   if (s("pay-to") !== undefined) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(s("pay-to")!)) throw usageError(`--pay-to must be a 0x-prefixed 20-byte address, got '${s("pay-to")}'`, "invalid_address");
     config.payTo = s("pay-to");

@@ -15,7 +15,8 @@ import { fetchReadiness, readinessText } from "./readiness.ts";
 type Config = Record<string, unknown>;
 
 export async function withPlatformDefaults(api: PlatformApi, config: Config): Promise<Config> {
-  const paid = typeof config.priceUsd === "number" && config.priceUsd > 0;
+  const perOperation = Object.values((config.prices ?? {}) as Record<string, number>).some((p) => p > 0);
+  const paid = (typeof config.priceUsd === "number" && config.priceUsd > 0) || perOperation;
   if (!paid || config.network !== undefined || config.asset !== undefined) return config;
   let info;
   try {
@@ -47,7 +48,9 @@ export function callLine(endpoint: string, kind: string): string {
 export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
   const { tenant, deployment } = result;
   const endpoint = tenant.endpoints.path;
-  const free = !tenant.priceUsd;
+  const perOperation = Object.values(tenant.prices ?? {}).some((p) => p > 0);
+  const free = !tenant.priceUsd && !perOperation;
+  const defaultNote = perOperation ? " by default, per operation: claw show" : "";
   const call = callLine(endpoint, kind);
   const out = {
     slug,
@@ -71,7 +74,7 @@ export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
     [
       `Endpoint:  ${endpoint}`,
       ...out.hosts.map((h) => `Host:      ${h}`),
-      `Price:     ${free ? "free" : `${out.price.display} per call → ${out.payTo}`}`,
+      `Price:     ${free ? "free" : `${out.price.display} per call${defaultNote} → ${out.payTo}`}`,
       ...(free ? [] : [`Paid in:   ${asset} on ${out.network}`]),
       `Try it:    ${call}`,
       `Stats:     ${clawCommand()} stats ${slug}`,

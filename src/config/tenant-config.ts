@@ -4,6 +4,7 @@
 import * as v from "valibot";
 import { PLAN_NAMES } from "./plans.ts";
 import { slugProblem } from "./slug.ts";
+import { PricesSchema } from "./prices.ts";
 import { DatasetExampleSchema, DatasetFieldSchema, OperationsSchema } from "../discovery/declarations.ts";
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -67,7 +68,10 @@ export const DatasetResourceSchema = v.strictObject({
 export const TenantConfigInputSchema = v.strictObject({
   description: v.optional(v.pipe(v.string(), v.maxLength(2000)), ""),
   directory: v.optional(v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "directory: lowercase [a-z0-9-], up to 40 chars")), "general"),
+  /** The default price: every call no `prices` pattern matches. */
   priceUsd: v.optional(nonNegativeUsd, 0),
+  /** Price per operation, "GET /v1/search" → USD (src/config/prices.ts); 0 makes it a free call. */
+  prices: v.optional(PricesSchema, {}),
   payTo: v.optional(AddressSchema),
   network: v.optional(v.pipe(v.string(), v.regex(/^eip155:\d+$/, "network must be a CAIP-2 eip155 id")), "eip155:84532"),
   asset: v.optional(AssetSchema),
@@ -89,6 +93,8 @@ export const TenantConfigPatchSchema = v.partial(v.strictObject({
   description: v.pipe(v.string(), v.maxLength(2000)),
   directory: v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)),
   priceUsd: nonNegativeUsd,
+  /** Replaces the whole map. Checked by checkTenantConfig so a bad one answers `invalid_price`. */
+  prices: v.unknown(),
   payTo: AddressSchema,
   network: v.pipe(v.string(), v.regex(/^eip155:\d+$/)),
   asset: AssetSchema,

@@ -1,7 +1,9 @@
 // Rules a complete tenant config must meet beyond its shape, and the creator-visible view of it.
+import * as v from "valibot";
 import { ApiError } from "../http/errors.ts";
 import { validate } from "../http/body.ts";
 import { TenantConfigSchema, type TenantConfig } from "../config/tenant-config.ts";
+import { anyPaid, PricesSchema } from "../config/prices.ts";
 import { PLAN_LIMITS } from "../config/plans.ts";
 import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
@@ -9,13 +11,22 @@ import { configOf } from "../config/env.ts";
 
 /** Validates a complete config; throws 400/403 ApiErrors naming the field. */
 export function checkTenantConfig(candidate: unknown, env: Env, previous: TenantConfig | null): TenantConfig {
+  checkPrices(candidate);
   const config = validate(TenantConfigSchema, candidate, "config");
   const problems: { path: string; message: string }[] = [];
-  if (config.priceUsd > 0) {
-    if (!config.payTo) problems.push({ path: "payTo", message: "payTo is required when priceUsd > 0" });
+  if (anyPaid(config.prices, config.priceUsd)) {
+    const message = "payTo is required when priceUsd > 0 or an operation has a price";
+    if (!config.payTo) problems.push({ path: "payTo", message });
     const asset = assetFor(config.network, config.asset);
     if (!asset) problems.push({ path: "asset", message: `no known asset on ${config.network}; set asset {address, name, version, decimals}` });
-    else if (usdToAtomic(config.priceUsd, asset.decimals) === 0n) problems.push({ path: "priceUsd", message: `priceUsd rounds to 0 at ${asset.decimals} decimals` });
+    else {
+      const roundsToZero = (usd: number) => usd > 0 && usdToAtomic(usd, asset.decimals) === 0n;
+      const message = `rounds to 0 at ${asset.decimals} decimals`;
+      if (roundsToZero(config.priceUsd)) problems.push({ path: "priceUsd", message: `priceUsd ${message}` });
+      for (const [key, usd] of Object.entries(config.prices)) {
+        if (roundsToZero(usd)) problems.push({ path: `prices.${key}`, message: `the price ${message}` });
+      }
+    }
   }
   const platformHosts = configOf(env).platformHosts;
   for (const host of config.hosts) if (platformHosts.has(host)) problems.push({ path: "hosts", message: `${host} is a platform host` });
@@ -31,6 +42,18 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
   if (config.plan === "quarantine" && previous?.plan !== "quarantine") throw new ApiError(403, "plan_locked", "the quarantine plan is set by the operator only");
   if (previous?.plan === "quarantine" && config.plan !== "quarantine") throw new ApiError(403, "plan_locked", "this tenant is quarantined; contact the operator");
   return config;
+}
+
+/** A bad `prices` map answers its own stable code, before the rest of the config is looked at. */
+function checkPrices(candidate: unknown): void {
+  const prices = (candidate as { prices?: unknown } | null)?.prices;
+  if (prices === undefined) return;
+  const result = v.safeParse(PricesSchema, prices);
+  if (result.success) return;
+  const issue = result.issues[0];
+  const key = issue.path?.[0]?.key;
+  const where = typeof key === "string" ? `prices."${key.slice(0, 80)}"` : "prices";
+  throw new ApiError(400, "invalid_price", `${where}: ${issue.message}`, { path: where, message: issue.message });
 }
 
 export function endpointsFor(config: TenantConfig, origin: string): { path: string; hosts: string[] } {

@@ -79,10 +79,10 @@ export function bazaarExtensionFor(
   return { bazaar: enrich(declaration, context as never) };
 }
 
-/** For a /discovery/resources item: the listing of the API's first described operation, or {}. */
+/** For a /discovery/resources item: the listing of the API's first described paid operation, or {}. */
 export function itemExtensions(config: TenantConfig): Extensions {
   const d = cachedDescription(config);
-  const op = d.operations.find((o) => o.declared);
+  const op = d.operations.find((o) => o.declared && o.price);
   return (op && bazaarExtensionFor(d, op.method, concretePath(op), `/t/${config.slug}`)) ?? {};
 }
 

@@ -5,17 +5,24 @@
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
+import { anyPaid, priceOf } from "../config/prices.ts";
 import type { OperationDecl } from "./declarations.ts";
 import { datasetOperations } from "./dataset-operations.ts";
-import type { ApiDescription, Operation, Parameter, Payment } from "./description-types.ts";
+import type { ApiDescription, Operation, Parameter, Payment, Price } from "./description-types.ts";
 import { instanceProblems, sampleFor, type JsonSchema } from "./json-schema.ts";
 
 export function describeTenant(config: TenantConfig, contact?: { name: string }): ApiDescription {
   const r = config.resource;
-  const operations =
+  const described =
     r.type === "dataset"
       ? datasetOperations(r)
       : declaredOperations(r.type, r.operations, r.type === "proxy" ? r.methods : ["GET", "POST"]);
+  const payment = paymentOf(config);
+  // Each operation is priced as the dispatcher prices a request to it (src/config/prices.ts).
+  const operations = described.map((op) => {
+    const price = payment ? priceFor(config, payment.decimals, op) : null;
+    return price ? { ...op, price } : op;
+  });
   return {
     slug: config.slug,
     version: config.version,
@@ -24,14 +31,22 @@ export function describeTenant(config: TenantConfig, contact?: { name: string })
     description: config.description || `${config.slug}: a ${config.resourceType} API on 402claw`,
     directory: config.directory,
     hosts: config.hosts,
-    payment: paymentOf(config),
+    payment,
     ...(contact ? { contact } : {}),
     operations,
   };
 }
 
+function priceFor(config: TenantConfig, decimals: number, op: Operation): Price | null {
+  const { usd, pattern } = priceOf(config.prices, config.priceUsd, op.method, op.path);
+  if (usd <= 0) return null;
+  const atomic = usdToAtomic(usd, decimals);
+  const display = atomicToUsd(atomic, decimals);
+  return { amountUsd: display.slice(1), amountAtomic: atomic.toString(), display, pattern };
+}
+
 export function paymentOf(config: TenantConfig): Payment | null {
-  if (config.priceUsd <= 0 || !config.payTo) return null;
+  if (!anyPaid(config.prices, config.priceUsd) || !config.payTo) return null;
   const asset = assetFor(config.network, config.asset);
   if (!asset) return null;
   const atomic = usdToAtomic(config.priceUsd, asset.decimals);

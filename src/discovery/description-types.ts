@@ -28,8 +28,21 @@ export interface Operation {
   pathExample: Record<string, string>;
   /** True when the creator (or the platform, for datasets) described the input. */
   declared: boolean;
+  /** This operation's price (its `prices` pattern, else the default); absent when it is free. */
+  price?: Price;
 }
 
+/** One price, in every form a document needs. */
+export interface Price {
+  /** USD as a plain decimal string ("0.001"), for x-payment-info. */
+  amountUsd: string;
+  amountAtomic: string;
+  display: string;
+  /** The `prices` pattern that set it, or null for the tenant's default price. */
+  pattern: string | null;
+}
+
+/** The payment terms; `amount*`/`display` are the default price (operations carry their own). */
 export interface Payment {
   scheme: "exact";
   network: string;
@@ -51,7 +64,7 @@ export interface ApiDescription {
   description: string;
   directory: string;
   hosts: string[];
-  /** null for a free API (no 402, not an x402 resource). */
+  /** null for a free API (no operation costs anything: no 402, not an x402 resource). */
   payment: Payment | null;
   contact?: { name: string };
   operations: Operation[];

@@ -3,6 +3,7 @@
 // platform's `/llms.txt` (what 402claw is, how to pay, the discovery documents, the top APIs).
 // Pure: the handler supplies the description, the URLs and the top list.
 import type { ApiDescription, Operation } from "./description-types.ts";
+import { priceSentence, pricedPerOperation } from "./openapi.ts";
 import { concretePath } from "./platform-docs.ts";
 
 function exampleUrl(op: Operation, baseUrl: string): string {
@@ -27,9 +28,10 @@ function snippets(d: ApiDescription, op: Operation, baseUrl: string): string {
     : op.method !== "GET"
       ? `, { method: "${op.method}" }`
       : "";
-  const out = [`curl -i '${url}'${curlBody}${d.payment ? "   # → 402 with the PAYMENT-REQUIRED challenge" : ""}`];
+  const paid = d.payment !== null && op.price !== undefined;
+  const out = [`curl -i '${url}'${curlBody}${paid ? "   # → 402 with the PAYMENT-REQUIRED challenge" : ""}`];
   const parts = [fence("sh", out.join("\n"))];
-  if (d.payment) {
+  if (paid) {
     parts.push(
       fence(
         "ts",
@@ -46,7 +48,7 @@ function snippets(d: ApiDescription, op: Operation, baseUrl: string): string {
         ].join("\n"),
       ),
     );
-    parts.push(fence("sh", `claw call '${url}' --max-price ${d.payment.amountUsd}`));
+    parts.push(fence("sh", `claw call '${url}' --max-price ${op.price!.amountUsd}`));
   }
   return parts.join("\n\n");
 }
@@ -62,7 +64,8 @@ function parameterTable(op: Operation): string {
 }
 
 function operationSection(d: ApiDescription, op: Operation, baseUrl: string): string {
-  const parts = [`### \`${op.method} ${op.path}\``, op.summary];
+  const price = op.price ? `${op.price.display} per call (USD ${op.price.amountUsd})` : "free";
+  const parts = [`### \`${op.method} ${op.path}\``, op.summary, `**Price:** ${price}`];
   if (op.description) parts.push(op.description);
   const table = parameterTable(op);
   if (table) parts.push(table);
@@ -75,8 +78,10 @@ function operationSection(d: ApiDescription, op: Operation, baseUrl: string): st
 }
 
 export function apiMarkdown(d: ApiDescription, baseUrl: string, openapiUrl: string): string {
+  const amount =
+    d.payment && !pricedPerOperation(d) ? `${d.payment.display} per call (USD ${d.payment.amountUsd}),` : "";
   const price = d.payment
-    ? `**Price:** ${d.payment.display} per call (USD ${d.payment.amountUsd}), x402 \`exact\` in ` +
+    ? `**Price:** ${amount || `${priceSentence(d)};`} x402 \`exact\` in ` +
       `${d.payment.assetName} (\`${d.payment.asset}\`) on \`${d.payment.network}\`, paid to \`${d.payment.payTo}\`.`
     : "**Price:** free.";
   const head = [

@@ -4,6 +4,7 @@
 // path-mode tenant because crawlers read only `{origin}/openapi.json` and follow no links.
 //
 // Paid operations carry `x-payment-info: {price: {mode: "fixed", currency: "USD", amount},
+// with each operation's own price (free operations of a paid API carry none and no 402),
 // protocols: [{x402: {}}]}` and a `402` response; every operation says `security: []` (no API
 // auth: payment is not an API key, and crawlers read an apiKey scheme as "apiKey+paid"). Schemas are inlined
 // per operation (only `#/components` references to shared x402 shapes), so a crawler that resolves
@@ -101,10 +102,10 @@ function operationDoc(d: ApiDescription, op: Operation): Doc {
     responses,
     security: [],
   };
-  if (d.payment) {
+  if (d.payment && op.price) {
     responses["402"] = { $ref: "#/components/responses/X402PaymentRequired" };
     doc["x-payment-info"] = {
-      price: { mode: "fixed", currency: "USD", amount: d.payment.amountUsd },
+      price: { mode: "fixed", currency: "USD", amount: op.price.amountUsd },
       protocols: [{ x402: {} }],
     };
   }
@@ -145,7 +146,20 @@ export function apiOpenApi(d: ApiDescription, serverUrl: string): Doc {
 export function guidance(d: ApiDescription): string {
   if (!d.payment) return `${d.slug} is free: call it directly.`;
   return (
-    `Each call costs ${d.payment.display} (x402 "exact" on ${d.payment.network}, paid to ${d.payment.payTo}). ` +
+    `${priceSentence(d)} (x402 "exact" on ${d.payment.network}, paid to ${d.payment.payTo}). ` +
     "Call once without payment to get the 402 challenge, sign it, and repeat the call with PAYMENT-SIGNATURE."
   );
+}
+
+/** Whether some operation's price is not simply the default (a `prices` pattern, or free). */
+export function pricedPerOperation(d: ApiDescription): boolean {
+  return d.payment !== null && d.operations.some((op) => op.price?.pattern != null || !op.price);
+}
+
+/** "Each call costs $0.001" or, with prices per operation, each operation's price. */
+export function priceSentence(d: ApiDescription): string {
+  if (!pricedPerOperation(d)) return `Each call costs ${d.payment?.display ?? "nothing"}`;
+  const list = d.operations.map((op) => `${op.method} ${op.path} ${op.price ? op.price.display : "free"}`);
+  const rest = d.payment && d.payment.amountAtomic !== "0" ? `; any other call ${d.payment.display}` : "";
+  return `Prices per operation: ${list.join(", ")}${rest}`;
 }

@@ -17,10 +17,10 @@ export function concretePath(op: Operation): string {
   );
 }
 
-/** Every paid resource URL of `d` served at `baseUrl` (no trailing slash). */
+/** Every paid resource URL of `d` served at `baseUrl` (no trailing slash); free operations are none. */
 export function paidResources(d: ApiDescription, baseUrl: string): string[] {
   if (!d.payment) return [];
-  return d.operations.map((op) => `${baseUrl}${concretePath(op)}`);
+  return d.operations.filter((op) => op.price).map((op) => `${baseUrl}${concretePath(op)}`);
 }
 
 export function wellKnownX402(resources: readonly string[]): { version: 1; resources: string[] } {

@@ -5,6 +5,7 @@
 import { bazaarExtensionFor } from "./bazaar.ts";
 import type { ApiDescription } from "./description-types.ts";
 import { instanceProblems } from "./json-schema.ts";
+import { priceSentence, pricedPerOperation } from "./openapi.ts";
 import { concretePath } from "./platform-docs.ts";
 
 export interface Check {
@@ -78,7 +79,9 @@ export function readiness(d: ApiDescription, description: string): { ready: bool
       id: "price",
       ok: d.payment !== null,
       message: d.payment
-        ? `${d.payment.display} per call (USD ${d.payment.amountUsd})`
+        ? pricedPerOperation(d)
+          ? priceSentence(d)
+          : `${d.payment.display} per call (USD ${d.payment.amountUsd})`
         : "free: free APIs are not x402 resources and are not listed by Bazaar or x402scan",
     },
     {

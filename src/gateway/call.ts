@@ -24,7 +24,8 @@ export async function callTenant(
   request: Request,
   path: string,
 ): Promise<Response> {
-  const requirements = requirementsFor(tenant);
+  // Priced per operation: a free operation of a paid tenant takes the free flow (no 402).
+  const requirements = requirementsFor(tenant, request.method, path);
   // The caller of a free call is its IP hash; of a paid call, the verified payer once known.
   const ipCaller = requirements ? null : await callerFromIp(request, call.config.apiKeySecret);
   // An oversized or malformed body is refused before any metering, verification or tenant work.

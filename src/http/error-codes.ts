@@ -72,6 +72,8 @@ export const ERROR_CODES = {
 
   // Control plane: deploys, tenants, keys, wallets, publish (src/control, src/public/wallets.ts).
   invalid_config: 400,
+  // A `prices` map (src/config/prices.ts) with a bad pattern, a negative price or a duplicate operation.
+  invalid_price: 400,
   invalid_secrets: 400,
   invalid_multipart: 400,
   invalid_address: 400,

@@ -1,22 +1,29 @@
 // What a paid tenant accepts: its x402 v2 PaymentRequirements and the 402 challenge built from
-// them (docs/ARCHITECTURE.md §6). Pure functions of the tenant config and the request URL.
+// them (docs/ARCHITECTURE.md §6). Pure functions of the tenant config and the request: the price is
+// the request's operation's (src/config/prices.ts), else the tenant's default `priceUsd`.
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
+import { priceOf } from "../config/prices.ts";
 import { usdToAtomic } from "../../objects/shared/money.ts";
 
 export const MAX_TIMEOUT_SECONDS = 60;
 
-/** Requirements for one call, or null when the tenant is free. Throws if a paid tenant is misconfigured. */
-export function requirementsFor(tenant: TenantConfig): PaymentRequirements | null {
-  if (tenant.priceUsd <= 0) return null;
+/**
+ * Requirements for one call of `method path` (relative to the API root), or null when that call is
+ * free. Without a request, the default price's. Throws if a paid tenant is misconfigured.
+ */
+export function requirementsFor(tenant: TenantConfig, method?: string, path?: string): PaymentRequirements | null {
+  const priced = method !== undefined && path !== undefined;
+  const usd = priced ? priceOf(tenant.prices, tenant.priceUsd, method, path).usd : tenant.priceUsd;
+  if (usd <= 0) return null;
   const asset = assetFor(tenant.network, tenant.asset);
   if (!asset || !tenant.payTo) throw new Error(`tenant ${tenant.slug} is paid but has no asset or payTo`);
   return {
     scheme: "exact",
     network: tenant.network as PaymentRequirements["network"],
     asset: asset.address,
-    amount: usdToAtomic(tenant.priceUsd, asset.decimals).toString(),
+    amount: usdToAtomic(usd, asset.decimals).toString(),
     payTo: tenant.payTo,
     maxTimeoutSeconds: MAX_TIMEOUT_SECONDS,
     extra: { name: asset.name, version: asset.version },

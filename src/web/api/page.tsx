@@ -18,6 +18,7 @@ export function ApiPage(props: {
   window: WindowName;
   series: HourlySeries;
   origin: string;
+  prices?: Prices;
 }) {
   const { api, window, series } = props;
   const detail = api.windows[window];
@@ -74,7 +75,7 @@ export function ApiPage(props: {
           : ""}
         .
       </p>
-      <HowToCall api={api} origin={props.origin} />
+      <HowToCall api={api} origin={props.origin} prices={props.prices ?? null} />
       <WhyThisRank detail={detail} windowLabel={label} />
     </Layout>
   );
@@ -89,7 +90,9 @@ function Stat(props: { id: string; label: string; value: string }) {
   );
 }
 
-function HowToCall(props: { api: ApiDetail; origin: string }) {
+type Prices = { operation: string; price: string }[] | null;
+
+function HowToCall(props: { api: ApiDetail; origin: string; prices: Prices }) {
   const { api } = props;
   return (
     <section aria-labelledby="call-h">
@@ -112,6 +115,11 @@ function HowToCall(props: { api: ApiDetail; origin: string }) {
           {api.paid
             ? `${api.price.usd} per call (${api.price.atomic} atomic units, ${api.price.decimals} decimals)`
             : "free"}
+          {props.prices ? (
+            <ul id="api-prices">
+              {props.prices.map((p) => (<li><code>{p.operation}</code> {p.price}</li>))}
+            </ul>
+          ) : null}
         </dd>
         {api.paid ? (
           <>
