@@ -45,13 +45,18 @@ export async function benchDatasets(apiUrl: string, apiKey: string, queries = 30
     const big = csv(10 * 1024 * 1024, null);
     writeFileSync(join(dir, "ten-mb.csv"), big.text);
     const deployTimes: number[] = [];
-    for (let i = 0; i < 3; i++) deployTimes.push(await deployWithCli(apiUrl, apiKey, join(dir, "ten-mb.csv"), "bench-ten-mb"));
+    for (let i = 0; i < 3; i++)
+      deployTimes.push(await deployWithCli(apiUrl, apiKey, join(dir, "ten-mb.csv"), "bench-ten-mb"));
 
     const rows = csv(null, 100_000);
     writeFileSync(join(dir, "rows-100k.csv"), rows.text);
     await deployWithCli(apiUrl, apiKey, join(dir, "rows-100k.csv"), "bench-rows-100k");
     const base = `${apiUrl}/t/bench-rows-100k/v1/records`;
-    const shapes = ["?country=JP&active=true&sort=-score&limit=20", "?q=user-2&limit=10", "?sort=name&offset=50000&limit=50&fields=id,name"];
+    const shapes = [
+      "?country=JP&active=true&sort=-score&limit=20",
+      "?q=user-2&limit=10",
+      "?sort=name&offset=50000&limit=50&fields=id,name",
+    ];
     // Warm-up: the first query of an isolate loads the dataset and builds sort indexes.
     for (const shape of shapes) await (await fetch(base + shape)).arrayBuffer();
     const times: Record<string, number[]> = Object.fromEntries(shapes.map((s) => [s, []]));
@@ -72,7 +77,10 @@ export async function benchDatasets(apiUrl: string, apiKey: string, queries = 30
       `| measure | value |`,
       `| --- | ---: |`,
       `| \`claw deploy\` of a ${(big.text.length / 1048576).toFixed(1)} MiB CSV (${big.rows} rows), 3 runs | ${deployTimes.map((t) => (t / 1000).toFixed(2)).join(" s, ")} s (median ${(percentile(deployTimes, 50) / 1000).toFixed(2)} s) |`,
-      ...shapes.map((shape) => `| query p50 / p99 on 100k rows: \`${shape}\` | ${percentile(times[shape]!, 50).toFixed(1)} / ${percentile(times[shape]!, 99).toFixed(1)} ms |`),
+      ...shapes.map(
+        (shape) =>
+          `| query p50 / p99 on 100k rows: \`${shape}\` | ${percentile(times[shape]!, 50).toFixed(1)} / ${percentile(times[shape]!, 99).toFixed(1)} ms |`,
+      ),
       `| failed queries | ${failures} |`,
       ``,
     ];

@@ -19,7 +19,13 @@ import { load, type LoadResult } from "./load.ts";
 const WORKER_CONFIG = join(REPO_ROOT, "bench", "leaderboard-worker", "wrangler.jsonc");
 // As in cli/local/dispatcher.ts: wrangler runs on the Node that runs this script.
 const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const WRANGLER_ENV = { ...process.env, PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+const WRANGLER_ENV = {
+  ...process.env,
+  PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+  NO_COLOR: "1",
+};
 
 export interface IngestChunk {
   events: number;
@@ -76,8 +82,14 @@ const FOLD_EVENTS = 1000;
  */
 async function bundleWorker(dir: string): Promise<string> {
   const outdir = join(dir, "out");
-  await runToCompletion(process.execPath, [WRANGLER_JS, "deploy", "--dry-run", "--outdir", outdir, "--config", WORKER_CONFIG], { cwd: REPO_ROOT, env: WRANGLER_ENV });
-  const source = JSON.parse(readFileSync(WORKER_CONFIG, "utf8").replace(/^\s*\/\/.*$/gm, "")) as { d1_databases: { migrations_dir: string }[] } & Record<string, unknown>;
+  await runToCompletion(
+    process.execPath,
+    [WRANGLER_JS, "deploy", "--dry-run", "--outdir", outdir, "--config", WORKER_CONFIG],
+    { cwd: REPO_ROOT, env: WRANGLER_ENV },
+  );
+  const source = JSON.parse(readFileSync(WORKER_CONFIG, "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
+    d1_databases: { migrations_dir: string }[];
+  } & Record<string, unknown>;
   const config = {
     ...source,
     main: join(outdir, "index.js"),
@@ -103,33 +115,56 @@ export async function benchLeaderboardIngest(
 ): Promise<IngestRollupResult> {
   const persistTo = join(stateDir, "leaderboard");
   const config = await bundleWorker(join(stateDir, "leaderboard-bundle"));
-  await runToCompletion(process.execPath, [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, "--config", config], { cwd: REPO_ROOT, env: WRANGLER_ENV });
+  await runToCompletion(
+    process.execPath,
+    [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, "--config", config],
+    { cwd: REPO_ROOT, env: WRANGLER_ENV },
+  );
   const worker = await startWranglerDev({ config, persistTo });
   try {
     const endMs = Date.now();
     const chunks: IngestChunk[] = [];
     for (let offset = 0; offset < opts.totalEvents; offset += opts.chunk) {
       const events = Math.min(opts.chunk, opts.totalEvents - offset);
-      const q = new URLSearchParams({ events: String(events), offset: String(offset), total: String(opts.totalEvents), batch: String(opts.batch), endMs: String(endMs), spanHours: "168" });
+      const q = new URLSearchParams({
+        events: String(events),
+        offset: String(offset),
+        total: String(opts.totalEvents),
+        batch: String(opts.batch),
+        endMs: String(endMs),
+        spanHours: "168",
+      });
       const c = await post<IngestChunk>(`${worker.url}/ingest?${q}`);
       chunks.push(c);
-      opts.log?.(`leaderboard ingest: ${offset + events}/${opts.totalEvents} events, this chunk ${c.eventsPerSec.toFixed(0)} events/s`);
+      opts.log?.(
+        `leaderboard ingest: ${offset + events}/${opts.totalEvents} events, this chunk ${c.eventsPerSec.toFixed(0)} events/s`,
+      );
     }
     const rollup = await post<RollupReport>(`${worker.url}/rollup`);
     const batched = opts.batched === false ? undefined : { foldEvents: FOLD_EVENTS, chunks: [] as IngestChunk[] };
     for (let offset = 0; batched && offset < opts.totalEvents; offset += opts.chunk) {
       const events = Math.min(opts.chunk, opts.totalEvents - offset);
       const q = new URLSearchParams({
-        events: String(events), offset: String(offset), total: String(opts.totalEvents), batch: String(FOLD_EVENTS),
-        endMs: String(endMs), spanHours: "168", mode: "batches", shard: "bench-batched",
+        events: String(events),
+        offset: String(offset),
+        total: String(opts.totalEvents),
+        batch: String(FOLD_EVENTS),
+        endMs: String(endMs),
+        spanHours: "168",
+        mode: "batches",
+        shard: "bench-batched",
       });
       const c = await post<IngestChunk>(`${worker.url}/ingest?${q}`);
       batched.chunks.push(c);
-      opts.log?.(`leaderboard batched ingest: ${offset + events}/${opts.totalEvents} calls, this chunk ${c.eventsPerSec.toFixed(0)} calls/s`);
+      opts.log?.(
+        `leaderboard batched ingest: ${offset + events}/${opts.totalEvents} calls, this chunk ${c.eventsPerSec.toFixed(0)} calls/s`,
+      );
     }
     return { totalEvents: opts.totalEvents, batch: opts.batch, chunks, rollup, ...(batched ? { batched } : {}) };
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nwrangler dev output (tail):\n${worker.process.output().slice(-4000)}`, { cause: err });
+    throw new Error(`${(err as Error).message}\nwrangler dev output (tail):\n${worker.process.output().slice(-4000)}`, {
+      cause: err,
+    });
   } finally {
     await worker.stop();
   }
@@ -143,8 +178,15 @@ export interface ReadResult {
 }
 
 /** Forces a rollup on the dispatcher, then loads the leaderboard read and /health, interleaved. */
-export async function benchLeaderboardReads(baseUrl: string, operatorToken: string, opts: { seconds: number; connections: number; rounds: number }): Promise<ReadResult> {
-  const res = await fetch(`${baseUrl}/__platform/rollup`, { method: "POST", headers: { authorization: `Bearer ${operatorToken}` } });
+export async function benchLeaderboardReads(
+  baseUrl: string,
+  operatorToken: string,
+  opts: { seconds: number; connections: number; rounds: number },
+): Promise<ReadResult> {
+  const res = await fetch(`${baseUrl}/__platform/rollup`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${operatorToken}` },
+  });
   if (!res.ok) throw new Error(`POST /__platform/rollup → ${res.status}: ${await res.text()}`);
   const rollup = (await res.json()) as ReadResult["rollup"];
   const url = `${baseUrl}/v1/leaderboard?window=week&top=20`;
@@ -157,9 +199,15 @@ export async function benchLeaderboardReads(baseUrl: string, operatorToken: stri
   const runs: { leaderboard: LoadResult[]; health: LoadResult[] } = { leaderboard: [], health: [] };
   for (let round = 0; round < opts.rounds; round++) {
     runs.health.push(await load("GET /health", health, { seconds: opts.seconds, connections: opts.connections }));
-    runs.leaderboard.push(await load("GET /v1/leaderboard", url, { seconds: opts.seconds, connections: opts.connections }));
+    runs.leaderboard.push(
+      await load("GET /v1/leaderboard", url, { seconds: opts.seconds, connections: opts.connections }),
+    );
   }
-  return { rollup, snapshot: { ranked: body.totals.ranked, emerging: body.totals.emerging, bytes: text.length }, ...runs };
+  return {
+    rollup,
+    snapshot: { ranked: body.totals.ranked, emerging: body.totals.emerging, bytes: text.length },
+    ...runs,
+  };
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -194,7 +242,11 @@ function batchedReport(batched: NonNullable<IngestRollupResult["batched"]>, perE
 }
 
 /** Markdown for the report: the ingest/rollup part (null when it was skipped) and the read part. */
-export function leaderboardReport(ingest: IngestRollupResult | null, reads: ReadResult | null, opts: { connections: number; rounds: number; seconds: number }): string[] {
+export function leaderboardReport(
+  ingest: IngestRollupResult | null,
+  reads: ReadResult | null,
+  opts: { connections: number; rounds: number; seconds: number },
+): string[] {
   const lines: string[] = [`## Leaderboard (issue 4)`, ``];
   if (ingest) {
     const events = ingest.chunks.reduce((n, c) => n + c.events, 0);
@@ -222,13 +274,19 @@ export function leaderboardReport(ingest: IngestRollupResult | null, reads: Read
             `| ingest, last ${int(last.events)} events | ${int(last.eventsPerSec)} events/s, batch p50 ${last.batchMs.p50.toFixed(1)} ms, p99 ${last.batchMs.p99.toFixed(1)} ms |`,
             `| worst batch p99 of any ${int(first.events)}-event chunk | ${worstP99.toFixed(1)} ms |`,
           ]
-        : [`| batch of ${ingest.batch}: p50 / p99 / max | ${first.batchMs.p50.toFixed(1)} / ${first.batchMs.p99.toFixed(1)} / ${first.batchMs.max.toFixed(1)} ms |`]),
+        : [
+            `| batch of ${ingest.batch}: p50 / p99 / max | ${first.batchMs.p50.toFixed(1)} / ${first.batchMs.p99.toFixed(1)} / ${first.batchMs.max.toFixed(1)} ms |`,
+          ]),
       `| **rollup over ${int(events)} events** (coordinator \`rollup()\`, ${r.rollup.apis} APIs, ${r.rollup.shards} shard) | **${(r.rollup.durationMs / 1000).toFixed(2)} s** (RPC wall ${(r.rollup.wallMs / 1000).toFixed(2)} s) |`,
       `| rollup steps (replayed): catalog / shard export / scoring / D1 write | ${r.breakdown.catalogMs.toFixed(0)} / ${r.breakdown.exportMs.toFixed(0)} / ${r.breakdown.scoreMs.toFixed(0)} / ${r.breakdown.writeMs.toFixed(0)} ms${r.breakdown.writeChanged ? "" : " (unchanged: no write)"} |`,
       `| shard export: (API, payer) pairs today / week / overall, JSON size | ${Object.values(r.breakdown.exportPairs).map(int).join(" / ")}, ${(r.breakdown.exportJsonBytes / 1024).toFixed(0)} KiB |`,
       ``,
     );
-    if (ingest.chunks.length > 1) lines.push(`Per-chunk ingest rate (${int(first.events)} events each), events/s: ${ingest.chunks.map((c) => int(c.eventsPerSec)).join(", ")}`, ``);
+    if (ingest.chunks.length > 1)
+      lines.push(
+        `Per-chunk ingest rate (${int(first.events)} events each), events/s: ${ingest.chunks.map((c) => int(c.eventsPerSec)).join(", ")}`,
+        ``,
+      );
     if (ingest.batched) lines.push(...batchedReport(ingest.batched, ingest.chunks));
   }
   if (reads) {
@@ -251,7 +309,8 @@ export function leaderboardReport(ingest: IngestRollupResult | null, reads: Read
       `**Ratio p99 leaderboard / health: ${(p99l / p99h).toFixed(2)}**; req/s ratio ${(mean(l.map((x) => x.requestsPerSec)) / mean(h.map((x) => x.requestsPerSec))).toFixed(2)}`,
       ``,
     );
-    if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the leaderboard read run.`, ``);
+    if (failures > 0)
+      lines.push(`WARNING: ${failures} non-2xx responses or errors during the leaderboard read run.`, ``);
   }
   return lines;
 }

@@ -32,7 +32,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-export async function benchPaidCalls(stack: LocalStack, dispatcherUrl: string, calls: number, stateDir: string): Promise<LatencySummary[]> {
+export async function benchPaidCalls(
+  stack: LocalStack,
+  dispatcherUrl: string,
+  calls: number,
+  stateDir: string,
+): Promise<LatencySummary[]> {
   const { payments } = stack;
   const amount = "1000";
   const nodeReference = await startReferenceServer({
@@ -62,7 +67,12 @@ export async function benchPaidCalls(stack: LocalStack, dispatcherUrl: string, c
     const pay = wrapFetchWithPayment(fetch, client);
     const targets: Target[] = [
       { label: "402claw dispatcher, paid dataset call (wrangler dev)", url: dispatcherUrl, samples: [], failures: 0 },
-      { label: "@x402/hono reference as a Worker (wrangler dev)", url: `${workerReference.url}/paid`, samples: [], failures: 0 },
+      {
+        label: "@x402/hono reference as a Worker (wrangler dev)",
+        url: `${workerReference.url}/paid`,
+        samples: [],
+        failures: 0,
+      },
       { label: "@x402/hono reference in Node", url: nodeReference.paidUrl, samples: [], failures: 0 },
     ];
     const once = async (target: Target, record: boolean) => {
@@ -86,7 +96,13 @@ export async function benchPaidCalls(stack: LocalStack, dispatcherUrl: string, c
     for (let i = 0; i < calls; i++) for (const t of targets) await once(t, true);
     return targets.map((t) => {
       const sorted = [...t.samples].sort((a, b) => a - b);
-      return { label: t.label, n: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), failures: t.failures };
+      return {
+        label: t.label,
+        n: sorted.length,
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+        failures: t.failures,
+      };
     });
   } finally {
     await Promise.all([nodeReference.stop(), workerReference.stop()]);

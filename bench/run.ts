@@ -13,7 +13,13 @@ import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { load, type LoadResult } from "./load.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
-import { benchLeaderboardIngest, benchLeaderboardReads, leaderboardReport, type IngestRollupResult, type ReadResult } from "./leaderboard.ts";
+import {
+  benchLeaderboardIngest,
+  benchLeaderboardReads,
+  leaderboardReport,
+  type IngestRollupResult,
+  type ReadResult,
+} from "./leaderboard.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -77,7 +83,10 @@ async function main(): Promise<void> {
         slug: "bench-cities",
         file: "world-cities.csv",
         config: {
-          rateLimit: { perCaller: { requests: 10_000_000, windowSeconds: 60 }, global: { requests: 10_000_000, windowSeconds: 60 } },
+          rateLimit: {
+            perCaller: { requests: 10_000_000, windowSeconds: 60 },
+            global: { requests: 10_000_000, windowSeconds: 60 },
+          },
           usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
         },
       });
@@ -89,7 +98,9 @@ async function main(): Promise<void> {
       // Interleaved rounds so drift (thermal, GC, background work) hits both sides alike.
       for (let round = 0; round < ROUNDS; round++) {
         runs.health.push(await load("GET /health", health, { seconds: SECONDS, connections: CONNECTIONS }));
-        runs.metered.push(await load("metered free dataset call", metered, { seconds: SECONDS, connections: CONNECTIONS }));
+        runs.metered.push(
+          await load("metered free dataset call", metered, { seconds: SECONDS, connections: CONNECTIONS }),
+        );
       }
       const h = mean(runs.health.map((r) => r.requestsPerSec));
       const m = mean(runs.metered.map((r) => r.requestsPerSec));
@@ -115,9 +126,19 @@ async function main(): Promise<void> {
       await deployDemo(dispatcher.url, creator.key, {
         slug: "bench-paid",
         file: "world-cities.csv",
-        config: { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network, asset: payments.asset },
+        config: {
+          priceUsd: 0.001,
+          payTo: payments.accounts.payTo.address,
+          network: payments.network,
+          asset: payments.asset,
+        },
       });
-      const [ours, workerRef, nodeRef] = await benchPaidCalls(stack, `${dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`, PAID_CALLS, state);
+      const [ours, workerRef, nodeRef] = await benchPaidCalls(
+        stack,
+        `${dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`,
+        PAID_CALLS,
+        state,
+      );
       const ratio = (a: number, b: number) => (a / b).toFixed(2);
       lines.push(
         `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
@@ -126,7 +147,9 @@ async function main(): Promise<void> {
         ``,
         `| server | calls | p50 ms | p99 ms | failures |`,
         `| --- | ---: | ---: | ---: | ---: |`,
-        ...[ours!, workerRef!, nodeRef!].map((r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`),
+        ...[ours!, workerRef!, nodeRef!].map(
+          (r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`,
+        ),
         ``,
         `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.2)`,
         ``,
@@ -137,10 +160,19 @@ async function main(): Promise<void> {
       lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.
-      reads = await benchLeaderboardReads(dispatcher.url, secrets.OPERATOR_TOKEN, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS });
+      reads = await benchLeaderboardReads(dispatcher.url, secrets.OPERATOR_TOKEN, {
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        rounds: ROUNDS,
+      });
       // The explore page renders from that snapshot (issue 12): under load, interleaved with /health.
       const apis = ["bench-cities", "bench-paid", "bench-ten-mb", "bench-rows-100k"];
-      explore = await benchExplore(dispatcher.url, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, apis });
+      explore = await benchExplore(dispatcher.url, {
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        rounds: ROUNDS,
+        apis,
+      });
     } finally {
       await stack.stop();
     }

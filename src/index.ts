@@ -16,7 +16,13 @@ export { Leaderboard } from "../objects/leaderboard/leaderboard.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
 export { EgressGateway } from "./runtimes/egress-gateway.ts";
 
-async function route(request: Request, env: Env, ctx: ExecutionContext, requestId: string, now: number): Promise<Response> {
+async function route(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  requestId: string,
+  now: number,
+): Promise<Response> {
   const config = configOf(env);
   const url = new URL(request.url);
   const target = resolveTarget(url, config.platformHosts);
@@ -27,7 +33,8 @@ async function route(request: Request, env: Env, ctx: ExecutionContext, requestI
   let tenant;
   if (target.kind === "tenant-path") {
     const problem = slugProblem(target.slug);
-    if (problem) throw new ApiError(400, "invalid_slug", `'${target.slug.slice(0, 60)}' is not a valid tenant slug (${problem})`);
+    if (problem)
+      throw new ApiError(400, "invalid_slug", `'${target.slug.slice(0, 60)}' is not a valid tenant slug (${problem})`);
     tenant = await directory.bySlug(target.slug);
     if (!tenant) throw new ApiError(404, "tenant_not_found", `no tenant '${target.slug}'`);
   } else {
@@ -53,7 +60,12 @@ export default {
       response = await route(request, env, ctx, requestId, Date.now());
     } catch (err) {
       if (!(err instanceof ApiError)) console.error(`unhandled error in ${requestId}`, err);
-      response = errorResponse(err instanceof ApiError ? err : new ApiError(500, "internal_error", "internal error; quote the request id when reporting it"), requestId);
+      response = errorResponse(
+        err instanceof ApiError
+          ? err
+          : new ApiError(500, "internal_error", "internal error; quote the request id when reporting it"),
+        requestId,
+      );
     }
     // Always ours: a tenant must not be able to answer with another request's id.
     try {

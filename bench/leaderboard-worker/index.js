@@ -86,7 +86,10 @@ function prng(seed) {
 
 function hex(rand, chars) {
   let s = "";
-  while (s.length < chars) s += Math.floor(rand() * 2 ** 32).toString(16).padStart(8, "0");
+  while (s.length < chars)
+    s += Math.floor(rand() * 2 ** 32)
+      .toString(16)
+      .padStart(8, "0");
   return s.slice(0, chars);
 }
 
@@ -122,12 +125,19 @@ function makeEvent(rand, index, timeline) {
   const [lifecycle, , status] = pick(rand, paid ? PAID_MIX : FREE_MIX);
   // Skewed callers: the heaviest 1% make ~10% of the calls; all ~1000 appear.
   const who = identities[Math.floor(CALLERS * rand() ** 2)];
-  const attempt = lifecycle === "payment_settled" || lifecycle === "served" || lifecycle === "tenant_error" || lifecycle === "settlement_failed";
+  const attempt =
+    lifecycle === "payment_settled" ||
+    lifecycle === "served" ||
+    lifecycle === "tenant_error" ||
+    lifecycle === "settlement_failed";
   // Log-normal-ish latency around 40 ms for calls that reached the tenant; refusals are fast.
   const gauss = (rand() + rand() + rand() + rand() - 2) * 1.7;
   const latencyMs = attempt ? Math.round(40 * Math.exp(0.8 * gauss)) : 1 + Math.floor(rand() * 5);
   const jitter = Math.floor((rand() - 0.5) * 40_000);
-  const ts = Math.min(timeline.endMs, Math.max(0, Math.floor(timeline.startMs + (index * timeline.spanMs) / timeline.total) + jitter));
+  const ts = Math.min(
+    timeline.endMs,
+    Math.max(0, Math.floor(timeline.startMs + (index * timeline.spanMs) / timeline.total) + jitter),
+  );
   const settled = lifecycle === "payment_settled";
   const price = ATOMIC(api.priceUsd);
   return {
@@ -224,7 +234,8 @@ function foldPerApi(events, size, offset) {
   }
   const out = [];
   for (const [apiId, list] of byApi) {
-    for (let i = 0; i < list.length; i += size) out.push(foldUsage(`bench-${offset}-${apiId}-${i}`, list.slice(i, i + size)));
+    for (let i = 0; i < list.length; i += size)
+      out.push(foldUsage(`bench-${offset}-${apiId}-${i}`, list.slice(i, i + size)));
   }
   return out;
 }
@@ -234,7 +245,13 @@ async function seedCatalog(env) {
   const db = env.DB;
   const statements = [];
   for (const c of CREATORS) {
-    statements.push(db.prepare("INSERT INTO creators (id, name, email, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING").bind(c.id, c.name, now));
+    statements.push(
+      db
+        .prepare(
+          "INSERT INTO creators (id, name, email, created_at) VALUES (?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(c.id, c.name, now),
+    );
   }
   APIS.forEach((api, i) => {
     const config = v.parse(TenantConfigSchema, {
@@ -247,7 +264,15 @@ async function seedCatalog(env) {
       network: NETWORK,
       resourceType: "dataset",
       version: 1,
-      resource: { type: "dataset", format: "csv", idField: null, rows: 1000, bytes: 65_536, dataKey: `bench/${api.slug}/data`, codeKey: `bench/${api.slug}/code` },
+      resource: {
+        type: "dataset",
+        format: "csv",
+        idField: null,
+        rows: 1000,
+        bytes: 65_536,
+        dataKey: `bench/${api.slug}/data`,
+        codeKey: `bench/${api.slug}/code`,
+      },
       createdAt: now,
       updatedAt: now,
     });
@@ -260,7 +285,11 @@ async function seedCatalog(env) {
         .bind(api.slug, api.owner, JSON.stringify(config), now, now),
     );
   });
-  statements.push(db.prepare("INSERT INTO creator_wallets (creator_id, address, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind("bench-creator-a", LINKED_WALLET, now));
+  statements.push(
+    db
+      .prepare("INSERT INTO creator_wallets (creator_id, address, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+      .bind("bench-creator-a", LINKED_WALLET, now),
+  );
   await db.batch(statements);
   return { creators: CREATORS.length, tenants: APIS.length, linkedWallets: 1 };
 }
@@ -280,7 +309,9 @@ async function rollup(env) {
   const now = Date.now();
   const request = { ranges: windowRanges(now), linked: JSON.stringify(linkedPairs(catalog)) };
   const names = shardNames(shardCount(env));
-  const exports = await Promise.all(names.map((shard) => leaderboardNamed(env, shard).exportWindows({ ...request, shard })));
+  const exports = await Promise.all(
+    names.map((shard) => leaderboardNamed(env, shard).exportWindows({ ...request, shard })),
+  );
   const s2 = performance.now();
   const snapshot = buildSnapshot(catalog, exports, now);
   await tick();
@@ -305,7 +336,8 @@ async function rollup(env) {
   };
 }
 
-const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const json = (body, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 export default {
   async fetch(request, env) {

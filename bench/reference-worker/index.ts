@@ -35,7 +35,11 @@ async function build(env: ReferenceEnv): Promise<Hono<{ Bindings: ReferenceEnv }
             scheme: "exact",
             network: env.NETWORK as Network,
             payTo: env.PAY_TO,
-            price: { asset: env.ASSET_ADDRESS, amount: env.AMOUNT, extra: { name: env.ASSET_NAME, version: env.ASSET_VERSION } },
+            price: {
+              asset: env.ASSET_ADDRESS,
+              amount: env.AMOUNT,
+              extra: { name: env.ASSET_NAME, version: env.ASSET_VERSION },
+            },
             maxTimeoutSeconds: 60,
           },
           description: "reference paid endpoint",
@@ -54,7 +58,11 @@ async function build(env: ReferenceEnv): Promise<Hono<{ Bindings: ReferenceEnv }
 }
 
 export default {
-  async fetch(request: Request, env: ReferenceEnv, ctx: { waitUntil(p: Promise<unknown>): void; passThroughOnException(): void }): Promise<Response> {
+  async fetch(
+    request: Request,
+    env: ReferenceEnv,
+    ctx: { waitUntil(p: Promise<unknown>): void; passThroughOnException(): void },
+  ): Promise<Response> {
     app ??= await build(env);
     return app.fetch(request, env, ctx as never);
   },

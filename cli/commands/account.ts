@@ -5,7 +5,15 @@ import { defineCommand } from "citty";
 import { ApiClient } from "../api/client.ts";
 import { PlatformApi } from "../api/platform.ts";
 import type { Me } from "../api/types.ts";
-import { clearConfig, configFile, credentials, loadConfig, saveConfig, DEFAULT_API_URL, type Credentials } from "../config/store.ts";
+import {
+  clearConfig,
+  configFile,
+  credentials,
+  loadConfig,
+  saveConfig,
+  DEFAULT_API_URL,
+  type Credentials,
+} from "../config/store.ts";
 import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { devStateFile } from "../local/dev-state.ts";
 import { jsonArg, runCommand } from "../core/ui.ts";
@@ -40,8 +48,12 @@ export const loginCommand = defineCommand({
       const stored = loadConfig();
       const key = args.key ?? process.env.CLAW_API_KEY;
       if (!key) throw usageError("pass --key claw_sk_… (from `npm start`, or `claw keys create`)", "missing_key");
-      if (!/^claw_sk_\S+$/.test(key)) throw usageError("an API key starts with claw_sk_; check what you pasted", "invalid_key");
-      const apiUrl = (args["api-url"] ?? process.env.CLAW_API_URL ?? stored.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
+      if (!/^claw_sk_\S+$/.test(key))
+        throw usageError("an API key starts with claw_sk_; check what you pasted", "invalid_key");
+      const apiUrl = (args["api-url"] ?? process.env.CLAW_API_URL ?? stored.apiUrl ?? DEFAULT_API_URL).replace(
+        /\/+$/,
+        "",
+      );
       try {
         new URL(apiUrl);
       } catch {
@@ -51,7 +63,9 @@ export const loginCommand = defineCommand({
       const file = saveConfig({ ...stored, apiUrl, apiKey: key });
       ui.success(`Logged in to ${apiUrl}${creator ? ` as ${creator.name} (${creator.id})` : ""}; saved to ${file}`);
       if (credentials().source.apiUrl === "local") {
-        ui.info("`npm start` runs in this checkout, so commands here use it until it stops (CLAW_LOCAL=0 uses this login)");
+        ui.info(
+          "`npm start` runs in this checkout, so commands here use it until it stops (CLAW_LOCAL=0 uses this login)",
+        );
       }
       return { apiUrl, creator, configFile: file };
     });

@@ -16,7 +16,10 @@ import { runCommand, type Ui } from "../core/ui.ts";
 function walletKey(explicit: string | undefined): `0x${string}` {
   const key = explicit ?? process.env.CLAW_WALLET_KEY ?? readDevState().payerKey;
   if (!key) {
-    throw usageError("no wallet key: pass --key 0x… or set CLAW_WALLET_KEY (`npm start` saves a demo payer)", "missing_wallet_key");
+    throw usageError(
+      "no wallet key: pass --key 0x… or set CLAW_WALLET_KEY (`npm start` saves a demo payer)",
+      "missing_wallet_key",
+    );
   }
   if (!/^0x[0-9a-fA-F]{64}$/.test(key)) {
     throw usageError("the wallet key must be a 0x-prefixed 32-byte hex private key", "invalid_wallet_key");
@@ -98,7 +101,10 @@ export const callCommand = defineCommand({
   args: {
     url: { type: "positional", required: true, description: "The API URL" },
     "max-price": { type: "string", description: "Most you will pay for this call, in USD", default: "0.01" },
-    key: { type: "string", description: "Wallet private key (default $CLAW_WALLET_KEY, or the payer `claw dev` saves)" },
+    key: {
+      type: "string",
+      description: "Wallet private key (default $CLAW_WALLET_KEY, or the payer `claw dev` saves)",
+    },
     json: { type: "boolean", description: "Print one JSON object (status, paid, transaction, body)", default: false },
   },
   async run({ args }) {

@@ -20,7 +20,10 @@ export function kindOf(path: string): "dataset" | "function" {
   const ext = extname(path).toLowerCase();
   if (DATASET_EXT.has(ext)) return "dataset";
   if (FUNCTION_EXT.has(ext)) return "function";
-  throw usageError(`unknown file type '${ext || basename(path)}': deploy a dataset (.csv, .json) or a function (.js, .ts, .mjs); to proxy an API use \`claw wrap <url>\``, "unknown_file_type");
+  throw usageError(
+    `unknown file type '${ext || basename(path)}': deploy a dataset (.csv, .json) or a function (.js, .ts, .mjs); to proxy an API use \`claw wrap <url>\``,
+    "unknown_file_type",
+  );
 }
 
 function readable(path: string): Buffer {
@@ -36,7 +39,10 @@ function readable(path: string): Buffer {
 }
 
 export const deployCommand = defineCommand({
-  meta: { name: "deploy", description: "Deploy a dataset (.csv, .json) or a function (.js, .ts, .mjs) as a pay-per-call API" },
+  meta: {
+    name: "deploy",
+    description: "Deploy a dataset (.csv, .json) or a function (.js, .ts, .mjs) as a pay-per-call API",
+  },
   args: {
     path: { type: "positional", required: true, description: "The file to deploy" },
     ...deployArgs,
@@ -58,7 +64,8 @@ export const deployCommand = defineCommand({
       api.requireKey();
       const config = await withPlatformDefaults(api, flags);
       if (kind === "dataset") {
-        if (Object.keys(secrets).length) throw usageError("--secret is for functions and proxies; datasets have no code to read it", "invalid_secret");
+        if (Object.keys(secrets).length)
+          throw usageError("--secret is for functions and proxies; datasets have no code to read it", "invalid_secret");
         const resource = datasetResource(args.format, args["id-field"]);
         const form = new FormData();
         form.set("file", new File([new Uint8Array(bytes)], basename(path)));
@@ -80,20 +87,27 @@ function sizeText(bytes: number): string {
 function datasetResource(format: string | undefined, idField: string | undefined): Record<string, unknown> | null {
   const resource: Record<string, unknown> = {};
   if (format) {
-    if (format !== "csv" && format !== "json") throw usageError(`--format must be csv or json, got '${format}'`, "invalid_format");
+    if (format !== "csv" && format !== "json")
+      throw usageError(`--format must be csv or json, got '${format}'`, "invalid_format");
     resource.format = format;
   }
   if (idField) resource.idField = idField;
   return Object.keys(resource).length ? resource : null;
 }
 
-async function functionForm(ui: Ui, path: string, config: Record<string, unknown>, secrets: Record<string, string>): Promise<FormData> {
+async function functionForm(
+  ui: Ui,
+  path: string,
+  config: Record<string, unknown>,
+  secrets: Record<string, string>,
+): Promise<FormData> {
   ui.start(`Bundling ${basename(path)} with esbuild…`);
   const bundle = await bundleFunction(path);
   for (const w of bundle.warnings) ui.warn(w);
   const resource = functionResource(await readExportedConfig(bundle.code));
   for (const name of Object.keys(secrets)) {
-    if (!resource.exposeEnv.includes(name)) ui.warn(`secret ${name} is uploaded but not in config.exposeEnv, so your code will not see it`);
+    if (!resource.exposeEnv.includes(name))
+      ui.warn(`secret ${name} is uploaded but not in config.exposeEnv, so your code will not see it`);
   }
   const egress = resource.allowedHosts.join(", ") || "none";
   const timeout = `timeout ${resource.maxDurationMs} ms`;

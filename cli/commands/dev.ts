@@ -140,7 +140,10 @@ async function start(ui: Ui, args: DevArgs): Promise<Summary> {
 }
 
 export const devCommand = defineCommand({
-  meta: { name: "dev", description: "Run the whole 402claw stack locally (chain, facilitator, dispatcher) with demo APIs" },
+  meta: {
+    name: "dev",
+    description: "Run the whole 402claw stack locally (chain, facilitator, dispatcher) with demo APIs",
+  },
   args: {
     port: { type: "string", description: "Dispatcher port (default 8787, or a free one)" },
     verbose: { type: "boolean", description: "Show wrangler's output", default: false },

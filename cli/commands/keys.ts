@@ -19,8 +19,13 @@ export const keysCommand = defineCommand({
       async run({ args, rawArgs }) {
         await runCommand(args.json, async (ui) => {
           const scopes = repeated(rawArgs, "scope");
-          for (const s of scopes) if (!SCOPES.includes(s)) throw usageError(`--scope must be one of ${SCOPES.join(", ")}, got '${s}'`, "invalid_scope");
-          const body = await PlatformApi.fromEnv().createKey({ ...(args.name ? { name: args.name } : {}), ...(scopes.length ? { scopes } : {}) });
+          for (const s of scopes)
+            if (!SCOPES.includes(s))
+              throw usageError(`--scope must be one of ${SCOPES.join(", ")}, got '${s}'`, "invalid_scope");
+          const body = await PlatformApi.fromEnv().createKey({
+            ...(args.name ? { name: args.name } : {}),
+            ...(scopes.length ? { scopes } : {}),
+          });
           ui.success(`Created key ${body.apiKey.id} [${body.apiKey.scopes.join(", ")}]; it is shown only once:`);
           ui.print(body.apiKey.key);
           return body;
@@ -36,7 +41,13 @@ export const keysCommand = defineCommand({
           ui.print(
             table([
               ["ID", "PREFIX", "NAME", "SCOPES", "STATUS"],
-              ...body.keys.map((k) => [k.id, k.prefix, k.name || "–", k.scopes.join(","), k.revokedAt ? "revoked" : k.current ? "active (this one)" : "active"]),
+              ...body.keys.map((k) => [
+                k.id,
+                k.prefix,
+                k.name || "–",
+                k.scopes.join(","),
+                k.revokedAt ? "revoked" : k.current ? "active (this one)" : "active",
+              ]),
             ]),
           );
           return body;

@@ -10,7 +10,10 @@ import { checkSlug } from "../deploy/flags.ts";
 import { jsonArg, runCommand } from "../core/ui.ts";
 
 export const publishCommand = defineCommand({
-  meta: { name: "publish", description: "Publish an API's current version to the platform's Workers for Platforms namespace (production)" },
+  meta: {
+    name: "publish",
+    description: "Publish an API's current version to the platform's Workers for Platforms namespace (production)",
+  },
   args: {
     name: { type: "positional", required: true, description: "API name (slug)" },
     "dry-run": { type: "boolean", description: "Print the plan, upload nothing", default: false },
@@ -25,7 +28,8 @@ export const publishCommand = defineCommand({
       const { plan } = out;
       if (dryRun) {
         ui.info(`Dry run: would PUT ${plan.url} (v${out.version})`);
-        if (out.missingSettings?.length) ui.warn(`this platform cannot publish yet: ${out.missingSettings.join(", ")} not set by the operator`);
+        if (out.missingSettings?.length)
+          ui.warn(`this platform cannot publish yet: ${out.missingSettings.join(", ")} not set by the operator`);
         ui.print(JSON.stringify(plan, null, 2));
       } else {
         ui.success(`Published ${plan.scriptName} (v${out.version}) to namespace ${plan.namespace}`);

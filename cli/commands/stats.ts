@@ -81,7 +81,10 @@ function statsText(r: ReturnType<typeof statsResult>): string {
 }
 
 export const statsCommand = defineCommand({
-  meta: { name: "stats", description: "Calls, revenue, error rate, p95, 402→paid conversion, payers, rank and score breakdown" },
+  meta: {
+    name: "stats",
+    description: "Calls, revenue, error rate, p95, 402→paid conversion, payers, rank and score breakdown",
+  },
   args: {
     ...nameArg,
     window: { type: "string", description: "Leaderboard window: today | week | overall", default: "week" },
@@ -146,7 +149,16 @@ const BOARD_HEADER = ["RANK", "API", "DIR", "SCORE", "CALLS", "REVENUE", "PAYERS
 function boardRow(e: LeaderboardEntry): string[] {
   const rank = e.rank === null ? "new" : String(e.rank);
   const m = e.metrics;
-  return [rank, e.slug, e.directory, String(e.score), String(m.calls), m.revenueUsd, String(m.payers), e.paid ? e.price.usd : "free"];
+  return [
+    rank,
+    e.slug,
+    e.directory,
+    String(e.score),
+    String(m.calls),
+    m.revenueUsd,
+    String(m.payers),
+    e.paid ? e.price.usd : "free",
+  ];
 }
 
 export const leaderboardCommand = defineCommand({

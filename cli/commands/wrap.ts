@@ -18,7 +18,11 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
 
 /** `--transform 'pick=a,b;rename=a:x,b:y'` or JSON `{"pick":[…],"rename":{…}}`. */
 export function parseTransform(value: string): { pick?: string[]; rename?: Record<string, string> } {
-  const bad = () => usageError(`--transform must be 'pick=a,b;rename=from:to' or JSON {"pick":[...],"rename":{...}}, got '${value}'`, "invalid_transform");
+  const bad = () =>
+    usageError(
+      `--transform must be 'pick=a,b;rename=from:to' or JSON {"pick":[...],"rename":{...}}, got '${value}'`,
+      "invalid_transform",
+    );
   if (value.trim().startsWith("{")) {
     try {
       const t = JSON.parse(value);
@@ -29,9 +33,15 @@ export function parseTransform(value: string): { pick?: string[]; rename?: Recor
     }
   }
   const out: { pick?: string[]; rename?: Record<string, string> } = {};
-  for (const part of value.split(";").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(";")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, list] = part.split("=", 2) as [string, string | undefined];
-    const items = (list ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const items = (list ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!items.length) throw bad();
     if (key === "pick") out.pick = items;
     else if (key === "rename") {
@@ -49,7 +59,11 @@ export function parseTransform(value: string): { pick?: string[]; rename?: Recor
 /** "Authorization=UPSTREAM_KEY" or "Authorization=Bearer UPSTREAM_KEY" (prefix "Bearer "). */
 export function parseSecretHeader(value: string): { header: string; secret: string; prefix?: string } {
   const m = /^([A-Za-z0-9-]+)=(.*?)([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
-  if (!m) throw usageError(`--secret-header must be 'Header=SECRET_NAME' or 'Header=Bearer SECRET_NAME', got '${value}'`, "invalid_secret_header");
+  if (!m)
+    throw usageError(
+      `--secret-header must be 'Header=SECRET_NAME' or 'Header=Bearer SECRET_NAME', got '${value}'`,
+      "invalid_secret_header",
+    );
   return { header: m[1]!, secret: m[3]!, ...(m[2] ? { prefix: m[2] } : {}) };
 }
 
@@ -59,10 +73,18 @@ export const wrapCommand = defineCommand({
     url: { type: "positional", required: true, description: "Upstream base URL (its path is kept)" },
     ...deployArgs,
     method: { type: "string", description: "Allowed HTTP method (repeatable; default GET)" },
-    "secret-header": { type: "string", description: "Inject a header from a secret: 'Authorization=Bearer UPSTREAM_KEY' (repeatable; $UPSTREAM_KEY is uploaded)" },
+    "secret-header": {
+      type: "string",
+      description:
+        "Inject a header from a secret: 'Authorization=Bearer UPSTREAM_KEY' (repeatable; $UPSTREAM_KEY is uploaded)",
+    },
     "cache-ttl": { type: "string", description: "Cache GET responses for N seconds (upstream no-store is respected)" },
     transform: { type: "string", description: "JSON transform: 'pick=a,b;rename=from:to' or JSON" },
-    "allow-loopback": { type: "boolean", description: "Allow a loopback/private upstream (local development only)", default: false },
+    "allow-loopback": {
+      type: "boolean",
+      description: "Allow a loopback/private upstream (local development only)",
+      default: false,
+    },
     openapi: {
       type: "string",
       description: "Upstream OpenAPI 3.x document (file or URL, JSON or YAML): its operations are listed for discovery",
@@ -100,7 +122,10 @@ function upstreamUrl(value: string): URL {
   try {
     upstream = new URL(value);
   } catch {
-    throw usageError(`not a URL: '${value}'; pass the upstream base URL, e.g. https://api.example.com/v1`, "invalid_url");
+    throw usageError(
+      `not a URL: '${value}'; pass the upstream base URL, e.g. https://api.example.com/v1`,
+      "invalid_url",
+    );
   }
   if (upstream.protocol !== "https:" && upstream.protocol !== "http:") {
     throw usageError(`the upstream must be http(s), got ${upstream.protocol}`, "invalid_url");
@@ -129,7 +154,11 @@ type WrapArgs = Record<string, unknown> & { "cache-ttl"?: string; transform?: st
 function proxyResource(upstream: URL, args: WrapArgs, rawArgs: string[]) {
   const methods = repeated(rawArgs, "method").map((m) => m.toUpperCase());
   for (const m of methods) {
-    if (!METHODS.has(m)) throw usageError(`--method ${m} is not an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)`, "invalid_method");
+    if (!METHODS.has(m))
+      throw usageError(
+        `--method ${m} is not an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)`,
+        "invalid_method",
+      );
   }
   const headers: Record<string, { secret: string; prefix?: string }> = {};
   const headerSecrets: string[] = [];
@@ -190,8 +219,10 @@ async function declaredOperations(ui: Ui, openapi: string | undefined, rawArgs: 
     for (const why of converted.skipped) ui.warn(`--openapi: left out ${why}`);
     if (converted.otherMethods) {
       const verb = converted.otherMethods === 1 ? "uses" : "use";
-      ui.info(`--openapi: ${plural(converted.otherMethods, "operation")} ${verb} a method the proxy does not allow ` +
-        `(${methods.join(", ")}); add --method to list them`);
+      ui.info(
+        `--openapi: ${plural(converted.otherMethods, "operation")} ${verb} a method the proxy does not allow ` +
+          `(${methods.join(", ")}); add --method to list them`,
+      );
     }
     fromDoc = converted.operations;
     ui.success(`--openapi: ${plural(fromDoc.length, "operation")} declared for discovery`);

@@ -20,7 +20,11 @@ export function configDir(): string {
   if (process.env.CLAW_CONFIG_DIR) return process.env.CLAW_CONFIG_DIR;
   const base =
     process.env.XDG_CONFIG_HOME ||
-    (process.platform === "win32" ? process.env.APPDATA || join(homedir(), "AppData", "Roaming") : process.platform === "darwin" ? join(homedir(), "Library", "Application Support") : join(homedir(), ".config"));
+    (process.platform === "win32"
+      ? process.env.APPDATA || join(homedir(), "AppData", "Roaming")
+      : process.platform === "darwin"
+        ? join(homedir(), "Library", "Application Support")
+        : join(homedir(), ".config"));
   return join(base, "claw");
 }
 
@@ -34,7 +38,11 @@ export function loadConfig(): StoredConfig {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as StoredConfig;
   } catch {
-    throw new CliError(`${file} is not valid JSON: fix it or run \`claw login\` again`, EXIT.usage, "invalid_config_file");
+    throw new CliError(
+      `${file} is not valid JSON: fix it or run \`claw login\` again`,
+      EXIT.usage,
+      "invalid_config_file",
+    );
   }
 }
 

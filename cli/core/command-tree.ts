@@ -112,7 +112,9 @@ export async function unknownFlagError(root: CommandNode, rawArgs: string[]): Pr
   const args = leaf.cmd.args ? await resolve(leaf.cmd.args) : {};
   const [first] = unknownFlags(args, leaf.rest);
   if (!first) return null;
-  const known = Object.entries(args).filter(([, d]) => d.type !== "positional").map(([n]) => n);
+  const known = Object.entries(args)
+    .filter(([, d]) => d.type !== "positional")
+    .map(([n]) => n);
   const suggestion = suggestFlag(first.replace(/^--?/, ""), known);
   const command = ["claw", ...leaf.path].join(" ");
   const meant = suggestion ? `: did you mean --${suggestion}?` : "";

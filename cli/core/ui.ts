@@ -3,7 +3,9 @@
 import { consola } from "consola";
 import { CliError, EXIT } from "./errors.ts";
 
-export const jsonArg = { json: { type: "boolean", description: "Print one JSON object on stdout (for scripts and agents)", default: false } } as const;
+export const jsonArg = {
+  json: { type: "boolean", description: "Print one JSON object on stdout (for scripts and agents)", default: false },
+} as const;
 
 export interface Ui {
   json: boolean;
@@ -45,7 +47,8 @@ export async function runCommand(json: boolean, body: (ui: Ui) => Promise<unknow
     if (json) process.stdout.write(JSON.stringify(result ?? { ok: true }) + "\n");
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const error = err instanceof CliError ? err : new CliError(`unexpected error: ${message}`, EXIT.failure, "internal");
+    const error =
+      err instanceof CliError ? err : new CliError(`unexpected error: ${message}`, EXIT.failure, "internal");
     printError(error, json);
   }
 }
@@ -85,7 +88,9 @@ export function repeated(rawArgs: string[], name: string): string[] {
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "))
+    .join("\n");
 }
 
 /** "1 call", "2 calls", "0 calls": counts in human output never read "1 calls". */

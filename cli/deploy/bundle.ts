@@ -42,7 +42,12 @@ export async function bundleFunction(entry: string): Promise<{ code: string; byt
     });
   } catch (err) {
     const errors = ((err as { errors?: Message[] }).errors ?? []).map(formatMessage);
-    throw new CliError(`bundling ${entry} failed: ${errors[0] ?? (err as Error).message}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ""}`, EXIT.usage, "bundle_failed", errors);
+    throw new CliError(
+      `bundling ${entry} failed: ${errors[0] ?? (err as Error).message}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ""}`,
+      EXIT.usage,
+      "bundle_failed",
+      errors,
+    );
   }
   const code = result.outputFiles[0]!.text;
   return { code, bytes: Buffer.byteLength(code), warnings: result.warnings.map(formatMessage) };
@@ -60,14 +65,30 @@ export async function readExportedConfig(code: string): Promise<unknown> {
   const probe = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(JSON.stringify(m.config === undefined ? null : m.config));`;
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ["--input-type=module", "-e", probe], { env: { PATH: process.env.PATH ?? "" }, timeout: 10_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
-        if (err) reject(new Error((errOut || err.message).trim().split("\n").find((l) => /Error/.test(l)) ?? err.message));
-        else resolve(out);
-      });
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", probe],
+        { env: { PATH: process.env.PATH ?? "" }, timeout: 10_000, maxBuffer: 1 << 20 },
+        (err, out, errOut) => {
+          if (err)
+            reject(
+              new Error(
+                (errOut || err.message)
+                  .trim()
+                  .split("\n")
+                  .find((l) => /Error/.test(l)) ?? err.message,
+              ),
+            );
+          else resolve(out);
+        },
+      );
     });
     return JSON.parse(stdout || "null");
   } catch (err) {
-    throw usageError(`could not read \`export const config\` from the bundle: its top-level code failed in Node (${(err as Error).message}); keep top-level code free of I/O`, "config_unreadable");
+    throw usageError(
+      `could not read \`export const config\` from the bundle: its top-level code failed in Node (${(err as Error).message}); keep top-level code free of I/O`,
+      "config_unreadable",
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -82,12 +103,16 @@ export function parseDuration(value: unknown): number {
       if (n > 0) return Math.round(n);
     }
   }
-  throw usageError(`config.maxDuration must be milliseconds (e.g. 5000) or a string like "10s" or "500ms", got ${JSON.stringify(value)}`, "invalid_function_config");
+  throw usageError(
+    `config.maxDuration must be milliseconds (e.g. 5000) or a string like "10s" or "500ms", got ${JSON.stringify(value)}`,
+    "invalid_function_config",
+  );
 }
 
 function stringList(value: unknown, field: string): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) throw usageError(`config.${field} must be an array of strings`, "invalid_function_config");
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+    throw usageError(`config.${field} must be an array of strings`, "invalid_function_config");
   return value as string[];
 }
 

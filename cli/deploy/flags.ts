@@ -6,7 +6,11 @@ import { slugProblem, type SlugProblem } from "../../src/config/slug.ts";
 import { parsePattern } from "../../src/config/prices.ts";
 
 export const deployArgs = {
-  name: { type: "string", description: "API name (slug: 3-40 of a-z, 0-9, '-'); default: from the file name", alias: "tenant" },
+  name: {
+    type: "string",
+    description: "API name (slug: 3-40 of a-z, 0-9, '-'); default: from the file name",
+    alias: "tenant",
+  },
   price: {
     type: "string",
     description:
@@ -14,14 +18,20 @@ export const deployArgs = {
   },
   "pay-to": { type: "string", description: "Wallet (0x…) that receives payments; required when --price > 0" },
   network: { type: "string", description: "CAIP-2 network (default eip155:84532)" },
-  asset: { type: "string", description: "Token as JSON {address,name,version,decimals} (default: USDC on the network)" },
+  asset: {
+    type: "string",
+    description: "Token as JSON {address,name,version,decimals} (default: USDC on the network)",
+  },
   plan: { type: "string", description: "free | pro | business | enterprise" },
   directory: { type: "string", description: "Category in the directory, e.g. geo" },
   description: { type: "string", description: "One-line description for the listing" },
   host: { type: "string", description: "Custom host routed to this API (repeatable)" },
   "rate-limit-caller": { type: "string", description: "Per-caller token bucket, e.g. 100/60s (units s, m, h, d)" },
   "rate-limit-global": { type: "string", description: "Global token bucket, e.g. 10000/1h" },
-  "rate-limit-burst": { type: "string", description: "Bucket capacity for the rate limits (default: the request count)" },
+  "rate-limit-burst": {
+    type: "string",
+    description: "Bucket capacity for the rate limits (default: the request count)",
+  },
   "quota-day": { type: "string", description: "Max calls per UTC day" },
   "quota-month": { type: "string", description: "Max calls per UTC month" },
   "spend-day": { type: "string", description: "Revenue cap per UTC day, USD" },
@@ -69,20 +79,23 @@ export function parseRate(flag: string, value: string): RateRule {
   if (!m) throw usageError(hint, "invalid_rate_limit");
   const requests = Number(m[1]);
   const windowSeconds = Number(m[2] ?? 1) * UNIT_SECONDS[m[3]!.toLowerCase()]!;
-  if (requests < 1 || windowSeconds < 1 || !Number.isSafeInteger(requests)) throw usageError(hint, "invalid_rate_limit");
+  if (requests < 1 || windowSeconds < 1 || !Number.isSafeInteger(requests))
+    throw usageError(hint, "invalid_rate_limit");
   return { requests, windowSeconds };
 }
 
 export function parseUsd(flag: string, value: string): number {
   const n = Number(value.replace(/^\$/, ""));
-  if (value.trim() === "" || !Number.isFinite(n)) throw usageError(`--${flag} must be a number of USD, e.g. 0.001, got '${value}'`, "invalid_price");
+  if (value.trim() === "" || !Number.isFinite(n))
+    throw usageError(`--${flag} must be a number of USD, e.g. 0.001, got '${value}'`, "invalid_price");
   if (n < 0) throw usageError(`--${flag} cannot be negative (got ${value}); use 0 for free`, "invalid_price");
   return n;
 }
 
 export function parseCount(flag: string, value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw usageError(`--${flag} must be a positive whole number, got '${value}'`, "invalid_number");
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw usageError(`--${flag} must be a positive whole number, got '${value}'`, "invalid_number");
   return n;
 }
 
@@ -96,13 +109,23 @@ const SLUG_HINT: Record<SlugProblem, string> = {
 /** The server's own slug rule (src/config/slug.ts), so a name the CLI accepts is one the API accepts. */
 export function checkSlug(name: string): string {
   const problem = slugProblem(name);
-  if (problem) throw usageError(`invalid name '${name}': ${SLUG_HINT[problem]} (3-40 chars of a-z, 0-9 and '-'); pass --name`, "invalid_name");
+  if (problem)
+    throw usageError(
+      `invalid name '${name}': ${SLUG_HINT[problem]} (3-40 chars of a-z, 0-9 and '-'); pass --name`,
+      "invalid_name",
+    );
   return name;
 }
 
 /** A slug suggestion from a file name or URL host: "World Cities.csv" → "world-cities". */
 export function slugFrom(text: string): string {
-  return text.toLowerCase().replace(/\.[a-z0-9]+$/, "").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
+  return text
+    .toLowerCase()
+    .replace(/\.[a-z0-9]+$/, "")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
 }
 
 type Args = Record<string, unknown>;
@@ -113,7 +136,8 @@ export function configFromFlags(args: Args, rawArgs: string[]): Record<string, u
   const config: Record<string, unknown> = {};
   Object.assign(config, pricesFromFlags(rawArgs));
   if (s("pay-to") !== undefined) {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(s("pay-to")!)) throw usageError(`--pay-to must be a 0x-prefixed 20-byte address, got '${s("pay-to")}'`, "invalid_address");
+    if (!/^0x[0-9a-fA-F]{40}$/.test(s("pay-to")!))
+      throw usageError(`--pay-to must be a 0x-prefixed 20-byte address, got '${s("pay-to")}'`, "invalid_address");
     config.payTo = s("pay-to");
   }
   if (s("network") !== undefined) config.network = s("network");
@@ -121,22 +145,30 @@ export function configFromFlags(args: Args, rawArgs: string[]): Record<string, u
     try {
       config.asset = JSON.parse(s("asset")!);
     } catch {
-      throw usageError(`--asset must be JSON like {"address":"0x…","name":"USDC","version":"2","decimals":6}`, "invalid_asset");
+      throw usageError(
+        `--asset must be JSON like {"address":"0x…","name":"USDC","version":"2","decimals":6}`,
+        "invalid_asset",
+      );
     }
   }
   if (s("plan") !== undefined) {
-    if (!["free", "pro", "business", "enterprise"].includes(s("plan")!)) throw usageError(`--plan must be free, pro, business or enterprise, got '${s("plan")}'`, "invalid_plan");
+    if (!["free", "pro", "business", "enterprise"].includes(s("plan")!))
+      throw usageError(`--plan must be free, pro, business or enterprise, got '${s("plan")}'`, "invalid_plan");
     config.plan = s("plan");
   }
   if (s("directory") !== undefined) config.directory = s("directory");
   if (s("description") !== undefined) config.description = s("description");
   const hosts = repeated(rawArgs, "host");
   if (hosts.length) config.hosts = hosts;
-  const burst = s("rate-limit-burst") !== undefined ? parseCount("rate-limit-burst", s("rate-limit-burst")!) : undefined;
+  const burst =
+    s("rate-limit-burst") !== undefined ? parseCount("rate-limit-burst", s("rate-limit-burst")!) : undefined;
   const rateLimit: Record<string, RateRule> = {};
-  if (s("rate-limit-caller") !== undefined) rateLimit.perCaller = { ...parseRate("rate-limit-caller", s("rate-limit-caller")!), ...(burst ? { burst } : {}) };
-  if (s("rate-limit-global") !== undefined) rateLimit.global = { ...parseRate("rate-limit-global", s("rate-limit-global")!), ...(burst ? { burst } : {}) };
-  if (burst && !Object.keys(rateLimit).length) throw usageError("--rate-limit-burst needs --rate-limit-caller or --rate-limit-global", "invalid_rate_limit");
+  if (s("rate-limit-caller") !== undefined)
+    rateLimit.perCaller = { ...parseRate("rate-limit-caller", s("rate-limit-caller")!), ...(burst ? { burst } : {}) };
+  if (s("rate-limit-global") !== undefined)
+    rateLimit.global = { ...parseRate("rate-limit-global", s("rate-limit-global")!), ...(burst ? { burst } : {}) };
+  if (burst && !Object.keys(rateLimit).length)
+    throw usageError("--rate-limit-burst needs --rate-limit-caller or --rate-limit-global", "invalid_rate_limit");
   if (Object.keys(rateLimit).length) config.rateLimit = rateLimit;
   const usageLimit: Record<string, number> = {};
   if (s("quota-day") !== undefined) usageLimit.dailyRequests = parseCount("quota-day", s("quota-day")!);
@@ -145,7 +177,8 @@ export function configFromFlags(args: Args, rawArgs: string[]): Record<string, u
   const spendLimit: Record<string, number> = {};
   if (s("spend-day") !== undefined) spendLimit.dailyUsd = parseUsd("spend-day", s("spend-day")!);
   if (s("spend-month") !== undefined) spendLimit.monthlyUsd = parseUsd("spend-month", s("spend-month")!);
-  if (s("spend-per-payer-day") !== undefined) spendLimit.perPayerDailyUsd = parseUsd("spend-per-payer-day", s("spend-per-payer-day")!);
+  if (s("spend-per-payer-day") !== undefined)
+    spendLimit.perPayerDailyUsd = parseUsd("spend-per-payer-day", s("spend-per-payer-day")!);
   if (Object.keys(spendLimit).length) config.spendLimit = spendLimit;
   return config;
 }
@@ -154,9 +187,17 @@ export function configFromFlags(args: Args, rawArgs: string[]): Record<string, u
 export function secretsFromFlags(rawArgs: string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const secrets: Record<string, string> = {};
   for (const name of repeated(rawArgs, "secret")) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw usageError(`--secret takes an environment variable NAME (letters, digits, _), got '${name}'`, "invalid_secret");
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name))
+      throw usageError(
+        `--secret takes an environment variable NAME (letters, digits, _), got '${name}'`,
+        "invalid_secret",
+      );
     const value = env[name];
-    if (value === undefined || value === "") throw usageError(`--secret ${name}: $${name} is not set; export it first (the value is uploaded, never stored locally)`, "missing_secret");
+    if (value === undefined || value === "")
+      throw usageError(
+        `--secret ${name}: $${name} is not set; export it first (the value is uploaded, never stored locally)`,
+        "missing_secret",
+      );
     secrets[name] = value;
   }
   return secrets;

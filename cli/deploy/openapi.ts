@@ -34,7 +34,7 @@ const PATH_RULE = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+|\{[A-Za-z_][A-Za-z0-9_]{0
 const Obj = v.record(v.string(), v.unknown());
 /** Only what the conversion reads; everything else in the document is ignored. */
 export const OpenApiDocSchema = v.object({
-  openapi: v.pipe(v.string(), v.regex(/^3\./, "an OpenAPI 3.x document (openapi: \"3.0.x\" or \"3.1.x\")")),
+  openapi: v.pipe(v.string(), v.regex(/^3\./, 'an OpenAPI 3.x document (openapi: "3.0.x" or "3.1.x")')),
   paths: v.optional(v.record(v.string(), Obj), {}),
   components: v.optional(Obj),
 });
@@ -91,7 +91,10 @@ export function toJsonSchema(schema: unknown): unknown {
     else if (SCHEMA_LISTS.has(key)) out[key] = Array.isArray(val) ? val.map(toJsonSchema) : val;
     else out[key] = val;
   }
-  for (const [flag, bound] of [["exclusiveMinimum", "minimum"], ["exclusiveMaximum", "maximum"]] as const) {
+  for (const [flag, bound] of [
+    ["exclusiveMinimum", "minimum"],
+    ["exclusiveMaximum", "maximum"],
+  ] as const) {
     if (typeof out[flag] !== "boolean") continue;
     if (out[flag] === true && typeof out[bound] === "number") {
       out[flag] = out[bound];
@@ -155,7 +158,9 @@ function queryInput(params: Parameter[]): { input: Record<string, unknown>; exam
 
 function successResponse(responses: unknown): Record<string, unknown> | undefined {
   if (!isObject(responses)) return undefined;
-  const success = Object.keys(responses).sort().find((c) => /^2(\d\d|XX)$/i.test(c));
+  const success = Object.keys(responses)
+    .sort()
+    .find((c) => /^2(\d\d|XX)$/i.test(c));
   const code = success ?? ("default" in responses ? "default" : undefined);
   const res = code === undefined ? undefined : responses[code];
   return isObject(res) ? jsonContent(res.content) : undefined;

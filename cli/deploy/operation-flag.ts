@@ -18,7 +18,10 @@ export function parseOperationFlag(value: string): OperationDecl {
     throw usageError(`--operation ${method}: ${why}`, "invalid_operation");
   }
   const decl: OperationDecl = { method, path: m[2]! };
-  const names = (m[3] ?? "").split(",").map((n) => n.trim()).filter(Boolean);
+  const names = (m[3] ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (names.length && method !== "GET" && method !== "DELETE") {
     const why = "query parameters after '?' are for GET and DELETE";
     throw usageError(`--operation ${method} ${m[2]}: ${why}`, "invalid_operation");

@@ -1,7 +1,7 @@
 // What `claw deploy` and `claw wrap` share after the flags are checked: the platform's payment
 // defaults (GET /v1/platform) for a paid API that names no network/asset, the one multipart
 // upload with progress, and the summary printed afterwards (with the discovery checklist).
-import { PlatformApi } from "../api/platform.ts";
+import type { PlatformApi } from "../api/platform.ts";
 import type { DeployResponse } from "../api/types.ts";
 import { CliError } from "../core/errors.ts";
 import { uploadProgress } from "../api/upload.ts";

@@ -96,7 +96,10 @@ export async function seedMarket(stack: LocalStack): Promise<MarketSummary> {
   const t1 = performance.now();
 
   const plan = sessions(stack.payments.accounts.payer.privateKey, wash, sybils, organic);
-  await runBounded(plan.map((s, n) => () => runSession(stack, s, n)), MARKET_CONCURRENCY);
+  await runBounded(
+    plan.map((s, n) => () => runSession(stack, s, n)),
+    MARKET_CONCURRENCY,
+  );
   const t2 = performance.now();
   const planned = plannedCalls();
   await waitForSettledEvents(stack, planned.bySlug, since);

@@ -16,10 +16,10 @@ export interface Creator {
 }
 
 /** The JSON body when the status is the expected one, else an error naming what failed. */
-export async function expectStatus(res: Response, expected: number, what: string): Promise<any> {
+export async function expectStatus<T = unknown>(res: Response, expected: number, what: string): Promise<T> {
   const body = await res.text();
   if (res.status !== expected) throw new Error(`${what}: ${res.status} ${body.slice(0, 500)}`);
-  return body ? JSON.parse(body) : null;
+  return (body ? JSON.parse(body) : null) as T;
 }
 
 /** fetch against the stack with the operator token. */
@@ -37,8 +37,9 @@ export async function createCreator(stack: LocalStack, name: string): Promise<Cr
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ name }),
   });
-  const body = await expectStatus(res, 201, `create creator ${name}`);
-  return { id: body.creator?.id ?? body.id, key: body.apiKey.key };
+  type Created = { creator?: { id: string }; id?: string; apiKey: { key: string } };
+  const body = await expectStatus<Created>(res, 201, `create creator ${name}`);
+  return { id: body.creator?.id ?? body.id ?? "", key: body.apiKey.key };
 }
 
 /**
@@ -105,7 +106,11 @@ export async function waitForSettledEvents(
   };
   await Promise.all(
     Object.entries(expected).map(([slug, n]) =>
-      waitFor(() => settled(slug), (got) => got >= n, `usage events of ${slug}`),
+      waitFor(
+        () => settled(slug),
+        (got) => got >= n,
+        `usage events of ${slug}`,
+      ),
     ),
   );
 }

@@ -30,7 +30,10 @@ export function ensureDevSecrets(extra: Record<string, string> = {}): DevSecrets
     ...existing,
     ...extra,
   };
-  const text = Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
+  const text =
+    Object.entries(vars)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join("\n") + "\n";
   // Rewrite only on change: parallel test files call this concurrently and must agree.
   if (!existsSync(file) || readFileSync(file, "utf8") !== text) writeFileSync(file, text, { mode: 0o600 });
   return { OPERATOR_TOKEN: vars.OPERATOR_TOKEN!, API_KEY_SECRET: vars.API_KEY_SECRET!, SECRETS_KEY: vars.SECRETS_KEY! };

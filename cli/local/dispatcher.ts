@@ -37,7 +37,11 @@ export async function buildRuntimes(): Promise<void> {
 }
 
 export async function applyMigrations(persistTo: string): Promise<void> {
-  await runToCompletion(process.execPath, [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], { cwd: REPO_ROOT, env: WRANGLER_ENV });
+  await runToCompletion(
+    process.execPath,
+    [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
+    { cwd: REPO_ROOT, env: WRANGLER_ENV },
+  );
 }
 
 export async function startDispatcher(options: DispatcherOptions = {}): Promise<LocalDispatcher> {
@@ -52,12 +56,31 @@ export async function startDispatcher(options: DispatcherOptions = {}): Promise<
  * `wrangler dev` on 127.0.0.1 for a Worker config (the dispatcher's by default), resolved once
  * `/health` answers. Also used by the benchmarks for their reference Worker.
  */
-export async function startWranglerDev(options: DispatcherOptions & { config?: string; persistTo: string }): Promise<LocalDispatcher> {
+export async function startWranglerDev(
+  options: DispatcherOptions & { config?: string; persistTo: string },
+): Promise<LocalDispatcher> {
   const port = options.port ?? (await freePort());
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", options.persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
+    options.persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  ];
   if (options.config) args.push("--config", options.config);
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
-  const proc = startProcess(process.execPath, [WRANGLER_JS, ...args], { cwd: REPO_ROOT, env: WRANGLER_ENV, echo: options.echo ?? false });
+  const proc = startProcess(process.execPath, [WRANGLER_JS, ...args], {
+    cwd: REPO_ROOT,
+    env: WRANGLER_ENV,
+    echo: options.echo ?? false,
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHealth(url, proc);

@@ -20,7 +20,11 @@ export interface Managed {
   stop: () => Promise<void>;
 }
 
-export function startProcess(command: string, args: string[], options: SpawnOptions & { echo?: boolean } = {}): Managed {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { echo?: boolean } = {},
+): Managed {
   hookExit();
   // detached: the child leads its own process group, so stop() also reaches its children (workerd).
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...options });
@@ -63,6 +67,8 @@ export function runToCompletion(command: string, args: string[], options: SpawnO
     child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${out}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${out}`)),
+    );
   });
 }

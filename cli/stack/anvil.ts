@@ -51,7 +51,9 @@ export function anvilBinaryPath(): string {
   }
   const wrapper = fileURLToPath(new URL(`../../node_modules/.bin/${exe}`, import.meta.url));
   if (existsSync(wrapper)) return wrapper;
-  throw new Error(`anvil binary not found (looked for @foundry-rs/anvil-${os}-${arch} and ${wrapper}); run npm install`);
+  throw new Error(
+    `anvil binary not found (looked for @foundry-rs/anvil-${os}-${arch} and ${wrapper}); run npm install`,
+  );
 }
 
 // Free ports come from the CLI's shared helper; racy by nature, so startAnvil retries on a clash.
@@ -130,9 +132,12 @@ class PortInUseError extends Error {}
 async function startOnce(port: number, opts: AnvilOptions): Promise<AnvilInstance> {
   const chainId = opts.chainId ?? DEFAULT_CHAIN_ID;
   const args = [
-    "--host", "127.0.0.1",
-    "--port", String(port),
-    "--chain-id", String(chainId),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--chain-id",
+    String(chainId),
     // --silent: anvil otherwise logs every RPC call to stdout, which costs CPU under load.
     "--silent",
     ...(opts.extraArgs ?? []),
@@ -180,7 +185,9 @@ async function startOnce(port: number, opts: AnvilOptions): Promise<AnvilInstanc
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`anvil did not answer on ${rpcUrl} within ${opts.startTimeoutMs ?? 15_000} ms: ${stderrTail.trim()}`);
+      throw new Error(
+        `anvil did not answer on ${rpcUrl} within ${opts.startTimeoutMs ?? 15_000} ms: ${stderrTail.trim()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -143,7 +143,12 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain, transport, pollingInterval: POLLING_INTERVAL_MS });
     const deployerAccount = privateKeyToAccount(DEV_PRIVATE_KEYS.deployer);
-    const deployerClient = createWalletClient({ account: deployerAccount, chain, transport, pollingInterval: POLLING_INTERVAL_MS });
+    const deployerClient = createWalletClient({
+      account: deployerAccount,
+      chain,
+      transport,
+      pollingInterval: POLLING_INTERVAL_MS,
+    });
 
     // Multicall3 has no constructor and no state, so its runtime code is all it needs.
     const testClient = createTestClient({ mode: "anvil", chain, transport });
@@ -156,7 +161,8 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
       args: [TOKEN_NAME, TOKEN_SYMBOL, TOKEN_VERSION],
     });
     const receipt = await publicClient.waitForTransactionReceipt({ hash: deployHash });
-    if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`token deployment failed (tx ${deployHash})`);
+    if (receipt.status !== "success" || !receipt.contractAddress)
+      throw new Error(`token deployment failed (tx ${deployHash})`);
     const tokenAddress = getAddress(receipt.contractAddress); // checksummed, like user-facing config
     const abi = compiled.ClawUSD.abi;
 
@@ -165,7 +171,12 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
     let mintQueue: Promise<unknown> = Promise.resolve();
     const mint = (to: Address, amount: bigint): Promise<Hash> => {
       const run = async (): Promise<Hash> => {
-        const hash = await deployerClient.writeContract({ address: tokenAddress, abi, functionName: "mint", args: [to, amount] });
+        const hash = await deployerClient.writeContract({
+          address: tokenAddress,
+          abi,
+          functionName: "mint",
+          args: [to, amount],
+        });
         const r = await publicClient.waitForTransactionReceipt({ hash });
         if (r.status !== "success") throw new Error(`mint reverted (tx ${hash})`);
         const minted = parseEventLogs({ abi, eventName: "Transfer", logs: r.logs });
@@ -195,12 +206,20 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
       return next;
     };
     const balanceOf = async (owner: Address): Promise<bigint> =>
-      (await publicClient.readContract({ address: tokenAddress, abi, functionName: "balanceOf", args: [owner] })) as bigint;
+      (await publicClient.readContract({
+        address: tokenAddress,
+        abi,
+        functionName: "balanceOf",
+        args: [owner],
+      })) as bigint;
 
     await mint(DEV_ACCOUNTS.payer.address, opts.payerFunding ?? DEFAULT_PAYER_FUNDING);
     // The demo payer's one-time Permit2 approval, part of setup so `upto` works out of the box.
     const payerClient = createWalletClient({
-      account: privateKeyToAccount(DEV_PRIVATE_KEYS.payer), chain, transport, pollingInterval: POLLING_INTERVAL_MS,
+      account: privateKeyToAccount(DEV_PRIVATE_KEYS.payer),
+      chain,
+      transport,
+      pollingInterval: POLLING_INTERVAL_MS,
     });
     await approvePermit2(payerClient, publicClient, { address: tokenAddress, abi });
 
@@ -211,7 +230,8 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
       publicClient.readContract({ address: tokenAddress, abi, functionName: "version" }),
       publicClient.getCode({ address: MULTICALL3_ADDRESS }),
     ]);
-    if (onChainName !== TOKEN_NAME || onChainVersion !== TOKEN_VERSION) throw new Error("token EIP-712 domain mismatch after deploy");
+    if (onChainName !== TOKEN_NAME || onChainVersion !== TOKEN_VERSION)
+      throw new Error("token EIP-712 domain mismatch after deploy");
     if (!multicallCode || multicallCode === "0x") throw new Error("Multicall3 code missing after anvil_setCode");
     const t3 = performance.now();
 
@@ -228,7 +248,12 @@ export async function deployLocalChain(opts: DeployLocalChainOptions = {}): Prom
       mint,
       fund,
       balanceOf,
-      timings: { anvilMs: t1 - t0, compileMs: compiledFresh ? (lastCompileDurationMs() ?? 0) : 0, deployMs: t3 - t2, totalMs: t3 - t0 },
+      timings: {
+        anvilMs: t1 - t0,
+        compileMs: compiledFresh ? (lastCompileDurationMs() ?? 0) : 0,
+        deployMs: t3 - t2,
+        totalMs: t3 - t0,
+      },
       anvil,
       stop: () => anvil.stop(),
     };

@@ -12,10 +12,16 @@ import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 
 const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const AddressSchema = v.pipe(v.string(), v.regex(HEX_ADDRESS, "must be a 0x-prefixed 20-byte hex address"));
-const UintStringSchema = v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,76})$/, "must be a base-10 unsigned integer string"));
+const UintStringSchema = v.pipe(
+  v.string(),
+  v.regex(/^(0|[1-9][0-9]{0,76})$/, "must be a base-10 unsigned integer string"),
+);
 const Bytes32Schema = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x-prefixed 32-byte hex"));
 // Even-length hex, bounded: a 65-byte ECDSA signature, or an ERC-6492/1271 blob (bounded size).
-const SignatureSchema = v.pipe(v.string(), v.regex(/^0x(?:[0-9a-fA-F]{2}){1,8192}$/, "must be 0x-prefixed even-length hex"));
+const SignatureSchema = v.pipe(
+  v.string(),
+  v.regex(/^0x(?:[0-9a-fA-F]{2}){1,8192}$/, "must be 0x-prefixed even-length hex"),
+);
 // Permit2 nonces are random 256-bit numbers: up to 78 decimal digits, bounded by 2^256 - 1.
 const Uint256StringSchema = v.pipe(
   v.string(),
@@ -23,7 +29,10 @@ const Uint256StringSchema = v.pipe(
   // Valibot runs the rest of a pipe after a failed regex, so only decimal strings reach BigInt.
   v.check((s) => !/^[0-9]+$/.test(s) || BigInt(s) < 2n ** 256n, "must fit in 256 bits"),
 );
-const NetworkSchema = v.pipe(v.string(), v.regex(/^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$/, "must be a CAIP-2 network id"));
+const NetworkSchema = v.pipe(
+  v.string(),
+  v.regex(/^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$/, "must be a CAIP-2 network id"),
+);
 
 const RequirementsSchema = v.looseObject({
   scheme: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
@@ -78,7 +87,7 @@ export const FacilitatorRequestSchema = v.pipe(
   }),
   v.check((b) => b.paymentPayload.x402Version === b.x402Version, "x402Version must equal paymentPayload.x402Version"),
   v.check(
-    (b) => ("permit2Authorization" in b.paymentPayload.payload) === (b.paymentRequirements.scheme === "upto"),
+    (b) => "permit2Authorization" in b.paymentPayload.payload === (b.paymentRequirements.scheme === "upto"),
     "an `upto` payload carries payload.permit2Authorization (Permit2); an `exact` one payload.authorization (EIP-3009)",
   ),
 );
@@ -99,7 +108,12 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body, (_k, val: unknown) => (typeof val === "bigint" ? val.toString() : val));
   res.writeHead(status, {
@@ -130,11 +144,19 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   }
 }
 
-export function parseRequest(body: unknown): { paymentPayload: PaymentPayload; paymentRequirements: PaymentRequirements } {
+export function parseRequest(body: unknown): {
+  paymentPayload: PaymentPayload;
+  paymentRequirements: PaymentRequirements;
+} {
   const parsed = v.safeParse(FacilitatorRequestSchema, body);
   if (!parsed.success) {
     const details = parsed.issues.slice(0, 10).map((i) => ({ path: v.getDotPath(i) ?? "", message: i.message }));
-    throw new HttpError(400, "invalid_request", "request body does not match {x402Version, paymentPayload, paymentRequirements}", details);
+    throw new HttpError(
+      400,
+      "invalid_request",
+      "request body does not match {x402Version, paymentPayload, paymentRequirements}",
+      details,
+    );
   }
   return {
     paymentPayload: parsed.output.paymentPayload as unknown as PaymentPayload,

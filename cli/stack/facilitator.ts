@@ -45,8 +45,17 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
-  BaseError, concatHex, createWalletClient, encodeFunctionData, http, HttpRequestError, publicActions, TimeoutError,
-  type Abi, type Address, type Hex,
+  BaseError,
+  concatHex,
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  HttpRequestError,
+  publicActions,
+  TimeoutError,
+  type Abi,
+  type Address,
+  type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { x402Facilitator } from "@x402/core/facilitator";
@@ -104,7 +113,9 @@ const rpcTrace = new AsyncLocalStorage<RpcTrace>();
 
 /** True for "could not talk to the node" (connection refused, timeout, HTTP error), false for reverts. */
 function isTransportFailure(err: unknown): boolean {
-  return err instanceof BaseError && err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError) !== null;
+  return (
+    err instanceof BaseError && err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError) !== null
+  );
 }
 
 function noteRpcError(err: unknown): void {
@@ -126,7 +137,8 @@ function traced<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...arg
 }
 
 function rpcUnavailable(trace: RpcTrace): HttpError {
-  const cause = trace.transportError instanceof BaseError ? trace.transportError.shortMessage : String(trace.transportError);
+  const cause =
+    trace.transportError instanceof BaseError ? trace.transportError.shortMessage : String(trace.transportError);
   return new HttpError(502, "rpc_unavailable", `the facilitator could not reach its chain RPC: ${cause}`);
 }
 
@@ -214,7 +226,8 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://facilitator.local").pathname;
     const route = (method: string): void => {
-      if (req.method !== method) throw new HttpError(405, "method_not_allowed", `${path} only accepts ${method}`, undefined, { allow: method });
+      if (req.method !== method)
+        throw new HttpError(405, "method_not_allowed", `${path} only accepts ${method}`, undefined, { allow: method });
     };
     switch (path) {
       case "/health": {
@@ -278,5 +291,13 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     sender.stop();
     await stop();
   };
-  return { url, port, signerAddress: account.address, network, facilitator, health: () => sender.health(), stop: stopAll };
+  return {
+    url,
+    port,
+    signerAddress: account.address,
+    network,
+    facilitator,
+    health: () => sender.health(),
+    stop: stopAll,
+  };
 }

@@ -76,7 +76,16 @@ export async function startPaymentStack(opts: PaymentStackOptions = {}): Promise
   };
 }
 
-export { deployLocalChain, DEV_ACCOUNTS, DEV_PRIVATE_KEYS, MULTICALL3_ADDRESS, TOKEN_DECIMALS, TOKEN_NAME, TOKEN_SYMBOL, TOKEN_VERSION } from "./chain.ts";
+export {
+  deployLocalChain,
+  DEV_ACCOUNTS,
+  DEV_PRIVATE_KEYS,
+  MULTICALL3_ADDRESS,
+  TOKEN_DECIMALS,
+  TOKEN_NAME,
+  TOKEN_SYMBOL,
+  TOKEN_VERSION,
+} from "./chain.ts";
 export type { DevAccount, DevRole, LocalChain } from "./chain.ts";
 export { startFacilitator } from "./facilitator.ts";
 export type { FacilitatorServer, StartFacilitatorOptions } from "./facilitator.ts";

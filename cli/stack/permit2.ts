@@ -12,7 +12,13 @@
 // EIP-2612 `permit`, so the gas-sponsoring extensions do not apply. docs/ARCHITECTURE.md §6.
 import {
   maxUint256,
-  type Abi, type Account, type Address, type Chain, type PublicClient, type TestClient, type Transport,
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type PublicClient,
+  type TestClient,
+  type Transport,
   type WalletClient,
 } from "viem";
 import { PERMIT2_ADDRESS as X402_PERMIT2_ADDRESS, x402UptoPermit2ProxyAddress } from "@x402/evm";

@@ -20,7 +20,10 @@ import type { Asset } from "../../src/config/tenant-config.ts";
 export type ServedFetch = { url: string; port: number; server: Server; stop(): Promise<void> };
 
 /** Serve a WHATWG fetch handler (e.g. `app.fetch`) on 127.0.0.1 with node:http. */
-export async function serveFetch(fetchHandler: (req: Request) => Response | Promise<Response>, opts: { port?: number } = {}): Promise<ServedFetch> {
+export async function serveFetch(
+  fetchHandler: (req: Request) => Response | Promise<Response>,
+  opts: { port?: number } = {},
+): Promise<ServedFetch> {
   const server = createServer((req, res) => {
     bridge(fetchHandler, req, res).catch(() => {
       if (!res.headersSent) {
@@ -35,7 +38,11 @@ export async function serveFetch(fetchHandler: (req: Request) => Response | Prom
   return { url, port, server, stop };
 }
 
-async function bridge(fetchHandler: (req: Request) => Response | Promise<Response>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function bridge(
+  fetchHandler: (req: Request) => Response | Promise<Response>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
@@ -114,7 +121,11 @@ export async function startReferenceServer(opts: StartReferenceServerOptions): P
             payTo: opts.payTo,
             // An explicit AssetAmount: the local token is not one of @x402/evm's default assets,
             // so a "$0.001" price alone would resolve to the real Base Sepolia USDC address.
-            price: { asset: opts.asset.address, amount: amountAtomic, extra: { name: opts.asset.name, version: opts.asset.version } },
+            price: {
+              asset: opts.asset.address,
+              amount: amountAtomic,
+              extra: { name: opts.asset.name, version: opts.asset.version },
+            },
             maxTimeoutSeconds: opts.maxTimeoutSeconds ?? 60,
           },
           description: "402claw reference paid endpoint",
@@ -135,7 +146,8 @@ export async function startReferenceServer(opts: StartReferenceServerOptions): P
     // out of the first measured request.
     const probe = await fetch(paidUrl);
     await probe.arrayBuffer();
-    if (probe.status !== 402) throw new Error(`reference server: expected 402 from unpaid ${paidUrl}, got ${probe.status}`);
+    if (probe.status !== 402)
+      throw new Error(`reference server: expected 402 from unpaid ${paidUrl}, got ${probe.status}`);
   } catch (err) {
     await served.stop();
     throw err;

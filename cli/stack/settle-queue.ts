@@ -51,7 +51,10 @@ export class SerialQueue {
           if (waiter.timer) clearTimeout(waiter.timer);
           this.busy = true;
           // A job that throws synchronously must still free the queue.
-          Promise.resolve().then(job).then(resolve, reject).finally(() => this.next());
+          Promise.resolve()
+            .then(job)
+            .then(resolve, reject)
+            .finally(() => this.next());
         },
       };
       if (!this.busy) return waiter.start();

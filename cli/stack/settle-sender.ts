@@ -68,7 +68,12 @@ async function poolState(client: SenderClient, address: Address, nonce: number, 
     content = (await client.request({ method: "txpool_content" })) as PoolContent;
   } catch {
     // A node without txpool_content: "known" is all we can tell, and that is no reason to act.
-    return (await client.getTransaction({ hash }).then(() => true, () => false)) ? "ready" : "absent";
+    return (await client.getTransaction({ hash }).then(
+      () => true,
+      () => false,
+    ))
+      ? "ready"
+      : "absent";
   }
   const holds = (part: PoolContent["pending"]): boolean => {
     const mine = Object.entries(part ?? {}).find(([a]) => a.toLowerCase() === address.toLowerCase())?.[1];
@@ -107,9 +112,12 @@ export class SettleSender {
     this.stuckAfterMs = opts.stuckAfterMs ?? 1_000;
     this.pollMs = opts.pollMs ?? 5;
     // Heals what is left outstanding when no send is running (e.g. a parked tail after a burst).
-    this.watchdog = setInterval(() => {
-      if (!this.queue.running && this.outstanding.size > 0) this.check().catch(() => undefined);
-    }, Math.max(50, Math.floor(this.stuckAfterMs / 4)));
+    this.watchdog = setInterval(
+      () => {
+        if (!this.queue.running && this.outstanding.size > 0) this.check().catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.stuckAfterMs / 4)),
+    );
     this.watchdog.unref();
   }
 
@@ -200,7 +208,15 @@ export class SettleSender {
     const { to, data, gas } = tx;
     const value = tx.value ?? 0n;
     return this.account.signTransaction({
-      chainId: this.opts.chainId, type: "eip1559", nonce, to, data, value, gas, maxFeePerGas, maxPriorityFeePerGas,
+      chainId: this.opts.chainId,
+      type: "eip1559",
+      nonce,
+      to,
+      data,
+      value,
+      gas,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
     });
   }
 
@@ -209,7 +225,10 @@ export class SettleSender {
     try {
       await this.client.sendRawTransaction({ serializedTransaction: raw });
     } catch (err) {
-      const known = await this.client.getTransaction({ hash: keccak256(raw) }).then(() => true, () => false);
+      const known = await this.client.getTransaction({ hash: keccak256(raw) }).then(
+        () => true,
+        () => false,
+      );
       if (!known) throw err;
     }
   }

@@ -25,7 +25,11 @@ export function writeAggregates(sql: SqlStorage, agg: BatchAggregates): void {
   const totalBilled = newTotals(sql, SQL.PAYER_TOTAL_BILLED, agg.payerTotals, (t) => [t.apiId, t.payer]);
   const totalRows = agg.payerTotals.map((t, i) => [t.apiId, t.payer, t.n, t.fails, totalBilled[i], t.firstMs]);
   upsert(sql, SQL.PAYER_TOTALS_UPSERT, totalRows);
-  upsert(sql, SQL.API_META_UPSERT, agg.apis.map((m) => [m.apiId, m.owner, m.directory, m.ts]));
+  upsert(
+    sql,
+    SQL.API_META_UPSERT,
+    agg.apis.map((m) => [m.apiId, m.owner, m.directory, m.ts]),
+  );
 }
 
 function upsert(sql: SqlStorage, query: string, rows: unknown[][]): void {

@@ -18,7 +18,7 @@
 //   replay     payment_replayed (the stored response of a payment already counted once).
 // Billed money is counted only for billable payment_settled events. Latency is recorded for
 // attempts (countable + failure): refusals and challenges never reached the tenant.
-import { emptyHist, latencyBucket, LATENCY_BUCKETS } from "../shared/histogram.ts";
+import { emptyHist, latencyBucket } from "../shared/histogram.ts";
 import { addAtomic } from "../shared/money.ts";
 import { OUTCOME_TRAITS, type Outcome } from "../shared/outcomes.ts";
 import type { UsageBatch } from "../shared/usage-batch.ts";
@@ -44,7 +44,13 @@ export function classifyEvent(e: UsageEvent): EventClass {
 }
 
 /** The rule behind classifyEvent, for one event or an aggregated row of like events. */
-export function classifyOutcome(lifecycle: Outcome, countable: boolean, billable: boolean, billedAtomic: string, error: boolean): EventClass {
+export function classifyOutcome(
+  lifecycle: Outcome,
+  countable: boolean,
+  billable: boolean,
+  billedAtomic: string,
+  error: boolean,
+): EventClass {
   const rank = OUTCOME_TRAITS[lifecycle].rank;
   // The countable flag is required as well as the outcome: neither alone is trusted.
   const kind: EventKind = rank === "countable" ? (countable ? "countable" : "other") : rank;
@@ -209,7 +215,17 @@ export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
     const n = f.calls;
     const attempt = c.kind === "countable" || c.kind === "failure";
     const ah = getOr(apiHours, `${f.apiId}${SEP}${hour}`, () => ({
-      apiId: f.apiId, hour, events: 0, countable: 0, fails: 0, challenges: 0, refusals: 0, replays: 0, errors: 0, billed: "0", hist: emptyHist(),
+      apiId: f.apiId,
+      hour,
+      events: 0,
+      countable: 0,
+      fails: 0,
+      challenges: 0,
+      refusals: 0,
+      replays: 0,
+      errors: 0,
+      billed: "0",
+      hist: emptyHist(),
     }));
     ah.events += n;
     if (c.kind === "countable") ah.countable += n;
@@ -222,14 +238,28 @@ export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
     if (attempt) ah.hist[f.latencyBucket]! += n;
 
     const meta = apis.get(f.apiId);
-    if (!meta || f.lastTs >= meta.ts) apis.set(f.apiId, { apiId: f.apiId, owner: f.owner, directory: f.directory, ts: f.lastTs });
+    if (!meta || f.lastTs >= meta.ts)
+      apis.set(f.apiId, { apiId: f.apiId, owner: f.owner, directory: f.directory, ts: f.lastTs });
 
     if (!attempt) continue;
     const payer = normalizeCaller(f.caller);
     const ph = getOr(payerHours, `${f.apiId}${SEP}${payer}${SEP}${hour}`, () => ({
-      apiId: f.apiId, payer, hour, n: 0, fails: 0, billed: "0", hist: emptyHist(),
+      apiId: f.apiId,
+      payer,
+      hour,
+      n: 0,
+      fails: 0,
+      billed: "0",
+      hist: emptyHist(),
     }));
-    const pt = getOr(payerTotals, `${f.apiId}${SEP}${payer}`, () => ({ apiId: f.apiId, payer, n: 0, fails: 0, billed: "0", firstMs: null as number | null }));
+    const pt = getOr(payerTotals, `${f.apiId}${SEP}${payer}`, () => ({
+      apiId: f.apiId,
+      payer,
+      n: 0,
+      fails: 0,
+      billed: "0",
+      firstMs: null as number | null,
+    }));
     if (c.kind === "countable") {
       ph.n += n;
       pt.n += n;
@@ -244,7 +274,12 @@ export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
     }
     ph.hist[f.latencyBucket]! += n;
   }
-  return { apiHours: [...apiHours.values()], payerHours: [...payerHours.values()], payerTotals: [...payerTotals.values()], apis: [...apis.values()] };
+  return {
+    apiHours: [...apiHours.values()],
+    payerHours: [...payerHours.values()],
+    payerTotals: [...payerTotals.values()],
+    apis: [...apis.values()],
+  };
 }
 
 function getOr<K, V>(map: Map<K, V>, key: K, make: () => V): V {

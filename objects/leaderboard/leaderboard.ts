@@ -64,14 +64,20 @@ export class Leaderboard extends DurableObject<Env> {
   ingest(events: unknown[]): IngestResult {
     const { valid, rejected } = parseBatch(events);
     const now = Date.now();
-    return this.recorded(now, this.ctx.storage.transactionSync(() => recordBatch(this.sql, valid, rejected, now)));
+    return this.recorded(
+      now,
+      this.ctx.storage.transactionSync(() => recordBatch(this.sql, valid, rejected, now)),
+    );
   }
 
   /** Records an aggregated usage batch exactly once per (apiId, batchId) (synchronous, one transaction). */
   ingestBatch(batch: unknown): IngestResult {
     const parsed = parseUsageBatch(batch);
     const now = Date.now();
-    return this.recorded(now, this.ctx.storage.transactionSync(() => recordUsageBatch(this.sql, parsed, now)));
+    return this.recorded(
+      now,
+      this.ctx.storage.transactionSync(() => recordUsageBatch(this.sql, parsed, now)),
+    );
   }
 
   /** After a write: wake up soon to kick the coordinator, or later to prune keys. */

@@ -65,7 +65,17 @@ export function snapshotRows(snapshot: Snapshot) {
   const stats: unknown[][] = [];
   for (const w of WINDOWS) {
     const win = snapshot.windows[w];
-    win.entries.forEach((e, i) => entries.push([w, e.slug, e.directory, e.rank, i, `${e.slug} ${e.directory} ${e.description}`.toLowerCase(), JSON.stringify(e)]));
+    win.entries.forEach((e, i) =>
+      entries.push([
+        w,
+        e.slug,
+        e.directory,
+        e.rank,
+        i,
+        `${e.slug} ${e.directory} ${e.description}`.toLowerCase(),
+        JSON.stringify(e),
+      ]),
+    );
     for (const d of win.directories) directories.push([w, d.directory, JSON.stringify(d)]);
     stats.push([w, JSON.stringify(win.stats)]);
   }
@@ -73,10 +83,17 @@ export function snapshotRows(snapshot: Snapshot) {
   return { entries, directories, stats, apis };
 }
 
-export async function writeSnapshot(db: D1Database, snapshot: Snapshot, now: number, periodSeconds: number): Promise<WriteResult> {
+export async function writeSnapshot(
+  db: D1Database,
+  snapshot: Snapshot,
+  now: number,
+  periodSeconds: number,
+): Promise<WriteResult> {
   const rows = snapshotRows(snapshot);
   const hash = await sha256Hex(JSON.stringify(rows));
-  const current = await db.prepare("SELECT version, content_hash FROM leaderboard_meta WHERE id = 1").first<{ version: number; content_hash: string }>();
+  const current = await db
+    .prepare("SELECT version, content_hash FROM leaderboard_meta WHERE id = 1")
+    .first<{ version: number; content_hash: string }>();
   if (current && current.content_hash === hash) return { version: current.version, changed: false, hash };
   const version = (current?.version ?? 0) + 1;
   const insert = (sql: string, list: unknown[][]) => chunks(list).map((json) => db.prepare(sql).bind(json));
@@ -130,9 +147,17 @@ export async function readLeaderboard(db: D1Database, query: LeaderboardQuery): 
   const args = [query.window, query.directory, query.q?.toLowerCase() ?? null];
   const [meta, ranked, emerging, totals, directory] = await db.batch([
     db.prepare(META),
-    db.prepare(`SELECT body FROM leaderboard_entries WHERE ${FILTER} AND rank IS NOT NULL ORDER BY position LIMIT ?4`).bind(...args, query.top),
-    db.prepare(`SELECT body FROM leaderboard_entries WHERE ${FILTER} AND rank IS NULL ORDER BY position LIMIT ?4`).bind(...args, query.top),
-    db.prepare(`SELECT COUNT(rank) AS ranked, COUNT(*) - COUNT(rank) AS emerging FROM leaderboard_entries WHERE ${FILTER}`).bind(...args),
+    db
+      .prepare(`SELECT body FROM leaderboard_entries WHERE ${FILTER} AND rank IS NOT NULL ORDER BY position LIMIT ?4`)
+      .bind(...args, query.top),
+    db
+      .prepare(`SELECT body FROM leaderboard_entries WHERE ${FILTER} AND rank IS NULL ORDER BY position LIMIT ?4`)
+      .bind(...args, query.top),
+    db
+      .prepare(
+        `SELECT COUNT(rank) AS ranked, COUNT(*) - COUNT(rank) AS emerging FROM leaderboard_entries WHERE ${FILTER}`,
+      )
+      .bind(...args),
     db.prepare("SELECT COUNT(*) AS n FROM leaderboard_directories WHERE directory = ?").bind(query.directory ?? ""),
   ]);
   const t = (totals?.results?.[0] ?? {}) as { ranked?: number; emerging?: number };
@@ -141,31 +166,59 @@ export async function readLeaderboard(db: D1Database, query: LeaderboardQuery): 
     ranked: bodies<LeaderboardEntry>(ranked),
     emerging: bodies<LeaderboardEntry>(emerging),
     totals: { ranked: Number(t.ranked ?? 0), emerging: Number(t.emerging ?? 0) },
-    directoryKnown: query.directory === null || Number((directory?.results?.[0] as { n?: number } | undefined)?.n ?? 0) > 0,
+    directoryKnown:
+      query.directory === null || Number((directory?.results?.[0] as { n?: number } | undefined)?.n ?? 0) > 0,
   };
 }
 
-export async function readApi(db: D1Database, slug: string): Promise<{ meta: SnapshotMeta | null; api: ApiDetail | null }> {
-  const [meta, api] = await db.batch([db.prepare(META), db.prepare("SELECT body FROM leaderboard_apis WHERE slug = ?").bind(slug)]);
-  return { meta: toMeta(meta?.results?.[0] as Record<string, unknown> | undefined), api: bodies<ApiDetail>(api)[0] ?? null };
+export async function readApi(
+  db: D1Database,
+  slug: string,
+): Promise<{ meta: SnapshotMeta | null; api: ApiDetail | null }> {
+  const [meta, api] = await db.batch([
+    db.prepare(META),
+    db.prepare("SELECT body FROM leaderboard_apis WHERE slug = ?").bind(slug),
+  ]);
+  return {
+    meta: toMeta(meta?.results?.[0] as Record<string, unknown> | undefined),
+    api: bodies<ApiDetail>(api)[0] ?? null,
+  };
 }
 
-export async function readDirectories(db: D1Database, window: WindowName): Promise<{ meta: SnapshotMeta | null; items: DirectoryRollup[] }> {
-  const [meta, rows] = await db.batch([db.prepare(META), db.prepare("SELECT body FROM leaderboard_directories WHERE win = ? ORDER BY directory").bind(window)]);
-  return { meta: toMeta(meta?.results?.[0] as Record<string, unknown> | undefined), items: bodies<DirectoryRollup>(rows) };
+export async function readDirectories(
+  db: D1Database,
+  window: WindowName,
+): Promise<{ meta: SnapshotMeta | null; items: DirectoryRollup[] }> {
+  const [meta, rows] = await db.batch([
+    db.prepare(META),
+    db.prepare("SELECT body FROM leaderboard_directories WHERE win = ? ORDER BY directory").bind(window),
+  ]);
+  return {
+    meta: toMeta(meta?.results?.[0] as Record<string, unknown> | undefined),
+    items: bodies<DirectoryRollup>(rows),
+  };
 }
 
-export async function readStats(db: D1Database): Promise<{ meta: SnapshotMeta | null; windows: Partial<Record<WindowName, HeroStats>> }> {
+export async function readStats(
+  db: D1Database,
+): Promise<{ meta: SnapshotMeta | null; windows: Partial<Record<WindowName, HeroStats>> }> {
   const [meta, rows] = await db.batch([db.prepare(META), db.prepare("SELECT win, body FROM leaderboard_stats")]);
   const windows: Partial<Record<WindowName, HeroStats>> = {};
-  for (const r of (rows?.results ?? []) as { win: WindowName; body: string }[]) windows[r.win] = JSON.parse(r.body) as HeroStats;
+  for (const r of (rows?.results ?? []) as { win: WindowName; body: string }[])
+    windows[r.win] = JSON.parse(r.body) as HeroStats;
   return { meta: toMeta(meta?.results?.[0] as Record<string, unknown> | undefined), windows };
 }
 
-export async function readDiscoverable(db: D1Database, limit: number, offset: number): Promise<{ meta: SnapshotMeta | null; items: ApiDetail[]; total: number }> {
+export async function readDiscoverable(
+  db: D1Database,
+  limit: number,
+  offset: number,
+): Promise<{ meta: SnapshotMeta | null; items: ApiDetail[]; total: number }> {
   const [meta, rows, total] = await db.batch([
     db.prepare(META),
-    db.prepare("SELECT body FROM leaderboard_apis WHERE discoverable = 1 ORDER BY position LIMIT ? OFFSET ?").bind(limit, offset),
+    db
+      .prepare("SELECT body FROM leaderboard_apis WHERE discoverable = 1 ORDER BY position LIMIT ? OFFSET ?")
+      .bind(limit, offset),
     db.prepare("SELECT COUNT(*) AS n FROM leaderboard_apis WHERE discoverable = 1"),
   ]);
   return {

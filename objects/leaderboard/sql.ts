@@ -132,7 +132,8 @@ SELECT json_extract(value, '$.apiId'), json_extract(value, '$.ts'), value FROM j
 /** Keeps the newest ? rows: a range delete on the rowid, run after every insert. */
 export const RECENT_TRIM = "DELETE FROM recent_events WHERE seq <= (SELECT MAX(seq) FROM recent_events) - ?";
 
-export const COUNTER_ADD = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)";
+export const COUNTER_ADD =
+  "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)";
 
 // ---- export (rollup) ----------------------------------------------------------------------
 // Windows are [fromHour, toHour). Linked pairs come in as one JSON array [[apiId, payer], ...]
@@ -165,7 +166,8 @@ SELECT a.api_id AS api_id, MAX(a.countable - COALESCE(l.n, 0)) AS peak
 FROM api_hours AS a LEFT JOIN l ON l.api_id = a.api_id AND l.hour = a.hour
 WHERE a.hour >= ? AND a.hour < ? GROUP BY a.api_id`;
 
-export const FIRST_SEEN = "SELECT payer, MIN(first_ms) AS first_ms FROM payer_totals WHERE first_ms IS NOT NULL GROUP BY payer";
+export const FIRST_SEEN =
+  "SELECT payer, MIN(first_ms) AS first_ms FROM payer_totals WHERE first_ms IS NOT NULL GROUP BY payer";
 export const API_META_ALL = "SELECT api_id, owner, directory FROM apis";
 
 // ---- housekeeping and operator reads ------------------------------------------------------
@@ -174,7 +176,9 @@ export const SEEN_PRUNE = "DELETE FROM seen WHERE seen_ms < ?";
 export const BATCHES_PRUNE = "DELETE FROM batches WHERE seen_ms < ?";
 export const CHALLENGE_KEYS_PRUNE = "DELETE FROM challenge_keys WHERE seen_ms < ?";
 /** Claims one batch id: a row back means it is new. */
-export const BATCH_CLAIM = "INSERT INTO batches (api_id, batch_id, seen_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING batch_id";
+export const BATCH_CLAIM =
+  "INSERT INTO batches (api_id, batch_id, seen_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING batch_id";
 export const RECENT_ALL = "SELECT seq, body FROM recent_events WHERE seq < ? ORDER BY seq DESC LIMIT ?";
-export const RECENT_FOR_API = "SELECT seq, body FROM recent_events WHERE api_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
+export const RECENT_FOR_API =
+  "SELECT seq, body FROM recent_events WHERE api_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
 export const COUNTERS = "SELECT key, value FROM meta WHERE key IN ('accepted', 'duplicates', 'rejected')";

@@ -338,7 +338,10 @@ export class Admission {
   prune(now: number): number | null {
     const cfg = this.config.current;
     let next = Infinity;
-    for (const [kind, rule] of [["c", cfg?.rateLimit.perCaller], ["g", cfg?.rateLimit.global]] as const) {
+    for (const [kind, rule] of [
+      ["c", cfg?.rateLimit.perCaller],
+      ["g", cfg?.rateLimit.global],
+    ] as const) {
       if (!rule) {
         this.sql.exec("DELETE FROM buckets WHERE kind = ?", kind);
         continue;

@@ -84,7 +84,10 @@ export class PaymentBook {
     if (typeof paymentId !== "string") return;
     const row = this.p.store.get(paymentId);
     if (row?.status === "settled") return;
-    if (!row) return this.markPendingLate(paymentId, retry, admitted, response);
+    if (!row) {
+      this.markPendingLate(paymentId, retry, admitted, response);
+      return;
+    }
     const json = retryJson(retry, "markPending: retry");
     const tx = nonEmptyOrNull(retry.transaction) ?? row.tx;
     const dueAt = nextReconcileAtMs(Date.now(), 0, row.valid_before);

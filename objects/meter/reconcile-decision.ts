@@ -21,7 +21,6 @@ import { provesNonceUnused, saysNonceUsed } from "../../src/x402/nonce-rule.ts";
 import { GIVE_UP_AFTER_EXPIRY_MS, staleAtMs } from "./payment-rules.ts";
 import type { SettlementRetry } from "./types.ts";
 
-
 /** A /verify call: `ok: false` when it could not be made or answered (network, timeout, non-200, junk). */
 export type VerifyOutcome = { ok: false } | { ok: true; isValid: boolean; invalidReason?: string };
 /** A /settle call, same convention. */

@@ -55,7 +55,11 @@ export class SpendBook {
 
   /** Moves `amount` in the three counters of a payment's windows; clamped at 0. */
   adjust(key: SpendKey, amount: string, op: SpendOp): void {
-    const rows: [SpendKind, string, string][] = [["d", key.day, ""], ["m", key.month, ""], ["p", key.day, key.payer]];
+    const rows: [SpendKind, string, string][] = [
+      ["d", key.day, ""],
+      ["m", key.month, ""],
+      ["p", key.day, key.payer],
+    ];
     for (const [kind, period, who] of rows) {
       const w = this.window(kind, period, who);
       let reserved = w.reserved; // settle_unreserved: the reservation was released already

@@ -3,7 +3,6 @@
 // reconciliation (whose content was never sent) replays a small JSON receipt. Pure.
 import { MAX_STORED_BODY_BYTES, type StoredResponse } from "./types.ts";
 
-
 /** Decoded size of a base64 string (padding-aware; tolerant of missing padding). */
 export function base64DecodedLength(b64: string): number {
   let len = b64.length;

@@ -44,8 +44,8 @@ export class UsageOutbox {
     const cfg = this.config.current;
     if (!cfg?.events) return;
     const { fingerprint, ...rest } = outcome;
-    const usable = typeof fingerprint === "string" && fingerprint.length > 0
-      && fingerprint.length <= MAX_FINGERPRINT_LENGTH;
+    const usable =
+      typeof fingerprint === "string" && fingerprint.length > 0 && fingerprint.length <= MAX_FINGERPRINT_LENGTH;
     const call: CallOutcome = usable ? { ...rest, fingerprint } : rest;
     const event = usageEventFor(call, { apiId: cfg.slug, ...cfg.events, priceAtomic: cfg.priceAtomic });
     this.outbox.append("usage", JSON.stringify(event), Date.now());

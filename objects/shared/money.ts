@@ -56,6 +56,7 @@ export function atomicToUsd(atomic: bigint | string | number, decimals: number):
   const base = 10n ** BigInt(decimals);
   const whole = abs / base;
   const fraction = (abs % base).toString().padStart(decimals, "0").replace(/0+$/, "");
-  const shown = fraction.length === 0 ? `${whole}.00` : `${whole}.${fraction.length < 2 ? fraction.padEnd(2, "0") : fraction}`;
+  const shown =
+    fraction.length === 0 ? `${whole}.00` : `${whole}.${fraction.length < 2 ? fraction.padEnd(2, "0") : fraction}`;
   return `${negative ? "-" : ""}$${shown}`;
 }

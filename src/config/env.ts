@@ -112,7 +112,12 @@ export class ConfigError extends Error {}
 
 /** Comma-separated PLATFORM_HOSTS → lowercase set (ports are ignored when matching). */
 export function parsePlatformHosts(value: string): ReadonlySet<string> {
-  return new Set(value.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    value
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 const nonEmpty = (s: string | undefined): string | null => (s ? s : null);

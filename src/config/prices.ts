@@ -76,10 +76,13 @@ const usd = v.pipe(
 /** `prices` as a creator sends it: validated, keys normalized ("get /a/" → "GET /a"). */
 export const PricesSchema = v.pipe(
   v.record(v.string(), usd),
-  v.check((p) => pricesProblems(p).length === 0, (issue) => {
-    const first = pricesProblems(issue.input as Record<string, number>)[0]!;
-    return first.key ? `"${first.key.slice(0, 80)}": ${first.message}` : first.message;
-  }),
+  v.check(
+    (p) => pricesProblems(p).length === 0,
+    (issue) => {
+      const first = pricesProblems(issue.input as Record<string, number>)[0]!;
+      return first.key ? `"${first.key.slice(0, 80)}": ${first.message}` : first.message;
+    },
+  ),
   v.transform((p) =>
     Object.fromEntries(Object.entries(p).map(([k, price]) => [(parsePattern(k) as PricePattern).key, price])),
   ),

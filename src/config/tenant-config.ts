@@ -34,7 +34,10 @@ export const SpendLimitSchema = v.strictObject({
   perPayerDailyUsd: v.optional(nonNegativeUsd),
 });
 
-export const AddressSchema = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address"));
+export const AddressSchema = v.pipe(
+  v.string(),
+  v.regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address"),
+);
 
 export const AssetSchema = v.strictObject({
   address: AddressSchema,
@@ -49,12 +52,19 @@ export type Asset = v.InferOutput<typeof AssetSchema>;
 export const HostSchema = v.pipe(
   v.string(),
   v.toLowerCase(),
-  v.regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, "must be a DNS host name"),
+  v.regex(
+    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/,
+    "must be a DNS host name",
+  ),
 );
 
 export const SlugSchema = v.pipe(
   v.string(),
-  v.check((s) => slugProblem(s) === null, (issue) => `invalid slug (${slugProblem(String(issue.input))}): lowercase a-z, 0-9 and '-', 3-40 chars, not reserved`),
+  v.check(
+    (s) => slugProblem(s) === null,
+    (issue) =>
+      `invalid slug (${slugProblem(String(issue.input))}): lowercase a-z, 0-9 and '-', 3-40 chars, not reserved`,
+  ),
 );
 
 export const DatasetResourceSchema = v.strictObject({
@@ -67,20 +77,32 @@ export const DatasetResourceSchema = v.strictObject({
 /** What a creator may set. The control plane fills owner, version, resource stats, defaults. */
 export const TenantConfigInputSchema = v.strictObject({
   description: v.optional(v.pipe(v.string(), v.maxLength(2000)), ""),
-  directory: v.optional(v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "directory: lowercase [a-z0-9-], up to 40 chars")), "general"),
+  directory: v.optional(
+    v.pipe(
+      v.string(),
+      v.toLowerCase(),
+      v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "directory: lowercase [a-z0-9-], up to 40 chars"),
+    ),
+    "general",
+  ),
   /** The default price: every call no `prices` pattern matches. */
   priceUsd: v.optional(nonNegativeUsd, 0),
   /** Price per operation, "GET /v1/search" → USD (src/config/prices.ts); 0 makes it a free call. */
   prices: v.optional(PricesSchema, {}),
   payTo: v.optional(AddressSchema),
-  network: v.optional(v.pipe(v.string(), v.regex(/^eip155:\d+$/, "network must be a CAIP-2 eip155 id")), "eip155:84532"),
+  network: v.optional(
+    v.pipe(v.string(), v.regex(/^eip155:\d+$/, "network must be a CAIP-2 eip155 id")),
+    "eip155:84532",
+  ),
   asset: v.optional(AssetSchema),
   hosts: v.optional(v.pipe(v.array(HostSchema), v.maxLength(10)), []),
   plan: v.optional(v.picklist(PLAN_NAMES), "free"),
-  limits: v.optional(v.strictObject({
-    cpuMs: v.optional(v.pipe(positiveInt, v.maxValue(300_000))),
-    subRequests: v.optional(v.pipe(positiveInt, v.maxValue(10_000))),
-  })),
+  limits: v.optional(
+    v.strictObject({
+      cpuMs: v.optional(v.pipe(positiveInt, v.maxValue(300_000))),
+      subRequests: v.optional(v.pipe(positiveInt, v.maxValue(10_000))),
+    }),
+  ),
   rateLimit: v.optional(RateLimitSchema, {}),
   usageLimit: v.optional(UsageLimitSchema, {}),
   spendLimit: v.optional(SpendLimitSchema, {}),
@@ -89,21 +111,23 @@ export const TenantConfigInputSchema = v.strictObject({
 export type TenantConfigInput = v.InferOutput<typeof TenantConfigInputSchema>;
 
 /** Partial update (PATCH): every creator-settable field optional, nothing defaulted. */
-export const TenantConfigPatchSchema = v.partial(v.strictObject({
-  description: v.pipe(v.string(), v.maxLength(2000)),
-  directory: v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)),
-  priceUsd: nonNegativeUsd,
-  /** Replaces the whole map. Checked by checkTenantConfig so a bad one answers `invalid_price`. */
-  prices: v.unknown(),
-  payTo: AddressSchema,
-  network: v.pipe(v.string(), v.regex(/^eip155:\d+$/)),
-  asset: AssetSchema,
-  hosts: v.pipe(v.array(HostSchema), v.maxLength(10)),
-  plan: v.picklist(PLAN_NAMES),
-  rateLimit: RateLimitSchema,
-  usageLimit: UsageLimitSchema,
-  spendLimit: SpendLimitSchema,
-}));
+export const TenantConfigPatchSchema = v.partial(
+  v.strictObject({
+    description: v.pipe(v.string(), v.maxLength(2000)),
+    directory: v.pipe(v.string(), v.toLowerCase(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)),
+    priceUsd: nonNegativeUsd,
+    /** Replaces the whole map. Checked by checkTenantConfig so a bad one answers `invalid_price`. */
+    prices: v.unknown(),
+    payTo: AddressSchema,
+    network: v.pipe(v.string(), v.regex(/^eip155:\d+$/)),
+    asset: AssetSchema,
+    hosts: v.pipe(v.array(HostSchema), v.maxLength(10)),
+    plan: v.picklist(PLAN_NAMES),
+    rateLimit: RateLimitSchema,
+    usageLimit: UsageLimitSchema,
+    spendLimit: SpendLimitSchema,
+  }),
+);
 export type TenantConfigPatch = v.InferOutput<typeof TenantConfigPatchSchema>;
 
 /** Facts about the deployed artifact, computed by the control plane, never sent by creators. */
@@ -124,9 +148,19 @@ export const DatasetArtifactSchema = v.strictObject({
 });
 export type DatasetArtifact = v.InferOutput<typeof DatasetArtifactSchema>;
 
-export const SecretNameSchema = v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "secret names match [A-Z][A-Z0-9_]{0,63}"));
-export const HttpHeaderNameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, "must be an HTTP header name"));
-export const HttpMethodSchema = v.pipe(v.string(), v.toUpperCase(), v.picklist(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]));
+export const SecretNameSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "secret names match [A-Z][A-Z0-9_]{0,63}"),
+);
+export const HttpHeaderNameSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, "must be an HTTP header name"),
+);
+export const HttpMethodSchema = v.pipe(
+  v.string(),
+  v.toUpperCase(),
+  v.picklist(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+);
 
 export const FUNCTION_MAX_DURATION_MS = 30_000;
 export const FUNCTION_DEFAULT_DURATION_MS = 10_000;
@@ -158,7 +192,15 @@ export const ProxyTransformSchema = v.strictObject({
   /** Keys to keep (dotted paths reach into nested objects); applied to an object or each element of an array. */
   pick: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200))), v.maxLength(100))),
   /** Top-level key renames, applied after pick. */
-  rename: v.optional(v.pipe(v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(200)), v.pipe(v.string(), v.minLength(1), v.maxLength(200))), v.check((r) => Object.keys(r).length <= 100, "at most 100 renames"))),
+  rename: v.optional(
+    v.pipe(
+      v.record(
+        v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+        v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+      ),
+      v.check((r) => Object.keys(r).length <= 100, "at most 100 renames"),
+    ),
+  ),
 });
 export type ProxyTransform = v.InferOutput<typeof ProxyTransformSchema>;
 
@@ -167,7 +209,10 @@ export const ProxyArtifactSchema = v.strictObject({
   type: v.literal("proxy"),
   upstream: v.pipe(v.string(), v.url(), v.maxLength(2000)),
   methods: v.pipe(v.array(HttpMethodSchema), v.minLength(1), v.maxLength(7)),
-  headers: v.pipe(v.record(HttpHeaderNameSchema, ProxyHeaderSchema), v.check((h) => Object.keys(h).length <= 20, "at most 20 injected headers")),
+  headers: v.pipe(
+    v.record(HttpHeaderNameSchema, ProxyHeaderSchema),
+    v.check((h) => Object.keys(h).length <= 20, "at most 20 injected headers"),
+  ),
   cacheTtlSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
   transform: v.optional(ProxyTransformSchema),
   allowLoopback: v.boolean(),

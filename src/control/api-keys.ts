@@ -29,13 +29,18 @@ export function keyPrefix(key: string): string {
 }
 
 export async function hashApiKey(key: string, secret: string): Promise<string> {
-  const hmac = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const hmac = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return hex(await crypto.subtle.sign("HMAC", hmac, encoder.encode(key)));
 }
 
 /** Equal-length digests compared without early exit, so timing says nothing about the match. */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
   return crypto.subtle.timingSafeEqual(da, db) && a.length === b.length;
 }
 

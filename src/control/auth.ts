@@ -22,13 +22,27 @@ export async function requireOperator(request: Request, env: Env): Promise<void>
   if (!expected || !(await constantTimeEqual(token, expected))) throw unauthorized("invalid operator token");
 }
 
-export async function requireCreator(request: Request, env: Env, ctx: ExecutionContext, scope: ApiKeyScope): Promise<CreatorPrincipal> {
+export async function requireCreator(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  scope: ApiKeyScope,
+): Promise<CreatorPrincipal> {
   const key = bearerToken(request);
   if (!key) throw unauthorized("API key required: Authorization: Bearer <claw_sk_...>");
   const hash = await hashApiKey(key, configOf(env).apiKeySecret);
-  const row = await env.DB.prepare("SELECT id, creator_id, key_hash, scopes, revoked_at, last_used_at FROM api_keys WHERE key_hash = ?")
+  const row = await env.DB.prepare(
+    "SELECT id, creator_id, key_hash, scopes, revoked_at, last_used_at FROM api_keys WHERE key_hash = ?",
+  )
     .bind(hash)
-    .first<{ id: string; creator_id: string; key_hash: string; scopes: string; revoked_at: number | null; last_used_at: number | null }>();
+    .first<{
+      id: string;
+      creator_id: string;
+      key_hash: string;
+      scopes: string;
+      revoked_at: number | null;
+      last_used_at: number | null;
+    }>();
   // The index lookup finds the row; the constant-time compare is what decides.
   if (!row || !(await constantTimeEqual(row.key_hash, hash))) throw unauthorized("invalid API key");
   if (row.revoked_at !== null) throw unauthorized("this API key was revoked");
@@ -36,7 +50,15 @@ export async function requireCreator(request: Request, env: Env, ctx: ExecutionC
   if (!scopes.includes(scope)) throw new ApiError(403, "insufficient_scope", `this API key lacks the '${scope}' scope`);
   const now = Date.now();
   if (row.last_used_at === null || now - row.last_used_at > 60_000) {
-    ctx.waitUntil(env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now, row.id).run().then(() => undefined, () => undefined));
+    ctx.waitUntil(
+      env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
+        .bind(now, row.id)
+        .run()
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+    );
   }
   return { creatorId: row.creator_id, keyId: row.id, scopes };
 }

@@ -44,7 +44,12 @@ export function scriptUrl(t: Omit<CloudflareTarget, "token">, scriptName: string
 }
 
 export function metadataFor(upload: ScriptUpload): Record<string, unknown> {
-  return { main_module: upload.mainModule, bindings: upload.bindings, compatibility_date: upload.compatibilityDate, tags: upload.tags };
+  return {
+    main_module: upload.mainModule,
+    bindings: upload.bindings,
+    compatibility_date: upload.compatibilityDate,
+    tags: upload.tags,
+  };
 }
 
 export function uploadForm(upload: ScriptUpload): FormData {
@@ -60,17 +65,36 @@ export interface CloudflareError {
 }
 
 /** Uploads the script; Cloudflare's refusals become 502 publish_failed with its codes and messages. */
-export async function putDispatchScript(target: CloudflareTarget, upload: ScriptUpload): Promise<{ id?: string; etag?: string; [k: string]: unknown }> {
+export async function putDispatchScript(
+  target: CloudflareTarget,
+  upload: ScriptUpload,
+): Promise<{ id?: string; etag?: string; [k: string]: unknown }> {
   const url = scriptUrl(target, upload.scriptName);
   let res: Response;
   try {
-    res = await fetch(url, { method: "PUT", headers: { authorization: `Bearer ${target.token}` }, body: uploadForm(upload), signal: AbortSignal.timeout(CLOUDFLARE_TIMEOUT_MS) });
+    res = await fetch(url, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${target.token}` },
+      body: uploadForm(upload),
+      signal: AbortSignal.timeout(CLOUDFLARE_TIMEOUT_MS),
+    });
   } catch (err) {
     const timedOut = (err as Error)?.name === "TimeoutError";
-    throw new ApiError(502, "publish_failed", timedOut ? `the Cloudflare API did not answer within ${CLOUDFLARE_TIMEOUT_MS / 1000} s; retry` : "the Cloudflare API could not be reached; retry", { status: null, errors: [] });
+    throw new ApiError(
+      502,
+      "publish_failed",
+      timedOut
+        ? `the Cloudflare API did not answer within ${CLOUDFLARE_TIMEOUT_MS / 1000} s; retry`
+        : "the Cloudflare API could not be reached; retry",
+      { status: null, errors: [] },
+    );
   }
   const text = await res.text();
-  let body: { success?: boolean; result?: Record<string, unknown>; errors?: { code?: unknown; message?: unknown }[] } | null = null;
+  let body: {
+    success?: boolean;
+    result?: Record<string, unknown>;
+    errors?: { code?: unknown; message?: unknown }[];
+  } | null = null;
   try {
     body = JSON.parse(text);
   } catch {
@@ -81,8 +105,15 @@ export async function putDispatchScript(target: CloudflareTarget, upload: Script
     code: typeof e?.code === "number" ? e.code : null,
     message: redact(String(e?.message ?? ""), target.token).slice(0, 500),
   }));
-  const detail = errors.length ? errors.map((e) => `${e.message}${e.code !== null ? ` (code ${e.code})` : ""}`).join("; ") : `HTTP ${res.status}`;
-  throw new ApiError(502, "publish_failed", `Cloudflare refused the upload of ${upload.scriptName} (HTTP ${res.status}): ${detail}`, { status: res.status, errors });
+  const detail = errors.length
+    ? errors.map((e) => `${e.message}${e.code !== null ? ` (code ${e.code})` : ""}`).join("; ")
+    : `HTTP ${res.status}`;
+  throw new ApiError(
+    502,
+    "publish_failed",
+    `Cloudflare refused the upload of ${upload.scriptName} (HTTP ${res.status}): ${detail}`,
+    { status: res.status, errors },
+  );
 }
 
 function redact(text: string, token: string): string {

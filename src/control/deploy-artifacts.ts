@@ -3,8 +3,13 @@
 // the secret names it references.
 import { ApiError } from "../http/errors.ts";
 import { configOf } from "../config/env.ts";
-import { json } from "../http/json.ts";
-import { FUNCTION_DEFAULT_DURATION_MS, type DatasetArtifact, type FunctionArtifact, type ProxyArtifact, type TenantConfig } from "../config/tenant-config.ts";
+import {
+  FUNCTION_DEFAULT_DURATION_MS,
+  type DatasetArtifact,
+  type FunctionArtifact,
+  type ProxyArtifact,
+  type TenantConfig,
+} from "../config/tenant-config.ts";
 import { DatasetError, parseDataset } from "../runtimes/dataset/parse.ts";
 import { DATASET_ENGINE_SOURCE } from "../runtimes/generated/dataset-engine.ts";
 import { CodeError, instrumentFunctionCode } from "../runtimes/function/instrument.ts";
@@ -17,7 +22,11 @@ function formatOf(file: File, declared: "csv" | "json" | undefined): "csv" | "js
   const name = file.name.toLowerCase();
   if (name.endsWith(".csv") || file.type.includes("csv")) return "csv";
   if (name.endsWith(".json") || file.type.includes("json")) return "json";
-  throw new ApiError(400, "unknown_format", "cannot tell the dataset format: name the file *.csv or *.json, or set config.resource.format");
+  throw new ApiError(
+    400,
+    "unknown_format",
+    "cannot tell the dataset format: name the file *.csv or *.json, or set config.resource.format",
+  );
 }
 
 function invalid(path: string, message: string): ApiError {
@@ -29,7 +38,13 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function functionArtifact(input: DeployConfig["resource"], prev: TenantConfig["resource"] | undefined, prefix: string, source: string, sha256: string): FunctionArtifact {
+function functionArtifact(
+  input: DeployConfig["resource"],
+  prev: TenantConfig["resource"] | undefined,
+  prefix: string,
+  source: string,
+  sha256: string,
+): FunctionArtifact {
   const sent = input?.type === "function" ? input : undefined;
   const before = prev?.type === "function" ? prev : undefined;
   const operations = resolveOperations(sent, before?.operations);
@@ -45,20 +60,33 @@ function functionArtifact(input: DeployConfig["resource"], prev: TenantConfig["r
   };
 }
 
-function proxyArtifact(input: DeployConfig["resource"], prev: TenantConfig["resource"] | undefined, env: Env): ProxyArtifact {
+function proxyArtifact(
+  input: DeployConfig["resource"],
+  prev: TenantConfig["resource"] | undefined,
+  env: Env,
+): ProxyArtifact {
   const sent = input?.type === "proxy" ? input : undefined;
   const before = prev?.type === "proxy" ? prev : undefined;
   const upstream = sent?.upstream ?? before?.upstream;
   if (!upstream) throw invalid("resource.upstream", "required: the upstream base URL, e.g. https://api.example.com/v3");
   const allowLoopback = sent?.allowLoopback ?? before?.allowLoopback ?? false;
   const loopbackHonoured = configOf(env).allowLoopbackUpstreams;
-  if (allowLoopback && !loopbackHonoured) throw invalid("resource.allowLoopback", "loopback upstreams are a local-development allowance and are not available here");
+  if (allowLoopback && !loopbackHonoured)
+    throw invalid(
+      "resource.allowLoopback",
+      "loopback upstreams are a local-development allowance and are not available here",
+    );
   const verdict = checkUpstreamUrl(upstream, { allowLoopback });
-  if (!verdict.ok) throw new ApiError(400, "unsafe_upstream", `resource.upstream: ${verdict.reason}`, [{ path: "resource.upstream", message: verdict.reason }]);
+  if (!verdict.ok)
+    throw new ApiError(400, "unsafe_upstream", `resource.upstream: ${verdict.reason}`, [
+      { path: "resource.upstream", message: verdict.reason },
+    ]);
   const url = verdict.url;
-  if (url.search || url.hash || upstream.includes("?") || upstream.includes("#")) throw invalid("resource.upstream", "must not contain a query or fragment");
+  if (url.search || url.hash || upstream.includes("?") || upstream.includes("#"))
+    throw invalid("resource.upstream", "must not contain a query or fragment");
   const loopback = checkUpstreamUrl(upstream).ok === false;
-  if (url.protocol !== "https:" && !loopback) throw invalid("resource.upstream", "must use https (plain http only for a dev loopback upstream)");
+  if (url.protocol !== "https:" && !loopback)
+    throw invalid("resource.upstream", "must use https (plain http only for a dev loopback upstream)");
   const transform = sent?.transform ?? before?.transform;
   const methods = [...new Set(sent?.methods ?? before?.methods ?? (["GET"] as const))];
   const operations = resolveOperations(sent, before?.operations, methods);
@@ -104,12 +132,23 @@ export async function buildArtifacts(
   return {
     artifact: px,
     uploads: [],
-    deployment: { version, type: "proxy", upstream: px.upstream, methods: px.methods, cacheTtlSeconds: px.cacheTtlSeconds },
+    deployment: {
+      version,
+      type: "proxy",
+      upstream: px.upstream,
+      methods: px.methods,
+      cacheTtlSeconds: px.cacheTtlSeconds,
+    },
     auditDetail: { version, type: "proxy", upstream: px.upstream },
   };
 }
 
-async function datasetArtifacts(resource: DeployConfig["resource"], file: File, prefix: string, version: number): Promise<BuiltArtifacts> {
+async function datasetArtifacts(
+  resource: DeployConfig["resource"],
+  file: File,
+  prefix: string,
+  version: number,
+): Promise<BuiltArtifacts> {
   const options = resource?.type === "dataset" ? resource : undefined;
   const format = formatOf(file, options?.format);
   let dataset;
@@ -137,7 +176,14 @@ async function datasetArtifacts(resource: DeployConfig["resource"], file: File, 
       { key: data.dataKey, body: JSON.stringify(dataset), contentType: "application/json" },
       { key: data.codeKey, body: DATASET_ENGINE_SOURCE, contentType: "application/javascript" },
     ],
-    deployment: { version, rows: data.rows, bytes: data.bytes, format, fields: dataset.schema.fields, idField: data.idField },
+    deployment: {
+      version,
+      rows: data.rows,
+      bytes: data.bytes,
+      format,
+      fields: dataset.schema.fields,
+      idField: data.idField,
+    },
     auditDetail: { version, rows: data.rows, bytes: data.bytes, format },
   };
 }

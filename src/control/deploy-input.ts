@@ -3,8 +3,17 @@
 import * as v from "valibot";
 import { ApiError } from "../http/errors.ts";
 import { configOf } from "../config/env.ts";
-import { json } from "../http/json.ts";
-import { FUNCTION_MAX_DURATION_MS, HostSchema, HttpMethodSchema, ProxyHeaderSchema, ProxyTransformSchema, HttpHeaderNameSchema, SecretNameSchema, TenantConfigPatchSchema, type TenantConfig } from "../config/tenant-config.ts";
+import {
+  FUNCTION_MAX_DURATION_MS,
+  HostSchema,
+  HttpMethodSchema,
+  ProxyHeaderSchema,
+  ProxyTransformSchema,
+  HttpHeaderNameSchema,
+  SecretNameSchema,
+  TenantConfigPatchSchema,
+  type TenantConfig,
+} from "../config/tenant-config.ts";
 import { FunctionDiscoveryInput, OperationsSchema } from "../discovery/declarations.ts";
 
 const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
@@ -26,7 +35,12 @@ const ProxyResourceInput = v.strictObject({
   type: v.literal("proxy"),
   upstream: v.optional(v.pipe(v.string(), v.maxLength(2000))),
   methods: v.optional(v.pipe(v.array(HttpMethodSchema), v.minLength(1), v.maxLength(7))),
-  headers: v.optional(v.pipe(v.record(HttpHeaderNameSchema, ProxyHeaderSchema), v.check((h) => Object.keys(h).length <= 20, "at most 20 injected headers"))),
+  headers: v.optional(
+    v.pipe(
+      v.record(HttpHeaderNameSchema, ProxyHeaderSchema),
+      v.check((h) => Object.keys(h).length <= 20, "at most 20 injected headers"),
+    ),
+  ),
   cacheTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
   transform: v.optional(ProxyTransformSchema),
   allowLoopback: v.optional(v.boolean()),
@@ -50,7 +64,11 @@ export interface Upload {
 export async function readUpload(request: Request, env: Env): Promise<Upload> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("multipart/form-data")) {
-    throw new ApiError(415, "unsupported_media_type", "send multipart/form-data: a `file` part (dataset) or a `code` part (function) or neither (proxy), plus `config` (JSON) and optional `secrets` (JSON)");
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "send multipart/form-data: a `file` part (dataset) or a `code` part (function) or neither (proxy), plus `config` (JSON) and optional `secrets` (JSON)",
+    );
   }
   const limit = configOf(env).maxDatasetBytes;
   const declared = Number(request.headers.get("content-length") ?? "NaN");
@@ -65,24 +83,36 @@ export async function readUpload(request: Request, env: Env): Promise<Upload> {
     throw new ApiError(400, "invalid_multipart", "the multipart body could not be parsed");
   }
   const file = form.get("file");
-  if (file !== null && !(file instanceof File)) throw new ApiError(400, "missing_file", "the `file` part must be a file (the dataset)");
+  if (file !== null && !(file instanceof File))
+    throw new ApiError(400, "missing_file", "the `file` part must be a file (the dataset)");
   if (file && file.size > limit) throw datasetTooLarge(file.size, limit);
   const codePart = form.get("code");
   let code: string | null = null;
   if (codePart !== null) {
     const size = typeof codePart === "string" ? new TextEncoder().encode(codePart).byteLength : codePart.size;
-    if (size > MAX_CODE_BYTES) throw new ApiError(413, "code_too_large", `the code is ${size} bytes; the limit is ${MAX_CODE_BYTES} bytes`, { bytes: size, limit: MAX_CODE_BYTES });
+    if (size > MAX_CODE_BYTES)
+      throw new ApiError(413, "code_too_large", `the code is ${size} bytes; the limit is ${MAX_CODE_BYTES} bytes`, {
+        bytes: size,
+        limit: MAX_CODE_BYTES,
+      });
     code = typeof codePart === "string" ? codePart : await codePart.text();
   }
   const config = form.get("config");
-  if (config !== null && typeof config !== "string") throw new ApiError(400, "invalid_config", "the `config` part must be a JSON string");
+  if (config !== null && typeof config !== "string")
+    throw new ApiError(400, "invalid_config", "the `config` part must be a JSON string");
   const secrets = form.get("secrets");
-  if (secrets !== null && typeof secrets !== "string") throw new ApiError(400, "invalid_secrets", "the `secrets` part must be a JSON string");
+  if (secrets !== null && typeof secrets !== "string")
+    throw new ApiError(400, "invalid_secrets", "the `secrets` part must be a JSON string");
   return { file, code, configJson: config, secretsJson: secrets };
 }
 
 function datasetTooLarge(bytes: number, limit: number): ApiError {
-  return new ApiError(413, "dataset_too_large", `the dataset is ${bytes} bytes; the limit is ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB)`, { bytes, limit });
+  return new ApiError(
+    413,
+    "dataset_too_large",
+    `the dataset is ${bytes} bytes; the limit is ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB)`,
+    { bytes, limit },
+  );
 }
 
 /** The kind of this deploy: config.resource.type, else which part was sent, else the tenant's current kind. */
@@ -92,7 +122,11 @@ export function kindOf(raw: unknown, upload: Upload, previous: TenantConfig | nu
   if (upload.code !== null) return "function";
   if (upload.file) return "dataset";
   if (previous) return previous.resourceType;
-  throw new ApiError(400, "missing_file", "send a `file` part (dataset), a `code` part (function), or config.resource.type \"proxy\"");
+  throw new ApiError(
+    400,
+    "missing_file",
+    'send a `file` part (dataset), a `code` part (function), or config.resource.type "proxy"',
+  );
 }
 
 export function withResourceType(raw: unknown, kind: ResourceKind): unknown {
@@ -102,13 +136,16 @@ export function withResourceType(raw: unknown, kind: ResourceKind): unknown {
   return { ...raw, resource: { ...resource, type: kind } };
 }
 
-
 /** The parts a deploy of `kind` must and must not have. */
 export function checkParts(kind: ResourceKind, upload: Upload): void {
-  if (kind === "dataset" && !upload.file) throw new ApiError(400, "missing_file", "the `file` part (the dataset) is missing");
-  if (kind === "function" && upload.code === null) throw new ApiError(400, "missing_code", "the `code` part (one bundled ES module) is missing");
-  if (kind !== "dataset" && upload.file) throw new ApiError(400, "unexpected_part", `a ${kind} deploy takes no \`file\` part`);
-  if (kind !== "function" && upload.code !== null) throw new ApiError(400, "unexpected_part", `a ${kind} deploy takes no \`code\` part`);
+  if (kind === "dataset" && !upload.file)
+    throw new ApiError(400, "missing_file", "the `file` part (the dataset) is missing");
+  if (kind === "function" && upload.code === null)
+    throw new ApiError(400, "missing_code", "the `code` part (one bundled ES module) is missing");
+  if (kind !== "dataset" && upload.file)
+    throw new ApiError(400, "unexpected_part", `a ${kind} deploy takes no \`file\` part`);
+  if (kind !== "function" && upload.code !== null)
+    throw new ApiError(400, "unexpected_part", `a ${kind} deploy takes no \`code\` part`);
 }
 
 /** The `config` part as JSON ({} when absent). */

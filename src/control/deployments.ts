@@ -22,7 +22,14 @@ import { clearSecretsStatement, parseSecretsPart, secretStatements } from "./sec
 import { deleteArtifacts, guardedSave, originOf, rethrowConflict, slugParam } from "./tenants.ts";
 import type { PlatformContext } from "./context.ts";
 import { artifactKeys, buildArtifacts, missingSecrets } from "./deploy-artifacts.ts";
-import { checkParts, DeployConfigSchema, kindOf, parseConfigPart, readUpload, withResourceType } from "./deploy-input.ts";
+import {
+  checkParts,
+  DeployConfigSchema,
+  kindOf,
+  parseConfigPart,
+  readUpload,
+  withResourceType,
+} from "./deploy-input.ts";
 
 export async function deployTenant(request: IRequest, pc: PlatformContext): Promise<Response> {
   const principal = await requireCreator(request, pc.env, pc.ctx, "tenants:write");
@@ -32,11 +39,17 @@ export async function deployTenant(request: IRequest, pc: PlatformContext): Prom
   const secrets = parseSecretsPart(upload.secretsJson);
 
   const existing = await loadTenantBySlug(pc.env.DB, slug);
-  if (existing && existing.owner !== principal.creatorId) throw new ApiError(409, "slug_taken", `the slug '${slug}' belongs to another creator`);
+  if (existing && existing.owner !== principal.creatorId)
+    throw new ApiError(409, "slug_taken", `the slug '${slug}' belongs to another creator`);
   const previous = existing && existing.deletedAt === null ? existing.config : null;
   const kind = kindOf(rawConfig, upload, previous);
   const input = validate(DeployConfigSchema, withResourceType(rawConfig, kind), "config");
-  if (previous && previous.resourceType !== kind) throw new ApiError(409, "resource_type_mismatch", `'${slug}' is a ${previous.resourceType}; deploy a ${previous.resourceType} or pick another name`);
+  if (previous && previous.resourceType !== kind)
+    throw new ApiError(
+      409,
+      "resource_type_mismatch",
+      `'${slug}' is a ${previous.resourceType}; deploy a ${previous.resourceType} or pick another name`,
+    );
   checkParts(kind, upload);
 
   // Versions only grow, also across delete + redeploy, so isolate ids and R2 prefixes never repeat.
@@ -48,7 +61,12 @@ export async function deployTenant(request: IRequest, pc: PlatformContext): Prom
   const secretNames = [...new Set([...(previous?.secretNames ?? []), ...Object.keys(secrets)])].sort();
   const missing = missingSecrets(artifact, secretNames);
   if (missing.length) {
-    throw new ApiError(400, "missing_secret", `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} referenced but not set: send ${missing.length > 1 ? "them" : "it"} in the \`secrets\` part`, { missing });
+    throw new ApiError(
+      400,
+      "missing_secret",
+      `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} referenced but not set: send ${missing.length > 1 ? "them" : "it"} in the \`secrets\` part`,
+      { missing },
+    );
   }
   if (Object.keys(secrets).length) auditDetail.secretsSet = Object.keys(secrets).sort();
 
@@ -74,9 +92,14 @@ export async function deployTenant(request: IRequest, pc: PlatformContext): Prom
   const taken = await hostsTakenByOthers(pc.env.DB, slug, next.hosts);
   if (taken.length) throw new ApiError(409, "host_taken", `host already in use: ${taken.join(", ")}`, { hosts: taken });
   const db = pc.env.DB;
-  const secretWrites = [...(existing && !previous ? [clearSecretsStatement(db, slug)] : []), ...(await secretStatements(pc.env, db, slug, secrets, pc.now))];
+  const secretWrites = [
+    ...(existing && !previous ? [clearSecretsStatement(db, slug)] : []),
+    ...(await secretStatements(pc.env, db, slug, secrets, pc.now)),
+  ];
 
-  await Promise.all(uploads.map((u) => pc.env.ARTIFACTS.put(u.key, u.body, { httpMetadata: { contentType: u.contentType } })));
+  await Promise.all(
+    uploads.map((u) => pc.env.ARTIFACTS.put(u.key, u.body, { httpMetadata: { contentType: u.contentType } })),
+  );
   try {
     await db.batch([
       ...guardedSave(db, next, existing ? existing.version : null),
@@ -99,6 +122,8 @@ export async function deployTenant(request: IRequest, pc: PlatformContext): Prom
   const keep = new Set([...uploads.map((u) => u.key), ...artifactKeys(previous?.resource)]);
   pc.ctx.waitUntil(deleteArtifacts(pc.env, slug, (key, keyVersion) => keyVersion < version && !keep.has(key)));
 
-  return json({ tenant: tenantView(next, originOf(request)), deployment: { ...deployment, secretNames } }, { status: 201 });
+  return json(
+    { tenant: tenantView(next, originOf(request)), deployment: { ...deployment, secretNames } },
+    { status: 201 },
+  );
 }
-

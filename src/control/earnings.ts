@@ -11,7 +11,16 @@ import { ownedTenant, slugParam } from "./tenants.ts";
 import type { PlatformContext } from "./context.ts";
 
 const QuerySchema = v.object({
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, "limit must be 1-1000"), v.transform(Number), v.minValue(1), v.maxValue(1000)), "100"),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,4}$/, "limit must be 1-1000"),
+      v.transform(Number),
+      v.minValue(1),
+      v.maxValue(1000),
+    ),
+    "100",
+  ),
   before: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, "before must be a ms timestamp"), v.transform(Number))),
 });
 

@@ -30,10 +30,23 @@ interface IssuedKey {
   createdAt: number;
 }
 
-async function issueKey(pc: PlatformContext, creatorId: string, input: v.InferOutput<typeof KeyInputSchema>): Promise<{ key: IssuedKey; statement: D1PreparedStatement }> {
+async function issueKey(
+  pc: PlatformContext,
+  creatorId: string,
+  input: v.InferOutput<typeof KeyInputSchema>,
+): Promise<{ key: IssuedKey; statement: D1PreparedStatement }> {
   const key = generateApiKey();
-  const issued: IssuedKey = { id: randomId("key"), key, prefix: keyPrefix(key), name: input.name, scopes: [...new Set(input.scopes)], createdAt: pc.now };
-  const statement = pc.env.DB.prepare("INSERT INTO api_keys (id, creator_id, key_hash, prefix, name, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
+  const issued: IssuedKey = {
+    id: randomId("key"),
+    key,
+    prefix: keyPrefix(key),
+    name: input.name,
+    scopes: [...new Set(input.scopes)],
+    createdAt: pc.now,
+  };
+  const statement = pc.env.DB.prepare(
+    "INSERT INTO api_keys (id, creator_id, key_hash, prefix, name, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  ).bind(
     issued.id,
     creatorId,
     await hashApiKey(key, pc.config.apiKeySecret),
@@ -52,16 +65,27 @@ export async function createCreator(request: IRequest, pc: PlatformContext): Pro
   const { key, statement } = await issueKey(pc, creator.id, input.key);
   const db = pc.env.DB;
   await db.batch([
-    db.prepare("INSERT INTO creators (id, name, email, created_at) VALUES (?, ?, ?, ?)").bind(creator.id, creator.name, creator.email, pc.now),
+    db
+      .prepare("INSERT INTO creators (id, name, email, created_at) VALUES (?, ?, ?, ?)")
+      .bind(creator.id, creator.name, creator.email, pc.now),
     statement,
-    auditStatement(db, { actor: "operator", action: "creator.create", subject: creator.id, requestId: pc.requestId, detail: { keyId: key.id }, now: pc.now }),
+    auditStatement(db, {
+      actor: "operator",
+      action: "creator.create",
+      subject: creator.id,
+      requestId: pc.requestId,
+      detail: { keyId: key.id },
+      now: pc.now,
+    }),
   ]);
   return json({ creator, apiKey: key }, { status: 201 });
 }
 
 export async function listCreators(request: IRequest, pc: PlatformContext): Promise<Response> {
   await requireOperator(request, pc.env);
-  const { results } = await pc.env.DB.prepare("SELECT id, name, email, created_at AS createdAt FROM creators ORDER BY created_at").all();
+  const { results } = await pc.env.DB.prepare(
+    "SELECT id, name, email, created_at AS createdAt FROM creators ORDER BY created_at",
+  ).all();
   return json({ creators: results });
 }
 
@@ -72,7 +96,16 @@ export async function operatorCreateKey(request: IRequest, pc: PlatformContext):
   if (!exists) throw new ApiError(404, "creator_not_found", `no creator '${creatorId}'`);
   const input = await readJson(request, KeyInputSchema, "key");
   const { key, statement } = await issueKey(pc, creatorId, input);
-  await pc.env.DB.batch([statement, auditStatement(pc.env.DB, { actor: "operator", action: "key.create", subject: key.id, requestId: pc.requestId, now: pc.now })]);
+  await pc.env.DB.batch([
+    statement,
+    auditStatement(pc.env.DB, {
+      actor: "operator",
+      action: "key.create",
+      subject: key.id,
+      requestId: pc.requestId,
+      now: pc.now,
+    }),
+  ]);
   return json({ apiKey: key }, { status: 201 });
 }
 
@@ -80,7 +113,16 @@ export async function createOwnKey(request: IRequest, pc: PlatformContext): Prom
   const principal = await requireCreator(request, pc.env, pc.ctx, "keys:manage");
   const input = await readJson(request, KeyInputSchema, "key");
   const { key, statement } = await issueKey(pc, principal.creatorId, input);
-  await pc.env.DB.batch([statement, auditStatement(pc.env.DB, { actor: principal.keyId, action: "key.create", subject: key.id, requestId: pc.requestId, now: pc.now })]);
+  await pc.env.DB.batch([
+    statement,
+    auditStatement(pc.env.DB, {
+      actor: principal.keyId,
+      action: "key.create",
+      subject: key.id,
+      requestId: pc.requestId,
+      now: pc.now,
+    }),
+  ]);
   return json({ apiKey: key }, { status: 201 });
 }
 
@@ -90,7 +132,15 @@ export async function listOwnKeys(request: IRequest, pc: PlatformContext): Promi
     "SELECT id, prefix, name, scopes, created_at, last_used_at, revoked_at FROM api_keys WHERE creator_id = ? ORDER BY created_at",
   )
     .bind(principal.creatorId)
-    .all<{ id: string; prefix: string; name: string; scopes: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>();
+    .all<{
+      id: string;
+      prefix: string;
+      name: string;
+      scopes: string;
+      created_at: number;
+      last_used_at: number | null;
+      revoked_at: number | null;
+    }>();
   const keys = results.map((r) => ({
     id: r.id,
     prefix: r.prefix,
@@ -108,12 +158,21 @@ export async function revokeOwnKey(request: IRequest, pc: PlatformContext): Prom
   const principal = await requireCreator(request, pc.env, pc.ctx, "keys:manage");
   const keyId = request.params.id ?? "";
   const db = pc.env.DB;
-  const row = await db.prepare("SELECT revoked_at FROM api_keys WHERE id = ? AND creator_id = ?").bind(keyId, principal.creatorId).first<{ revoked_at: number | null }>();
+  const row = await db
+    .prepare("SELECT revoked_at FROM api_keys WHERE id = ? AND creator_id = ?")
+    .bind(keyId, principal.creatorId)
+    .first<{ revoked_at: number | null }>();
   if (!row) throw new ApiError(404, "key_not_found", `no API key '${keyId}'`);
   if (row.revoked_at === null) {
     await db.batch([
       db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").bind(pc.now, keyId),
-      auditStatement(db, { actor: principal.keyId, action: "key.revoke", subject: keyId, requestId: pc.requestId, now: pc.now }),
+      auditStatement(db, {
+        actor: principal.keyId,
+        action: "key.revoke",
+        subject: keyId,
+        requestId: pc.requestId,
+        now: pc.now,
+      }),
     ]);
   }
   return json({ id: keyId, revoked: true, revokedAt: row.revoked_at ?? pc.now });
@@ -121,6 +180,8 @@ export async function revokeOwnKey(request: IRequest, pc: PlatformContext): Prom
 
 export async function whoAmI(request: IRequest, pc: PlatformContext): Promise<Response> {
   const principal = await requireCreator(request, pc.env, pc.ctx, "tenants:read");
-  const creator = await pc.env.DB.prepare("SELECT id, name, email, created_at AS createdAt FROM creators WHERE id = ?").bind(principal.creatorId).first();
+  const creator = await pc.env.DB.prepare("SELECT id, name, email, created_at AS createdAt FROM creators WHERE id = ?")
+    .bind(principal.creatorId)
+    .first();
   return json({ creator, keyId: principal.keyId, scopes: principal.scopes });
 }

@@ -26,7 +26,14 @@ import { requireCreator } from "./auth.ts";
 import { auditStatement } from "./audit.ts";
 import { readSecrets } from "./secrets.ts";
 import { ownedTenant, slugParam } from "./tenants.ts";
-import { metadataFor, putDispatchScript, scriptUrl, type Binding, type ScriptModule, type ScriptUpload } from "./cloudflare-api.ts";
+import {
+  metadataFor,
+  putDispatchScript,
+  scriptUrl,
+  type Binding,
+  type ScriptModule,
+  type ScriptUpload,
+} from "./cloudflare-api.ts";
 import type { PlatformContext } from "./context.ts";
 
 const WRAPPER_MODULE = "claw-wrapper.js";
@@ -62,8 +69,11 @@ interface PublishTarget {
 function publishTarget(env: Env, dryRun: boolean): PublishTarget & { missing: string[] } {
   const cf = configOf(env).cloudflare;
   const { accountId, dispatchNamespace: namespace, apiToken: token } = cf;
-  const missing = [!accountId && "CF_ACCOUNT_ID", !namespace && "CF_DISPATCH_NAMESPACE", !token && "CF_API_TOKEN"]
-    .filter((m): m is string => Boolean(m));
+  const missing = [
+    !accountId && "CF_ACCOUNT_ID",
+    !namespace && "CF_DISPATCH_NAMESPACE",
+    !token && "CF_API_TOKEN",
+  ].filter((m): m is string => Boolean(m));
   if (missing.length && !dryRun) {
     const message = `publishing to Workers for Platforms is not configured on this platform (${missing.join(", ")} missing)`;
     throw new ApiError(503, "publishing_unavailable", message);
@@ -79,7 +89,12 @@ function publishTarget(env: Env, dryRun: boolean): PublishTarget & { missing: st
 
 async function artifactText(env: Env, key: string, slug: string): Promise<string> {
   const obj = await env.ARTIFACTS.get(key);
-  if (!obj) throw new ApiError(409, "artifact_missing", `the stored artifact of '${slug}' is missing (${key}); redeploy it, then publish`);
+  if (!obj)
+    throw new ApiError(
+      409,
+      "artifact_missing",
+      `the stored artifact of '${slug}' is missing (${key}); redeploy it, then publish`,
+    );
   return obj.text();
 }
 
@@ -90,16 +105,29 @@ async function buildUpload(env: Env, tenant: TenantConfig): Promise<ScriptUpload
   let mainModule: string;
   let secretNames: string[] = [];
   if (resource.type === "proxy") {
-    throw new ApiError(422, "publish_unsupported", `'${slug}' is a proxy: proxies run inside the platform's dispatcher (secret header injection, caching, transforms), not as a tenant script, so there is nothing to publish`);
+    throw new ApiError(
+      422,
+      "publish_unsupported",
+      `'${slug}' is a proxy: proxies run inside the platform's dispatcher (secret header injection, caching, transforms), not as a tenant script, so there is nothing to publish`,
+    );
   }
   let extraBindings: Binding[] = [];
   if (resource.type === "dataset") {
     const head = await env.ARTIFACTS.head(resource.dataKey);
-    if (!head) throw new ApiError(409, "artifact_missing", `the stored data of '${slug}' is missing (${resource.dataKey}); redeploy it, then publish`);
+    if (!head)
+      throw new ApiError(
+        409,
+        "artifact_missing",
+        `the stored data of '${slug}' is missing (${resource.dataKey}); redeploy it, then publish`,
+      );
     mainModule = "index.js";
     modules = [
       { name: "index.js", contentType: "application/javascript+module", content: DATASET_MAIN },
-      { name: "engine.js", contentType: "application/javascript+module", content: await artifactText(env, resource.codeKey, slug) },
+      {
+        name: "engine.js",
+        contentType: "application/javascript+module",
+        content: await artifactText(env, resource.codeKey, slug),
+      },
     ];
     // The R2 bucket holding tenant artifacts, as named in wrangler.jsonc (override: ARTIFACTS_BUCKET_NAME).
     const bucket = configOf(env).cloudflare.artifactsBucket;
@@ -111,16 +139,30 @@ async function buildUpload(env: Env, tenant: TenantConfig): Promise<ScriptUpload
     const limits = tenantRuntimeLimits(tenant);
     mainModule = WRAPPER_MODULE;
     modules = [
-      { name: WRAPPER_MODULE, contentType: "application/javascript+module", content: wrapperSource(ticksFor(Math.min(resource.maxDurationMs, limits.cpuMs))) },
+      {
+        name: WRAPPER_MODULE,
+        contentType: "application/javascript+module",
+        content: wrapperSource(ticksFor(Math.min(resource.maxDurationMs, limits.cpuMs))),
+      },
       { name: BUDGET_MODULE, contentType: "application/javascript+module", content: BUDGET_SOURCE },
-      { name: USER_MODULE, contentType: "application/javascript+module", content: await artifactText(env, resource.codeKey, slug) },
+      {
+        name: USER_MODULE,
+        contentType: "application/javascript+module",
+        content: await artifactText(env, resource.codeKey, slug),
+      },
     ];
     // Exactly what the loader gives the function: its exposeEnv secrets, nothing else.
     secretNames = [...resource.exposeEnv];
   }
   const values = await readSecrets(env, slug, secretNames);
   const missing = secretNames.filter((n) => values[n] === undefined);
-  if (missing.length) throw new ApiError(400, "missing_secret", `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of '${slug}' ${missing.length > 1 ? "are" : "is"} not stored; redeploy with them, then publish`, { missing });
+  if (missing.length)
+    throw new ApiError(
+      400,
+      "missing_secret",
+      `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of '${slug}' ${missing.length > 1 ? "are" : "is"} not stored; redeploy with them, then publish`,
+      { missing },
+    );
   const bindings: Binding[] = [
     ...secretNames.map((name): Binding => ({ type: "secret_text", name, text: values[name]! })),
     { type: "plain_text", name: "TENANT_SLUG", text: slug },
@@ -150,9 +192,17 @@ async function describePlan(upload: ScriptUpload, target: PublishTarget): Promis
     url: scriptUrl(target, upload.scriptName),
     namespace: target.namespace,
     scriptName: upload.scriptName,
-    metadata: { ...metadata, bindings: upload.bindings.map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : b)) },
+    metadata: {
+      ...metadata,
+      bindings: upload.bindings.map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : b)),
+    },
     modules: await Promise.all(
-      upload.modules.map(async (m) => ({ name: m.name, contentType: m.contentType, bytes: new TextEncoder().encode(m.content).byteLength, sha256: await sha256Hex(m.content) })),
+      upload.modules.map(async (m) => ({
+        name: m.name,
+        contentType: m.contentType,
+        bytes: new TextEncoder().encode(m.content).byteLength,
+        sha256: await sha256Hex(m.content),
+      })),
     ),
   };
 }
@@ -166,7 +216,14 @@ export async function publishTenant(request: IRequest, pc: PlatformContext): Pro
   const target = publishTarget(pc.env, dryRun);
   const upload = await buildUpload(pc.env, tenant);
   const plan = await describePlan(upload, target);
-  if (dryRun) return json({ dryRun: true, slug, version: tenant.version, plan, ...(target.missing.length ? { missingSettings: target.missing } : {}) });
+  if (dryRun)
+    return json({
+      dryRun: true,
+      slug,
+      version: tenant.version,
+      plan,
+      ...(target.missing.length ? { missingSettings: target.missing } : {}),
+    });
   let result: { id?: string; etag?: string; [k: string]: unknown } = {};
   let failure: ApiError | null = null;
   try {
@@ -196,6 +253,9 @@ export async function publishTenant(request: IRequest, pc: PlatformContext): Pro
     slug,
     version: tenant.version,
     plan,
-    result: { id: typeof result.id === "string" ? result.id : null, etag: typeof result.etag === "string" ? result.etag : null },
+    result: {
+      id: typeof result.id === "string" ? result.id : null,
+      etag: typeof result.etag === "string" ? result.etag : null,
+    },
   });
 }

@@ -18,7 +18,11 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
     const message = "payTo is required when priceUsd > 0 or an operation has a price";
     if (!config.payTo) problems.push({ path: "payTo", message });
     const asset = assetFor(config.network, config.asset);
-    if (!asset) problems.push({ path: "asset", message: `no known asset on ${config.network}; set asset {address, name, version, decimals}` });
+    if (!asset)
+      problems.push({
+        path: "asset",
+        message: `no known asset on ${config.network}; set asset {address, name, version, decimals}`,
+      });
     else {
       const roundsToZero = (usd: number) => usd > 0 && usdToAtomic(usd, asset.decimals) === 0n;
       const message = `rounds to 0 at ${asset.decimals} decimals`;
@@ -29,18 +33,24 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
     }
   }
   const platformHosts = configOf(env).platformHosts;
-  for (const host of config.hosts) if (platformHosts.has(host)) problems.push({ path: "hosts", message: `${host} is a platform host` });
+  for (const host of config.hosts)
+    if (platformHosts.has(host)) problems.push({ path: "hosts", message: `${host} is a platform host` });
   if (config.limits) {
     const ceiling = PLAN_LIMITS[config.plan];
     if ((config.limits.cpuMs ?? 0) > ceiling.cpuMs || (config.limits.subRequests ?? 0) > ceiling.subRequests) {
-      problems.push({ path: "limits", message: `limits may only lower the ${config.plan} plan's cpuMs ${ceiling.cpuMs} / subRequests ${ceiling.subRequests}` });
+      problems.push({
+        path: "limits",
+        message: `limits may only lower the ${config.plan} plan's cpuMs ${ceiling.cpuMs} / subRequests ${ceiling.subRequests}`,
+      });
     }
   }
   const first = problems[0];
   if (first) throw new ApiError(400, "invalid_config", `${first.path}: ${first.message}`, problems);
   // Quarantine is the operator's tool against abuse: creators can neither pick nor leave it.
-  if (config.plan === "quarantine" && previous?.plan !== "quarantine") throw new ApiError(403, "plan_locked", "the quarantine plan is set by the operator only");
-  if (previous?.plan === "quarantine" && config.plan !== "quarantine") throw new ApiError(403, "plan_locked", "this tenant is quarantined; contact the operator");
+  if (config.plan === "quarantine" && previous?.plan !== "quarantine")
+    throw new ApiError(403, "plan_locked", "the quarantine plan is set by the operator only");
+  if (previous?.plan === "quarantine" && config.plan !== "quarantine")
+    throw new ApiError(403, "plan_locked", "this tenant is quarantined; contact the operator");
   return config;
 }
 
@@ -66,8 +76,12 @@ export function tenantView(config: TenantConfig, origin: string) {
   const priceAtomic = asset ? usdToAtomic(config.priceUsd, asset.decimals) : 0n;
   return {
     ...config,
-    price: { usd: config.priceUsd, atomic: priceAtomic.toString(), display: asset ? atomicToUsd(priceAtomic, asset.decimals) : "$0.00", asset },
+    price: {
+      usd: config.priceUsd,
+      atomic: priceAtomic.toString(),
+      display: asset ? atomicToUsd(priceAtomic, asset.decimals) : "$0.00",
+      asset,
+    },
     endpoints: endpointsFor(config, origin),
   };
 }
-

@@ -6,7 +6,7 @@
 import { bazaarResourceServerExtension, declareDiscoveryExtension } from "@x402/extensions/bazaar";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { describeTenant, findOperation } from "./describe.ts";
-import { type ApiDescription, type Operation } from "./description-types.ts";
+import type { ApiDescription, Operation } from "./description-types.ts";
 import { concretePath } from "./platform-docs.ts";
 import type { JsonSchema } from "./json-schema.ts";
 

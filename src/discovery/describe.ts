@@ -157,7 +157,3 @@ export function findOperation(description: ApiDescription, method: string, path:
   }
   return null;
 }
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

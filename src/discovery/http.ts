@@ -15,7 +15,7 @@ import { readLeaderboard, sha256Hex } from "../../objects/leaderboard/snapshot-s
 import { loadTenantBySlug } from "../tenancy/tenant-store.ts";
 import { slugProblem } from "../config/slug.ts";
 import { describeTenant } from "./describe.ts";
-import { type ApiDescription } from "./description-types.ts";
+import type { ApiDescription } from "./description-types.ts";
 import { catalogVersion, creatorName, liveTenants } from "./catalog-store.ts";
 import { apiOpenApi } from "./openapi.ts";
 import { paidResources, platformOpenApi, wellKnownX402 } from "./platform-docs.ts";

@@ -135,7 +135,8 @@ export function llmsTxt(origin: string, top: readonly TopApi[]): string {
     "## MCP",
     "",
     `- [Platform MCP server](${origin}/mcp) (Streamable HTTP, free): tools \`search_apis\`, \`get_api\`, ` +
-      "`call_api`; its card at " + `${origin}/.well-known/mcp/server-card.json`,
+      "`call_api`; its card at " +
+      `${origin}/.well-known/mcp/server-card.json`,
     `- Per API: \`${origin}/t/<slug>/mcp\`, one tool per operation. Paid tools use x402 over MCP: the ` +
       'payment-required tool result carries the challenge; retry with `_meta["x402/payment"]`.',
     "",

@@ -8,6 +8,8 @@
 import type { ApiDescription, Operation } from "./description-types.ts";
 import { pathsFor, X402_COMPONENTS } from "./openapi.ts";
 
+// An OpenAPI document is open-ended JSON; it is built here and validated as OpenAPI 3.1 in tests.
+// biome-ignore lint/suspicious/noExplicitAny: nested document fields are read and written freely
 type Doc = Record<string, any>;
 
 /** A callable URL for an operation: path parameters filled with the description's example. */

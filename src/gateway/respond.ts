@@ -35,8 +35,16 @@ export function respond(result: CallResult, a: Answering): Response {
   switch (result.kind) {
     case "challenge":
       if (!a.requirements) throw new Error(`challenge ${result.code} for the free tenant ${a.tenant.slug}`);
-      return challenge(a.tenant, a.requirements, a.request, a.requestId, result.code, result.message, result.headers,
-        challengeExtensionsOf(a));
+      return challenge(
+        a.tenant,
+        a.requirements,
+        a.request,
+        a.requestId,
+        result.code,
+        result.message,
+        result.headers,
+        challengeExtensionsOf(a),
+      );
     case "refused":
       return errorResponse(result.error, a.requestId);
     case "replayed": {

@@ -12,12 +12,9 @@ const CONTENT_LENGTH = /^\d{1,15}$/;
 
 export function payloadTooLarge(size: number | null, maxBytes = MAX_TENANT_BODY_BYTES): ApiError {
   const what = size === null ? `request body is larger than ${maxBytes} bytes` : `request body is ${size} bytes`;
-  return new ApiError(
-    413,
-    "payload_too_large",
-    `${what}; the limit for a tenant call is ${maxBytes} bytes`,
-    { maxBytes },
-  );
+  return new ApiError(413, "payload_too_large", `${what}; the limit for a tenant call is ${maxBytes} bytes`, {
+    maxBytes,
+  });
 }
 
 /** Methods whose body is never forwarded to a tenant (the fetch API cannot carry one). */

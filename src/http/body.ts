@@ -18,7 +18,12 @@ export function validate<S extends v.GenericSchema>(schema: S, input: unknown, w
   if (!result.success) {
     const details = describeIssues(result.issues);
     const first = details[0];
-    throw new ApiError(400, "invalid_request", `${what}: ${first?.path ? `${first.path}: ` : ""}${first?.message ?? "invalid"}`, details);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `${what}: ${first?.path ? `${first.path}: ` : ""}${first?.message ?? "invalid"}`,
+      details,
+    );
   }
   return result.output;
 }
@@ -31,12 +36,20 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
   }
   const buffer = await request.arrayBuffer();
   if (buffer.byteLength > maxBytes) {
-    throw new ApiError(413, "payload_too_large", `request body is ${buffer.byteLength} bytes; the limit is ${maxBytes}`);
+    throw new ApiError(
+      413,
+      "payload_too_large",
+      `request body is ${buffer.byteLength} bytes; the limit is ${maxBytes}`,
+    );
   }
   return new TextDecoder().decode(buffer);
 }
 
-export async function readJson<S extends v.GenericSchema>(request: Request, schema: S, what = "body"): Promise<v.InferOutput<S>> {
+export async function readJson<S extends v.GenericSchema>(
+  request: Request,
+  schema: S,
+  what = "body",
+): Promise<v.InferOutput<S>> {
   const text = await readBoundedText(request, MAX_JSON_BODY_BYTES);
   let parsed: unknown;
   try {

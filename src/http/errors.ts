@@ -14,7 +14,13 @@ class ApiErrorClass extends Error {
   readonly code: ErrorCode;
   readonly details?: unknown;
   readonly headers?: Record<string, string>;
-  constructor(status: ErrorStatus, code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>) {
+  constructor(
+    status: ErrorStatus,
+    code: ErrorCode,
+    message: string,
+    details?: unknown,
+    headers?: Record<string, string>,
+  ) {
     super(message);
     this.status = status;
     this.code = code;

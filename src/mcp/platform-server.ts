@@ -18,6 +18,9 @@ import { textResult, toolError, type ToolResult } from "./result.ts";
 import { serveMcp, type McpSurface } from "./server.ts";
 import { toolsOf } from "./tools.ts";
 
+/** A leaderboard row as /v1/leaderboard answers it (only what the search reads is typed). */
+type BoardEntry = { slug: string; price: { usd: string }; [field: string]: unknown };
+
 type Args = Record<string, unknown>;
 
 async function searchApis(pc: PlatformContext, origin: string, args: Args): Promise<ToolResult> {
@@ -31,20 +34,40 @@ async function searchApis(pc: PlatformContext, origin: string, args: Args): Prom
     const e = res as { code?: string; message?: string };
     return toolError(e.code ?? "search_failed", e.message ?? "search failed");
   }
-  const board = (await res.json()) as { window: string; asOf: string | null; items: any[]; emerging: any[] };
+  const board = (await res.json()) as {
+    window: string;
+    asOf: string | null;
+    items: BoardEntry[];
+    emerging: BoardEntry[];
+  };
   const ceiling = typeof args.maxPriceUsd === "number" ? args.maxPriceUsd : Infinity;
-  const usd = (e: any) => Number(String(e.price.usd).replace("$", ""));
+  const usd = (e: BoardEntry) => Number(String(e.price.usd).replace("$", ""));
   const all = [...board.items, ...board.emerging].filter((e) => usd(e) <= ceiling);
-  const tenants = await tenantsBySlug(pc.env.DB, all.map((e) => e.slug));
+  const tenants = await tenantsBySlug(
+    pc.env.DB,
+    all.map((e) => e.slug),
+  );
   const results = all.map((e) => {
     const config = tenants.get(e.slug);
     const tools = config
       ? toolsOf(describeTenant(config)).map((t) => ({ name: t.tool.name, summary: t.tool.title }))
       : [];
     return {
-      rank: e.rank, status: e.status, slug: e.slug, directory: e.directory, description: e.description,
-      paid: e.paid, price: e.price, network: e.network, score: e.score, factors: e.factors, metrics: e.metrics,
-      url: e.url, scoreUrl: e.detailsUrl, mcpUrl: `${origin}/t/${e.slug}/mcp`, tools,
+      rank: e.rank,
+      status: e.status,
+      slug: e.slug,
+      directory: e.directory,
+      description: e.description,
+      paid: e.paid,
+      price: e.price,
+      network: e.network,
+      score: e.score,
+      factors: e.factors,
+      metrics: e.metrics,
+      url: e.url,
+      scoreUrl: e.detailsUrl,
+      mcpUrl: `${origin}/t/${e.slug}/mcp`,
+      tools,
     };
   });
   return textResult({ window: board.window, asOf: board.asOf, results });
@@ -61,9 +84,16 @@ async function getApiTool(pc: PlatformContext, origin: string, slug: string): Pr
       )
     : null;
   return textResult({
-    slug: d.slug, kind: d.kind, description: d.description, directory: d.directory, version: d.version,
-    payment: d.payment, url: `${origin}/t/${slug}`, mcpUrl: `${origin}/t/${slug}/mcp`,
-    openapiUrl: `${origin}/t/${slug}/openapi.json`, scoreUrl: `${origin}/v1/apis/${slug}`,
+    slug: d.slug,
+    kind: d.kind,
+    description: d.description,
+    directory: d.directory,
+    version: d.version,
+    payment: d.payment,
+    url: `${origin}/t/${slug}`,
+    mcpUrl: `${origin}/t/${slug}/mcp`,
+    openapiUrl: `${origin}/t/${slug}/openapi.json`,
+    scoreUrl: `${origin}/v1/apis/${slug}`,
     tools: toolsOf(d).map((t) => ({ ...t.tool, method: t.operation.method, path: t.operation.path })),
     reliability,
   });

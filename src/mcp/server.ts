@@ -4,9 +4,7 @@
 // platform's tools, or one API's) supplies the tools and runs the calls; this file owns the
 // protocol: request-size limit, per-caller rate limit, unknown tools, input-schema validation.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import {
-  WebStandardStreamableHTTPServerTransport,
-} from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { ApiError } from "../http/errors.ts";
@@ -60,8 +58,7 @@ function serverFor(surface: McpSurface): Server {
 export async function serveMcp(request: Request, surface: McpSurface, caller: string, now: number): Promise<Response> {
   // Stateless and JSON-only: no standalone SSE stream (GET) and no sessions to end (DELETE).
   if (request.method !== "POST") {
-    const message =
-      `${request.method} is not served: this stateless MCP endpoint takes POST (Streamable HTTP, JSON responses)`;
+    const message = `${request.method} is not served: this stateless MCP endpoint takes POST (Streamable HTTP, JSON responses)`;
     throw new ApiError(405, "method_not_allowed", message, undefined, { allow: "POST" });
   }
   const limited = admitMcpRequest(caller, now);

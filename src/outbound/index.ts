@@ -19,7 +19,11 @@ function allowedHostsOf(params: OutboundParams): string[] {
   }
 }
 
-export async function handleOutbound(request: Request, params: OutboundParams, forward: (request: Request) => Promise<Response> = fetch): Promise<Response> {
+export async function handleOutbound(
+  request: Request,
+  params: OutboundParams,
+  forward: (request: Request) => Promise<Response> = fetch,
+): Promise<Response> {
   const problem = egressProblem(request.url, allowedHostsOf(params));
   if (problem) return egressDenied(problem);
   return forward(new Request(request, { redirect: "manual" }));

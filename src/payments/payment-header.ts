@@ -56,14 +56,22 @@ export function decodePayment(header: string): DecodedPayment | HeaderProblem {
   } catch {
     return { code: "invalid_payment_header", message: "PAYMENT-SIGNATURE is not base64-encoded JSON" };
   }
-  if (typeof decoded === "object" && decoded !== null && "x402Version" in decoded && (decoded as { x402Version: unknown }).x402Version !== 2) {
+  if (
+    typeof decoded === "object" &&
+    decoded !== null &&
+    "x402Version" in decoded &&
+    (decoded as { x402Version: unknown }).x402Version !== 2
+  ) {
     return { code: "unsupported_x402_version", message: "only x402Version 2 payments are accepted" };
   }
   const parsed = v.safeParse(ExactEvmPayloadSchema, decoded);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = issue?.path?.map((p) => String(p.key)).join(".") ?? "";
-    return { code: "invalid_payment_header", message: `PAYMENT-SIGNATURE payload is malformed${path ? ` at ${path}` : ""}` };
+    return {
+      code: "invalid_payment_header",
+      message: `PAYMENT-SIGNATURE payload is malformed${path ? ` at ${path}` : ""}`,
+    };
   }
   return { payload: decoded as PaymentPayload, authorization: parsed.output.payload.authorization };
 }
@@ -73,7 +81,10 @@ const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase(
 /** Null when `accepted` (and the authorization) match our requirements exactly; otherwise why not. */
 export function mismatch(decoded: DecodedPayment, required: PaymentRequirements): HeaderProblem | null {
   const a = decoded.payload.accepted;
-  const fail = (what: string): HeaderProblem => ({ code: "payment_mismatch", message: `the payment's ${what} does not match this API's requirements` });
+  const fail = (what: string): HeaderProblem => ({
+    code: "payment_mismatch",
+    message: `the payment's ${what} does not match this API's requirements`,
+  });
   if (a.scheme !== required.scheme) return fail("scheme");
   if (a.network !== required.network) return fail("network");
   if (!sameAddress(a.asset, required.asset)) return fail("asset");

@@ -41,7 +41,11 @@ export function paymentRequired(
   return {
     x402Version: 2,
     error,
-    resource: { url: resourceUrl, description: tenant.description || `${tenant.slug} on 402claw`, mimeType: "application/json" },
+    resource: {
+      url: resourceUrl,
+      description: tenant.description || `${tenant.slug} on 402claw`,
+      mimeType: "application/json",
+    },
     accepts: [requirements],
     ...(extensions ? { extensions } : {}),
   };

@@ -39,8 +39,18 @@ export function challenge(
 }
 
 /** PAYMENT-RESPONSE value: the settle result without the facilitator's free-text errorMessage. */
-export function paymentResponseHeader(result: { success: boolean; transaction: string; network: string; payer?: string | undefined; errorReason?: string | undefined }): string {
-  const clean: SettleResponse = { success: result.success, transaction: result.transaction, network: result.network as SettleResponse["network"] };
+export function paymentResponseHeader(result: {
+  success: boolean;
+  transaction: string;
+  network: string;
+  payer?: string | undefined;
+  errorReason?: string | undefined;
+}): string {
+  const clean: SettleResponse = {
+    success: result.success,
+    transaction: result.transaction,
+    network: result.network as SettleResponse["network"],
+  };
   if (result.payer) clean.payer = result.payer;
   if (result.errorReason) clean.errorReason = result.errorReason;
   return encodePaymentResponseHeader(clean);
@@ -73,7 +83,12 @@ export function toStored(status: number, headers: Headers, body: ArrayBuffer): S
     if (value !== null) kept[name] = value;
   }
   const omitted = body.byteLength > MAX_STORED_BODY_BYTES;
-  return { status, headers: kept, bodyBase64: omitted ? null : Buffer.from(body).toString("base64"), bodyOmitted: omitted };
+  return {
+    status,
+    headers: kept,
+    bodyBase64: omitted ? null : Buffer.from(body).toString("base64"),
+    bodyOmitted: omitted,
+  };
 }
 
 /** What a replay knows about its settlement, for PAYMENT-RESPONSE when the stored response has none. */
@@ -99,7 +114,11 @@ export function replay(stored: StoredResponse, settlement: ReplayedSettlement, r
   }
   if (stored.bodyOmitted || stored.bodyBase64 === null) {
     headers.set("content-type", "application/json; charset=utf-8");
-    const note = { settled: true, transaction, note: "this payment was already settled; its response was too large to keep for replay" };
+    const note = {
+      settled: true,
+      transaction,
+      note: "this payment was already settled; its response was too large to keep for replay",
+    };
     return new Response(JSON.stringify(note), { status: stored.status, headers });
   }
   return new Response(Buffer.from(stored.bodyBase64, "base64"), { status: stored.status, headers });

@@ -23,10 +23,22 @@ export async function signedByPayer(decoded: DecodedPayment, requirements: Payme
   try {
     return await verifyTypedData({
       address: from as Address,
-      domain: { name: String(requirements.extra.name), version: String(requirements.extra.version), chainId, verifyingContract: requirements.asset as Address },
+      domain: {
+        name: String(requirements.extra.name),
+        version: String(requirements.extra.version),
+        chainId,
+        verifyingContract: requirements.asset as Address,
+      },
       types: TRANSFER_WITH_AUTHORIZATION,
       primaryType: "TransferWithAuthorization",
-      message: { from: from as Address, to: to as Address, value: BigInt(value), validAfter: BigInt(validAfter), validBefore: BigInt(validBefore), nonce: nonce as Hex },
+      message: {
+        from: from as Address,
+        to: to as Address,
+        value: BigInt(value),
+        validAfter: BigInt(validAfter),
+        validBefore: BigInt(validBefore),
+        nonce: nonce as Hex,
+      },
       signature: (decoded.payload.payload as { signature: Hex }).signature,
     });
   } catch {

@@ -4,7 +4,15 @@ import { Router, type IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
 import type { PlatformContext } from "../control/context.ts";
-import { createCreator, createOwnKey, listCreators, listOwnKeys, operatorCreateKey, revokeOwnKey, whoAmI } from "../control/keys.ts";
+import {
+  createCreator,
+  createOwnKey,
+  listCreators,
+  listOwnKeys,
+  operatorCreateKey,
+  revokeOwnKey,
+  whoAmI,
+} from "../control/keys.ts";
 import { deleteTenant, getTenant, listTenants, patchTenant } from "../control/tenants.ts";
 import { deployTenant } from "../control/deployments.ts";
 import { publishTenant } from "../control/publish.ts";

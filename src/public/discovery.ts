@@ -46,14 +46,19 @@ export async function listDiscoveryResources(request: IRequest, pc: PlatformCont
   const params = url.searchParams;
   const type = params.get("type");
   if (type !== null && type !== "" && !/^[a-z][a-z0-9-]{0,19}$/.test(type)) {
-    throw new ApiError(400, "invalid_parameter", "type: a lowercase protocol name such as 'http'", { parameter: "type" });
+    throw new ApiError(400, "invalid_parameter", "type: a lowercase protocol name such as 'http'", {
+      parameter: "type",
+    });
   }
   const limit = intParam(params, "limit", { min: 1, max: DISCOVERY_MAX_LIMIT, fallback: 20 });
   const offset = intParam(params, "offset", { min: 0, max: 1_000_000, fallback: 0 });
   return snapshotJson(request, pc, async () => {
     const onlyOther = type !== null && type !== "" && type !== "http";
     const { meta, items, total } = await readDiscoverable(pc.env.DB, onlyOther ? 0 : limit, offset);
-    const configs = await tenantsBySlug(pc.env.DB, items.map((a) => a.slug));
+    const configs = await tenantsBySlug(
+      pc.env.DB,
+      items.map((a) => a.slug),
+    );
     return {
       meta,
       body: {

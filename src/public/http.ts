@@ -28,7 +28,8 @@ export function publicRoute(handler: Handler): Handler {
       for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
       return response;
     } catch (err) {
-      if (err instanceof ApiError) throw new ApiError(err.status, err.code, err.message, err.details, { ...err.headers, ...CORS_HEADERS });
+      if (err instanceof ApiError)
+        throw new ApiError(err.status, err.code, err.message, err.details, { ...err.headers, ...CORS_HEADERS });
       throw err;
     }
   };
@@ -59,7 +60,11 @@ export function windowParam(params: URLSearchParams, fallback: WindowName = "wee
   return value;
 }
 
-export function intParam(params: URLSearchParams, name: string, range: { min: number; max: number; fallback: number }): number {
+export function intParam(
+  params: URLSearchParams,
+  name: string,
+  range: { min: number; max: number; fallback: number },
+): number {
   const value = params.get(name);
   if (value === null || value === "") return range.fallback;
   if (!/^\d{1,9}$/.test(value)) throw invalid(name, `must be an integer from ${range.min} to ${range.max}`);
@@ -75,6 +80,7 @@ export function textParam(params: URLSearchParams, name: string): string | null 
   if (value === null) return null;
   const trimmed = value.trim();
   if (trimmed.length > MAX_Q_LENGTH) throw invalid(name, `at most ${MAX_Q_LENGTH} characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u001f]/.test(trimmed)) throw invalid(name, "control characters are not allowed");
   return trimmed === "" ? null : trimmed;
 }
@@ -84,7 +90,8 @@ export function directoryParam(params: URLSearchParams): string | null {
   const value = params.get("directory");
   if (value === null || value === "") return null;
   const lower = value.toLowerCase();
-  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(lower)) throw new ApiError(400, "unknown_directory", `no directory '${value.slice(0, 60)}'`, { parameter: "directory" });
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(lower))
+    throw new ApiError(400, "unknown_directory", `no directory '${value.slice(0, 60)}'`, { parameter: "directory" });
   return lower;
 }
 
@@ -113,7 +120,9 @@ export function asOfIso(meta: SnapshotMeta | null): string | null {
 
 /** The cache key of a request: path + sorted query + origin. */
 export function requestKey(url: URL): string {
-  const params = [...url.searchParams.entries()].sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1));
+  const params = [...url.searchParams.entries()].sort(([a, av], [b, bv]) =>
+    a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1,
+  );
   return `${url.origin}${url.pathname}?${new URLSearchParams(params).toString()}`;
 }
 
@@ -129,14 +138,20 @@ export async function snapshotJson(
   build: () => Promise<{ meta: SnapshotMeta | null; body: unknown }>,
 ): Promise<Response> {
   const key = requestKey(new URL(request.url));
-  const etagOf = async (meta: SnapshotMeta | null) => `"${(await sha256Hex(`${meta?.version ?? 0}|${key}`)).slice(0, 32)}"`;
+  const etagOf = async (meta: SnapshotMeta | null) =>
+    `"${(await sha256Hex(`${meta?.version ?? 0}|${key}`)).slice(0, 32)}"`;
   const headersOf = (meta: SnapshotMeta | null, etag: string) => ({
     ...CORS_HEADERS,
     etag,
     "cache-control": `public, max-age=${meta?.periodSeconds ?? rollupPeriodSeconds(pc.env)}`,
   });
   const current = await readMeta(pc.env.DB);
-  if (!current) pc.ctx.waitUntil(rollupCoordinator(pc.env).kick().catch(() => undefined));
+  if (!current)
+    pc.ctx.waitUntil(
+      rollupCoordinator(pc.env)
+        .kick()
+        .catch(() => undefined),
+    );
   let etag = await etagOf(current);
   let headers = headersOf(current, etag);
   if (etagMatches(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
@@ -148,5 +163,8 @@ export async function snapshotJson(
     headers = headersOf(meta, etag);
     remember(etag, text);
   }
-  return new Response(text, { status: 200, headers: { ...headers, "content-type": "application/json; charset=utf-8" } });
+  return new Response(text, {
+    status: 200,
+    headers: { ...headers, "content-type": "application/json; charset=utf-8" },
+  });
 }

@@ -30,7 +30,10 @@ export async function getLeaderboard(request: IRequest, pc: PlatformContext): Pr
   const q = textParam(params, "q");
   return snapshotJson(request, pc, async () => {
     const read = await readLeaderboard(pc.env.DB, { window, top, directory, q });
-    if (!read.directoryKnown) throw new ApiError(400, "unknown_directory", `no directory '${directory}'; see /v1/directories`, { parameter: "directory" });
+    if (!read.directoryKnown)
+      throw new ApiError(400, "unknown_directory", `no directory '${directory}'; see /v1/directories`, {
+        parameter: "directory",
+      });
     return {
       meta: read.meta,
       body: {
@@ -64,8 +67,16 @@ export async function getApi(request: IRequest, pc: PlatformContext): Promise<Re
   const origin = new URL(request.url).origin;
   return snapshotJson(request, pc, async () => {
     const { meta, api } = await readApi(pc.env.DB, slug);
-    if (!api) throw new ApiError(404, "api_not_found", `no published API '${slug}' in the leaderboard (new APIs appear after the next rollup)`);
-    return { meta, body: { asOf: asOfIso(meta), version: meta?.version ?? 0, api: { ...api, call: howToCall(api, origin) } } };
+    if (!api)
+      throw new ApiError(
+        404,
+        "api_not_found",
+        `no published API '${slug}' in the leaderboard (new APIs appear after the next rollup)`,
+      );
+    return {
+      meta,
+      body: { asOf: asOfIso(meta), version: meta?.version ?? 0, api: { ...api, call: howToCall(api, origin) } },
+    };
   });
 }
 
@@ -78,13 +89,26 @@ export async function getDirectories(request: IRequest, pc: PlatformContext): Pr
 }
 
 export function emptyStats(): HeroStats {
-  return { publishedApis: 0, directories: 0, rankedApis: 0, emergingApis: 0, activePayers: 0, activeCallers: 0, calls: 0, revenueAtomic: "0", revenueUsd: "$0.00" };
+  return {
+    publishedApis: 0,
+    directories: 0,
+    rankedApis: 0,
+    emergingApis: 0,
+    activePayers: 0,
+    activeCallers: 0,
+    calls: 0,
+    revenueAtomic: "0",
+    revenueUsd: "$0.00",
+  };
 }
 
 export async function getStats(request: IRequest, pc: PlatformContext): Promise<Response> {
   return snapshotJson(request, pc, async () => {
     const { meta, windows } = await readStats(pc.env.DB);
-    const all = Object.fromEntries(WINDOWS.map((w) => [w, windows[w] ?? emptyStats()])) as Record<WindowName, HeroStats>;
+    const all = Object.fromEntries(WINDOWS.map((w) => [w, windows[w] ?? emptyStats()])) as Record<
+      WindowName,
+      HeroStats
+    >;
     return { meta, body: { asOf: asOfIso(meta), version: meta?.version ?? 0, windows: all } };
   });
 }

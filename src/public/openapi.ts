@@ -15,8 +15,16 @@ const str: Schema = { type: "string" };
 const int: Schema = { type: "integer", minimum: 0 };
 const num: Schema = { type: "number" };
 const nullable = (type: string): Schema => ({ type: [type, "null"] });
-const atomic: Schema = { type: "string", pattern: "^[0-9]+$", description: "Integer amount in the asset's atomic units (USDC: 6 decimals)." };
-const usd: Schema = { type: "string", pattern: "^\\$[0-9]+\\.[0-9]{2,}$", description: "Display string; a non-zero amount never shows as $0.00." };
+const atomic: Schema = {
+  type: "string",
+  pattern: "^[0-9]+$",
+  description: "Integer amount in the asset's atomic units (USDC: 6 decimals).",
+};
+const usd: Schema = {
+  type: "string",
+  pattern: "^\\$[0-9]+\\.[0-9]{2,}$",
+  description: "Display string; a non-zero amount never shows as $0.00.",
+};
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
   type: "object",
   additionalProperties: false,
@@ -25,16 +33,28 @@ const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => 
   ...extra,
 });
 const windowEnum: Schema = { type: "string", enum: [...WINDOWS] };
-const isoOrNull: Schema = { type: ["string", "null"], format: "date-time", description: "When the snapshot was computed (null before the first rollup)." };
+const isoOrNull: Schema = {
+  type: ["string", "null"],
+  format: "date-time",
+  description: "When the snapshot was computed (null before the first rollup).",
+};
 
 const schemas: Record<string, Schema> = {
   Error: obj({
-    error: { type: "object", required: ["code", "message"], additionalProperties: false, properties: { code: str, message: str, details: {} } },
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      additionalProperties: false,
+      properties: { code: str, message: str, details: {} },
+    },
     requestId: str,
   }),
   Metrics: obj(
     {
-      calls: { ...int, description: "Countable calls (settled paid calls, served free calls) by callers not linked to the creator." },
+      calls: {
+        ...int,
+        description: "Countable calls (settled paid calls, served free calls) by callers not linked to the creator.",
+      },
       revenueAtomic: atomic,
       revenueUsd: usd,
       payers: { ...int, description: "Distinct callers with countable calls, creator-linked wallets excluded." },
@@ -75,7 +95,10 @@ const schemas: Record<string, Schema> = {
       payers: obj({ counted: int, linked: int, singleCreator: int, new: int }),
       linkedCalls: int,
     },
-    { description: "Score = D · Q · C · B. w_p = 0 for creator-linked wallets, × 0.5 for payers that only ever paid this creator, × 0.5 for payers first seen < 24 h before the window end." },
+    {
+      description:
+        "Score = D · Q · C · B. w_p = 0 for creator-linked wallets, × 0.5 for payers that only ever paid this creator, × 0.5 for payers first seen < 24 h before the window end.",
+    },
   ),
   Entry: obj({
     rank: { type: ["integer", "null"], minimum: 1, description: "Global rank in the window; null when emerging." },
@@ -106,9 +129,23 @@ const schemas: Record<string, Schema> = {
   PaymentRequirements: {
     type: "object",
     required: ["scheme", "network", "asset", "amount", "payTo", "maxTimeoutSeconds"],
-    properties: { scheme: str, network: str, asset: str, amount: atomic, payTo: str, maxTimeoutSeconds: int, extra: { type: "object" } },
+    properties: {
+      scheme: str,
+      network: str,
+      asset: str,
+      amount: atomic,
+      payTo: str,
+      maxTimeoutSeconds: int,
+      extra: { type: "object" },
+    },
   },
-  ApiWindow: obj({ rank: { type: ["integer", "null"] }, status: { type: "string", enum: ["ranked", "emerging"] }, score: num, metrics: ref("Metrics"), breakdown: ref("Breakdown") }),
+  ApiWindow: obj({
+    rank: { type: ["integer", "null"] },
+    status: { type: "string", enum: ["ranked", "emerging"] },
+    score: num,
+    metrics: ref("Metrics"),
+    breakdown: ref("Breakdown"),
+  }),
   ApiDetail: obj({
     asOf: isoOrNull,
     version: int,
@@ -135,20 +172,41 @@ const schemas: Record<string, Schema> = {
       }),
     }),
   }),
-  Directory: obj({ directory: str, apis: int, rankedApis: int, calls: int, revenueAtomic: atomic, revenueUsd: usd, activePayers: int, topApis: { type: "array", items: str } }),
-  Directories: obj({ window: windowEnum, asOf: isoOrNull, version: int, items: { type: "array", items: ref("Directory") } }),
+  Directory: obj({
+    directory: str,
+    apis: int,
+    rankedApis: int,
+    calls: int,
+    revenueAtomic: atomic,
+    revenueUsd: usd,
+    activePayers: int,
+    topApis: { type: "array", items: str },
+  }),
+  Directories: obj({
+    window: windowEnum,
+    asOf: isoOrNull,
+    version: int,
+    items: { type: "array", items: ref("Directory") },
+  }),
   HeroStats: obj({
     publishedApis: int,
     directories: int,
     rankedApis: int,
     emergingApis: int,
     activePayers: { ...int, description: "Distinct wallets (not creator-linked) that paid in the window." },
-    activeCallers: { ...int, description: "Distinct callers (wallets or hashed IPs of free calls) with countable calls." },
+    activeCallers: {
+      ...int,
+      description: "Distinct callers (wallets or hashed IPs of free calls) with countable calls.",
+    },
     calls: int,
     revenueAtomic: atomic,
     revenueUsd: usd,
   }),
-  Stats: obj({ asOf: isoOrNull, version: int, windows: obj(Object.fromEntries(WINDOWS.map((w) => [w, ref("HeroStats")]))) }),
+  Stats: obj({
+    asOf: isoOrNull,
+    version: int,
+    windows: obj(Object.fromEntries(WINDOWS.map((w) => [w, ref("HeroStats")]))),
+  }),
   DiscoveryItem: obj({
     resource: { type: "string", format: "uri" },
     type: { type: "string", const: "http" },
@@ -159,7 +217,14 @@ const schemas: Record<string, Schema> = {
     mimeType: str,
     serviceName: str,
     tags: { type: "array", items: str },
-    metadata: obj({ slug: str, directory: str, rank: { type: ["integer", "null"] }, status: str, score: num, details: { type: "string", format: "uri" } }),
+    metadata: obj({
+      slug: str,
+      directory: str,
+      rank: { type: ["integer", "null"] },
+      status: str,
+      score: num,
+      details: { type: "string", format: "uri" },
+    }),
     extensions: {
       type: "object",
       description: "`bazaar`: the x402 discovery listing of the API's first operation (as in its 402).",
@@ -171,10 +236,20 @@ const schemas: Record<string, Schema> = {
     pagination: obj({ limit: int, offset: int, total: int }),
   }),
   Wallet: obj({ address: { type: "string", pattern: "^0x[0-9a-f]{40}$" }, createdAt: int }),
-  RollupResult: obj({ version: int, changed: { type: "boolean" }, asOf: { type: "string", format: "date-time" }, durationMs: int, apis: int, shards: int }),
+  RollupResult: obj({
+    version: int,
+    changed: { type: "boolean" },
+    asOf: { type: "string", format: "date-time" },
+    durationMs: int,
+    apis: int,
+    shards: int,
+  }),
 };
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ref("Error") } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ref("Error") } },
+});
 const cached = (schema: string, description: string) => ({
   "200": {
     description,
@@ -186,10 +261,22 @@ const cached = (schema: string, description: string) => ({
     content: { "application/json": { schema: ref(schema) } },
   },
   "304": { description: "Not modified (If-None-Match matched the ETag)." },
-  "400": errorResponse("Bad query parameter: `invalid_parameter` (window, top, q, limit, offset, type) or `unknown_directory`."),
+  "400": errorResponse(
+    "Bad query parameter: `invalid_parameter` (window, top, q, limit, offset, type) or `unknown_directory`.",
+  ),
 });
-const query = (name: string, schema: Schema, description: string) => ({ name, in: "query", required: false, schema, description });
-const windowParam = query("window", { ...windowEnum, default: "week" }, "today = the UTC day so far; week = the last 168 hours; overall = everything.");
+const query = (name: string, schema: Schema, description: string) => ({
+  name,
+  in: "query",
+  required: false,
+  schema,
+  description,
+});
+const windowParam = query(
+  "window",
+  { ...windowEnum, default: "week" },
+  "today = the UTC day so far; week = the last 168 hours; overall = everything.",
+);
 const bearer = [{ bearer: [] }];
 
 export const OPENAPI = {
@@ -202,15 +289,28 @@ export const OPENAPI = {
       "responses carry ETag and Cache-Control and allow any origin. Errors use one envelope: {error: {code, message}, requestId}.",
   },
   servers: [{ url: "/" }],
-  components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Creator API key (claw_sk_…) or operator token." } } },
+  components: {
+    schemas,
+    securitySchemes: {
+      bearer: { type: "http", scheme: "bearer", description: "Creator API key (claw_sk_…) or operator token." },
+    },
+  },
   paths: {
     "/v1/leaderboard": {
       get: {
         summary: "Ranked and emerging APIs of a window",
         parameters: [
           windowParam,
-          query("top", { type: "integer", minimum: 1, maximum: TOP_MAX, default: 20 }, "How many ranked (and emerging) entries."),
-          query("directory", { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,39}$" }, "Only this directory (see /v1/directories)."),
+          query(
+            "top",
+            { type: "integer", minimum: 1, maximum: TOP_MAX, default: 20 },
+            "How many ranked (and emerging) entries.",
+          ),
+          query(
+            "directory",
+            { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,39}$" },
+            "Only this directory (see /v1/directories).",
+          ),
           query("q", { type: "string", maxLength: 100 }, "Case-insensitive text in slug, directory or description."),
         ],
         responses: cached("Leaderboard", "Leaderboard"),
@@ -223,7 +323,9 @@ export const OPENAPI = {
         responses: { ...cached("ApiDetail", "API details"), "404": errorResponse("`api_not_found`") },
       },
     },
-    "/v1/directories": { get: { summary: "Directory rollups", parameters: [windowParam], responses: cached("Directories", "Directories") } },
+    "/v1/directories": {
+      get: { summary: "Directory rollups", parameters: [windowParam], responses: cached("Directories", "Directories") },
+    },
     "/v1/stats": { get: { summary: "Hero stats for every window", responses: cached("Stats", "Stats") } },
     "/discovery/resources": {
       get: {
@@ -238,14 +340,35 @@ export const OPENAPI = {
     },
     "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
     "/v1/wallets": {
-      get: { summary: "Your creator-linked wallets (tenants:read)", security: bearer, responses: { "200": { description: "Wallets", content: { "application/json": { schema: obj({ wallets: { type: "array", items: ref("Wallet") } }) } } }, "401": errorResponse("unauthorized") } },
+      get: {
+        summary: "Your creator-linked wallets (tenants:read)",
+        security: bearer,
+        responses: {
+          "200": {
+            description: "Wallets",
+            content: { "application/json": { schema: obj({ wallets: { type: "array", items: ref("Wallet") } }) } },
+          },
+          "401": errorResponse("unauthorized"),
+        },
+      },
       post: {
         summary: "Register a wallet as yours (tenants:write): its calls to your APIs weigh zero",
         security: bearer,
-        requestBody: { required: true, content: { "application/json": { schema: obj({ address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } }) } } },
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: obj({ address: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } }) },
+          },
+        },
         responses: {
-          "201": { description: "Registered", content: { "application/json": { schema: obj({ wallet: ref("Wallet") }) } } },
-          "200": { description: "Already registered", content: { "application/json": { schema: obj({ wallet: ref("Wallet") }) } } },
+          "201": {
+            description: "Registered",
+            content: { "application/json": { schema: obj({ wallet: ref("Wallet") }) } },
+          },
+          "200": {
+            description: "Already registered",
+            content: { "application/json": { schema: obj({ wallet: ref("Wallet") }) } },
+          },
           "400": errorResponse("invalid_request"),
           "409": errorResponse("too_many_wallets"),
         },
@@ -259,12 +382,23 @@ export const OPENAPI = {
         responses: { "200": { description: "Deleted" }, "404": errorResponse("wallet_not_found") },
       },
     },
-    "/__platform/rollup": { post: { summary: "Force a rollup now (operator)", security: bearer, responses: { "200": { description: "Rollup result", content: { "application/json": { schema: ref("RollupResult") } } } } } },
+    "/__platform/rollup": {
+      post: {
+        summary: "Force a rollup now (operator)",
+        security: bearer,
+        responses: {
+          "200": { description: "Rollup result", content: { "application/json": { schema: ref("RollupResult") } } },
+        },
+      },
+    },
     "/__platform/events": {
       get: {
         summary: "Newest ingested usage events (operator)",
         security: bearer,
-        parameters: [query("api", str, "Only this API's events."), query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "How many.")],
+        parameters: [
+          query("api", str, "Only this API's events."),
+          query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "How many."),
+        ],
         responses: { "200": { description: "Events and per-shard ingest counters" } },
       },
     },
@@ -275,6 +409,10 @@ const OPENAPI_TEXT = JSON.stringify(OPENAPI);
 
 export function getOpenApi(_request: IRequest, _pc: PlatformContext): Response {
   return new Response(OPENAPI_TEXT, {
-    headers: { ...CORS_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=3600" },
+    headers: {
+      ...CORS_HEADERS,
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "public, max-age=3600",
+    },
   });
 }

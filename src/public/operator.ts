@@ -10,7 +10,13 @@ import { requireOperator } from "../control/auth.ts";
 import { slugProblem } from "../config/slug.ts";
 import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
-import { leaderboardNamed, leaderboardShardFor, rollupCoordinator, shardCount, shardNames } from "../../objects/leaderboard/shards.ts";
+import {
+  leaderboardNamed,
+  leaderboardShardFor,
+  rollupCoordinator,
+  shardCount,
+  shardNames,
+} from "../../objects/leaderboard/shards.ts";
 import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { intParam } from "./http.ts";
 
@@ -24,11 +30,20 @@ export async function listEvents(request: IRequest, pc: PlatformContext): Promis
   await requireOperator(request, pc.env);
   const params = new URL(request.url).searchParams;
   const api = params.get("api");
-  if (api !== null && slugProblem(api) !== null) throw new ApiError(400, "invalid_parameter", "api: not a valid tenant slug", { parameter: "api" });
+  if (api !== null && slugProblem(api) !== null)
+    throw new ApiError(400, "invalid_parameter", "api: not a valid tenant slug", { parameter: "api" });
   const limit = intParam(params, "limit", { min: 1, max: 1000, fallback: 100 });
   const shards = shardCount(pc.env);
   const names = api ? [leaderboardShardFor(api, shards)] : shardNames(shards);
-  const results = await Promise.all(names.map(async (shard) => ({ shard, ...(await leaderboardNamed(pc.env, shard).recentEvents({ limit, ...(api ? { apiId: api } : {}) })) })));
-  const items: UsageEvent[] = results.flatMap((r) => r.items).sort((a, b) => b.ts - a.ts).slice(0, limit);
+  const results = await Promise.all(
+    names.map(async (shard) => ({
+      shard,
+      ...(await leaderboardNamed(pc.env, shard).recentEvents({ limit, ...(api ? { apiId: api } : {}) })),
+    })),
+  );
+  const items: UsageEvent[] = results
+    .flatMap((r) => r.items)
+    .sort((a, b) => b.ts - a.ts)
+    .slice(0, limit);
   return json({ items, shards: results.map((r) => ({ shard: r.shard, counters: r.counters })) });
 }

@@ -21,7 +21,11 @@ export class DispatchRuntime implements TenantRuntime {
     const limits = tenantRuntimeLimits(tenant);
     let worker: Fetcher;
     try {
-      worker = this.namespace.get(scriptNameFor(tenant), {}, { limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests }, outbound: outboundParams(tenant) });
+      worker = this.namespace.get(
+        scriptNameFor(tenant),
+        {},
+        { limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests }, outbound: outboundParams(tenant) },
+      );
     } catch (err) {
       throw isWorkerNotFound(err) ? tenantNotDeployed(tenant.slug) : tenantWorkerFailure(tenant.slug, err);
     }

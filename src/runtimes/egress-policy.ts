@@ -13,5 +13,8 @@ export function egressProblem(url: string, allowedHosts: readonly string[]): str
 }
 
 export function egressDenied(problem: string): Response {
-  return Response.json({ error: { code: "egress_denied", message: `outbound request refused: ${problem}` } }, { status: 403, headers: { "x-claw-egress": "denied" } });
+  return Response.json(
+    { error: { code: "egress_denied", message: `outbound request refused: ${problem}` } },
+    { status: 403, headers: { "x-claw-egress": "denied" } },
+  );
 }

@@ -22,11 +22,19 @@ const WRAPPER_MODULE = "claw-wrapper.js";
 const CODE_MISSING = "tenant code missing:";
 
 export function tenantTimeout(slug: string, maxDurationMs: number): ApiError {
-  return new ApiError(504, "tenant_timeout", `the function of tenant '${slug}' was ended: it ran past its maxDuration (${maxDurationMs} ms) or its plan's CPU budget`);
+  return new ApiError(
+    504,
+    "tenant_timeout",
+    `the function of tenant '${slug}' was ended: it ran past its maxDuration (${maxDurationMs} ms) or its plan's CPU budget`,
+  );
 }
 
 /** Maps the wrapper's failure marker to our errors; passes the creator's responses through. */
-export async function functionOutcome(tenant: TenantConfig, artifact: FunctionArtifact, response: Response): Promise<Response> {
+export async function functionOutcome(
+  tenant: TenantConfig,
+  artifact: FunctionArtifact,
+  response: Response,
+): Promise<Response> {
   const failure = response.headers.get("x-claw-failure");
   if (!failure) return response;
   await response.body?.cancel();
@@ -42,34 +50,40 @@ export class LoaderRuntime implements TenantRuntime {
 
   async fetch(tenant: TenantConfig, request: Request): Promise<Response> {
     const { resource } = tenant;
-    if (resource.type === "proxy") throw new Error("proxies run in the dispatcher (select.ts), not in a loaded isolate");
+    if (resource.type === "proxy")
+      throw new Error("proxies run in the dispatcher (select.ts), not in a loaded isolate");
     const limits = tenantRuntimeLimits(tenant);
-    const worker = this.env.LOADER.get(`${tenant.slug}@${tenant.version}`, async (): Promise<WorkerLoaderWorkerCode> => {
-      const code = await this.env.ARTIFACTS.get(resource.codeKey);
-      if (!code) throw new Error(`${CODE_MISSING} ${resource.codeKey}`);
-      if (resource.type === "function") {
+    const worker = this.env.LOADER.get(
+      `${tenant.slug}@${tenant.version}`,
+      async (): Promise<WorkerLoaderWorkerCode> => {
+        const code = await this.env.ARTIFACTS.get(resource.codeKey);
+        if (!code) throw new Error(`${CODE_MISSING} ${resource.codeKey}`);
+        if (resource.type === "function") {
+          return {
+            compatibilityDate: TENANT_COMPATIBILITY_DATE,
+            mainModule: WRAPPER_MODULE,
+            modules: {
+              // Local workerd does not enforce cpuMs, so the budget stands in for it too.
+              [WRAPPER_MODULE]: wrapperSource(ticksFor(Math.min(resource.maxDurationMs, limits.cpuMs))),
+              [BUDGET_MODULE]: BUDGET_SOURCE,
+              [USER_MODULE]: await code.text(),
+            },
+            // Exactly the exposed secrets: nothing of the platform's env reaches creator code.
+            env: await readSecrets(this.env, tenant.slug, resource.exposeEnv),
+            globalOutbound: this.exports.EgressGateway({
+              props: { slug: tenant.slug, allowedHosts: resource.allowedHosts },
+            }),
+          };
+        }
         return {
           compatibilityDate: TENANT_COMPATIBILITY_DATE,
-          mainModule: WRAPPER_MODULE,
-          modules: {
-            // Local workerd does not enforce cpuMs, so the budget stands in for it too.
-            [WRAPPER_MODULE]: wrapperSource(ticksFor(Math.min(resource.maxDurationMs, limits.cpuMs))),
-            [BUDGET_MODULE]: BUDGET_SOURCE,
-            [USER_MODULE]: await code.text(),
-          },
-          // Exactly the exposed secrets: nothing of the platform's env reaches creator code.
-          env: await readSecrets(this.env, tenant.slug, resource.exposeEnv),
-          globalOutbound: this.exports.EgressGateway({ props: { slug: tenant.slug, allowedHosts: resource.allowedHosts } }),
+          mainModule: "worker.js",
+          modules: { "worker.js": await code.text() },
+          env: { DATASET: this.exports.DatasetStore({ props: { key: resource.dataKey } }) },
+          globalOutbound: null,
         };
-      }
-      return {
-        compatibilityDate: TENANT_COMPATIBILITY_DATE,
-        mainModule: "worker.js",
-        modules: { "worker.js": await code.text() },
-        env: { DATASET: this.exports.DatasetStore({ props: { key: resource.dataKey } }) },
-        globalOutbound: null,
-      };
-    });
+      },
+    );
     try {
       const call = worker.getEntrypoint(undefined, { limits }).fetch(request);
       if (resource.type !== "function") return await call;

@@ -28,7 +28,11 @@ export class ProxyRuntime implements TenantRuntime {
     const artifact = tenant.resource;
     if (artifact.type !== "proxy") throw new Error("not a proxy tenant");
     const depth = Number(request.headers.get(PROXY_DEPTH_HEADER) ?? "0") || 0;
-    if (depth >= MAX_DEPTH) return errorResponse(new ApiError(508, "proxy_loop", "the proxy chain is too deep (a proxy points back at itself?)"), request.headers.get("x-request-id") ?? "");
+    if (depth >= MAX_DEPTH)
+      return errorResponse(
+        new ApiError(508, "proxy_loop", "the proxy chain is too deep (a proxy points back at itself?)"),
+        request.headers.get("x-request-id") ?? "",
+      );
     // Secrets only change with a deploy, which bumps the version: slug@version is a safe key.
     const key = `${tenant.slug}@${tenant.version}`;
     let secrets = secretCache.get(key);
@@ -47,7 +51,12 @@ export class ProxyRuntime implements TenantRuntime {
       fetch: (req) => {
         const target = new URL(req.url);
         const inProcess =
-          loopbackAllowed && artifact.allowLoopback && this.exports && target.host === ownHost && platformHosts.has(target.hostname.toLowerCase()) && !checkUpstreamUrl(target).ok;
+          loopbackAllowed &&
+          artifact.allowLoopback &&
+          this.exports &&
+          target.host === ownHost &&
+          platformHosts.has(target.hostname.toLowerCase()) &&
+          !checkUpstreamUrl(target).ok;
         if (!inProcess) return fetch(req);
         const hop = new Request(req);
         hop.headers.set(PROXY_DEPTH_HEADER, String(depth + 1));

@@ -53,10 +53,12 @@ export function tenantRequest(original: Request, path: string, requestId: string
   const headers = new Headers(original.headers);
   for (const name of WITHHELD_HEADERS) headers.delete(name);
   headers.set("x-request-id", requestId);
-  return new Request(
-    url,
-    { method: original.method, headers, body: hasBody ? original.body : null, redirect: "manual" },
-  );
+  return new Request(url, {
+    method: original.method,
+    headers,
+    body: hasBody ? original.body : null,
+    redirect: "manual",
+  });
 }
 
 /**
@@ -68,10 +70,12 @@ export async function withBoundedBody(request: Request): Promise<Request> {
   const bytes = await readBoundedBody(request.body);
   const headers = new Headers(request.headers);
   headers.delete("transfer-encoding");
-  return new Request(
-    request.url,
-    { method: request.method, headers, body: bytes.byteLength ? bytes : null, redirect: "manual" },
-  );
+  return new Request(request.url, {
+    method: request.method,
+    headers,
+    body: bytes.byteLength ? bytes : null,
+    redirect: "manual",
+  });
 }
 
 export function tenantNotDeployed(slug: string): ApiError {

@@ -75,14 +75,20 @@ export async function encryptSecret(
 export async function readSecrets(env: Env, slug: string, names: readonly string[]): Promise<Record<string, string>> {
   if (!names.length) return {};
   const placeholders = names.map(() => "?").join(",");
-  const { results } = await env.DB.prepare(`SELECT name, iv, ciphertext FROM tenant_secrets WHERE slug = ? AND name IN (${placeholders})`)
+  const { results } = await env.DB.prepare(
+    `SELECT name, iv, ciphertext FROM tenant_secrets WHERE slug = ? AND name IN (${placeholders})`,
+  )
     .bind(slug, ...names)
     .all<{ name: string; iv: string; ciphertext: string }>();
   const key = await tenantKey(env, slug);
   const out: Record<string, string> = {};
   for (const row of results) {
     const additionalData = encoder.encode(`${slug}/${row.name}`);
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(row.iv), additionalData }, key, unb64(row.ciphertext));
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: unb64(row.iv), additionalData },
+      key,
+      unb64(row.ciphertext),
+    );
     out[row.name] = new TextDecoder().decode(plain);
   }
   return out;

@@ -6,7 +6,13 @@ let cachedKey: { secret: string; key: CryptoKey } | null = null;
 async function hmacKey(secret: string): Promise<CryptoKey> {
   // Cache the resolved key, never a promise: promises cannot cross requests in workerd.
   if (cachedKey?.secret === secret) return cachedKey.key;
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(`caller:${secret}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(`caller:${secret}`),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   cachedKey = { secret, key };
   return key;
 }

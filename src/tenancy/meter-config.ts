@@ -16,7 +16,12 @@ export function meterConfigFrom(config: TenantConfig, deployEnv: string | undefi
     priceAtomic: asset ? usdToAtomic(config.priceUsd, asset.decimals).toString() : "0",
     spendCapsAtomic: asset ? spendCapsAtomic(config.spendLimit, asset.decimals) : {},
     // Usage events for the leaderboard; `test` unless the deployment says it is production.
-    events: { owner: config.owner, directory: config.directory, network: config.network, env: deployEnv === "prod" ? "prod" : "test" },
+    events: {
+      owner: config.owner,
+      directory: config.directory,
+      network: config.network,
+      env: deployEnv === "prod" ? "prod" : "test",
+    },
   };
 }
 
@@ -24,7 +29,8 @@ function spendCapsAtomic(limit: TenantConfig["spendLimit"], decimals: number): M
   const caps: NonNullable<MeterConfig["spendCapsAtomic"]> = {};
   if (limit.dailyUsd !== undefined) caps.daily = usdToAtomic(limit.dailyUsd, decimals).toString();
   if (limit.monthlyUsd !== undefined) caps.monthly = usdToAtomic(limit.monthlyUsd, decimals).toString();
-  if (limit.perPayerDailyUsd !== undefined) caps.perPayerDaily = usdToAtomic(limit.perPayerDailyUsd, decimals).toString();
+  if (limit.perPayerDailyUsd !== undefined)
+    caps.perPayerDaily = usdToAtomic(limit.perPayerDailyUsd, decimals).toString();
   return caps;
 }
 

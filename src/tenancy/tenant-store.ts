@@ -23,7 +23,10 @@ function rowToTenant(row: Record<string, unknown>): TenantRow {
 }
 
 export async function loadTenantBySlug(db: D1Database, slug: string): Promise<TenantRow | null> {
-  const row = await db.prepare("SELECT slug, owner, version, config, deleted_at FROM tenants WHERE slug = ?").bind(slug).first();
+  const row = await db
+    .prepare("SELECT slug, owner, version, config, deleted_at FROM tenants WHERE slug = ?")
+    .bind(slug)
+    .first();
   return row ? rowToTenant(row) : null;
 }
 
@@ -34,7 +37,9 @@ export async function slugForHost(db: D1Database, host: string): Promise<string 
 
 export async function listTenantsByOwner(db: D1Database, owner: string): Promise<TenantRow[]> {
   const { results } = await db
-    .prepare("SELECT slug, owner, version, config, deleted_at FROM tenants WHERE owner = ? AND deleted_at IS NULL ORDER BY slug")
+    .prepare(
+      "SELECT slug, owner, version, config, deleted_at FROM tenants WHERE owner = ? AND deleted_at IS NULL ORDER BY slug",
+    )
     .bind(owner)
     .all();
   return results.map(rowToTenant);
@@ -50,15 +55,27 @@ export function saveTenantStatements(db: D1Database, config: TenantConfig): D1Pr
          ON CONFLICT(slug) DO UPDATE SET owner = ?2, resource_type = ?3, version = ?4, config = ?5,
            updated_at = ?7, deleted_at = NULL`,
       )
-      .bind(config.slug, config.owner, config.resourceType, config.version, JSON.stringify(config), config.createdAt, config.updatedAt),
+      .bind(
+        config.slug,
+        config.owner,
+        config.resourceType,
+        config.version,
+        JSON.stringify(config),
+        config.createdAt,
+        config.updatedAt,
+      ),
     db.prepare("DELETE FROM tenant_hosts WHERE slug = ?").bind(config.slug),
-    ...config.hosts.map((host) => db.prepare("INSERT INTO tenant_hosts (host, slug) VALUES (?, ?)").bind(host, config.slug)),
+    ...config.hosts.map((host) =>
+      db.prepare("INSERT INTO tenant_hosts (host, slug) VALUES (?, ?)").bind(host, config.slug),
+    ),
   ];
 }
 
 export function deleteTenantStatements(db: D1Database, slug: string, now: number): D1PreparedStatement[] {
   return [
-    db.prepare("UPDATE tenants SET deleted_at = ?, version = version + 1, updated_at = ? WHERE slug = ?").bind(now, now, slug),
+    db
+      .prepare("UPDATE tenants SET deleted_at = ?, version = version + 1, updated_at = ? WHERE slug = ?")
+      .bind(now, now, slug),
     db.prepare("DELETE FROM tenant_hosts WHERE slug = ?").bind(slug),
     // A deleted tenant's secrets serve no one; keeping them would only keep a liability.
     db.prepare("DELETE FROM tenant_secrets WHERE slug = ?").bind(slug),

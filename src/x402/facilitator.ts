@@ -61,8 +61,14 @@ export function parseSettlement(json: unknown): Settlement | null {
 }
 
 /** The request body of /verify and /settle: the payload's own x402Version (v2 when absent). */
-export function facilitatorBody(paymentPayload: unknown, paymentRequirements: unknown): { x402Version: number; paymentPayload: unknown; paymentRequirements: unknown } {
-  const version = paymentPayload && typeof paymentPayload === "object" ? (paymentPayload as { x402Version?: unknown }).x402Version : undefined;
+export function facilitatorBody(
+  paymentPayload: unknown,
+  paymentRequirements: unknown,
+): { x402Version: number; paymentPayload: unknown; paymentRequirements: unknown } {
+  const version =
+    paymentPayload && typeof paymentPayload === "object"
+      ? (paymentPayload as { x402Version?: unknown }).x402Version
+      : undefined;
   return { x402Version: typeof version === "number" ? version : 2, paymentPayload, paymentRequirements };
 }
 
@@ -72,7 +78,13 @@ let supportedCache: { url: string; kinds: Set<string>; expiresAt: number } | nul
 /** The HTTP facilitator at `baseUrl`. */
 export function httpFacilitator(baseUrl: string, fetchImpl: typeof fetch = fetch): Facilitator {
   const base = baseUrl.replace(/\/+$/, "");
-  const post = async (path: string, payload: unknown, requirements: unknown, timeoutMs: number, Failure: new (m: string) => Error): Promise<unknown> => {
+  const post = async (
+    path: string,
+    payload: unknown,
+    requirements: unknown,
+    timeoutMs: number,
+    Failure: new (m: string) => Error,
+  ): Promise<unknown> => {
     let res: Response;
     try {
       res = await fetchImpl(`${base}${path}`, {
@@ -98,12 +110,16 @@ export function httpFacilitator(baseUrl: string, fetchImpl: typeof fetch = fetch
   };
   return {
     async verify(payload, requirements) {
-      const answer = parseVerification(await post("/verify", payload, requirements, VERIFY_TIMEOUT_MS, FacilitatorUnavailable));
+      const answer = parseVerification(
+        await post("/verify", payload, requirements, VERIFY_TIMEOUT_MS, FacilitatorUnavailable),
+      );
       if (!answer) throw new FacilitatorUnavailable("facilitator /verify answer has an unexpected shape");
       return answer;
     },
     async settle(payload, requirements) {
-      const answer = parseSettlement(await post("/settle", payload, requirements, SETTLE_TIMEOUT_MS, SettlementUnknown));
+      const answer = parseSettlement(
+        await post("/settle", payload, requirements, SETTLE_TIMEOUT_MS, SettlementUnknown),
+      );
       if (!answer) throw new SettlementUnknown("facilitator /settle answer has an unexpected shape");
       return answer;
     },
@@ -123,7 +139,9 @@ async function supports(base: string, fetchImpl: typeof fetch, scheme: string, n
     }
     const parsed = v.safeParse(SupportedSchema, json);
     if (!parsed.success) throw new FacilitatorUnavailable("GET /supported returned an unreadable answer");
-    const kinds = new Set(parsed.output.kinds.filter((k) => k.x402Version === 2).map((k) => `${k.scheme}|${k.network}`));
+    const kinds = new Set(
+      parsed.output.kinds.filter((k) => k.x402Version === 2).map((k) => `${k.scheme}|${k.network}`),
+    );
     supportedCache = { url: base, kinds, expiresAt: now + SUPPORTED_TTL_MS };
   }
   return supportedCache.kinds.has(`${scheme}|${network}`);

@@ -21,19 +21,25 @@ const cfg = join(dir, "cfg");
 const suffix = String(process.pid);
 const base = () => ({ CLAW_CONFIG_DIR: cfg });
 const pay = () => [
-  "--price", "0.002",
-  "--pay-to", env.stack.payments.accounts.payTo.address,
-  "--network", env.stack.payments.network,
-  "--asset", JSON.stringify(env.stack.payments.asset),
+  "--price",
+  "0.002",
+  "--pay-to",
+  env.stack.payments.accounts.payTo.address,
+  "--network",
+  env.stack.payments.network,
+  "--asset",
+  JSON.stringify(env.stack.payments.asset),
 ];
 
 const INPUT = { type: "object", properties: { text: { type: "string", minLength: 1 } }, required: ["text"] };
 const OUTPUT = { type: "object", properties: { length: { type: "integer" } }, required: ["length"] };
 
 function fnSource(config: string): string {
-  return `interface In { text: string }\nexport const config = ${config};\n` +
+  return (
+    `interface In { text: string }\nexport const config = ${config};\n` +
     "export default { async fetch(req: Request): Promise<Response> { const b = (await req.json()) as In; " +
-    "return Response.json({ length: b.text.length }); } };\n";
+    "return Response.json({ length: b.text.length }); } };\n"
+  );
 }
 
 const SPECIES = "#/components/schemas/Species";
@@ -142,7 +148,10 @@ describe("claw deploy: a function's declared schemas", () => {
   });
 
   it("a schema that is not JSON Schema, or an example that does not match: ✖, exit 2, nothing deployed", async () => {
-    const cases = [["bad-schema.ts", "invalid_json_schema"], ["bad-example.ts", "invalid_example"]] as const;
+    const cases = [
+      ["bad-schema.ts", "invalid_json_schema"],
+      ["bad-example.ts", "invalid_example"],
+    ] as const;
     for (const [file, code] of cases) {
       const name = `disc-bad-${code.replace(/_/g, "-")}-${suffix}`;
       const human = await claw(["deploy", join(dir, file), "--name", name, ...pay()], base());
@@ -162,9 +171,23 @@ describe("claw wrap --openapi", () => {
   const slug = `disc-px-${suffix}`;
   it("lists the document's operations of the allowed methods in the per-API document and the 402", async () => {
     const wrap = await claw(
-      ["wrap", `${upstream.url}/api`, "--name", slug, ...pay(), "--allow-loopback",
-        "--method", "GET", "--method", "POST",
-        "--openapi", join(dir, "pets.json"), "--description", "Pets of the upstream, paid per call", "--json"],
+      [
+        "wrap",
+        `${upstream.url}/api`,
+        "--name",
+        slug,
+        ...pay(),
+        "--allow-loopback",
+        "--method",
+        "GET",
+        "--method",
+        "POST",
+        "--openapi",
+        join(dir, "pets.json"),
+        "--description",
+        "Pets of the upstream, paid per call",
+        "--json",
+      ],
       base(),
     );
     expect(wrap.code, wrap.stderr + wrap.stdout).toBe(0);
@@ -194,8 +217,21 @@ describe("claw wrap --openapi", () => {
     expect(again.stderr).toContain("--openapi: 3 operations declared for discovery");
     expect(again.stderr).toContain("--openapi: 1 operation uses a method the proxy does not allow (GET, POST)");
     expect(again.stderr).toMatch(/✔ input schema/);
-    const narrowed = await claw(["wrap", `${upstream.url}/api`, "--name", slug, "--allow-loopback", "--method", "GET",
-      "--openapi", join(dir, "pets.json"), "--json"], base());
+    const narrowed = await claw(
+      [
+        "wrap",
+        `${upstream.url}/api`,
+        "--name",
+        slug,
+        "--allow-loopback",
+        "--method",
+        "GET",
+        "--openapi",
+        join(dir, "pets.json"),
+        "--json",
+      ],
+      base(),
+    );
     expect(narrowed.code, narrowed.stderr).toBe(0);
     const listed = narrowed.json.discovery.operations.map((o: any) => `${o.method} ${o.path}`).sort();
     expect(listed).toEqual(["GET /pets", "GET /pets/{petId}"]);
@@ -203,14 +239,30 @@ describe("claw wrap --openapi", () => {
 
   it("--operation declares a few operations without a document; a broken document is exit 2", async () => {
     const flagged = `disc-op-${suffix}`;
-    const wrap = await claw(["wrap", `${upstream.url}/api`, "--name", flagged, ...pay(), "--allow-loopback",
-      "--operation", "GET /rates/{base}?symbols,amount! Latest rates", "--json"], base());
+    const wrap = await claw(
+      [
+        "wrap",
+        `${upstream.url}/api`,
+        "--name",
+        flagged,
+        ...pay(),
+        "--allow-loopback",
+        "--operation",
+        "GET /rates/{base}?symbols,amount! Latest rates",
+        "--json",
+      ],
+      base(),
+    );
     expect(wrap.code, wrap.stderr + wrap.stdout).toBe(0);
     const doc = await getJson(`/t/${flagged}/openapi.json`);
     const get = doc.paths["/rates/{base}"].get;
     expect(get.summary).toBe("Latest rates");
     expect(get.parameters.map((p: any) => [p.name, p.in, Boolean(p.required)])).toEqual(
-      expect.arrayContaining([["symbols", "query", false], ["amount", "query", true], ["base", "path", true]]),
+      expect.arrayContaining([
+        ["symbols", "query", false],
+        ["amount", "query", true],
+        ["base", "path", true],
+      ]),
     );
     writeFileSync(join(dir, "broken.json"), JSON.stringify({ swagger: "2.0", paths: {} }));
     const brokenArgs = ["--name", `disc-broken-${suffix}`, "--allow-loopback", "--openapi", join(dir, "broken.json")];

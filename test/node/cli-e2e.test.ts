@@ -20,7 +20,16 @@ const suffix = String(process.pid);
 const base = () => ({ CLAW_CONFIG_DIR: cfg });
 /** Authorization headers as the upstream received them (its echo is redacted by the proxy). */
 const upstreamSawAuth: (string | null)[] = [];
-const pay = () => ["--price", "0.001", "--pay-to", env.stack.payments.accounts.payTo.address, "--network", env.stack.payments.network, "--asset", JSON.stringify(env.stack.payments.asset)];
+const pay = () => [
+  "--price",
+  "0.001",
+  "--pay-to",
+  env.stack.payments.accounts.payTo.address,
+  "--network",
+  env.stack.payments.network,
+  "--asset",
+  JSON.stringify(env.stack.payments.asset),
+];
 const payer = () => ["--key", env.stack.payments.accounts.payer.privateKey];
 
 beforeAll(async () => {
@@ -59,22 +68,64 @@ describe("claw CLI end to end", () => {
 
   it("deploys a CSV, pays for a call, sees stats and earnings move, removes it", async () => {
     const slug = `cli-cities-${suffix}`;
-    const deploy = await claw(["deploy", join(dir, "cities.csv"), "--name", slug, ...pay(), "--rate-limit-caller", "100/60s", "--rate-limit-global", "10000/1h", "--quota-day", "1000", "--spend-per-payer-day", "1", "--directory", "geo", "--description", "CLI cities", "--json"], base());
+    const deploy = await claw(
+      [
+        "deploy",
+        join(dir, "cities.csv"),
+        "--name",
+        slug,
+        ...pay(),
+        "--rate-limit-caller",
+        "100/60s",
+        "--rate-limit-global",
+        "10000/1h",
+        "--quota-day",
+        "1000",
+        "--spend-per-payer-day",
+        "1",
+        "--directory",
+        "geo",
+        "--description",
+        "CLI cities",
+        "--json",
+      ],
+      base(),
+    );
     expect(deploy.code, deploy.stderr + deploy.stdout).toBe(0);
-    expect(deploy.json).toMatchObject({ slug, kind: "dataset", version: 1, endpoint: `${env.stack.apiUrl}/t/${slug}/`, price: { usd: 0.001, atomic: "1000" } });
+    expect(deploy.json).toMatchObject({
+      slug,
+      kind: "dataset",
+      version: 1,
+      endpoint: `${env.stack.apiUrl}/t/${slug}/`,
+      price: { usd: 0.001, atomic: "1000" },
+    });
     expect(deploy.json.call).toBe(`claw call '${env.stack.apiUrl}/t/${slug}/v1/records?limit=3'`);
 
     const show = await claw(["show", slug, "--json"], base());
-    expect(show.json.tenant).toMatchObject({ rateLimit: { perCaller: { requests: 100, windowSeconds: 60 }, global: { requests: 10000, windowSeconds: 3600 } }, usageLimit: { dailyRequests: 1000 }, spendLimit: { perPayerDailyUsd: 1 }, directory: "geo" });
+    expect(show.json.tenant).toMatchObject({
+      rateLimit: { perCaller: { requests: 100, windowSeconds: 60 }, global: { requests: 10000, windowSeconds: 3600 } },
+      usageLimit: { dailyRequests: 1000 },
+      spendLimit: { perPayerDailyUsd: 1 },
+      directory: "geo",
+    });
 
-    const call = await claw(["call", `${env.stack.apiUrl}/t/${slug}/v1/records?country=FR`, ...payer(), "--json"], base());
+    const call = await claw(
+      ["call", `${env.stack.apiUrl}/t/${slug}/v1/records?country=FR`, ...payer(), "--json"],
+      base(),
+    );
     expect(call.code, call.stderr).toBe(0);
     expect(call.json.status).toBe(200);
     expect(call.json.transaction).toMatch(/^0x[0-9a-f]{64}$/);
 
-    const earnings = await eventually(() => claw(["earnings", slug, "--json"], base()), (r) => r.json?.totals?.payments === 1);
+    const earnings = await eventually(
+      () => claw(["earnings", slug, "--json"], base()),
+      (r) => r.json?.totals?.payments === 1,
+    );
     expect(earnings.json.totals).toMatchObject({ payments: 1, amountAtomic: "1000" });
-    const stats = await eventually(() => claw(["stats", slug, "--json"], base()), (r) => (r.json?.meter?.total?.calls ?? 0) >= 1);
+    const stats = await eventually(
+      () => claw(["stats", slug, "--json"], base()),
+      (r) => (r.json?.meter?.total?.calls ?? 0) >= 1,
+    );
     expect(stats.code).toBe(0);
     expect(stats.json.meter.total.calls).toBeGreaterThanOrEqual(1);
     expect(stats.json.revenue.amountAtomic).toBe("1000");
@@ -97,7 +148,10 @@ describe("claw CLI end to end", () => {
     expect(call.code, call.stderr + call.stdout).toBe(0);
     expect(call.json.body).toEqual({ hello: "claw" });
     expect(call.json.transaction).toMatch(/^0x/);
-    const earnings = await eventually(() => claw(["earnings", slug, "--json"], base()), (r) => r.json?.totals?.payments === 1);
+    const earnings = await eventually(
+      () => claw(["earnings", slug, "--json"], base()),
+      (r) => r.json?.totals?.payments === 1,
+    );
     expect(earnings.json.totals.payments).toBe(1);
     expect((await claw(["rm", slug], base())).code).toBe(0);
   });
@@ -105,7 +159,20 @@ describe("claw CLI end to end", () => {
   const proxySlug = `cli-proxy-${suffix}`;
   it("wraps a local upstream with a secret header (secret names shown, never values)", async () => {
     const slug = proxySlug;
-    const wrap = await claw(["wrap", `${upstream.url}/api`, "--name", slug, ...pay(), "--secret-header", "Authorization=Bearer UPSTREAM_KEY", "--allow-loopback", "--json"], { ...base(), UPSTREAM_KEY: "up-123" });
+    const wrap = await claw(
+      [
+        "wrap",
+        `${upstream.url}/api`,
+        "--name",
+        slug,
+        ...pay(),
+        "--secret-header",
+        "Authorization=Bearer UPSTREAM_KEY",
+        "--allow-loopback",
+        "--json",
+      ],
+      { ...base(), UPSTREAM_KEY: "up-123" },
+    );
     expect(wrap.code, wrap.stderr + wrap.stdout).toBe(0);
     expect(wrap.json.kind).toBe("proxy");
     const show = await claw(["show", slug, "--json"], base());
@@ -130,18 +197,52 @@ describe("claw CLI end to end", () => {
     chmodSync(join(dir, "locked.csv"), 0o000);
     const cases: [string[], Record<string, string | undefined>, number, RegExp][] = [
       [["deploy", join(dir, "notes.txt"), "--name", "bad-one"], base(), 2, /unknown file type '\.txt'/],
-      [["deploy", join(dir, "missing.csv"), "--name", "bad-two"], base(), 2, /cannot read .*missing\.csv: no such file/],
-      [["deploy", join(dir, "cities.csv"), "--name", "bad-three", "--rate-limit-caller", "100 per minute"], base(), 2, /--rate-limit-caller must look like 100\/60s/],
-      [["deploy", join(dir, "cities.csv"), "--name", "bad-four", "--price", "-0.5"], base(), 2, /--price cannot be negative/],
-      [["deploy", join(dir, "cities.csv"), "--name", "bad-five"], { CLAW_CONFIG_DIR: join(dir, "empty-cfg"), CLAW_API_URL: env.stack.apiUrl }, 3, /no API key: run `claw login/],
-      [["deploy", join(dir, "hello.ts"), "--name", "bad-six", "--secret", "NOT_SET_ANYWHERE"], base(), 2, /\$NOT_SET_ANYWHERE is not set/],
+      [
+        ["deploy", join(dir, "missing.csv"), "--name", "bad-two"],
+        base(),
+        2,
+        /cannot read .*missing\.csv: no such file/,
+      ],
+      [
+        ["deploy", join(dir, "cities.csv"), "--name", "bad-three", "--rate-limit-caller", "100 per minute"],
+        base(),
+        2,
+        /--rate-limit-caller must look like 100\/60s/,
+      ],
+      [
+        ["deploy", join(dir, "cities.csv"), "--name", "bad-four", "--price", "-0.5"],
+        base(),
+        2,
+        /--price cannot be negative/,
+      ],
+      [
+        ["deploy", join(dir, "cities.csv"), "--name", "bad-five"],
+        { CLAW_CONFIG_DIR: join(dir, "empty-cfg"), CLAW_API_URL: env.stack.apiUrl },
+        3,
+        /no API key: run `claw login/,
+      ],
+      [
+        ["deploy", join(dir, "hello.ts"), "--name", "bad-six", "--secret", "NOT_SET_ANYWHERE"],
+        base(),
+        2,
+        /\$NOT_SET_ANYWHERE is not set/,
+      ],
       [["deploy", join(dir, "cities.csv"), "--name", "bad-seven", "--price", "0.01"], base(), 2, /payTo is required/],
     ];
-    if (process.getuid?.() !== 0) cases.push([["deploy", join(dir, "locked.csv"), "--name", "bad-eight"], base(), 2, /cannot read .*locked\.csv: permission denied/]);
+    if (process.getuid?.() !== 0)
+      cases.push([
+        ["deploy", join(dir, "locked.csv"), "--name", "bad-eight"],
+        base(),
+        2,
+        /cannot read .*locked\.csv: permission denied/,
+      ]);
     for (const [args, extra, code, message] of cases) {
       const r = await claw(args, extra);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(code);
-      const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("✖"));
+      const lines = r.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("✖"));
       expect(lines, r.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(message);
       const json = await claw([...args, "--json"], extra);

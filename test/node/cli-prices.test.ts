@@ -46,11 +46,21 @@ describe("--price", () => {
 describe("claw show", () => {
   it("prints the default price and one line per priced operation", () => {
     const tenant = {
-      slug: "cities", resourceType: "dataset", version: 3, plan: "free", directory: "geo", description: "",
-      endpoints: { path: "http://localhost/t/cities/", hosts: [] }, priceUsd: 0.002, payTo: "0x" + "b".repeat(40),
-      prices: { "GET /v1/records/{id}": 0.01, "GET /v1/schema": 0 }, network: "eip155:84532",
+      slug: "cities",
+      resourceType: "dataset",
+      version: 3,
+      plan: "free",
+      directory: "geo",
+      description: "",
+      endpoints: { path: "http://localhost/t/cities/", hosts: [] },
+      priceUsd: 0.002,
+      payTo: "0x" + "b".repeat(40),
+      prices: { "GET /v1/records/{id}": 0.01, "GET /v1/schema": 0 },
+      network: "eip155:84532",
       price: { usd: 0.002, atomic: "2000", display: "$0.002", asset: null },
-      rateLimit: {}, usageLimit: {}, spendLimit: {},
+      rateLimit: {},
+      usageLimit: {},
+      spendLimit: {},
     };
     const text = showText({ tenant } as never);
     expect(text).toContain("  price      $0.002 per call → 0x");

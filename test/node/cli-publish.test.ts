@@ -47,7 +47,9 @@ function read(req: IncomingMessage): Promise<Buffer> {
 }
 
 async function parts(r: Recorded): Promise<FormData> {
-  return new Response(new Uint8Array(r.body), { headers: { "content-type": String(r.headers["content-type"]) } }).formData();
+  return new Response(new Uint8Array(r.body), {
+    headers: { "content-type": String(r.headers["content-type"]) },
+  }).formData();
 }
 
 async function createCreator(name: string): Promise<string> {
@@ -63,7 +65,11 @@ async function createCreator(name: string): Promise<string> {
 async function deploy(slug: string, parts: Record<string, string | File>): Promise<void> {
   const form = new FormData();
   for (const [k, v] of Object.entries(parts)) form.set(k, v);
-  const res = await fetch(`${stack.apiUrl}/v1/tenants/${slug}/deployments`, { method: "POST", headers: { authorization: `Bearer ${creatorKey}` }, body: form });
+  const res = await fetch(`${stack.apiUrl}/v1/tenants/${slug}/deployments`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${creatorKey}` },
+    body: form,
+  });
   if (res.status !== 201) throw new Error(`deploy ${slug}: ${res.status} ${await res.text()}`);
 }
 
@@ -72,25 +78,47 @@ beforeAll(async () => {
     createServer(async (req, res) => {
       recorded.push({ method: req.method!, url: req.url!, headers: req.headers, body: await read(req) });
       res.setHeader("content-type", "application/json");
-      if (cfStatus !== 200) return res.writeHead(cfStatus).end(JSON.stringify({ success: false, errors: [{ code: 10000, message: "Authentication error" }], messages: [], result: null }));
-      res.end(JSON.stringify({ success: true, errors: [], messages: [], result: { id: "tenant-x", etag: "etag-abc" } }));
+      if (cfStatus !== 200)
+        return res.writeHead(cfStatus).end(
+          JSON.stringify({
+            success: false,
+            errors: [{ code: 10000, message: "Authentication error" }],
+            messages: [],
+            result: null,
+          }),
+        );
+      res.end(
+        JSON.stringify({ success: true, errors: [], messages: [], result: { id: "tenant-x", etag: "etag-abc" } }),
+      );
     }),
   );
   stack = await startLocalStack({
     port: await freePort(),
     persistTo: join(dir, "state"),
-    vars: { CF_API_BASE: `${cloudflare.url}/client/v4`, CF_ACCOUNT_ID: ACCOUNT, CF_DISPATCH_NAMESPACE: NAMESPACE, CF_API_TOKEN: PLATFORM_TOKEN },
+    vars: {
+      CF_API_BASE: `${cloudflare.url}/client/v4`,
+      CF_ACCOUNT_ID: ACCOUNT,
+      CF_DISPATCH_NAMESPACE: NAMESPACE,
+      CF_API_TOKEN: PLATFORM_TOKEN,
+    },
   });
   creatorKey = await createCreator("publisher");
   otherKey = await createCreator("someone else");
-  const pay = { priceUsd: 0.001, payTo: stack.payments.accounts.payTo.address, network: stack.payments.network, asset: stack.payments.asset };
+  const pay = {
+    priceUsd: 0.001,
+    payTo: stack.payments.accounts.payTo.address,
+    network: stack.payments.network,
+    asset: stack.payments.asset,
+  };
   await deploy(fnSlug, {
     code: new File([FUNCTION_CODE], "worker.js", { type: "application/javascript" }),
     config: JSON.stringify({ ...pay, resource: { type: "function", exposeEnv: ["WEATHER_KEY"], maxDurationMs: 5000 } }),
     secrets: JSON.stringify({ WEATHER_KEY: SECRET }),
   });
   await deploy(dsSlug, { file: new File([CSV], "cities.csv"), config: JSON.stringify(pay) });
-  await deploy(pxSlug, { config: JSON.stringify({ ...pay, resource: { type: "proxy", upstream: "https://api.example.com/v1" } }) });
+  await deploy(pxSlug, {
+    config: JSON.stringify({ ...pay, resource: { type: "proxy", upstream: "https://api.example.com/v1" } }),
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -99,7 +127,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const env = (key = creatorKey) => ({ CLAW_CONFIG_DIR: join(dir, "cfg"), CLAW_API_URL: stack.apiUrl, CLAW_API_KEY: key, CLOUDFLARE_API_TOKEN: undefined });
+const env = (key = creatorKey) => ({
+  CLAW_CONFIG_DIR: join(dir, "cfg"),
+  CLAW_API_URL: stack.apiUrl,
+  CLAW_API_KEY: key,
+  CLOUDFLARE_API_TOKEN: undefined,
+});
 
 describe("claw publish (control plane upload)", () => {
   it("uploads a function as the loader runs it, with its secret as secret_text, using the platform token", async () => {
@@ -109,7 +142,9 @@ describe("claw publish (control plane upload)", () => {
     expect(recorded).toHaveLength(1);
     const req = recorded[0]!;
     expect(req.method).toBe("PUT");
-    expect(req.url).toBe(`/client/v4/accounts/${ACCOUNT}/workers/dispatch/namespaces/${NAMESPACE}/scripts/tenant-${fnSlug}`);
+    expect(req.url).toBe(
+      `/client/v4/accounts/${ACCOUNT}/workers/dispatch/namespaces/${NAMESPACE}/scripts/tenant-${fnSlug}`,
+    );
     expect(req.headers.authorization).toBe(`Bearer ${PLATFORM_TOKEN}`);
     expect(req.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
     const form = await parts(req);
@@ -126,7 +161,8 @@ describe("claw publish (control plane upload)", () => {
       compatibility_date: "2026-10-01",
       tags: [`tenant:${fnSlug}`, expect.stringMatching(/^owner:.+/), "v1"],
     });
-    for (const name of ["claw-wrapper.js", "claw-budget.js", "user.js"]) expect((form.get(name) as File).type).toBe("application/javascript+module");
+    for (const name of ["claw-wrapper.js", "claw-budget.js", "user.js"])
+      expect((form.get(name) as File).type).toBe("application/javascript+module");
     expect(await (form.get("claw-wrapper.js") as File).text()).toContain('import * as user from "./user.js"');
     const user = await (form.get("user.js") as File).text();
     expect(user).toContain("__claw_tick"); // the stored, instrumented module
@@ -169,7 +205,14 @@ describe("claw publish (control plane upload)", () => {
     const r = await claw(["publish", fnSlug, "--dry-run", "--json"], env());
     expect(r.code, r.stderr).toBe(0);
     expect(recorded).toHaveLength(0);
-    expect(r.json).toMatchObject({ dryRun: true, plan: { method: "PUT", scriptName: `tenant-${fnSlug}`, metadata: { main_module: "claw-wrapper.js", compatibility_date: "2026-10-01" } } });
+    expect(r.json).toMatchObject({
+      dryRun: true,
+      plan: {
+        method: "PUT",
+        scriptName: `tenant-${fnSlug}`,
+        metadata: { main_module: "claw-wrapper.js", compatibility_date: "2026-10-01" },
+      },
+    });
     expect(r.stdout).not.toContain(SECRET);
     const human = await claw(["publish", fnSlug, "--dry-run"], env());
     expect(human.code, human.stderr).toBe(0);
@@ -184,7 +227,12 @@ describe("claw publish (control plane upload)", () => {
     try {
       const denied = await claw(["publish", fnSlug], env());
       expect(denied.code).toBe(6);
-      expect(denied.stderr.trim().split("\n").filter((l) => l.includes("✖"))).toHaveLength(1);
+      expect(
+        denied.stderr
+          .trim()
+          .split("\n")
+          .filter((l) => l.includes("✖")),
+      ).toHaveLength(1);
       expect(denied.stderr).toContain("Authentication error (code 10000)");
       expect(denied.stderr).toContain("publish_failed");
       expect(denied.stderr).not.toContain(PLATFORM_TOKEN);
@@ -203,7 +251,11 @@ describe("claw publish (control plane upload)", () => {
     const other = await claw(["publish", fnSlug, "--json"], env(otherKey));
     expect(other.code).toBe(4);
     expect(other.json.error.code).toBe("tenant_not_found");
-    const res = await fetch(`${stack.apiUrl}/v1/tenants/${fnSlug}/publish`, { method: "POST", headers: { authorization: `Bearer ${otherKey}`, "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${stack.apiUrl}/v1/tenants/${fnSlug}/publish`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${otherKey}`, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(res.status).toBe(404);
     expect(recorded).toHaveLength(0);
   });

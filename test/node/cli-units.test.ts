@@ -62,7 +62,8 @@ describe("names", () => {
     expect(name("https://api.example.com/v3")).toBe("example");
     expect(name("https://www.weather.co/")).toBe("weather");
     expect(name("http://10.1.2.3:81/x")).toBe("ip-10-1-2-3-81");
-    for (const u of ["http://127.0.0.1:4123/a", "http://10.1.2.3/", "https://api.example.com"]) expect(slugProblem(name(u))).toBeNull();
+    for (const u of ["http://127.0.0.1:4123/a", "http://10.1.2.3/", "https://api.example.com"])
+      expect(slugProblem(name(u))).toBeNull();
   });
   it("uses the server's slug rule, reserved words included", () => {
     expect(checkSlug("world-cities")).toBe("world-cities");
@@ -73,7 +74,12 @@ describe("names", () => {
 
 describe("human output", () => {
   it("says 1 call, 2 calls, 0 calls", () => {
-    expect([plural(1, "call"), plural(2, "call"), plural(0, "call"), plural(1, "payment")]).toEqual(["1 call", "2 calls", "0 calls", "1 payment"]);
+    expect([plural(1, "call"), plural(2, "call"), plural(0, "call"), plural(1, "payment")]).toEqual([
+      "1 call",
+      "2 calls",
+      "0 calls",
+      "1 payment",
+    ]);
   });
   it("colours only a terminal, never with NO_COLOR or TERM=dumb", () => {
     expect(colorFor({ isTTY: true }, {})).toBe(true);
@@ -91,14 +97,23 @@ describe("human output", () => {
     const report = uploadProgress((t) => lines.push(t), false);
     const total = 10 * 1024 * 1024;
     for (let sent = 256 * 1024; sent <= total; sent += 256 * 1024) report(sent, total);
-    expect(lines).toEqual(["  uploaded 2.5 / 10.0 MiB (25%)\n", "  uploaded 5.0 / 10.0 MiB (50%)\n", "  uploaded 7.5 / 10.0 MiB (75%)\n", "  uploaded 10.0 / 10.0 MiB (100%)\n"]);
+    expect(lines).toEqual([
+      "  uploaded 2.5 / 10.0 MiB (25%)\n",
+      "  uploaded 5.0 / 10.0 MiB (50%)\n",
+      "  uploaded 7.5 / 10.0 MiB (75%)\n",
+      "  uploaded 10.0 / 10.0 MiB (100%)\n",
+    ]);
     const small: string[] = [];
     uploadProgress((t) => small.push(t), true)(1000, 1000);
     expect(small).toEqual([]);
   });
   it("names where the key in use comes from", () => {
     const files = { config: "/home/u/.config/claw/config.json", dev: "/repo/.claw/dev.json" };
-    const c = (apiKey: "env" | "local" | "config" | "none") => ({ apiUrl: "http://x", apiKey: "k", source: { apiUrl: "default" as const, apiKey } });
+    const c = (apiKey: "env" | "local" | "config" | "none") => ({
+      apiUrl: "http://x",
+      apiKey: "k",
+      source: { apiUrl: "default" as const, apiKey },
+    });
     expect(keyOrigin(c("env"), files)).toBe("$CLAW_API_KEY");
     expect(keyOrigin(c("local"), files)).toMatch(/local stack .*\/repo\/\.claw\/dev\.json.*saved login is untouched/);
     expect(keyOrigin(c("config"), files)).toBe(files.config);

@@ -15,11 +15,24 @@ const stateDir = mkdtempSync(join(tmpdir(), "claw-dev-test-"));
 
 beforeAll(async () => {
   const port = await freePort();
-  child = spawn(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "dev", "--json", "--no-demo-traffic", "--port", String(port), "--persist-to", join(stateDir, "state")], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  child = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, "cli", "bin.mjs"),
+      "dev",
+      "--json",
+      "--no-demo-traffic",
+      "--port",
+      String(port),
+      "--persist-to",
+      join(stateDir, "state"),
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
@@ -59,7 +72,9 @@ describe("claw dev", () => {
   });
 
   it("prints a working dev creator key", async () => {
-    const res = await fetch(`${summary.apiUrl}/v1/tenants`, { headers: { authorization: `Bearer ${summary.creatorKey}` } });
+    const res = await fetch(`${summary.apiUrl}/v1/tenants`, {
+      headers: { authorization: `Bearer ${summary.creatorKey}` },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).tenants.map((t: any) => t.slug)).toContain("world-cities");
   });
@@ -68,10 +83,14 @@ describe("claw dev", () => {
     const paid = summary.demos.find((d) => d.slug === "world-cities-pro")!;
     const url = `${paid.url}v1/records?country=JP&limit=1`;
     expect((await fetch(url)).status).toBe(402);
-    const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "call", url, "--json"], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(REPO_ROOT, "cli", "bin.mjs"), "call", url, "--json"],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
+      },
+    );
     const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
     expect(result.status).toBe(200);
     expect(result.transaction).toMatch(/^0x[0-9a-f]{64}$/);
@@ -81,10 +100,14 @@ describe("claw dev", () => {
 
   it("refuses to pay more than --max-price", async () => {
     const paid = summary.demos.find((d) => d.slug === "world-cities-pro")!;
-    const run = promisify(execFile)(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), "call", `${paid.url}v1/records`, "--max-price", "0.0001"], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
-    });
+    const run = promisify(execFile)(
+      process.execPath,
+      [join(REPO_ROOT, "cli", "bin.mjs"), "call", `${paid.url}v1/records`, "--max-price", "0.0001"],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
+      },
+    );
     await expect(run).rejects.toMatchObject({ code: 2 });
   });
 });

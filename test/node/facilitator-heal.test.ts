@@ -7,7 +7,14 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Hash, Hex } from "viem";
 import { startPaymentStack, type PaymentStack } from "../../cli/stack/index.ts";
 import {
-  health, payer, requirements, rpc, settle, signPayment, txpoolStatus, until,
+  health,
+  payer,
+  requirements,
+  rpc,
+  settle,
+  signPayment,
+  txpoolStatus,
+  until,
 } from "./support/facilitator-client.ts";
 
 let stack: PaymentStack | undefined;
@@ -56,7 +63,12 @@ it("heals a settlement parked in anvil's queued set at the mined nonce; later pa
   await rpc(s(), "evm_setAutomine", [false]);
   const paymentA = await signPayment(client, req);
   const settleA = settle(s(), paymentA, req);
-  const tx = await until(() => readyTx(k), (t) => t !== undefined, 10_000, 5);
+  const tx = await until(
+    () => readyTx(k),
+    (t) => t !== undefined,
+    10_000,
+    5,
+  );
   expect(tx, "facilitator broadcast settlement A").toBeDefined();
   const raw = await rpc<Hex>(s(), "eth_getRawTransactionByHash", [tx!.hash]);
   await rpc(s(), "anvil_removePoolTransactions", [signer]);
@@ -77,7 +89,11 @@ it("heals a settlement parked in anvil's queued set at the mined nonce; later pa
   // The line is free again: another payment settles at once.
   const b = await settle(s(), await signPayment(client, req), req);
   expect(b.body.success).toBe(true);
-  const after = await until(() => health(s()), (x) => x.queue.inFlight === 0, 5_000);
+  const after = await until(
+    () => health(s()),
+    (x) => x.queue.inFlight === 0,
+    5_000,
+  );
   expect(after).toMatchObject({
     ok: true,
     queue: { inFlight: 0, queued: 0, stuck: false, lastMinedNonce: k + 1, nextNonce: k + 2 },
@@ -101,7 +117,12 @@ it("re-broadcasts a settlement the pool lost (same hash), and it settles", async
   // Stop mining, let the facilitator broadcast, then make the node forget the transaction.
   await rpc(s(), "evm_setAutomine", [false]);
   const settling = settle(s(), await signPayment(client, req), req);
-  const tx = await until(() => readyTx(k), (t) => t !== undefined, 10_000, 5);
+  const tx = await until(
+    () => readyTx(k),
+    (t) => t !== undefined,
+    10_000,
+    5,
+  );
   expect(tx, "facilitator broadcast the settlement").toBeDefined();
   await rpc(s(), "anvil_removePoolTransactions", [signer]);
   expect(await txpoolStatus(s())).toEqual({ pending: 0, queued: 0 });
@@ -109,7 +130,11 @@ it("re-broadcasts a settlement the pool lost (same hash), and it settles", async
 
   const result = await settling;
   expect(result.body).toMatchObject({ success: true, transaction: tx!.hash });
-  const h = await until(() => health(s()), (x) => x.queue.inFlight === 0, 5_000);
+  const h = await until(
+    () => health(s()),
+    (x) => x.queue.inFlight === 0,
+    5_000,
+  );
   expect(h.queue.healed.rebroadcast).toBe(healedBefore + 1);
   expect(h).toMatchObject({ ok: true, queue: { stuck: false, lastMinedNonce: k } });
   expect(await txpoolStatus(s())).toEqual({ pending: 0, queued: 0 });

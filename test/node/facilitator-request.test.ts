@@ -46,7 +46,8 @@ describe("facilitator request schema: upto", () => {
   it("accepts every nonce and deadline in [0, 2^256 - 1] (random nonces are often 78 digits)", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: MAX }), fc.bigInt({ min: 0n, max: MAX }), (nonce, deadline) =>
-        parses(uptoBody(nonce.toString(), deadline.toString()))),
+        parses(uptoBody(nonce.toString(), deadline.toString())),
+      ),
     );
     expect(parses(uptoBody(MAX.toString()))).toBe(true);
   });
@@ -70,7 +71,12 @@ describe("facilitator request schema: upto", () => {
     eip3009.paymentPayload.payload = {
       signature: `0x${"ab".repeat(65)}`,
       authorization: {
-        from: A(4), to: A(2), value: "1", validAfter: "0", validBefore: "9", nonce: `0x${"11".repeat(32)}`,
+        from: A(4),
+        to: A(2),
+        value: "1",
+        validAfter: "0",
+        validBefore: "9",
+        nonce: `0x${"11".repeat(32)}`,
       },
     };
     expect(parses(eip3009)).toBe(false);

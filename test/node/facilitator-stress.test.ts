@@ -58,8 +58,7 @@ async function attempt(payment: PaymentPayload, req: ReturnType<typeof requireme
   return { kind: "refused", reason: body.errorReason ?? "unknown" };
 }
 
-const TITLE =
-  `settles ${BURSTS} bursts x ${CONCURRENCY} concurrent distinct payments under CPU load: 0 stuck, exact balances`;
+const TITLE = `settles ${BURSTS} bursts x ${CONCURRENCY} concurrent distinct payments under CPU load: 0 stuck, exact balances`;
 
 it(TITLE, async () => {
   const client = payer(s());
@@ -91,7 +90,10 @@ it(TITLE, async () => {
     // Every distinct funded payment settles, each with its own transaction.
     for (const o of outcomes.slice(1, CONCURRENCY)) expect(o.kind, `burst ${burst}`).toBe("settled");
     const firstCopies = [outcomes[0]!, outcomes[CONCURRENCY]!, outcomes[CONCURRENCY + 1]!];
-    expect(firstCopies.filter((o) => o.kind === "settled"), `burst ${burst}: replays`).toHaveLength(1);
+    expect(
+      firstCopies.filter((o) => o.kind === "settled"),
+      `burst ${burst}: replays`,
+    ).toHaveLength(1);
     expect(outcomes[CONCURRENCY + 2]!.kind, `burst ${burst}: unfunded payer`).toBe("refused");
     for (const o of outcomes) {
       if (o.kind === "settled") {
@@ -105,7 +107,11 @@ it(TITLE, async () => {
   for (const b of burners) b.kill("SIGKILL");
 
   // Nothing left in flight or in the pool.
-  const final = await until(() => health(s()), (h) => h.queue.inFlight === 0, 5_000);
+  const final = await until(
+    () => health(s()),
+    (h) => h.queue.inFlight === 0,
+    5_000,
+  );
   expect(final).toMatchObject({
     ok: true,
     queue: { queued: 0, sending: 0, inFlight: 0, stuck: false, refusedBusy: 0 },

@@ -45,7 +45,10 @@ describe("MCP tools", () => {
     expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
     const doc = (await (await fetch(`${env.stack.apiUrl}/t/${slug}/openapi.json`)).json()) as any;
     const byId = doc.components.parameters;
-    for (const [path, tool] of [["/v1/records/{id}", tools[1]!], ["/v1/records", tools[0]!]] as const) {
+    for (const [path, tool] of [
+      ["/v1/records/{id}", tools[1]!],
+      ["/v1/records", tools[0]!],
+    ] as const) {
       for (const p of doc.paths[path].get.parameters) {
         const param = p.$ref ? byId[p.$ref.split("/").pop()] : p;
         const { description, ...schema } = (tool.inputSchema.properties as any)[param.name];

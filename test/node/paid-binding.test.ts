@@ -134,7 +134,10 @@ describe("x402 payment-identifier", () => {
     expect(again.headers.get("x-payment-deduped")).toBe("true");
     expect(await again.text()).toBe(content);
 
-    for (const [target, header] of [[url, await paymentWithId(url, id)], [other, await paymentWithId(other, id)]]) {
+    for (const [target, header] of [
+      [url, await paymentWithId(url, id)],
+      [other, await paymentWithId(other, id)],
+    ]) {
       const res = await pay(target!, header!);
       expect(res.status, target).toBe(409);
       expect(await codeOf(res)).toBe("idempotency_key_conflict");

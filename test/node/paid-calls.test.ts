@@ -10,7 +10,16 @@ import { parseEventLogs, type Hex } from "viem";
 import { decodePaymentResponseHeader, decodePaymentSignatureHeader } from "@x402/core/http";
 import { decideReconcile, toVerifyOutcome, type VerifyOutcome } from "../../objects/meter/reconcile-decision.ts";
 import { facilitatorBody, parseVerification } from "../../src/x402/facilitator.ts";
-import { balance, deployPaid, earnings, eventually, payingFetch, signedPaymentHeader, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
+import {
+  balance,
+  deployPaid,
+  earnings,
+  eventually,
+  payingFetch,
+  signedPaymentHeader,
+  startPaidEnv,
+  type PaidEnv,
+} from "./support/paid-env.ts";
 
 let env: PaidEnv;
 let payer: string;
@@ -34,7 +43,12 @@ describe("paid calls", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     const header = JSON.parse(Buffer.from(res.headers.get("payment-required")!, "base64").toString("utf8"));
     const body = (await res.json()) as any;
-    expect(body).toMatchObject({ x402Version: 2, code: "payment_required", resource: { url }, accepts: header.accepts });
+    expect(body).toMatchObject({
+      x402Version: 2,
+      code: "payment_required",
+      resource: { url },
+      accepts: header.accepts,
+    });
     expect(header.accepts[0]).toMatchObject({
       scheme: "exact",
       network: env.stack.payments.network,
@@ -61,11 +75,23 @@ describe("paid calls", () => {
     expect(await balance(env, payer)).toBe(payerBefore - 1000n);
     expect(await balance(env, payTo)).toBe(payToBefore + 1000n);
 
-    const receipt = await env.stack.payments.chain.publicClient.getTransactionReceipt({ hash: settle.transaction as Hex });
-    const [transfer] = parseEventLogs({ abi: env.stack.payments.chain.token.abi, eventName: "Transfer", logs: receipt.logs }) as any[];
-    const ledger = await eventually(() => earnings(env, slug), (e) => e.items?.length === 1);
+    const receipt = await env.stack.payments.chain.publicClient.getTransactionReceipt({
+      hash: settle.transaction as Hex,
+    });
+    const [transfer] = parseEventLogs({
+      abi: env.stack.payments.chain.token.abi,
+      eventName: "Transfer",
+      logs: receipt.logs,
+    }) as any[];
+    const ledger = await eventually(
+      () => earnings(env, slug),
+      (e) => e.items?.length === 1,
+    );
     expect(ledger.totals).toMatchObject({ payments: 1, amountAtomic: "1000", amountUsd: "$0.001" });
-    expect(ledger.items[0]).toMatchObject({ transaction: settle.transaction, amountAtomic: transfer.args.value.toString() });
+    expect(ledger.items[0]).toMatchObject({
+      transaction: settle.transaction,
+      amountAtomic: transfer.args.value.toString(),
+    });
     expect(ledger.items[0].payer).toBe(transfer.args.from.toLowerCase());
     expect(ledger.items[0].payTo.toLowerCase()).toBe(transfer.args.to.toLowerCase());
   });
@@ -74,7 +100,9 @@ describe("paid calls", () => {
     const { slug, url } = await deployPaid(env);
     const header = await signedPaymentHeader(env, url);
     const payerBefore = await balance(env, payer);
-    const responses = await Promise.all(Array.from({ length: 50 }, () => fetch(url, { headers: { "payment-signature": header } })));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(url, { headers: { "payment-signature": header } })),
+    );
     const statuses = responses.map((r) => r.status);
     const fresh = responses.filter((r) => r.status === 200 && r.headers.get("x-payment-deduped") !== "true");
     const deduped = responses.filter((r) => r.headers.get("x-payment-deduped") === "true");
@@ -97,7 +125,10 @@ describe("paid calls", () => {
     expect(again.status).toBe(200);
     expect(again.headers.get("x-payment-deduped")).toBe("true");
     expect(await again.text()).toBe(freshBody);
-    const ledger = await eventually(() => earnings(env, slug), (e) => e.items?.length >= 1);
+    const ledger = await eventually(
+      () => earnings(env, slug),
+      (e) => e.items?.length >= 1,
+    );
     expect(ledger.totals.payments).toBe(1);
   });
 
@@ -114,7 +145,10 @@ describe("paid calls", () => {
       expect(((await r.json()) as any).code).toBe("spend_cap_exceeded");
     }
     expect(await balance(env, payer)).toBe(payerBefore - 10_000n);
-    const ledger = await eventually(() => earnings(env, slug), (e) => e.totals?.payments === 10);
+    const ledger = await eventually(
+      () => earnings(env, slug),
+      (e) => e.totals?.payments === 10,
+    );
     expect(ledger.totals).toMatchObject({ payments: 10, amountAtomic: "10000" });
   });
 
@@ -137,7 +171,9 @@ describe("paid calls", () => {
     const payload = JSON.parse(Buffer.from(header, "base64").toString("utf8"));
     const sig: string = payload.payload.signature;
     payload.payload.signature = sig.slice(0, 10) + (sig[10] === "a" ? "b" : "a") + sig.slice(11);
-    const res = await fetch(url, { headers: { "payment-signature": Buffer.from(JSON.stringify(payload)).toString("base64") } });
+    const res = await fetch(url, {
+      headers: { "payment-signature": Buffer.from(JSON.stringify(payload)).toString("base64") },
+    });
     expect(res.status).toBe(402);
     const body = (await res.json()) as any;
     expect(body.code).toBe("payment_invalid");
@@ -191,7 +227,10 @@ describe("the meter's orphan check, asked of the real facilitator", () => {
     for (let i = 0; i < 3; i++) expect((await pay(url)).status).toBe(200);
     const overall = await eventually(
       async () => {
-        await fetch(`${env.stack.apiUrl}/__platform/rollup`, { method: "POST", headers: { authorization: `Bearer ${env.stack.secrets.OPERATOR_TOKEN}` } });
+        await fetch(`${env.stack.apiUrl}/__platform/rollup`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${env.stack.secrets.OPERATOR_TOKEN}` },
+        });
         const res = await fetch(`${env.stack.apiUrl}/v1/apis/${slug}`);
         return res.status === 200 ? ((await res.json()) as any).api.windows.overall : null;
       },

@@ -6,7 +6,15 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isErrorCode } from "../../src/http/error-codes.ts";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { balance, deployPaid, earnings, payingFetch, signedPaymentHeader, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
+import {
+  balance,
+  deployPaid,
+  earnings,
+  payingFetch,
+  signedPaymentHeader,
+  startPaidEnv,
+  type PaidEnv,
+} from "./support/paid-env.ts";
 
 let env: PaidEnv;
 
@@ -18,7 +26,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64");
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64");
 
 function mutations(valid: any): { name: string; header: string; expect: string }[] {
   const clone = () => JSON.parse(JSON.stringify(valid));
@@ -84,8 +93,21 @@ describe("random payment headers (property)", () => {
     const { url } = await deployPaid(env);
     const valid = JSON.parse(Buffer.from(await signedPaymentHeader(env, url), "base64").toString("utf8"));
     // Header values a client can send: printable ASCII (fetch refuses control characters).
-    const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 });
-    const fields = ["x402Version", "accepted.network", "accepted.amount", "accepted.payTo", "payload.signature", "payload.authorization.from", "payload.authorization.value", "payload.authorization.validBefore", "payload.authorization.nonce"];
+    const printable = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      maxLength: 300,
+    });
+    const fields = [
+      "x402Version",
+      "accepted.network",
+      "accepted.amount",
+      "accepted.payTo",
+      "payload.signature",
+      "payload.authorization.from",
+      "payload.authorization.value",
+      "payload.authorization.validBefore",
+      "payload.authorization.nonce",
+    ];
     const mutated = fc.tuple(fc.constantFrom(...fields), fc.jsonValue({ maxDepth: 2 })).map(([field, value]) => {
       const copy = JSON.parse(JSON.stringify(valid));
       const keys = field.split(".");
@@ -95,13 +117,16 @@ describe("random payment headers (property)", () => {
       return { header: b64(copy), changed: JSON.stringify(copy) !== JSON.stringify(valid) };
     });
     // Well-formed and matching, but not signed by `from`: these reach the facilitator's /verify.
-    const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((a) => `0x${Buffer.from(a).toString("hex")}`);
-    const forged = fc.record({ signature: hex(65), nonce: hex(32), from: hex(20) }).map(({ signature, nonce, from }) => {
-      const copy = JSON.parse(JSON.stringify(valid));
-      copy.payload.signature = signature;
-      Object.assign(copy.payload.authorization, { nonce, from });
-      return { header: b64(copy), changed: true };
-    });
+    const hex = (n: number) =>
+      fc.uint8Array({ minLength: n, maxLength: n }).map((a) => `0x${Buffer.from(a).toString("hex")}`);
+    const forged = fc
+      .record({ signature: hex(65), nonce: hex(32), from: hex(20) })
+      .map(({ signature, nonce, from }) => {
+        const copy = JSON.parse(JSON.stringify(valid));
+        copy.payload.signature = signature;
+        Object.assign(copy.payload.authorization, { nonce, from });
+        return { header: b64(copy), changed: true };
+      });
     const value = fc.oneof(
       printable.map((header) => ({ header, changed: true })),
       fc.jsonValue({ maxDepth: 3 }).map((v) => ({ header: b64(v), changed: true })),

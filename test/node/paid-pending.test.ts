@@ -82,7 +82,10 @@ describe("a settlement whose outcome is not known yet", () => {
     expect(transfer.args.value).toBe(1000n);
     expect(await balance(env, payer)).toBe(payerBefore - 1000n);
     expect(await balance(env, payTo)).toBe(payToBefore + 1000n);
-    const ledger = await eventually(() => earnings(env, slug), (e) => e.items?.length === 1);
+    const ledger = await eventually(
+      () => earnings(env, slug),
+      (e) => e.items?.length === 1,
+    );
     expect(ledger.totals).toMatchObject({ payments: 1, amountAtomic: "1000" });
     expect(ledger.items[0].transaction).toBe(settle.transaction);
 

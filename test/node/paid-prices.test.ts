@@ -40,7 +40,10 @@ describe("prices per operation on the local chain", () => {
       expect(await balance(env, payTo), url).toBe(payToBefore + price);
       expect(await balance(env, payer), url).toBe(payerBefore - price);
     }
-    const ledger = await eventually(() => earnings(env, slug), (e) => e.totals?.payments === 3);
+    const ledger = await eventually(
+      () => earnings(env, slug),
+      (e) => e.totals?.payments === 3,
+    );
     expect(ledger.totals).toMatchObject({ payments: 3, amountAtomic: "8000" });
     expect(ledger.items.map((i: any) => i.amountAtomic).sort()).toEqual(["1000", "2000", "5000"]);
   });

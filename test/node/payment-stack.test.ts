@@ -29,7 +29,10 @@ function s(): PaymentStack {
 beforeAll(async () => {
   stack = await startPaymentStack();
   // Printed once so startup cost is visible in test logs (anvil and compile overlap).
-  console.info("payment stack startup (ms):", Object.fromEntries(Object.entries(stack.timings).map(([k, v]) => [k, Math.round(v)])));
+  console.info(
+    "payment stack startup (ms):",
+    Object.fromEntries(Object.entries(stack.timings).map(([k, v]) => [k, Math.round(v)])),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -83,24 +86,36 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-async function verify(paymentPayload: PaymentPayload, paymentRequirements: PaymentRequirements = requirements()): Promise<VerifyResponse> {
+async function verify(
+  paymentPayload: PaymentPayload,
+  paymentRequirements: PaymentRequirements = requirements(),
+): Promise<VerifyResponse> {
   const { status, json } = await post("/verify", { x402Version: 2, paymentPayload, paymentRequirements });
   expect(status).toBe(200);
   return json as unknown as VerifyResponse;
 }
 
-async function settle(paymentPayload: PaymentPayload, paymentRequirements: PaymentRequirements = requirements()): Promise<SettleResponse> {
+async function settle(
+  paymentPayload: PaymentPayload,
+  paymentRequirements: PaymentRequirements = requirements(),
+): Promise<SettleResponse> {
   const { status, json } = await post("/settle", { x402Version: 2, paymentPayload, paymentRequirements });
   expect(status).toBe(200);
   return json as unknown as SettleResponse;
 }
 
-function eip3009(p: PaymentPayload): { signature: Hex; authorization: { from: Address; to: Address; value: string; nonce: Hex } } {
+function eip3009(p: PaymentPayload): {
+  signature: Hex;
+  authorization: { from: Address; to: Address; value: string; nonce: Hex };
+} {
   return p.payload as never;
 }
 
 async function balances(): Promise<{ payer: bigint; payTo: bigint }> {
-  const [payer, payTo] = await Promise.all([s().chain.balanceOf(s().accounts.payer.address), s().chain.balanceOf(s().accounts.payTo.address)]);
+  const [payer, payTo] = await Promise.all([
+    s().chain.balanceOf(s().accounts.payer.address),
+    s().chain.balanceOf(s().accounts.payTo.address),
+  ]);
   return { payer, payTo };
 }
 
@@ -120,13 +135,19 @@ describe("contracts", () => {
 
   it("token exposes the EIP-712 domain and metadata the x402 exact scheme relies on", async () => {
     const { publicClient, token } = s().chain;
-    const read = (functionName: string, args: unknown[] = []) => publicClient.readContract({ address: token.address, abi: token.abi, functionName, args });
+    const read = (functionName: string, args: unknown[] = []) =>
+      publicClient.readContract({ address: token.address, abi: token.abi, functionName, args });
     expect(await read("name")).toBe(TOKEN_NAME);
     expect(await read("version")).toBe(TOKEN_VERSION);
     expect(await read("decimals")).toBe(TOKEN_DECIMALS);
     expect(s().asset).toEqual({ address: token.address, name: "USDC", version: "2", decimals: 6 });
     const domain = await publicClient.getEip712Domain({ address: token.address });
-    expect(domain.domain).toMatchObject({ name: TOKEN_NAME, version: TOKEN_VERSION, chainId: s().chainId, verifyingContract: token.address });
+    expect(domain.domain).toMatchObject({
+      name: TOKEN_NAME,
+      version: TOKEN_VERSION,
+      chainId: s().chainId,
+      verifyingContract: token.address,
+    });
   });
 });
 
@@ -138,7 +159,12 @@ describe("facilitator API", () => {
       kinds: [
         { x402Version: 2, scheme: "exact", network: "eip155:84532" },
         // upto names the facilitator the buyer's Permit2 witness must bind (facilitator-upto.test.ts).
-        { x402Version: 2, scheme: "upto", network: "eip155:84532", extra: { facilitatorAddress: s().accounts.facilitator.address } },
+        {
+          x402Version: 2,
+          scheme: "upto",
+          network: "eip155:84532",
+          extra: { facilitatorAddress: s().accounts.facilitator.address },
+        },
       ],
       extensions: [],
       signers: { "eip155:*": [s().accounts.facilitator.address] },
@@ -182,7 +208,11 @@ describe("facilitator API", () => {
     expect(receipt.from.toLowerCase()).toBe(s().accounts.facilitator.address.toLowerCase());
     const transfers = parseEventLogs({ abi: s().chain.token.abi, eventName: "Transfer", logs: receipt.logs });
     expect(transfers).toHaveLength(1);
-    expect(transfers[0]?.args).toEqual({ from: s().accounts.payer.address, to: s().accounts.payTo.address, value: 1000n });
+    expect(transfers[0]?.args).toEqual({
+      from: s().accounts.payer.address,
+      to: s().accounts.payTo.address,
+      value: 1000n,
+    });
     const used = await s().chain.publicClient.readContract({
       address: s().asset.address as Address,
       abi: s().chain.token.abi,
@@ -197,7 +227,10 @@ describe("facilitator API", () => {
     expect(again.errorReason).toBe("invalid_exact_evm_nonce_already_used");
     expect(await balances()).toEqual(after);
     // And /verify now reports the replay precisely (needs Multicall3 for the diagnosis).
-    expect(await verify(payload)).toMatchObject({ isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" });
+    expect(await verify(payload)).toMatchObject({
+      isValid: false,
+      invalidReason: "invalid_exact_evm_nonce_already_used",
+    });
   });
 
   it("settles 20 concurrent distinct payments without nonce collisions", async () => {
@@ -216,7 +249,9 @@ describe("facilitator API", () => {
     expect(after.payTo - before.payTo).toBe(20_000n);
     // Exactly one transaction per payment: no retries, no gaps, no stuck nonces.
     expect(await publicClient.getTransactionCount({ address: facilitatorAddress })).toBe(txCountBefore + 20);
-    expect(await publicClient.getTransactionCount({ address: facilitatorAddress, blockTag: "pending" })).toBe(txCountBefore + 20);
+    expect(await publicClient.getTransactionCount({ address: facilitatorAddress, blockTag: "pending" })).toBe(
+      txCountBefore + 20,
+    );
   });
 
   it("concurrent settles of one payment: both may pass /verify, only one settles", async () => {
@@ -233,7 +268,11 @@ describe("facilitator API", () => {
   it("settlement failures do not disturb later settlements (nonce manager stays in sync)", async () => {
     const replayed = await signPayment();
     expect((await settle(replayed)).success).toBe(true);
-    const mixed = await Promise.all([settle(replayed), ...(await Promise.all([signPayment(), signPayment(), signPayment()])).map((p) => settle(p)), settle(replayed)]);
+    const mixed = await Promise.all([
+      settle(replayed),
+      ...(await Promise.all([signPayment(), signPayment(), signPayment()])).map((p) => settle(p)),
+      settle(replayed),
+    ]);
     expect(mixed.map((r) => r.success)).toEqual([false, true, true, true, false]);
     expect((await settle(await signPayment())).success).toBe(true);
   });
@@ -254,7 +293,10 @@ describe("facilitator API", () => {
     const payload = await signPayment();
     const altered = structuredClone(payload);
     (altered.payload as { authorization: { value: string } }).authorization.value = "1";
-    expect(await verify(altered, requirements({ amount: "1" }))).toMatchObject({ isValid: false, invalidReason: "invalid_exact_evm_signature" });
+    expect(await verify(altered, requirements({ amount: "1" }))).toMatchObject({
+      isValid: false,
+      invalidReason: "invalid_exact_evm_signature",
+    });
   });
 
   it("rejects the wrong amount and the wrong recipient", async () => {
@@ -271,7 +313,10 @@ describe("facilitator API", () => {
 
   it("reports insufficient balance for an unfunded payer", async () => {
     const payload = await signPayment(requirements(), generatePrivateKey());
-    expect(await verify(payload)).toMatchObject({ isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" });
+    expect(await verify(payload)).toMatchObject({
+      isValid: false,
+      invalidReason: "invalid_exact_evm_insufficient_balance",
+    });
   });
 
   it("answers malformed requests with 4xx JSON and keeps serving", async () => {
@@ -284,13 +329,20 @@ describe("facilitator API", () => {
     expect((await post("/verify", { x402Version: 2 })).json).toMatchObject({ error: { code: "invalid_request" } });
 
     const payload = await signPayment();
-    const shape = await post("/verify", { x402Version: 2, paymentPayload: { ...payload, payload: { signature: "0x12" } }, paymentRequirements: requirements() });
+    const shape = await post("/verify", {
+      x402Version: 2,
+      paymentPayload: { ...payload, payload: { signature: "0x12" } },
+      paymentRequirements: requirements(),
+    });
     expect(shape.status).toBe(400);
     expect(shape.json).toMatchObject({ error: { code: "invalid_request" } });
 
     const badNumber = structuredClone(payload);
     (badNumber.payload as { authorization: { value: string } }).authorization.value = "1e3";
-    expect((await post("/settle", { x402Version: 2, paymentPayload: badNumber, paymentRequirements: requirements() })).status).toBe(400);
+    expect(
+      (await post("/settle", { x402Version: 2, paymentPayload: badNumber, paymentRequirements: requirements() }))
+        .status,
+    ).toBe(400);
 
     const v1 = await post("/verify", { x402Version: 1, paymentPayload: payload, paymentRequirements: requirements() });
     expect(v1.status).toBe(400);
@@ -320,12 +372,20 @@ describe("facilitator without a reachable chain", () => {
   it("answers 502 rpc_unavailable (not 'invalid signature') and does not crash the process", async () => {
     // A port nobody listens on: every RPC call fails at the transport level.
     const deadRpc = `http://127.0.0.1:${await freePort()}`;
-    const dead = await startFacilitator({ rpcUrl: deadRpc, chainId: s().chainId, privateKey: s().accounts.facilitator.privateKey });
+    const dead = await startFacilitator({
+      rpcUrl: deadRpc,
+      chainId: s().chainId,
+      privateKey: s().accounts.facilitator.privateKey,
+    });
     try {
       const paymentPayload = await signPayment();
       const body = JSON.stringify({ x402Version: 2, paymentPayload, paymentRequirements: requirements() });
       for (const path of ["/verify", "/settle"]) {
-        const res = await fetch(`${dead.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        const res = await fetch(`${dead.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
         expect(res.status, path).toBe(502);
         expect(await res.json()).toMatchObject({ error: { code: "rpc_unavailable" } });
       }
@@ -363,42 +423,105 @@ describe("token (EIP-3009 details beyond what x402 exercises)", () => {
     const payeeWallet = createWalletClient({ account: payee, chain, transport: http(s().rpcUrl), pollingInterval: 50 });
     const domain = { name: TOKEN_NAME, version: TOKEN_VERSION, chainId: s().chainId, verifyingContract: token.address };
     const nonce = `0x${"ab".repeat(32)}` as Hex;
-    const message = { from: payer.address, to: payee.address, value: 5n, validAfter: 0n, validBefore: BigInt(Math.floor(Date.now() / 1000) + 600), nonce };
+    const message = {
+      from: payer.address,
+      to: payee.address,
+      value: 5n,
+      validAfter: 0n,
+      validBefore: BigInt(Math.floor(Date.now() / 1000) + 600),
+      nonce,
+    };
     const signature = await payer.signTypedData({ domain, types, primaryType: "ReceiveWithAuthorization", message });
     const { v, r, s: sigS } = parseSignature(signature);
-    const args = [message.from, message.to, message.value, message.validAfter, message.validBefore, nonce, Number(v), r, sigS] as const;
+    const args = [
+      message.from,
+      message.to,
+      message.value,
+      message.validAfter,
+      message.validBefore,
+      nonce,
+      Number(v),
+      r,
+      sigS,
+    ] as const;
 
     // A third party (the deployer account) may not submit it.
     await expect(
-      publicClient.simulateContract({ account: s().accounts.deployer.address, address: token.address, abi: token.abi, functionName: "receiveWithAuthorization", args }),
+      publicClient.simulateContract({
+        account: s().accounts.deployer.address,
+        address: token.address,
+        abi: token.abi,
+        functionName: "receiveWithAuthorization",
+        args,
+      }),
     ).rejects.toThrow(/caller must be the payee/);
 
     // The malleable twin (s' = n - s, v flipped) recovers the same signer but must be refused.
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
     const highS = `0x${(n - BigInt(sigS)).toString(16).padStart(64, "0")}` as Hex;
     await expect(
-      publicClient.simulateContract({ account: payee.address, address: token.address, abi: token.abi, functionName: "receiveWithAuthorization", args: [...args.slice(0, 6), Number(v) === 27 ? 28 : 27, r, highS] }),
+      publicClient.simulateContract({
+        account: payee.address,
+        address: token.address,
+        abi: token.abi,
+        functionName: "receiveWithAuthorization",
+        args: [...args.slice(0, 6), Number(v) === 27 ? 28 : 27, r, highS],
+      }),
     ).rejects.toThrow(/invalid signature 's' value/);
 
     // The payee can, via the packed-bytes overload.
-    const hash = await payeeWallet.writeContract({ address: token.address, abi: token.abi, functionName: "receiveWithAuthorization", args: [...args.slice(0, 6), signature] });
+    const hash = await payeeWallet.writeContract({
+      address: token.address,
+      abi: token.abi,
+      functionName: "receiveWithAuthorization",
+      args: [...args.slice(0, 6), signature],
+    });
     expect((await publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
 
     // Cancel an unused nonce; afterwards it reads as used and cannot be cancelled again.
     const cancelNonce = `0x${"cd".repeat(32)}` as Hex;
-    const cancelSig = await payer.signTypedData({ domain, types, primaryType: "CancelAuthorization", message: { authorizer: payer.address, nonce: cancelNonce } });
-    const cancelHash = await payeeWallet.writeContract({ address: token.address, abi: token.abi, functionName: "cancelAuthorization", args: [payer.address, cancelNonce, cancelSig] });
+    const cancelSig = await payer.signTypedData({
+      domain,
+      types,
+      primaryType: "CancelAuthorization",
+      message: { authorizer: payer.address, nonce: cancelNonce },
+    });
+    const cancelHash = await payeeWallet.writeContract({
+      address: token.address,
+      abi: token.abi,
+      functionName: "cancelAuthorization",
+      args: [payer.address, cancelNonce, cancelSig],
+    });
     expect((await publicClient.waitForTransactionReceipt({ hash: cancelHash })).status).toBe("success");
-    expect(await publicClient.readContract({ address: token.address, abi: token.abi, functionName: "authorizationState", args: [payer.address, cancelNonce] })).toBe(true);
+    expect(
+      await publicClient.readContract({
+        address: token.address,
+        abi: token.abi,
+        functionName: "authorizationState",
+        args: [payer.address, cancelNonce],
+      }),
+    ).toBe(true);
     await expect(
-      publicClient.simulateContract({ account: payee.address, address: token.address, abi: token.abi, functionName: "cancelAuthorization", args: [payer.address, cancelNonce, cancelSig] }),
+      publicClient.simulateContract({
+        account: payee.address,
+        address: token.address,
+        abi: token.abi,
+        functionName: "cancelAuthorization",
+        args: [payer.address, cancelNonce, cancelSig],
+      }),
     ).rejects.toThrow(/authorization is used or canceled/);
   });
 
   it("mint is owner-only", async () => {
     const { publicClient, token } = s().chain;
     await expect(
-      publicClient.simulateContract({ account: s().accounts.payer.address, address: token.address, abi: token.abi, functionName: "mint", args: [s().accounts.payer.address, 1n] }),
+      publicClient.simulateContract({
+        account: s().accounts.payer.address,
+        address: token.address,
+        abi: token.abi,
+        functionName: "mint",
+        args: [s().accounts.payer.address, 1n],
+      }),
     ).rejects.toThrow(/caller is not the owner/);
   });
 });
@@ -421,7 +544,10 @@ describe("official client against the reference @x402/hono seller", () => {
     expect(res.status).toBe(402);
     const header = res.headers.get("payment-required");
     expect(header).toBeTruthy();
-    const required = JSON.parse(Buffer.from(header ?? "", "base64").toString("utf8")) as { x402Version: number; accepts: unknown[] };
+    const required = JSON.parse(Buffer.from(header ?? "", "base64").toString("utf8")) as {
+      x402Version: number;
+      accepts: unknown[];
+    };
     expect(required.x402Version).toBe(2);
     expect(required.accepts).toEqual([requirements()]);
   });
@@ -449,7 +575,9 @@ describe("official client against the reference @x402/hono seller", () => {
     const strict = new x402Client();
     strict.register(s().network, new ExactEvmClientScheme(privateKeyToAccount(s().accounts.payer.privateKey)));
     const before = await balances();
-    await expect(wrapFetchWithPayment(fetch, strict)(reference.paidUrl)).rejects.toThrow(/Failed to create payment payload/);
+    await expect(wrapFetchWithPayment(fetch, strict)(reference.paidUrl)).rejects.toThrow(
+      /Failed to create payment payload/,
+    );
     expect(await balances()).toEqual(before);
   });
 });

@@ -44,7 +44,8 @@ async function board(slug: string): Promise<{ calls: number; challenges: number 
   await fetch(`${api}/__platform/rollup`, { method: "POST", headers: { authorization: `Bearer ${operator()}` } });
   const res = await fetch(`${api}/v1/apis/${slug}`);
   if (res.status !== 200) return null;
-  return ((await res.json()) as { api: { windows: { today: { metrics: { calls: number; challenges: number } } } } }).api.windows.today.metrics;
+  return ((await res.json()) as { api: { windows: { today: { metrics: { calls: number; challenges: number } } } } }).api
+    .windows.today.metrics;
 }
 
 beforeAll(async () => {
@@ -55,12 +56,28 @@ beforeAll(async () => {
   writeFileSync(join(work, "funnel.csv"), CSV);
   writeFileSync(join(work, "hello.ts"), `export default { fetch: () => Response.json({ hello: "world" }) };\n`);
   const row = "12345,Some City With A Long Name,XX,1234567\n";
-  writeFileSync(join(work, "big.csv"), "id,city,country,population\n" + row.repeat(Math.ceil((2 * 1024 * 1024) / row.length)));
+  writeFileSync(
+    join(work, "big.csv"),
+    "id,city,country,population\n" + row.repeat(Math.ceil((2 * 1024 * 1024) / row.length)),
+  );
   upstream = await listenOnLoopback(createServer((req, res) => res.end(JSON.stringify({ path: req.url }))));
   port = await freePort();
   api = `http://127.0.0.1:${port}`;
-  const { CLAW_API_URL: _u, CLAW_API_KEY: _k, CLAW_LOCAL: _l, NO_COLOR: _n, npm_lifecycle_event: _e, INIT_CWD: _i, ...rest } = process.env;
-  env = { ...rest, PATH: `${shimDir(dir)}:${process.env.PATH}`, CLAW_DEV_STATE_DIR: join(dir, "claw"), CLAW_CONFIG_DIR: join(dir, "cfg") };
+  const {
+    CLAW_API_URL: _u,
+    CLAW_API_KEY: _k,
+    CLAW_LOCAL: _l,
+    NO_COLOR: _n,
+    npm_lifecycle_event: _e,
+    INIT_CWD: _i,
+    ...rest
+  } = process.env;
+  env = {
+    ...rest,
+    PATH: `${shimDir(dir)}:${process.env.PATH}`,
+    CLAW_DEV_STATE_DIR: join(dir, "claw"),
+    CLAW_CONFIG_DIR: join(dir, "cfg"),
+  };
   stack = await npmStart(["--port", String(port), "--persist-to", join(dir, "state")], env, devJson);
   expect(stack.stderr()).toContain(`402claw is running at ${api}`);
 }, 200_000);
@@ -73,9 +90,13 @@ afterAll(async () => {
 
 describe("the README, followed on a fresh `npm start`", () => {
   it("prints a banner within 100 columns, without colour codes off a terminal", () => {
-    const banner = stack.stderr().split("\n").filter((l) => !l.startsWith(">") && l.trim() !== "");
+    const banner = stack
+      .stderr()
+      .split("\n")
+      .filter((l) => !l.startsWith(">") && l.trim() !== "");
     expect(banner.join("\n")).toContain(`npm run claw -- call '${api}/t/world-cities-pro/v1/records?country=JP'`);
     for (const line of banner) expect(line.length, line).toBeLessThanOrEqual(100);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no ANSI escape is printed
     expect(stack.stderr()).not.toMatch(/\x1b\[/);
   });
 
@@ -83,7 +104,11 @@ describe("the README, followed on a fresh `npm start`", () => {
     const who = await run("npm run -s claw -- whoami --json", REPO_ROOT);
     expect(who.code, who.stderr).toBe(0);
     const me = JSON.parse(who.stdout);
-    expect(me).toMatchObject({ apiUrl: api, source: { apiUrl: "local", apiKey: "local" }, creator: { name: "Local Dev Creator" } });
+    expect(me).toMatchObject({
+      apiUrl: api,
+      source: { apiUrl: "local", apiKey: "local" },
+      creator: { name: "Local Dev Creator" },
+    });
     expect(me.keyFrom).toContain(devJson);
     const human = await run("claw whoami");
     expect(human.stderr).toMatch(/from the local stack `npm start` runs .*your saved login is untouched/);
@@ -91,7 +116,7 @@ describe("the README, followed on a fresh `npm start`", () => {
     expect(readFileSync(configFile, "utf8")).toBe(PRODUCTION);
   });
 
-  it("runs the commands the banner and the README's \"Then try\" print, as printed", async () => {
+  it('runs the commands the banner and the README\'s "Then try" print, as printed', async () => {
     const commandLine = /^[A-Z][A-Za-z ]+: +(npm run claw -- .+?)(?: {3}\(.*\))?$/gm;
     const printed = [...stack.stderr().matchAll(commandLine)].map((m) => m[1]!);
     expect(printed).toEqual([
@@ -121,7 +146,10 @@ describe("the README, followed on a fresh `npm start`", () => {
     const show = await run("claw show cities");
     expect(show.stdout).toContain(`payment    eip155:84532, asset USDC v2 ${LOCAL_TOKEN} (6 decimals)`);
     expect(show.stdout).toContain("rate per caller 100/60s");
-    const stats = await eventually(() => run("claw stats cities"), (r) => r.stdout.includes("from 1 payment (ledger)"));
+    const stats = await eventually(
+      () => run("claw stats cities"),
+      (r) => r.stdout.includes("from 1 payment (ledger)"),
+    );
     expect(stats.stdout).toContain("from 1 payment (ledger)");
   });
 
@@ -130,7 +158,11 @@ describe("the README, followed on a fresh `npm start`", () => {
     const N = 3;
     // N distinct requests: the funnel counts a challenged request once per (hour, caller, request).
     for (let i = 1; i <= N; i++) expect((await run(`claw call '${api}/t/funnel/v1/records?limit=${i}'`)).code).toBe(0);
-    const today = await eventually(() => board("funnel"), (m) => m?.calls === N, 30_000);
+    const today = await eventually(
+      () => board("funnel"),
+      (m) => m?.calls === N,
+      30_000,
+    );
     expect(today).toMatchObject({ calls: N, challenges: N });
     const stats = await run("claw stats funnel --window today");
     expect(stats.stdout).toContain(`402→paid 100.0% (${N} of ${N} challenges)`);
@@ -190,11 +222,19 @@ describe("the README, followed on a fresh `npm start`", () => {
   it("publish --dry-run plans each type locally; a proxy is 422 (exit 2)", async () => {
     const dataset = await run("claw publish cities --dry-run --json");
     expect(dataset.code, dataset.stdout).toBe(0);
-    expect(JSON.parse(dataset.stdout)).toMatchObject({ dryRun: true, slug: "cities", missingSettings: ["CF_ACCOUNT_ID", "CF_DISPATCH_NAMESPACE", "CF_API_TOKEN"] });
+    expect(JSON.parse(dataset.stdout)).toMatchObject({
+      dryRun: true,
+      slug: "cities",
+      missingSettings: ["CF_ACCOUNT_ID", "CF_DISPATCH_NAMESPACE", "CF_API_TOKEN"],
+    });
     expect((await run("claw deploy hello.ts")).code).toBe(0);
     const fn = await run("claw publish hello --dry-run");
     expect(fn.code, fn.stderr).toBe(0);
-    expect(JSON.parse(fn.stdout).modules.map((m: { name: string }) => m.name)).toEqual(["claw-wrapper.js", "claw-budget.js", "user.js"]);
+    expect(JSON.parse(fn.stdout).modules.map((m: { name: string }) => m.name)).toEqual([
+      "claw-wrapper.js",
+      "claw-budget.js",
+      "user.js",
+    ]);
     expect(fn.stderr).toContain("CF_ACCOUNT_ID, CF_DISPATCH_NAMESPACE, CF_API_TOKEN not set");
     const proxy = await run(`claw publish local-${upstream.port} --dry-run`);
     expect(proxy.code).toBe(2);
@@ -213,7 +253,11 @@ describe("the README, followed on a fresh `npm start`", () => {
   });
 
   it("a second `npm start` names the running stack and exits 5; stopping leaves no pointer to it", async () => {
-    const second = await npmStart(["--port", String(await freePort()), "--persist-to", join(dir, "state2")], env, join(dir, "none.json"));
+    const second = await npmStart(
+      ["--port", String(await freePort()), "--persist-to", join(dir, "state2")],
+      env,
+      join(dir, "none.json"),
+    );
     expect(await second.exited).toBe(5);
     expect(second.stderr()).toContain(`✖ 402claw is already running at ${api}, pid `);
     await stack.stop();

@@ -17,19 +17,23 @@ const stateDir = mkdtempSync(join(tmpdir(), "claw-edges-test-"));
 
 beforeAll(async () => {
   const port = await freePort();
-  child = spawn(process.execPath, [
-    join(REPO_ROOT, "cli", "bin.mjs"),
-    "dev",
-    "--json",
-    "--port",
-    String(port),
-    "--persist-to",
-    join(stateDir, "state"),
-  ], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  child = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, "cli", "bin.mjs"),
+      "dev",
+      "--json",
+      "--port",
+      String(port),
+      "--persist-to",
+      join(stateDir, "state"),
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
@@ -89,10 +93,11 @@ describe("tenant request bodies over HTTP", () => {
   });
 
   it("a chunked body past the limit is counted and refused the same way", async () => {
-    const res = await fetch(
-      `${demoUrl}v1/records`,
-      { method: "POST", body: chunked(3 * MiB), duplex: "half" } as RequestInit,
-    );
+    const res = await fetch(`${demoUrl}v1/records`, {
+      method: "POST",
+      body: chunked(3 * MiB),
+      duplex: "half",
+    } as RequestInit);
     await expectEnvelope(res, 413, "payload_too_large");
     expect((await fetch(`${demoUrl}health`)).status).toBe(200);
   });

@@ -5,8 +5,19 @@
 // expired, replayed or cancelled nonce) while a valid settle moves exactly the amount asked.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  BaseError, ContractFunctionRevertedError, createWalletClient, hashDomain, http, keccak256, parseSignature,
-  serializeCompactSignature, signatureToCompactSignature, toHex, type Abi, type Address, type Hex,
+  BaseError,
+  ContractFunctionRevertedError,
+  createWalletClient,
+  hashDomain,
+  http,
+  keccak256,
+  parseSignature,
+  serializeCompactSignature,
+  signatureToCompactSignature,
+  toHex,
+  type Abi,
+  type Address,
+  type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { uptoPermit2WitnessTypes } from "@x402/evm";
@@ -113,7 +124,10 @@ async function simulate(p: Permit, amount: bigint, signature: Hex, from: Address
 
 async function send(p: Permit, amount: bigint, signature: Hex): Promise<void> {
   const hash = await s().chain.deployerClient.writeContract({
-    address: UPTO_PROXY_ADDRESS, abi: abi(), functionName: "settle", args: settleArgs(p, amount, signature),
+    address: UPTO_PROXY_ADDRESS,
+    abi: abi(),
+    functionName: "settle",
+    args: settleArgs(p, amount, signature),
   });
   const receipt = await s().chain.publicClient.waitForTransactionReceipt({ hash });
   expect(receipt.status).toBe("success");
@@ -132,11 +146,13 @@ describe("Permit2 + x402 upto proxy on the local chain", () => {
     expect(await read(PERMIT2_ADDRESS, Permit2.abi, "DOMAIN_SEPARATOR")).toBe(
       hashDomain({
         domain: { name: "Permit2", chainId: BigInt(s().chainId), verifyingContract: PERMIT2_ADDRESS },
-        types: { EIP712Domain: [
-          { name: "name", type: "string" },
-          { name: "chainId", type: "uint256" },
-          { name: "verifyingContract", type: "address" },
-        ] },
+        types: {
+          EIP712Domain: [
+            { name: "name", type: "string" },
+            { name: "chainId", type: "uint256" },
+            { name: "verifyingContract", type: "address" },
+          ],
+        },
       }),
     );
     expect(await read(UPTO_PROXY_ADDRESS, X402UptoPermit2Proxy.abi, "PERMIT2")).toBe(PERMIT2_ADDRESS);
@@ -144,8 +160,9 @@ describe("Permit2 + x402 upto proxy on the local chain", () => {
     expect(uptoPermit2WitnessTypes.Witness.map((f) => `${f.type} ${f.name}`).join(",")).toBe(
       "address to,address facilitator,uint256 validAfter",
     );
-    expect(await read(UPTO_PROXY_ADDRESS, X402UptoPermit2Proxy.abi, "WITNESS_TYPEHASH"))
-      .toBe(keccak256(toHex(witnessType)));
+    expect(await read(UPTO_PROXY_ADDRESS, X402UptoPermit2Proxy.abi, "WITNESS_TYPEHASH")).toBe(
+      keccak256(toHex(witnessType)),
+    );
     expect(await read(UPTO_PROXY_ADDRESS, X402UptoPermit2Proxy.abi, "WITNESS_TYPE_STRING")).toBe(
       `Witness witness)TokenPermissions(address token,uint256 amount)${witnessType}`,
     );

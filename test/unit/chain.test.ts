@@ -24,16 +24,25 @@ describe("decideWithChain", () => {
   it("a used authorization is committed with its transaction, whatever the facilitator said", () => {
     const used = { state: "used" as const, transaction: "0xt" };
     expect(decideWithChain(HOLD, used, NOW, PAST)).toEqual({ action: "commit", transaction: "0xt" });
-    expect(decideWithChain({ action: "commit", transaction: null }, used, NOW, FUTURE)).toEqual({ action: "commit", transaction: "0xt" });
+    expect(decideWithChain({ action: "commit", transaction: null }, used, NOW, FUTURE)).toEqual({
+      action: "commit",
+      transaction: "0xt",
+    });
   });
 
   it("an unused one is released only once expired, and never turns a commit into a release", () => {
     const unused = { state: "unused" as const };
     expect(decideWithChain(HOLD, unused, NOW, PAST)).toMatchObject({ action: "release" });
-    expect(decideWithChain({ action: "retry", reason: "x" }, unused, NOW, FUTURE)).toEqual({ action: "retry", reason: "x" });
+    expect(decideWithChain({ action: "retry", reason: "x" }, unused, NOW, FUTURE)).toEqual({
+      action: "retry",
+      reason: "x",
+    });
     // Within the clock-skew grace after validBefore it is not expired yet.
     expect(decideWithChain(HOLD, unused, NOW, NOW / 1000 - 30)).toEqual(HOLD);
-    expect(decideWithChain({ action: "commit", transaction: null }, unused, NOW, PAST)).toEqual({ action: "commit", transaction: null });
+    expect(decideWithChain({ action: "commit", transaction: null }, unused, NOW, PAST)).toEqual({
+      action: "commit",
+      transaction: null,
+    });
   });
 
   it("unknown changes nothing", () => {

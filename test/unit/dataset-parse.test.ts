@@ -1,7 +1,12 @@
 // parseDataset: CSV/JSON -> NormalizedDataset, type inference, id field rules and every error code.
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/http/errors.ts";
-import { DATASET_LIMITS, DatasetError, parseDataset, type NormalizedDataset } from "../../src/runtimes/dataset/parse.ts";
+import {
+  DATASET_LIMITS,
+  DatasetError,
+  parseDataset,
+  type NormalizedDataset,
+} from "../../src/runtimes/dataset/parse.ts";
 
 function fail(fn: () => unknown): DatasetError {
   try {
@@ -18,7 +23,10 @@ const nullable = (ds: NormalizedDataset) => Object.fromEntries(ds.schema.fields.
 
 describe("parseDataset csv: types", () => {
   it("infers integer, number, boolean and string columns and converts cells", () => {
-    const ds = parseDataset("id,name,age,score,active\n1,Ada,36,9.5,true\n2,Bob,41,7,FALSE\n3,Cy,-5,-0.25,True\n", "csv");
+    const ds = parseDataset(
+      "id,name,age,score,active\n1,Ada,36,9.5,true\n2,Bob,41,7,FALSE\n3,Cy,-5,-0.25,True\n",
+      "csv",
+    );
     expect(types(ds)).toEqual({ id: "integer", name: "string", age: "integer", score: "number", active: "boolean" });
     expect(ds.rows).toEqual([
       [1, "Ada", 36, 9.5, true],
@@ -30,8 +38,18 @@ describe("parseDataset csv: types", () => {
   });
 
   it("keeps values that would be mangled as numbers as strings", () => {
-    const ds = parseDataset("zip,code,big,plus,hex,mixed\n02134,007,12345678901234567890,+5,0x10,1\n10001,12,1,6,16,x\n", "csv");
-    expect(types(ds)).toEqual({ zip: "string", code: "string", big: "string", plus: "string", hex: "string", mixed: "string" });
+    const ds = parseDataset(
+      "zip,code,big,plus,hex,mixed\n02134,007,12345678901234567890,+5,0x10,1\n10001,12,1,6,16,x\n",
+      "csv",
+    );
+    expect(types(ds)).toEqual({
+      zip: "string",
+      code: "string",
+      big: "string",
+      plus: "string",
+      hex: "string",
+      mixed: "string",
+    });
     expect(ds.rows[0]).toEqual(["02134", "007", "12345678901234567890", "+5", "0x10", "1"]);
     expect(ds.rows[1]).toEqual(["10001", "12", "1", "6", "16", "x"]);
   });
@@ -139,7 +157,14 @@ describe("parseDataset csv: types", () => {
 
 describe("parseDataset json", () => {
   it("accepts a top-level array and unions the keys in first-seen order", () => {
-    const ds = parseDataset(JSON.stringify([{ id: 1, name: "a" }, { id: 2, extra: true }, { name: "c", id: 3 }]), "json");
+    const ds = parseDataset(
+      JSON.stringify([
+        { id: 1, name: "a" },
+        { id: 2, extra: true },
+        { name: "c", id: 3 },
+      ]),
+      "json",
+    );
     expect(ds.schema.fields).toEqual([
       { name: "id", type: "integer", nullable: false },
       { name: "name", type: "string", nullable: true },
@@ -154,7 +179,16 @@ describe("parseDataset json", () => {
   });
 
   it("accepts {items: [...]} and keeps JSON types (a JSON string stays a string)", () => {
-    const ds = parseDataset(JSON.stringify({ items: [{ zip: "02134", n: 1, x: 1.5 }, { zip: "42", n: 2, x: 2 }], meta: {} }), "json");
+    const ds = parseDataset(
+      JSON.stringify({
+        items: [
+          { zip: "02134", n: 1, x: 1.5 },
+          { zip: "42", n: 2, x: 2 },
+        ],
+        meta: {},
+      }),
+      "json",
+    );
     expect(types(ds)).toEqual({ zip: "string", n: "integer", x: "number" });
     expect(ds.rows).toEqual([
       ["02134", 1, 1.5],
@@ -163,7 +197,13 @@ describe("parseDataset json", () => {
   });
 
   it("stores nested values as JSON text and mixed columns as strings", () => {
-    const ds = parseDataset(JSON.stringify([{ tags: ["a", "b"], m: 1, o: { k: 1 }, e: "" }, { tags: null, m: "two", o: null, e: null }]), "json");
+    const ds = parseDataset(
+      JSON.stringify([
+        { tags: ["a", "b"], m: 1, o: { k: 1 }, e: "" },
+        { tags: null, m: "two", o: null, e: null },
+      ]),
+      "json",
+    );
     expect(types(ds)).toEqual({ tags: "string", m: "string", o: "string", e: "string" });
     expect(ds.rows).toEqual([
       ['["a","b"]', "1", '{"k":1}', ""],
@@ -231,14 +271,30 @@ describe("parseDataset errors", () => {
   });
 
   it("dataset_header_missing: duplicate, empty, data-like or overlong names", () => {
-    expect(fail(() => parseDataset("a,b,a\n1,2,3\n", "csv")).details).toMatchObject({ reason: "duplicate_name", name: "a", columns: [1, 3] });
-    expect(fail(() => parseDataset("a, ,c\n1,2,3\n", "csv")).details).toMatchObject({ reason: "empty_name", column: 2 });
-    expect(fail(() => parseDataset("1,2.5,3\n4,5,6\n", "csv")).details).toMatchObject({ reason: "header_looks_like_data" });
-    expect(fail(() => parseDataset(`${"x".repeat(257)}\n1\n`, "csv")).details).toMatchObject({ reason: "name_too_long" });
+    expect(fail(() => parseDataset("a,b,a\n1,2,3\n", "csv")).details).toMatchObject({
+      reason: "duplicate_name",
+      name: "a",
+      columns: [1, 3],
+    });
+    expect(fail(() => parseDataset("a, ,c\n1,2,3\n", "csv")).details).toMatchObject({
+      reason: "empty_name",
+      column: 2,
+    });
+    expect(fail(() => parseDataset("1,2.5,3\n4,5,6\n", "csv")).details).toMatchObject({
+      reason: "header_looks_like_data",
+    });
+    expect(fail(() => parseDataset(`${"x".repeat(257)}\n1\n`, "csv")).details).toMatchObject({
+      reason: "name_too_long",
+    });
     expect(fail(() => parseDataset('[{"": 1}]', "json")).code).toBe("dataset_header_missing");
-    for (const input of ["a,b,a\n1,2,3\n", "a,,c\n1,2,3\n", "1,2\n3,4\n"]) expect(fail(() => parseDataset(input, "csv")).code).toBe("dataset_header_missing");
+    for (const input of ["a,b,a\n1,2,3\n", "a,,c\n1,2,3\n", "1,2\n3,4\n"])
+      expect(fail(() => parseDataset(input, "csv")).code).toBe("dataset_header_missing");
     // Numeric names are fine next to real ones (a pivot table of years).
-    expect(types(parseDataset("country,2019,2020\nNO,1,2\n", "csv"))).toEqual({ country: "string", "2019": "integer", "2020": "integer" });
+    expect(types(parseDataset("country,2019,2020\nNO,1,2\n", "csv"))).toEqual({
+      country: "string",
+      "2019": "integer",
+      "2020": "integer",
+    });
   });
 
   it("dataset_too_many_fields above 500 columns or keys", () => {
@@ -249,7 +305,13 @@ describe("parseDataset errors", () => {
     const obj = Object.fromEntries(header.map((h) => [h, 1]));
     expect(fail(() => parseDataset(JSON.stringify([obj]), "json")).code).toBe("dataset_too_many_fields");
     // Exactly 500 is fine.
-    const ok = parseDataset(`${header.slice(0, 500).join(",")}\n${header.slice(0, 500).map(() => "1").join(",")}\n`, "csv");
+    const ok = parseDataset(
+      `${header.slice(0, 500).join(",")}\n${header
+        .slice(0, 500)
+        .map(() => "1")
+        .join(",")}\n`,
+      "csv",
+    );
     expect(ok.schema.fields).toHaveLength(DATASET_LIMITS.maxFields);
   });
 
@@ -277,7 +339,9 @@ describe("parseDataset idField", () => {
   });
 
   it("rejects an unknown, duplicated or null opts.idField", () => {
-    expect(fail(() => parseDataset(csv, "csv", { idField: "nope" })).details).toMatchObject({ reason: "unknown_field" });
+    expect(fail(() => parseDataset(csv, "csv", { idField: "nope" })).details).toMatchObject({
+      reason: "unknown_field",
+    });
     const dup = fail(() => parseDataset(csv, "csv", { idField: "id" }));
     expect(dup.code).toBe("dataset_bad_id_field");
     expect(dup.details).toMatchObject({ reason: "duplicate", row: 3 });
@@ -301,7 +365,7 @@ describe("parseDataset at size", () => {
     let bytes = lines[0]!.length + 1;
     const cities = ["Oslo", "Rome", "Lima", "Kyiv", "Pune", "Cork"];
     for (let i = 1; bytes < 10 * 1024 * 1024; i++) {
-      const line = `${i},Item ${i},${cities[i % 6]},0${(i * 7919) % 90000 + 1000},${(i % 1000) / 4},${i % 50},${i % 3 === 0},"note, ${i}"`;
+      const line = `${i},Item ${i},${cities[i % 6]},0${((i * 7919) % 90000) + 1000},${(i % 1000) / 4},${i % 50},${i % 3 === 0},"note, ${i}"`;
       lines.push(line);
       bytes += line.length + 1;
     }
@@ -310,12 +374,32 @@ describe("parseDataset at size", () => {
     const ds = parseDataset(csv, "csv");
     const parseMs = performance.now() - started;
     expect(ds.schema.rows).toBe(lines.length - 1);
-    expect(types(ds)).toEqual({ id: "integer", name: "string", city: "string", zip: "string", price: "number", qty: "integer", active: "boolean", note: "string" });
+    expect(types(ds)).toEqual({
+      id: "integer",
+      name: "string",
+      city: "string",
+      zip: "string",
+      price: "number",
+      qty: "integer",
+      active: "boolean",
+      note: "string",
+    });
     expect(ds.schema.idField).toBe("id");
-    expect(ds.rows[41]).toEqual([42, "Item 42", "Oslo", `0${(42 * 7919) % 90000 + 1000}`, 10.5, 42, true, "note, 42"]);
+    expect(ds.rows[41]).toEqual([
+      42,
+      "Item 42",
+      "Oslo",
+      `0${((42 * 7919) % 90000) + 1000}`,
+      10.5,
+      42,
+      true,
+      "note, 42",
+    ]);
     const stored = JSON.stringify(ds);
     const ratio = stored.length / csv.length;
-    console.log(`10 MB CSV: ${ds.schema.rows} rows parsed in ${parseMs.toFixed(0)} ms; stored JSON ${(stored.length / 1048576).toFixed(1)} MiB (x${ratio.toFixed(2)})`);
+    console.log(
+      `10 MB CSV: ${ds.schema.rows} rows parsed in ${parseMs.toFixed(0)} ms; stored JSON ${(stored.length / 1048576).toFixed(1)} MiB (x${ratio.toFixed(2)})`,
+    );
     expect(ratio).toBeLessThan(1.5);
   });
 });

@@ -4,20 +4,18 @@
 // never another exception, never a 5xx.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/http/errors.ts";
+import type { ApiError } from "../../src/http/errors.ts";
 import { DatasetError, parseDataset, type NormalizedDataset } from "../../src/runtimes/dataset/parse.ts";
 import { getRecord, loadDataset, QueryError, queryRecords, QUERY_LIMITS } from "../../src/runtimes/dataset/query.ts";
 
-const DATASET_CODES = new Set(
-  [
-    "dataset_empty",
-    "dataset_malformed",
-    "dataset_header_missing",
-    "dataset_too_many_fields",
-    "dataset_too_large",
-    "dataset_bad_id_field",
-  ],
-);
+const DATASET_CODES = new Set([
+  "dataset_empty",
+  "dataset_malformed",
+  "dataset_header_missing",
+  "dataset_too_many_fields",
+  "dataset_too_large",
+  "dataset_bad_id_field",
+]);
 const QUERY_CODES = new Set(["invalid_parameter", "unknown_field", "invalid_filter", "record_not_found"]);
 
 /** Runs `fn`; a thrown error must be a 4xx ApiError of `Class` with one of `codes`. */
@@ -68,8 +66,8 @@ const cellText = fc.oneof(
     "1e999",
     "true",
     "FALSE",
-    "\"",
-    "\"a,b\"",
+    '"',
+    '"a,b"',
     "x;y",
     "\t",
     "NaN",
@@ -112,23 +110,34 @@ describe("parseDataset properties", () => {
 
   it("arbitrary text as CSV or JSON: never anything but a DatasetError", () => {
     fc.assert(
-      fc.property(fc.string({
-        unit: "binary",
-        maxLength: 200,
-      }), fc.constantFrom("csv" as const, "json" as const), (text, format) => {
-        const ds = outcome(() => parseDataset(text, format), DatasetError, DATASET_CODES);
-        if (ds) checkShape(ds);
-      }),
+      fc.property(
+        fc.string({
+          unit: "binary",
+          maxLength: 200,
+        }),
+        fc.constantFrom("csv" as const, "json" as const),
+        (text, format) => {
+          const ds = outcome(() => parseDataset(text, format), DatasetError, DATASET_CODES);
+          if (ds) checkShape(ds);
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   it("JSON records (and any JSON document): a well-formed dataset or a 4xx DatasetError", () => {
     fc.assert(
-      fc.property(fc.oneof(jsonRecords, jsonRecords.map((items) => ({ items })), fc.jsonValue()), (doc) => {
-        const ds = outcome(() => parseDataset(JSON.stringify(doc), "json"), DatasetError, DATASET_CODES);
-        if (ds) checkShape(ds);
-      }),
+      fc.property(
+        fc.oneof(
+          jsonRecords,
+          jsonRecords.map((items) => ({ items })),
+          fc.jsonValue(),
+        ),
+        (doc) => {
+          const ds = outcome(() => parseDataset(JSON.stringify(doc), "json"), DatasetError, DATASET_CODES);
+          if (ds) checkShape(ds);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -211,13 +220,17 @@ describe("dataset query parameter properties", () => {
 
   it("any record id and projection: the record, or a 4xx QueryError", () => {
     fc.assert(
-      fc.property(fc.string({
-        unit: "binary",
-        maxLength: 20,
-      }), fc.option(paramValue, { nil: undefined }), (id, fields) => {
-        const params = new URLSearchParams(fields === undefined ? [] : [["fields", fields]]);
-        outcome(() => getRecord(people, id, params), QueryError, QUERY_CODES);
-      }),
+      fc.property(
+        fc.string({
+          unit: "binary",
+          maxLength: 20,
+        }),
+        fc.option(paramValue, { nil: undefined }),
+        (id, fields) => {
+          const params = new URLSearchParams(fields === undefined ? [] : [["fields", fields]]);
+          outcome(() => getRecord(people, id, params), QueryError, QUERY_CODES);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -2,7 +2,15 @@
 // pagination, record lookup, and a 100k-row dataset checked against a naive reference.
 import { describe, expect, it } from "vitest";
 import { parseDataset, type Cell, type NormalizedDataset } from "../../src/runtimes/dataset/parse.ts";
-import { QueryError, getRecord, loadDataset, parseRecordsQuery, queryRecords, type LoadedDataset, type RecordsPage } from "../../src/runtimes/dataset/query.ts";
+import {
+  QueryError,
+  getRecord,
+  loadDataset,
+  parseRecordsQuery,
+  queryRecords,
+  type LoadedDataset,
+  type RecordsPage,
+} from "../../src/runtimes/dataset/query.ts";
 
 // Round-trip through JSON like the engine does (R2 -> fetch -> JSON.parse).
 const load = (ds: NormalizedDataset): LoadedDataset => loadDataset(JSON.parse(JSON.stringify(ds)));
@@ -35,7 +43,15 @@ describe("GET /v1/records semantics", () => {
   it("returns every record with defaults and the page envelope", () => {
     const page = q(people, "");
     expect(page).toMatchObject({ total: 6, limit: 100, offset: 0, nextOffset: null, nextCursor: null });
-    expect(page.items[0]).toEqual({ id: 1, name: "Ada Lovelace", city: "Oslo", score: 9.5, active: true, zip: "02134", limit: 1 });
+    expect(page.items[0]).toEqual({
+      id: 1,
+      name: "Ada Lovelace",
+      city: "Oslo",
+      score: 9.5,
+      active: true,
+      zip: "02134",
+      limit: 1,
+    });
     expect(ids(page)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
@@ -127,7 +143,23 @@ describe("GET /v1/records semantics", () => {
 
 describe("query errors", () => {
   it("invalid_parameter for bad limit / offset / cursor / repeats", () => {
-    for (const bad of ["limit=-1", "limit=0", "limit=1001", "limit=abc", "limit=1.5", "limit=", "limit=1e3", "offset=-1", "offset=abc", "offset=1.5", "cursor=!!", "cursor=abc", "limit=1&limit=2", "offset=1&cursor=eyJvIjoxfQ", `q=${"x".repeat(257)}`]) {
+    for (const bad of [
+      "limit=-1",
+      "limit=0",
+      "limit=1001",
+      "limit=abc",
+      "limit=1.5",
+      "limit=",
+      "limit=1e3",
+      "offset=-1",
+      "offset=abc",
+      "offset=1.5",
+      "cursor=!!",
+      "cursor=abc",
+      "limit=1&limit=2",
+      "offset=1&cursor=eyJvIjoxfQ",
+      `q=${"x".repeat(257)}`,
+    ]) {
       const err = queryError(() => q(people, bad));
       expect(err.code, bad).toBe("invalid_parameter");
       expect(err.status).toBe(400);
@@ -147,16 +179,31 @@ describe("query errors", () => {
   });
 
   it("invalid_filter when the value cannot have the field's type", () => {
-    for (const bad of ["id=abc", "id=1.5", "id=0x10", "score=abc", "score=1e999", "active=yes", "id=99999999999999999999"]) {
+    for (const bad of [
+      "id=abc",
+      "id=1.5",
+      "id=0x10",
+      "score=abc",
+      "score=1e999",
+      "active=yes",
+      "id=99999999999999999999",
+    ]) {
       const err = queryError(() => q(people, bad));
       expect(err.code, bad).toBe("invalid_filter");
       expect(err.status).toBe(400);
     }
-    expect(queryError(() => q(people, "id=abc")).details).toMatchObject({ field: "id", value: "abc", expected: "integer" });
+    expect(queryError(() => q(people, "id=abc")).details).toMatchObject({
+      field: "id",
+      value: "abc",
+      expected: "integer",
+    });
   });
 
   it("parses into a typed query", () => {
-    const query = parseRecordsQuery(new URLSearchParams("q=Ada&city=Oslo&sort=-score,id&fields=id&limit=5&offset=2"), people);
+    const query = parseRecordsQuery(
+      new URLSearchParams("q=Ada&city=Oslo&sort=-score,id&fields=id&limit=5&offset=2"),
+      people,
+    );
     expect(query).toEqual({
       q: "ada",
       filters: [{ field: 2, name: "city", values: ["Oslo"] }],
@@ -190,11 +237,25 @@ describe("GET /v1/records/:id", () => {
     expect(ds.schema.idField).toBeNull();
     expect(getRecord(ds, "1")).toEqual({ v: "a" });
     expect(getRecord(ds, "2")).toEqual({ v: "b" });
-    for (const id of ["0", "3", "01", "-1", "1.0", "abc", ""]) expect(queryError(() => getRecord(ds, id)).code, id).toBe("record_not_found");
+    for (const id of ["0", "3", "01", "-1", "1.0", "abc", ""])
+      expect(queryError(() => getRecord(ds, id)).code, id).toBe("record_not_found");
   });
 
   it("answers 404 record_not_found for anything else, including path traversal", () => {
-    for (const id of ["999", "abc", "../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "/", "\u0000", "1e400", "x".repeat(5000), "__proto__", "constructor"]) {
+    for (const id of [
+      "999",
+      "abc",
+      "../../etc/passwd",
+      "..%2F..%2Fetc%2Fpasswd",
+      "%2e%2e",
+      "..",
+      "/",
+      "\u0000",
+      "1e400",
+      "x".repeat(5000),
+      "__proto__",
+      "constructor",
+    ]) {
       const err = queryError(() => getRecord(people, id));
       expect(err.code).toBe("record_not_found");
       expect(err.status).toBe(404);
@@ -207,7 +268,15 @@ describe("loadDataset", () => {
   it("rejects artifacts that are not a normalized dataset", () => {
     const good = JSON.parse(JSON.stringify(parseDataset("a,b\n1,2\n", "csv")));
     expect(loadDataset(good).size).toBe(1);
-    for (const bad of [null, 42, {}, { schema: good.schema }, { schema: { ...good.schema, fields: [] }, rows: [] }, { schema: good.schema, rows: [[1]] }, { schema: { ...good.schema, idField: "zz" }, rows: good.rows }]) {
+    for (const bad of [
+      null,
+      42,
+      {},
+      { schema: good.schema },
+      { schema: { ...good.schema, fields: [] }, rows: [] },
+      { schema: good.schema, rows: [[1]] },
+      { schema: { ...good.schema, idField: "zz" }, rows: good.rows },
+    ]) {
       expect(() => loadDataset(bad)).toThrow();
     }
   });
@@ -225,7 +294,24 @@ function lcg(seed: number): () => number {
 
 function bigDataset(n: number): NormalizedDataset {
   const rand = lcg(402);
-  const cities = ["Oslo", "Rome", "Lima", "Kyiv", "Pune", "Cork", "Nice", "Bern", "Riga", "Doha", "oslo", "ROME", "Baku", "Lodz", "Graz", "Suva"];
+  const cities = [
+    "Oslo",
+    "Rome",
+    "Lima",
+    "Kyiv",
+    "Pune",
+    "Cork",
+    "Nice",
+    "Bern",
+    "Riga",
+    "Doha",
+    "oslo",
+    "ROME",
+    "Baku",
+    "Lodz",
+    "Graz",
+    "Suva",
+  ];
   const rows: Cell[][] = [];
   for (let i = 0; i < n; i++) {
     rows.push([
@@ -255,14 +341,21 @@ function bigDataset(n: number): NormalizedDataset {
 }
 
 /** The obvious, slow implementation the engine must agree with. */
-function reference(ds: NormalizedDataset, spec: { eq?: [string, Cell[]][]; q?: string; sort?: [string, boolean][]; offset?: number; limit?: number }) {
+function reference(
+  ds: NormalizedDataset,
+  spec: { eq?: [string, Cell[]][]; q?: string; sort?: [string, boolean][]; offset?: number; limit?: number },
+) {
   const col = (name: string) => ds.schema.fields.findIndex((f) => f.name === name);
   const stringCols = ds.schema.fields.flatMap((f, i) => (f.type === "string" ? [i] : []));
   let rows = ds.rows.map((_, i) => i);
   for (const [name, values] of spec.eq ?? []) rows = rows.filter((r) => values.includes(ds.rows[r]![col(name)]!));
   if (spec.q) {
     const needle = spec.q.toLowerCase();
-    rows = rows.filter((r) => stringCols.some((c) => typeof ds.rows[r]![c] === "string" && (ds.rows[r]![c] as string).toLowerCase().includes(needle)));
+    rows = rows.filter((r) =>
+      stringCols.some(
+        (c) => typeof ds.rows[r]![c] === "string" && (ds.rows[r]![c] as string).toLowerCase().includes(needle),
+      ),
+    );
   }
   const keys = (spec.sort ?? []).map(([name, desc]) => ({ c: col(name), desc }));
   rows.sort((a, b) => {
@@ -292,15 +385,73 @@ describe("100k-row dataset", () => {
   const ds = load(raw);
 
   const cases: [string, Parameters<typeof reference>[1]][] = [
-    ["city=Oslo&sort=-score,name&limit=50", { eq: [["city", ["Oslo"]]], sort: [["score", true], ["name", false]], limit: 50 }],
-    ["active=true&sort=qty,-id&offset=1000&limit=100", { eq: [["active", [true]]], sort: [["qty", false], ["id", true]], offset: 1000, limit: 100 }],
-    ["sort=city,-score&offset=99950&limit=100", { sort: [["city", false], ["score", true]], offset: 99_950, limit: 100 }],
+    [
+      "city=Oslo&sort=-score,name&limit=50",
+      {
+        eq: [["city", ["Oslo"]]],
+        sort: [
+          ["score", true],
+          ["name", false],
+        ],
+        limit: 50,
+      },
+    ],
+    [
+      "active=true&sort=qty,-id&offset=1000&limit=100",
+      {
+        eq: [["active", [true]]],
+        sort: [
+          ["qty", false],
+          ["id", true],
+        ],
+        offset: 1000,
+        limit: 100,
+      },
+    ],
+    [
+      "sort=city,-score&offset=99950&limit=100",
+      {
+        sort: [
+          ["city", false],
+          ["score", true],
+        ],
+        offset: 99_950,
+        limit: 100,
+      },
+    ],
     ["sort=-city&limit=1000", { sort: [["city", true]], limit: 1000 }],
     ["q=item 123&sort=-qty", { q: "item 123", sort: [["qty", true]] }],
-    ["qty=5&qty=7&city=Rome&sort=score", { eq: [["qty", [5, 7]], ["city", ["Rome"]]], sort: [["score", false]] }],
+    [
+      "qty=5&qty=7&city=Rome&sort=score",
+      {
+        eq: [
+          ["qty", [5, 7]],
+          ["city", ["Rome"]],
+        ],
+        sort: [["score", false]],
+      },
+    ],
     ["score=&sort=-name&offset=10", { eq: [["score", [null]]], sort: [["name", true]], offset: 10 }],
-    ["city=Nice&active=false&offset=200", { eq: [["city", ["Nice"]], ["active", [false]]], offset: 200 }],
-    ["qty=42&sort=name,id", { eq: [["qty", [42]]], sort: [["name", false], ["id", false]] }],
+    [
+      "city=Nice&active=false&offset=200",
+      {
+        eq: [
+          ["city", ["Nice"]],
+          ["active", [false]],
+        ],
+        offset: 200,
+      },
+    ],
+    [
+      "qty=42&sort=name,id",
+      {
+        eq: [["qty", [42]]],
+        sort: [
+          ["name", false],
+          ["id", false],
+        ],
+      },
+    ],
   ];
 
   it("agrees with the reference implementation", () => {

@@ -7,7 +7,7 @@ import { validateDiscoveryExtension, validateDiscoveryExtensionSpec } from "@x40
 import { parseDataset } from "../../src/runtimes/dataset/parse.ts";
 import { loadDataset, queryRecords, getRecord } from "../../src/runtimes/dataset/query.ts";
 import { describeTenant, findOperation } from "../../src/discovery/describe.ts";
-import { type ApiDescription } from "../../src/discovery/description-types.ts";
+import type { ApiDescription } from "../../src/discovery/description-types.ts";
 import { bazaarExtensionFor } from "../../src/discovery/bazaar.ts";
 import { exampleRecord, resolveOperations } from "../../src/discovery/declarations.ts";
 import { instanceProblems, jsonSchemaProblems } from "../../src/discovery/json-schema.ts";

@@ -21,7 +21,13 @@ describe("platform config", () => {
       chainRpcUrl: null,
       operatorToken: null,
       secretsKey: null,
-      cloudflare: { accountId: null, dispatchNamespace: null, apiToken: null, apiBase: "https://api.cloudflare.com/client/v4", artifactsBucket: "claw-artifacts" },
+      cloudflare: {
+        accountId: null,
+        dispatchNamespace: null,
+        apiToken: null,
+        apiBase: "https://api.cloudflare.com/client/v4",
+        artifactsBucket: "claw-artifacts",
+      },
     });
     expect(DEFAULT_MAX_DATASET_BYTES).toBe(16_777_216);
     expect([...c.platformHosts]).toEqual([]);
@@ -41,7 +47,12 @@ describe("platform config", () => {
     });
     expect(c.chainRpcUrl).toBe("http://127.0.0.1:8545");
     expect([...c.platformHosts]).toEqual(["api.402claw.dev", "localhost"]);
-    expect(c).toMatchObject({ runtimeBackend: "dispatch", deployEnv: "prod", maxDatasetBytes: 1_048_576, allowLoopbackUpstreams: true });
+    expect(c).toMatchObject({
+      runtimeBackend: "dispatch",
+      deployEnv: "prod",
+      maxDatasetBytes: 1_048_576,
+      allowLoopbackUpstreams: true,
+    });
     expect(c.facilitatorUrl).toBe("http://127.0.0.1:4021");
     expect(c.secretsKey).toBe("0123456789abcdef");
     expect(parseConfig({ ...BASE, SECRETS_KEY: "short" }).secretsKey).toBeNull();
@@ -57,7 +68,8 @@ describe("platform config", () => {
       ["FACILITATOR_URL", "not a url"],
       ["CHAIN_RPC_URL", "anvil"],
     ];
-    for (const [name, value] of bad) expect(() => parseConfig({ ...BASE, [name]: value }), name).toThrow(new RegExp(`invalid ${name}`));
+    for (const [name, value] of bad)
+      expect(() => parseConfig({ ...BASE, [name]: value }), name).toThrow(new RegExp(`invalid ${name}`));
     expect(() => parseConfig({})).toThrow(ConfigError);
   });
 

@@ -25,7 +25,8 @@ describe("error codes", () => {
       payments_unavailable: 503,
       missing_secret: 400,
     };
-    for (const [code, status] of Object.entries(expected)) expect(statusesOf(code as ErrorCode), code).toEqual([status]);
+    for (const [code, status] of Object.entries(expected))
+      expect(statusesOf(code as ErrorCode), code).toEqual([status]);
     const challenges = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => statusesOf(c).includes(402));
     expect(challenges.sort()).toEqual(
       [

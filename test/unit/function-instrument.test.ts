@@ -1,12 +1,14 @@
 // Deploy-time loop/function instrumentation: what it inserts and what it refuses.
 import { describe, expect, it } from "vitest";
-import { CodeError, instrumentFunctionCode, TICK, ticksFor } from "../../src/runtimes/function/instrument.ts";
+import { type CodeError, instrumentFunctionCode, TICK, ticksFor } from "../../src/runtimes/function/instrument.ts";
 
 const count = (s: string) => s.split(`${TICK}()`).length - 1;
 
 describe("instrumentFunctionCode", () => {
   it("ticks every loop body and function body, including non-block bodies", () => {
-    const out = instrumentFunctionCode(`export default function h() { for (;;) x(); while (a) b(); do c(); while (d); for (const k in o) {} for (const v of l) ; const f = () => 1; const g = async (y) => ({ y }); }`);
+    const out = instrumentFunctionCode(
+      `export default function h() { for (;;) x(); while (a) b(); do c(); while (d); for (const k in o) {} for (const v of l) ; const f = () => 1; const g = async (y) => ({ y }); }`,
+    );
     expect(out).toContain(`import { tick as ${TICK} } from "./claw-budget.js";`);
     expect(count(out)).toBe(8); // h, 5 loops, 2 arrows
     expect(out).toContain(`() => (${TICK}(), 1)`);
@@ -14,7 +16,9 @@ describe("instrumentFunctionCode", () => {
   });
 
   it("keeps a hashbang first and stays valid for methods, classes and generators", () => {
-    const out = instrumentFunctionCode(`#!/usr/bin/env node\nclass A { m() { return 1 } get g() { return 2 } *gen() { yield 1 } }\nexport default { fetch() { return new A().m(); } };`);
+    const out = instrumentFunctionCode(
+      `#!/usr/bin/env node\nclass A { m() { return 1 } get g() { return 2 } *gen() { yield 1 } }\nexport default { fetch() { return new A().m(); } };`,
+    );
     expect(out.startsWith("#!/usr/bin/env node\nimport")).toBe(true);
     expect(count(out)).toBe(4);
   });

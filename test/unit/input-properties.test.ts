@@ -52,18 +52,21 @@ describe("tenant config validation properties", () => {
 
   it("readJson(): any body text is the typed config or a 4xx with a stable code", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(
-        fc.string({ unit: "binary", maxLength: 80 }),
-        configLike.map((c) => JSON.stringify(c)),
-      ), async (text) => {
-        const request = new Request("http://localhost/v1/tenants/x", { method: "PATCH", body: text });
-        try {
-          await readJson(request, TenantConfigPatchSchema, "config");
-        } catch (err) {
-          expect(err).toBeInstanceOf(ApiError);
-          expect(["invalid_json", "invalid_request", "payload_too_large"]).toContain((err as ApiError).code);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 80 }),
+          configLike.map((c) => JSON.stringify(c)),
+        ),
+        async (text) => {
+          const request = new Request("http://localhost/v1/tenants/x", { method: "PATCH", body: text });
+          try {
+            await readJson(request, TenantConfigPatchSchema, "config");
+          } catch (err) {
+            expect(err).toBeInstanceOf(ApiError);
+            expect(["invalid_json", "invalid_request", "payload_too_large"]).toContain((err as ApiError).code);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -73,50 +76,56 @@ describe("request path properties", () => {
   it("tenantUrl keeps our host and the literal path, or refuses with 400 invalid_path", () => {
     const origin = new URL("http://localhost:8787/t/abc?x=1&y=%00");
     fc.assert(
-      fc.property(fc.oneof(
-        fc.webPath(),
-        fc.string({ unit: "binary", maxLength: 40 }).map((s) => `//${s}`),
-        fc.string({ maxLength: 30 }),
-      ), (raw) => {
-        // What the dispatcher hands over is always a suffix of a parsed URL's pathname.
-        const path = new URL(
-          `http://localhost/t/abc${raw.startsWith("/") ? raw : `/${raw}`}`,
-        ).pathname.slice("/t/abc".length) || "/";
-        let url: URL | null = null;
-        const err = apiErrorOf(() => (url = tenantUrl(origin, path)));
-        if (err) return expect(err.code).toBe("invalid_path");
-        expect(url!.host).toBe("localhost:8787");
-        expect(url!.pathname).toBe(path);
-        expect(url!.search).toBe(origin.search);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.webPath(),
+          fc.string({ unit: "binary", maxLength: 40 }).map((s) => `//${s}`),
+          fc.string({ maxLength: 30 }),
+        ),
+        (raw) => {
+          // What the dispatcher hands over is always a suffix of a parsed URL's pathname.
+          const path =
+            new URL(`http://localhost/t/abc${raw.startsWith("/") ? raw : `/${raw}`}`).pathname.slice("/t/abc".length) ||
+            "/";
+          let url: URL | null = null;
+          const err = apiErrorOf(() => (url = tenantUrl(origin, path)));
+          if (err) return expect(err.code).toBe("invalid_path");
+          expect(url!.host).toBe("localhost:8787");
+          expect(url!.pathname).toBe(path);
+          expect(url!.search).toBe(origin.search);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it("checkTenantBodySize: null, 400 invalid_content_length or 413 payload_too_large, by the declared length", () => {
     fc.assert(
-      fc.property(fc.oneof(
-        fc.nat().map(String),
-        fc.string({ maxLength: 12 }),
-        fc.constantFrom("", " 5 ", "1e3", "-1", "0x10", "9".repeat(30)),
-      ), fc.constantFrom("POST", "PUT", "GET", "DELETE"), (length, method) => {
-        let request: Request;
-        try {
-          request = new Request("http://localhost/t/x/", { method, headers: { "content-length": length } });
-        } catch {
-          return; // not a header value the platform could receive
-        }
-        const err = checkTenantBodySize(request);
-        if (err === null) {
-          const declared = Number(request.headers.get("content-length"));
-          if (method !== "GET" && /^\d+$/.test(
-            request.headers.get("content-length")!.trim(),
-          )) expect(declared).toBeLessThanOrEqual(MAX_TENANT_BODY_BYTES);
-          return;
-        }
-        expect(["invalid_content_length", "payload_too_large"]).toContain(err.code);
-        expect(err.status === 400 || err.status === 413).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.nat().map(String),
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom("", " 5 ", "1e3", "-1", "0x10", "9".repeat(30)),
+        ),
+        fc.constantFrom("POST", "PUT", "GET", "DELETE"),
+        (length, method) => {
+          let request: Request;
+          try {
+            request = new Request("http://localhost/t/x/", { method, headers: { "content-length": length } });
+          } catch {
+            return; // not a header value the platform could receive
+          }
+          const err = checkTenantBodySize(request);
+          if (err === null) {
+            const declared = Number(request.headers.get("content-length"));
+            if (method !== "GET" && /^\d+$/.test(request.headers.get("content-length")!.trim()))
+              expect(declared).toBeLessThanOrEqual(MAX_TENANT_BODY_BYTES);
+            return;
+          }
+          expect(["invalid_content_length", "payload_too_large"]).toContain(err.code);
+          expect(err.status === 400 || err.status === 413).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -1,8 +1,34 @@
 // Pure limit math: token buckets, UTC calendar windows, header formats, latency percentiles.
 import { describe, expect, it } from "vitest";
-import { type BucketState, fullAtMs, fullBucket, meterHeaders, mostRestrictiveBucket, refill, remainingTokens, secondsUntilFull, secondsUntilToken, tryTake } from "../../objects/meter/limits.ts";
-import { estimatePercentile, latencyBucket, LATENCY_BOUNDS_MS, LATENCY_BUCKETS } from "../../objects/shared/histogram.ts";
-import { nextUtcDayStartMs, nextUtcMonthStartMs, secondsUntilNextUtcDay, secondsUntilNextUtcMonth, utcDayKey, utcHour, utcMonthKey, utcMonthLengthSeconds, utcMonthStartMs } from "../../objects/shared/time.ts";
+import {
+  type BucketState,
+  fullAtMs,
+  fullBucket,
+  meterHeaders,
+  mostRestrictiveBucket,
+  refill,
+  remainingTokens,
+  secondsUntilFull,
+  secondsUntilToken,
+  tryTake,
+} from "../../objects/meter/limits.ts";
+import {
+  estimatePercentile,
+  latencyBucket,
+  LATENCY_BOUNDS_MS,
+  LATENCY_BUCKETS,
+} from "../../objects/shared/histogram.ts";
+import {
+  nextUtcDayStartMs,
+  nextUtcMonthStartMs,
+  secondsUntilNextUtcDay,
+  secondsUntilNextUtcMonth,
+  utcDayKey,
+  utcHour,
+  utcMonthKey,
+  utcMonthLengthSeconds,
+  utcMonthStartMs,
+} from "../../objects/shared/time.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const perMinute100 = { requests: 100, windowSeconds: 60 };

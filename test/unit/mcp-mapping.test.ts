@@ -35,8 +35,17 @@ const REQUIRED = {
   x402Version: 2 as const,
   error: "payment required",
   resource: { url: "http://x/t/a/v1/records", description: "d", mimeType: "application/json" },
-  accepts: [{ scheme: "exact", network: "eip155:84532" as const, amount: "1000", asset: "0xA", payTo: "0xB",
-    maxTimeoutSeconds: 60, extra: {} }],
+  accepts: [
+    {
+      scheme: "exact",
+      network: "eip155:84532" as const,
+      amount: "1000",
+      asset: "0xA",
+      payTo: "0xB",
+      maxTimeoutSeconds: 60,
+      extra: {},
+    },
+  ],
 };
 
 const PAYLOAD = { x402Version: 2, accepted: REQUIRED.accepts[0], payload: { signature: "0x1", authorization: {} } };
@@ -53,16 +62,21 @@ describe("tools of an operation", () => {
       },
       required: ["id"],
     });
-    expect(inputSchemaOf({ ...OP, method: "POST", parameters: [], body: { schema: { type: "object" } } }))
-      .toEqual({ type: "object", properties: { body: { type: "object" } }, required: ["body"] });
+    expect(inputSchemaOf({ ...OP, method: "POST", parameters: [], body: { schema: { type: "object" } } })).toEqual({
+      type: "object",
+      properties: { body: { type: "object" } },
+      required: ["body"],
+    });
     expect(outputSchemaOf(OP)).toEqual(OP.output.schema);
     expect(outputSchemaOf({ ...OP, output: { schema: { type: "array" } } })).toBeUndefined();
     expect(outputSchemaOf({ ...OP, output: { schema: {} } })).toBeUndefined();
   });
 
   it("arguments back to the request: path escaped, query encoded, body as JSON", () => {
-    expect(requestOfTool(OP, { id: "a/b c", fields: ["city", "id"] }))
-      .toEqual({ method: "GET", path: "/v1/records/a%2Fb%20c?fields=%5B%22city%22%2C%22id%22%5D" });
+    expect(requestOfTool(OP, { id: "a/b c", fields: ["city", "id"] })).toEqual({
+      method: "GET",
+      path: "/v1/records/a%2Fb%20c?fields=%5B%22city%22%2C%22id%22%5D",
+    });
     expect(requestOfTool(OP, { id: 7 })).toEqual({ method: "GET", path: "/v1/records/7" });
     const post = { ...OP, method: "POST" as const, path: "/", parameters: [], body: { schema: {} } };
     expect(requestOfTool(post, { body: { text: "hi" } })).toEqual({ method: "POST", path: "/", body: '{"text":"hi"}' });
@@ -73,7 +87,8 @@ describe("HTTP answer → tool result", () => {
   it("402: the PaymentRequired object (PAYMENT-REQUIRED) with our code, in structuredContent and text", async () => {
     for (const code of ["payment_required", "settlement_failed"]) {
       const res = new Response(JSON.stringify({ ...REQUIRED, code, items: ["tool output must not leak"] }), {
-        status: 402, headers: { "payment-required": encodePaymentRequiredHeader(REQUIRED) },
+        status: 402,
+        headers: { "payment-required": encodePaymentRequiredHeader(REQUIRED) },
       });
       const r = await toolResultOf(res, true);
       const text = JSON.stringify({ ...REQUIRED, code });
@@ -118,13 +133,15 @@ describe("_meta payment", () => {
   });
 
   it("any outside input is classified without throwing (property)", () => {
-    fc.assert(fc.property(fc.jsonValue(), fc.anything(), (a, b) => {
-      for (const meta of [a, b, { "x402/payment": a }, { "x402/payment": { ...PAYLOAD, payload: b } }]) {
-        const r = paymentOfMeta(meta);
-        expect(["none", "header", "malformed"]).toContain(r.kind);
-        if (r.kind === "header") expect(decodePaymentSignatureHeader(r.header).x402Version).toBeTypeOf("number");
-      }
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.anything(), (a, b) => {
+        for (const meta of [a, b, { "x402/payment": a }, { "x402/payment": { ...PAYLOAD, payload: b } }]) {
+          const r = paymentOfMeta(meta);
+          expect(["none", "header", "malformed"]).toContain(r.kind);
+          if (r.kind === "header") expect(decodePaymentSignatureHeader(r.header).x402Version).toBeTypeOf("number");
+        }
+      }),
+    );
   });
 });
 

@@ -27,7 +27,11 @@ const NOT_USED = [
   "refused",
   "",
 ];
-const PROVES_UNUSED = ["invalid_exact_evm_insufficient_balance", "invalid_exact_evm_token_name_mismatch", "invalid_exact_evm_token_version_mismatch"];
+const PROVES_UNUSED = [
+  "invalid_exact_evm_insufficient_balance",
+  "invalid_exact_evm_token_name_mismatch",
+  "invalid_exact_evm_token_version_mismatch",
+];
 
 describe("nonce rule", () => {
   it.each(USED)("reads %s as used", (reason) => expect(saysNonceUsed(reason)).toBe(true));
@@ -36,8 +40,11 @@ describe("nonce rule", () => {
     expect(saysNonceUsed(undefined)).toBe(false);
     expect(provesNonceUnused(undefined)).toBe(false);
   });
-  it.each(PROVES_UNUSED)("takes %s as proof the nonce was unused", (reason) => expect(provesNonceUnused(reason)).toBe(true));
+  it.each(PROVES_UNUSED)("takes %s as proof the nonce was unused", (reason) =>
+    expect(provesNonceUnused(reason)).toBe(true),
+  );
   it("never proves unused what it reads as used, nor an ambiguous failure", () => {
-    for (const reason of [...USED, "invalid_exact_evm_transaction_failed", "invalid_exact_evm_signature"]) expect(provesNonceUnused(reason)).toBe(false);
+    for (const reason of [...USED, "invalid_exact_evm_transaction_failed", "invalid_exact_evm_signature"])
+      expect(provesNonceUnused(reason)).toBe(false);
   });
 });

@@ -6,7 +6,13 @@ import { isCountable, isOutcome, OUTCOMES, outcomesWhere } from "../../objects/s
 describe("call outcomes", () => {
   it("derives the meter's non-calls and refused stat", () => {
     expect(outcomesWhere((t) => !t.call)).toEqual(["payment_replayed", "payment_challenged", "payment_invalid"]);
-    expect(outcomesWhere((t) => t.refusedStat)).toEqual(["rate_limited", "quota_exceeded", "spend_cap_exceeded", "settlement_failed", "request_rejected"]);
+    expect(outcomesWhere((t) => t.refusedStat)).toEqual([
+      "rate_limited",
+      "quota_exceeded",
+      "spend_cap_exceeded",
+      "settlement_failed",
+      "request_rejected",
+    ]);
   });
 
   it("derives the Leaderboard's kinds", () => {

@@ -20,18 +20,34 @@ const REQUIRED: PaymentRequirements = {
   extra: { name: "USDC", version: "2" },
 };
 
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64");
-const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((a) => `0x${Buffer.from(a).toString("hex")}`);
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64");
+const hex = (bytes: number) =>
+  fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((a) => `0x${Buffer.from(a).toString("hex")}`);
 
 /** A well-formed payment for REQUIRED from a random payer, nonce and signature. */
-const validPayment = fc.record({ from: hex(20), nonce: hex(32), signature: hex(65), validBefore: fc.integer({ min: NOW / 1000 + 1, max: 4_000_000_000 }) }).map((p) => ({
-  x402Version: 2,
-  accepted: { ...REQUIRED },
-  payload: {
-    signature: p.signature,
-    authorization: { from: p.from, to: REQUIRED.payTo, value: REQUIRED.amount, validAfter: "0", validBefore: String(p.validBefore), nonce: p.nonce },
-  },
-}));
+const validPayment = fc
+  .record({
+    from: hex(20),
+    nonce: hex(32),
+    signature: hex(65),
+    validBefore: fc.integer({ min: NOW / 1000 + 1, max: 4_000_000_000 }),
+  })
+  .map((p) => ({
+    x402Version: 2,
+    accepted: { ...REQUIRED },
+    payload: {
+      signature: p.signature,
+      authorization: {
+        from: p.from,
+        to: REQUIRED.payTo,
+        value: REQUIRED.amount,
+        validAfter: "0",
+        validBefore: String(p.validBefore),
+        nonce: p.nonce,
+      },
+    },
+  }));
 
 /** Replacements the rules accept: an address in another case, another hex signature, a later validBefore. */
 function stillValid(path: string[], value: unknown, original: unknown): boolean {
@@ -55,9 +71,12 @@ function expectStable(result: ReturnType<typeof checkPayment>): void {
 describe("payment header decoder (properties)", () => {
   it("never throws on any string, and answers a stable code", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.base64String(), fc.string({ maxLength: 20_000 })), (header) => {
-        expectStable(checkPayment(header, REQUIRED, NOW));
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.base64String(), fc.string({ maxLength: 20_000 })),
+        (header) => {
+          expectStable(checkPayment(header, REQUIRED, NOW));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -80,7 +99,9 @@ describe("payment header decoder (properties)", () => {
         if ("code" in result) throw new Error(`refused a valid payment: ${result.code} ${result.message}`);
         expect(result.authorization).toEqual(payment.payload.authorization);
         const { from, nonce } = payment.payload.authorization;
-        expect(paymentId(REQUIRED, result)).toBe(`${REQUIRED.network}:${REQUIRED.asset}:${from}:${nonce}`.toLowerCase());
+        expect(paymentId(REQUIRED, result)).toBe(
+          `${REQUIRED.network}:${REQUIRED.asset}:${from}:${nonce}`.toLowerCase(),
+        );
       }),
       { numRuns: 200 },
     );
@@ -111,7 +132,14 @@ describe("payment header decoder (properties)", () => {
         node[last] = value;
         const result = checkPayment(b64(copy), REQUIRED, NOW);
         expectStable(result);
-        if (!unchanged && !stillValid(path, value, path.reduce((n: any, k) => n[k], payment))) {
+        if (
+          !unchanged &&
+          !stillValid(
+            path,
+            value,
+            path.reduce((n: any, k) => n[k], payment),
+          )
+        ) {
           expect("code" in result, `${path.join(".")} = ${JSON.stringify(value)}`).toBe(true);
         }
       }),
@@ -131,6 +159,9 @@ describe("payment header decoder (properties)", () => {
   });
 
   it("decodePayment alone never throws either", () => {
-    fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => void decodePayment(s)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (s) => void decodePayment(s)),
+      { numRuns: 300 },
+    );
   });
 });

@@ -42,7 +42,10 @@ describe("payment-identifier", () => {
       id.map((value) => ({ info: { required: false, id: value } })),
       id.map((value) => ({ info: { id: value }, schema: "x" })),
     );
-    const extensions = fc.oneof(fc.jsonValue({ maxDepth: 2 }), extension.map((e) => ({ [PAYMENT_IDENTIFIER]: e })));
+    const extensions = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      extension.map((e) => ({ [PAYMENT_IDENTIFIER]: e })),
+    );
     fc.assert(
       fc.property(extensions, (value) => {
         const result = readPaymentIdentifier(payloadWith(value));

@@ -13,7 +13,14 @@ import {
   settledPruneAtMs,
   staleAtMs,
 } from "../../objects/meter/payment-rules.ts";
-import { askSettle, askVerify, decideReconcile, isExpired, toSettleOutcome, toVerifyOutcome } from "../../objects/meter/reconcile-decision.ts";
+import {
+  askSettle,
+  askVerify,
+  decideReconcile,
+  isExpired,
+  toSettleOutcome,
+  toVerifyOutcome,
+} from "../../objects/meter/reconcile-decision.ts";
 import { base64DecodedLength, capStoredResponse, reconciledResponse } from "../../objects/meter/stored-response.ts";
 import {
   type Facilitator,
@@ -38,12 +45,20 @@ describe("decideReconcile", () => {
     expect(decideReconcile({ ...base, verify: { ok: false } })).toMatchObject({ action: "retry" });
     expect(decideReconcile({ now: NOW, validBefore: PAST, verify: { ok: false } })).toMatchObject({ action: "retry" });
     // ... but not forever once the payment is long dead.
-    expect(decideReconcile({ now: NOW + 8 * DAY, validBefore: PAST, verify: { ok: false } })).toMatchObject({ action: "hold" });
+    expect(decideReconcile({ now: NOW + 8 * DAY, validBefore: PAST, verify: { ok: false } })).toMatchObject({
+      action: "hold",
+    });
   });
 
   it("a valid payload is settled; success commits with that transaction", () => {
     expect(decideReconcile({ ...base, verify: { ok: true, isValid: true } })).toEqual({ action: "settle" });
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: true }, settle: { ok: true, success: true, transaction: "0xabc" } })).toEqual({
+    expect(
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: true },
+        settle: { ok: true, success: true, transaction: "0xabc" },
+      }),
+    ).toEqual({
       action: "commit",
       transaction: "0xabc",
     });
@@ -51,47 +66,97 @@ describe("decideReconcile", () => {
 
   it("a used nonce means the transfer happened: commit without (or with the known) transaction", () => {
     for (const reason of ["invalid_exact_evm_nonce_already_used", "authorization_used", "nonce_used"]) {
-      expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: reason } })).toEqual({ action: "commit", transaction: null });
+      expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: reason } })).toEqual({
+        action: "commit",
+        transaction: null,
+      });
     }
     expect(
-      decideReconcile({ ...base, knownTransaction: "0xseen", verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" } }),
+      decideReconcile({
+        ...base,
+        knownTransaction: "0xseen",
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" },
+      }),
     ).toEqual({ action: "commit", transaction: "0xseen" });
     // Also when the used nonce is found by /settle (the first transaction landed in between).
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: true }, settle: { ok: true, success: false, errorReason: "authorization_used" } })).toEqual({
+    expect(
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: true },
+        settle: { ok: true, success: false, errorReason: "authorization_used" },
+      }),
+    ).toEqual({
       action: "commit",
       transaction: null,
     });
   });
 
   it("a failed or unreachable settle retries (the next verify tells), remembering a broadcast hash", () => {
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: true }, settle: { ok: false } })).toMatchObject({ action: "retry" });
+    expect(decideReconcile({ ...base, verify: { ok: true, isValid: true }, settle: { ok: false } })).toMatchObject({
+      action: "retry",
+    });
     expect(
-      decideReconcile({ ...base, verify: { ok: true, isValid: true }, settle: { ok: true, success: false, errorReason: "settlement_pending", transaction: "0xpending" } }),
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: true },
+        settle: { ok: true, success: false, errorReason: "settlement_pending", transaction: "0xpending" },
+      }),
     ).toMatchObject({ action: "retry", transaction: "0xpending" });
     expect(
-      decideReconcile({ ...base, verify: { ok: true, isValid: true }, settle: { ok: true, success: false, errorReason: "invalid_exact_evm_transaction_failed" } }),
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: true },
+        settle: { ok: true, success: false, errorReason: "invalid_exact_evm_transaction_failed" },
+      }),
     ).toMatchObject({ action: "retry" });
   });
 
   it("an invalid payload that has not expired is retried (balance may come back, the first tx may still land)", () => {
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" } })).toMatchObject({ action: "retry" });
+    expect(
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" },
+      }),
+    ).toMatchObject({ action: "retry" });
     // The facilitator says expired (its +6 s margin) before our clock does: still retry.
     expect(
-      decideReconcile({ now: NOW, validBefore: NOW / 1000 + 3, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" } }),
+      decideReconcile({
+        now: NOW,
+        validBefore: NOW / 1000 + 3,
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" },
+      }),
     ).toMatchObject({ action: "retry" });
   });
 
   it("expired and provably unused → release; expired and unknowable → hold", () => {
-    expect(decideReconcile({ now: NOW, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" } })).toMatchObject({
+    expect(
+      decideReconcile({
+        now: NOW,
+        validBefore: PAST,
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" },
+      }),
+    ).toMatchObject({
       action: "release",
     });
     // x402 checks validBefore before the nonce: "expired" says nothing about whether it settled.
     expect(
-      decideReconcile({ now: NOW, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" } }),
+      decideReconcile({
+        now: NOW,
+        validBefore: PAST,
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" },
+      }),
     ).toMatchObject({ action: "hold" });
-    expect(decideReconcile({ now: NOW, validBefore: PAST, verify: { ok: true, isValid: false } })).toMatchObject({ action: "hold" });
+    expect(decideReconcile({ now: NOW, validBefore: PAST, verify: { ok: true, isValid: false } })).toMatchObject({
+      action: "hold",
+    });
     // A used nonce wins over expiry.
-    expect(decideReconcile({ now: NOW, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: "nonce_already_used" } })).toMatchObject({
+    expect(
+      decideReconcile({
+        now: NOW,
+        validBefore: PAST,
+        verify: { ok: true, isValid: false, invalidReason: "nonce_already_used" },
+      }),
+    ).toMatchObject({
       action: "commit",
     });
   });
@@ -115,45 +180,105 @@ describe("decideReconcile for an orphaned in-flight payment (never settled by us
   const expiredReason = "invalid_exact_evm_payload_authorization_valid_before";
 
   it("nonce used → commit: the dispatcher's settle went through, the ledger must get it", () => {
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: used } })).toEqual({ action: "commit", transaction: null });
-    expect(decideReconcile({ ...base, knownTransaction: "0xknown", verify: { ok: true, isValid: false, invalidReason: used } })).toEqual({ action: "commit", transaction: "0xknown" });
+    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: used } })).toEqual({
+      action: "commit",
+      transaction: null,
+    });
+    expect(
+      decideReconcile({
+        ...base,
+        knownTransaction: "0xknown",
+        verify: { ok: true, isValid: false, invalidReason: used },
+      }),
+    ).toEqual({ action: "commit", transaction: "0xknown" });
     // Also after expiry (a used nonce is a fact, whatever the clock says).
-    expect(decideReconcile({ ...base, now: NOW, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: used } })).toMatchObject({ action: "commit" });
+    expect(
+      decideReconcile({
+        ...base,
+        now: NOW,
+        validBefore: PAST,
+        verify: { ok: true, isValid: false, invalidReason: used },
+      }),
+    ).toMatchObject({ action: "commit" });
   });
 
   it("valid, or provably unused → release (the payer was never charged), never settle", () => {
     expect(decideReconcile({ ...base, verify: { ok: true, isValid: true } })).toMatchObject({ action: "release" });
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" } })).toMatchObject({ action: "release" });
+    expect(
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" },
+      }),
+    ).toMatchObject({ action: "release" });
     // The same answers for a pending settlement mean something else (settle it / wait).
-    expect(decideReconcile({ now: NOW, validBefore: FUTURE, verify: { ok: true, isValid: true } })).toEqual({ action: "settle" });
-    expect(decideReconcile({ phase: "settlement_pending", now: NOW, validBefore: FUTURE, verify: { ok: true, isValid: true } })).toEqual({ action: "settle" });
+    expect(decideReconcile({ now: NOW, validBefore: FUTURE, verify: { ok: true, isValid: true } })).toEqual({
+      action: "settle",
+    });
+    expect(
+      decideReconcile({
+        phase: "settlement_pending",
+        now: NOW,
+        validBefore: FUTURE,
+        verify: { ok: true, isValid: true },
+      }),
+    ).toEqual({ action: "settle" });
   });
 
   it("unreachable → retry; other reasons before expiry → retry", () => {
     expect(decideReconcile({ ...base, verify: { ok: false } })).toMatchObject({ action: "retry" });
-    expect(decideReconcile({ ...base, verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_simulation_failed" } })).toMatchObject({ action: "retry" });
+    expect(
+      decideReconcile({
+        ...base,
+        verify: { ok: true, isValid: false, invalidReason: "invalid_exact_evm_simulation_failed" },
+      }),
+    ).toMatchObject({ action: "retry" });
     // The facilitator's +6 s margin says expired before our clock does (within grace): retry.
-    expect(decideReconcile({ ...base, validBefore: NOW / 1000 + 3, verify: { ok: true, isValid: false, invalidReason: expiredReason } })).toMatchObject({ action: "retry" });
+    expect(
+      decideReconcile({
+        ...base,
+        validBefore: NOW / 1000 + 3,
+        verify: { ok: true, isValid: false, invalidReason: expiredReason },
+      }),
+    ).toMatchObject({ action: "retry" });
   });
 
   it("expired while unknown → hold, never a blind release", () => {
-    expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: true, isValid: false, invalidReason: expiredReason } })).toMatchObject({ action: "hold" });
-    expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: true, isValid: false } })).toMatchObject({ action: "hold" });
+    expect(
+      decideReconcile({
+        ...base,
+        validBefore: PAST,
+        verify: { ok: true, isValid: false, invalidReason: expiredReason },
+      }),
+    ).toMatchObject({ action: "hold" });
+    expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: true, isValid: false } })).toMatchObject({
+      action: "hold",
+    });
     expect(decideReconcile({ ...base, validBefore: PAST, verify: { ok: false } })).toMatchObject({ action: "retry" });
-    expect(decideReconcile({ ...base, now: NOW + 8 * DAY, validBefore: PAST, verify: { ok: false } })).toMatchObject({ action: "hold" });
+    expect(decideReconcile({ ...base, now: NOW + 8 * DAY, validBefore: PAST, verify: { ok: false } })).toMatchObject({
+      action: "hold",
+    });
   });
 
   it("no answer ever makes it settle", () => {
     const verifies = [
       { ok: false as const },
       { ok: true as const, isValid: true },
-      ...["invalid_exact_evm_nonce_already_used", "invalid_exact_evm_insufficient_balance", expiredReason, "invalid_exact_evm_simulation_failed", undefined].map((invalidReason) =>
-        invalidReason === undefined ? { ok: true as const, isValid: false } : { ok: true as const, isValid: false, invalidReason },
+      ...[
+        "invalid_exact_evm_nonce_already_used",
+        "invalid_exact_evm_insufficient_balance",
+        expiredReason,
+        "invalid_exact_evm_simulation_failed",
+        undefined,
+      ].map((invalidReason) =>
+        invalidReason === undefined
+          ? { ok: true as const, isValid: false }
+          : { ok: true as const, isValid: false, invalidReason },
       ),
     ];
     for (const now of [NOW, NOW + HOUR, NOW + 8 * DAY]) {
       for (const validBefore of [FUTURE, PAST]) {
-        for (const verify of verifies) expect(decideReconcile({ phase: "in_flight", now, validBefore, verify }).action).not.toBe("settle");
+        for (const verify of verifies)
+          expect(decideReconcile({ phase: "in_flight", now, validBefore, verify }).action).not.toBe("settle");
       }
     }
   });
@@ -175,7 +300,9 @@ describe("schedules and lifetimes", () => {
   });
 
   it("flush backoff: 1 s doubling to 60 s", () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 100].map(flushBackoffMs)).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 100].map(flushBackoffMs)).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000,
+    ]);
     expect(flushBackoffMs(0)).toBe(1000);
   });
 
@@ -198,7 +325,9 @@ describe("stored responses", () => {
   it("keeps bodies up to 1 MiB and omits larger ones", () => {
     const exactly = btoa("x".repeat(MAX_STORED_BODY_BYTES));
     expect(base64DecodedLength(exactly)).toBe(MAX_STORED_BODY_BYTES);
-    expect(capStoredResponse({ status: 200, headers: {}, bodyBase64: exactly, bodyOmitted: false }).bodyBase64).toBe(exactly);
+    expect(capStoredResponse({ status: 200, headers: {}, bodyBase64: exactly, bodyOmitted: false }).bodyBase64).toBe(
+      exactly,
+    );
     const over = btoa("x".repeat(MAX_STORED_BODY_BYTES + 1));
     expect(capStoredResponse({ status: 201, headers: { a: "b" }, bodyBase64: over, bodyOmitted: false })).toEqual({
       status: 201,
@@ -213,7 +342,12 @@ describe("stored responses", () => {
 
   it("normalises junk instead of throwing", () => {
     expect(capStoredResponse(null)).toEqual({ status: 200, headers: {}, bodyBase64: null, bodyOmitted: false });
-    expect(capStoredResponse({ status: 99_999, headers: { ok: "1", n: 5 }, bodyBase64: 7 })).toEqual({ status: 200, headers: { ok: "1" }, bodyBase64: null, bodyOmitted: false });
+    expect(capStoredResponse({ status: 99_999, headers: { ok: "1", n: 5 }, bodyBase64: 7 })).toEqual({
+      status: 200,
+      headers: { ok: "1" },
+      bodyBase64: null,
+      bodyOmitted: false,
+    });
     expect(capStoredResponse({ status: 200, headers: { big: "x".repeat(40_000), small: "y" } }).headers).toEqual({});
   });
 
@@ -227,11 +361,24 @@ describe("stored responses", () => {
 describe("facilitator responses", () => {
   it("parses verify and settle, treating junk as unreachable", () => {
     expect(toVerifyOutcome(parseVerification({ isValid: true, payer: "0x1" }))).toEqual({ ok: true, isValid: true });
-    expect(toVerifyOutcome(parseVerification({ isValid: false, invalidReason: "x" }))).toEqual({ ok: true, isValid: false, invalidReason: "x" });
+    expect(toVerifyOutcome(parseVerification({ isValid: false, invalidReason: "x" }))).toEqual({
+      ok: true,
+      isValid: false,
+      invalidReason: "x",
+    });
     expect(toVerifyOutcome(parseVerification({ error: { code: "bad" } }))).toEqual({ ok: false });
     expect(toVerifyOutcome(parseVerification(null))).toEqual({ ok: false });
-    expect(toSettleOutcome(parseSettlement({ success: true, transaction: "0xt", network: "eip155:1" }))).toEqual({ ok: true, success: true, transaction: "0xt" });
-    expect(toSettleOutcome(parseSettlement({ success: false, errorReason: "r", transaction: "" }))).toEqual({ ok: true, success: false, errorReason: "r", transaction: "" });
+    expect(toSettleOutcome(parseSettlement({ success: true, transaction: "0xt", network: "eip155:1" }))).toEqual({
+      ok: true,
+      success: true,
+      transaction: "0xt",
+    });
+    expect(toSettleOutcome(parseSettlement({ success: false, errorReason: "r", transaction: "" }))).toEqual({
+      ok: true,
+      success: false,
+      errorReason: "r",
+      transaction: "",
+    });
     expect(toSettleOutcome(parseSettlement("nope"))).toEqual({ ok: false });
   });
 
@@ -251,7 +398,9 @@ describe("asking the facilitator for a reconciliation", () => {
   it("passes the stored material and maps the answers", async () => {
     const seen: unknown[][] = [];
     const facilitator: Facilitator = {
-      verify: async (payload, requirements) => (seen.push([payload, requirements]), { isValid: false, invalidReason: "nonce_used", payer: "0x1" }),
+      verify: async (payload, requirements) => (
+        seen.push([payload, requirements]), { isValid: false, invalidReason: "nonce_used", payer: "0x1" }
+      ),
       settle: async () => ({ success: true, transaction: "0xt", network: "eip155:1" }),
       supports: async () => true,
     };

@@ -98,9 +98,15 @@ describe("priceOf properties", () => {
           if (matches.length === 0) return got.pattern === null && got.usd === -1;
           expect(matches).toContain(got.pattern);
           const rank = (k: string) =>
-            k.split(" ")[1]!.split("/").slice(1).map((s) => (s === "{p}" ? "0" : "1")).join("");
+            k
+              .split(" ")[1]!
+              .split("/")
+              .slice(1)
+              .map((s) => (s === "{p}" ? "0" : "1"))
+              .join("");
           return matches.every((k) => rank(k) <= rank(got.pattern!)) && got.usd === table[got.pattern!];
-        }),
+        },
+      ),
     );
   });
   it("never throws on arbitrary keys and prices: valid or a named problem", () => {

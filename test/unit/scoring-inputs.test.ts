@@ -31,16 +31,27 @@ describe("classifyEvent", () => {
   it("challenges, refusals and replays never count, even when marked countable", () => {
     expect(classifyEvent(ev({ lifecycle: "payment_challenged" })).kind).toBe("challenge");
     expect(classifyEvent(ev({ lifecycle: "payment_replayed" }))).toEqual({ kind: "replay", billed: "0", error: false });
-    for (const l of ["payment_invalid", "rate_limited", "quota_exceeded", "spend_cap_exceeded"] as const) expect(classifyEvent(ev({ lifecycle: l })).kind).toBe("refusal");
-    expect(classifyEvent(ev({ lifecycle: "tenant_error", status: 502 }))).toEqual({ kind: "failure", billed: "0", error: true });
+    for (const l of ["payment_invalid", "rate_limited", "quota_exceeded", "spend_cap_exceeded"] as const)
+      expect(classifyEvent(ev({ lifecycle: l })).kind).toBe("refusal");
+    expect(classifyEvent(ev({ lifecycle: "tenant_error", status: 502 }))).toEqual({
+      kind: "failure",
+      billed: "0",
+      error: true,
+    });
     // The payer's or the facilitator's failure, the platform's refusal or error: never the API's.
     expect(classifyEvent(ev({ lifecycle: "settlement_failed", status: 402 })).kind).toBe("refusal");
     expect(classifyEvent(ev({ lifecycle: "request_rejected", status: 413 })).kind).toBe("refusal");
-    expect(classifyEvent(ev({ lifecycle: "platform_error", status: 500 }))).toEqual({ kind: "other", billed: "0", error: true });
+    expect(classifyEvent(ev({ lifecycle: "platform_error", status: 500 }))).toEqual({
+      kind: "other",
+      billed: "0",
+      error: true,
+    });
   });
 
   it("normalises wallet callers to lowercase and leaves hashed IPs alone", () => {
-    expect(normalizeCaller("0xABCDEF0000000000000000000000000000000001")).toBe("0xabcdef0000000000000000000000000000000001");
+    expect(normalizeCaller("0xABCDEF0000000000000000000000000000000001")).toBe(
+      "0xabcdef0000000000000000000000000000000001",
+    );
     expect(normalizeCaller("ip:AbC")).toBe("ip:AbC");
   });
 });
@@ -50,15 +61,39 @@ describe("aggregateBatch", () => {
     const agg = aggregateBatch([
       ev({ requestId: "a" }),
       ev({ requestId: "b", caller: "0x00000000000000000000000000000000000000AA", latencyMs: 3000 }),
-      ev({ requestId: "c", lifecycle: "tenant_error", status: 500, countable: false, billable: false, billedAtomic: "0" }),
-      ev({ requestId: "d", lifecycle: "payment_challenged", caller: "ip:x", status: 402, countable: false, billable: false, billedAtomic: "0" }),
+      ev({
+        requestId: "c",
+        lifecycle: "tenant_error",
+        status: 500,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+      ev({
+        requestId: "d",
+        lifecycle: "payment_challenged",
+        caller: "ip:x",
+        status: 402,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
       ev({ requestId: "e", ts: NOW - 2 * HOUR }),
     ]);
     const now = agg.apiHours.find((a) => a.hour === hourOf(NOW))!;
     expect(now).toMatchObject({ events: 4, countable: 2, fails: 1, challenges: 1, errors: 1, billed: "2000" });
     expect(now.hist.reduce((a, b) => a + b, 0)).toBe(3);
     expect(agg.payerHours).toHaveLength(2); // one payer (case-folded), two hours; no row for ip:x
-    expect(agg.payerTotals).toEqual([{ apiId: "weather", payer: "0x00000000000000000000000000000000000000aa", n: 3, fails: 1, billed: "3000", firstMs: NOW - 2 * HOUR }]);
+    expect(agg.payerTotals).toEqual([
+      {
+        apiId: "weather",
+        payer: "0x00000000000000000000000000000000000000aa",
+        n: 3,
+        fails: 1,
+        billed: "3000",
+        firstMs: NOW - 2 * HOUR,
+      },
+    ]);
     expect(agg.apis).toEqual([{ apiId: "weather", owner: "cr_a", directory: "general", ts: NOW }]);
   });
 
@@ -104,19 +139,56 @@ describe("shards", () => {
 const zeros = () => new Array<number>(LATENCY_BUCKETS).fill(0);
 
 function api(slug: string, owner: string, over: Partial<CatalogApi> = {}): CatalogApi {
-  return { slug, owner, directory: "general", description: "", resourceType: "dataset", paid: true, priceAtomic: "1000", decimals: 6, network: "eip155:84532", payTo: null, hosts: [], accepts: [], updatedAt: NOW, ...over };
+  return {
+    slug,
+    owner,
+    directory: "general",
+    description: "",
+    resourceType: "dataset",
+    paid: true,
+    priceAtomic: "1000",
+    decimals: 6,
+    network: "eip155:84532",
+    payTo: null,
+    hosts: [],
+    accepts: [],
+    updatedAt: NOW,
+    ...over,
+  };
 }
 
 /** One shard export with the same pairs in every window (enough for merge-rule tests). */
-function shard(pairs: { apiId: string; payer: string; n: number; billed?: string }[], firstSeenMs = NOW - 10 * DAY): ShardExport {
+function shard(
+  pairs: { apiId: string; payer: string; n: number; billed?: string }[],
+  firstSeenMs = NOW - 10 * DAY,
+): ShardExport {
   const apiIds = [...new Set(pairs.map((p) => p.apiId))];
   const win: WindowExport = {
-    pairs: pairs.map((p) => ({ apiId: p.apiId, payer: p.payer, n: p.n, fails: 0, billed: p.billed ?? String(p.n * 1000) })),
+    pairs: pairs.map((p) => ({
+      apiId: p.apiId,
+      payer: p.payer,
+      n: p.n,
+      fails: 0,
+      billed: p.billed ?? String(p.n * 1000),
+    })),
     apis: apiIds.map((apiId) => {
       const calls = pairs.filter((p) => p.apiId === apiId).reduce((t, p) => t + p.n, 0);
       const hist = zeros();
       hist[6] = calls;
-      return { apiId, events: calls, countable: calls, fails: 0, challenges: 0, refusals: 0, replays: 0, errors: 0, billed: String(calls * 1000), hist, linkedHist: zeros(), peakHour: Math.ceil(calls / 24) };
+      return {
+        apiId,
+        events: calls,
+        countable: calls,
+        fails: 0,
+        challenges: 0,
+        refusals: 0,
+        replays: 0,
+        errors: 0,
+        billed: String(calls * 1000),
+        hist,
+        linkedHist: zeros(),
+        peakHour: Math.ceil(calls / 24),
+      };
     }),
   };
   return {
@@ -127,25 +199,43 @@ function shard(pairs: { apiId: string; payer: string; n: number; billed?: string
   };
 }
 
-function catalogOf(apis: CatalogApi[], extra: { owner: string; address: string }[] = [], deleted: { slug: string; owner: string; payTo: string }[] = []): Catalog {
+function catalogOf(
+  apis: CatalogApi[],
+  extra: { owner: string; address: string }[] = [],
+  deleted: { slug: string; owner: string; payTo: string }[] = [],
+): Catalog {
   const linkedByOwner = new Map<string, Set<string>>();
-  const link = (o: string, a: string) => linkedByOwner.set(o, new Set([...(linkedByOwner.get(o) ?? []), a.toLowerCase()]));
+  const link = (o: string, a: string) =>
+    linkedByOwner.set(o, new Set([...(linkedByOwner.get(o) ?? []), a.toLowerCase()]));
   for (const a of apis) if (a.payTo) link(a.owner, a.payTo);
   for (const d of deleted) link(d.owner, d.payTo);
   for (const e of extra) link(e.owner, e.address);
-  const ownerBySlug = new Map([...apis.map((a) => [a.slug, a.owner] as [string, string]), ...deleted.map((d) => [d.slug, d.owner] as [string, string])]);
+  const ownerBySlug = new Map([
+    ...apis.map((a) => [a.slug, a.owner] as [string, string]),
+    ...deleted.map((d) => [d.slug, d.owner] as [string, string]),
+  ]);
   return { apis, linkedByOwner, ownerBySlug };
 }
 
 describe("buildSnapshot", () => {
   it("the payTo of a creator's other API (even a deleted one) is linked on all of its APIs", () => {
-    const cat = catalogOf([api("a1", "cr_a", { payTo: "0xAAA0000000000000000000000000000000000001" }), api("a2", "cr_a")], [], [{ slug: "old", owner: "cr_a", payTo: "0xaaa0000000000000000000000000000000000002" }]);
+    const cat = catalogOf(
+      [api("a1", "cr_a", { payTo: "0xAAA0000000000000000000000000000000000001" }), api("a2", "cr_a")],
+      [],
+      [{ slug: "old", owner: "cr_a", payTo: "0xaaa0000000000000000000000000000000000002" }],
+    );
     expect(linkedPairs(cat)).toContainEqual(["a2", "0xaaa0000000000000000000000000000000000001"]);
-    const snap = buildSnapshot(cat, [shard([
-      { apiId: "a2", payer: "0xaaa0000000000000000000000000000000000001", n: 50 },
-      { apiId: "a2", payer: "0xaaa0000000000000000000000000000000000002", n: 50 },
-      { apiId: "a2", payer: "0xbbb0000000000000000000000000000000000001", n: 2 },
-    ])], NOW);
+    const snap = buildSnapshot(
+      cat,
+      [
+        shard([
+          { apiId: "a2", payer: "0xaaa0000000000000000000000000000000000001", n: 50 },
+          { apiId: "a2", payer: "0xaaa0000000000000000000000000000000000002", n: 50 },
+          { apiId: "a2", payer: "0xbbb0000000000000000000000000000000000001", n: 2 },
+        ]),
+      ],
+      NOW,
+    );
     const a2 = snap.windows.week.entries.find((e) => e.slug === "a2")!;
     expect(a2.metrics.calls).toBe(2);
     expect(a2.metrics.selfDealtCalls).toBe(100);
@@ -154,11 +244,17 @@ describe("buildSnapshot", () => {
 
   it("a payer that also paid another creator weighs 1, one that only paid this creator 0.5", () => {
     const cat = catalogOf([api("a1", "cr_a"), api("b1", "cr_b")]);
-    const snap = buildSnapshot(cat, [shard([
-      { apiId: "a1", payer: "p-both", n: 3 },
-      { apiId: "b1", payer: "p-both", n: 1 },
-      { apiId: "a1", payer: "p-only", n: 3 },
-    ])], NOW);
+    const snap = buildSnapshot(
+      cat,
+      [
+        shard([
+          { apiId: "a1", payer: "p-both", n: 3 },
+          { apiId: "b1", payer: "p-both", n: 1 },
+          { apiId: "a1", payer: "p-only", n: 3 },
+        ]),
+      ],
+      NOW,
+    );
     const b = snap.apis.find((x) => x.slug === "a1")!.windows.overall.breakdown;
     expect(b.weightedPayers).toBe(1.5);
     expect(b.payers.singleCreator).toBe(1);
@@ -166,9 +262,21 @@ describe("buildSnapshot", () => {
 
   it("calls as a creator-linked wallet do not make a payer multi-creator", () => {
     // p is creator B's own wallet; its calls to B's API must not lift its weight on A's API.
-    const cat = catalogOf([api("a1", "cr_a"), api("b1", "cr_b")], [{ owner: "cr_b", address: "0xccc0000000000000000000000000000000000001" }]);
+    const cat = catalogOf(
+      [api("a1", "cr_a"), api("b1", "cr_b")],
+      [{ owner: "cr_b", address: "0xccc0000000000000000000000000000000000001" }],
+    );
     const p = "0xccc0000000000000000000000000000000000001";
-    const snap = buildSnapshot(cat, [shard([{ apiId: "a1", payer: p, n: 3 }, { apiId: "b1", payer: p, n: 3 }])], NOW);
+    const snap = buildSnapshot(
+      cat,
+      [
+        shard([
+          { apiId: "a1", payer: p, n: 3 },
+          { apiId: "b1", payer: p, n: 3 },
+        ]),
+      ],
+      NOW,
+    );
     expect(snap.apis.find((x) => x.slug === "a1")!.windows.overall.breakdown.weightedPayers).toBe(0.5);
   });
 
@@ -189,12 +297,22 @@ describe("buildSnapshot", () => {
       ["quiet", null, "emerging"],
     ]);
     expect(snap.apis.map((a) => a.slug)).toEqual(["busy", "quiet"]);
-    expect(snap.windows.week.stats).toMatchObject({ publishedApis: 2, directories: 1, rankedApis: 1, emergingApis: 1, calls: 50 });
+    expect(snap.windows.week.stats).toMatchObject({
+      publishedApis: 2,
+      directories: 1,
+      rankedApis: 1,
+      emergingApis: 1,
+      calls: 50,
+    });
   });
 
   it("merging shards adds the same (API, payer) from two shards", () => {
     const cat = catalogOf([api("a1", "cr_a")]);
-    const snap = buildSnapshot(cat, [shard([{ apiId: "a1", payer: "p1", n: 2 }]), shard([{ apiId: "a1", payer: "p1", n: 3 }])], NOW);
+    const snap = buildSnapshot(
+      cat,
+      [shard([{ apiId: "a1", payer: "p1", n: 2 }]), shard([{ apiId: "a1", payer: "p1", n: 3 }])],
+      NOW,
+    );
     expect(snap.windows.week.entries[0]!.metrics).toMatchObject({ calls: 5, payers: 1, revenueAtomic: "5000" });
   });
 });

@@ -73,7 +73,9 @@ describe("factors", () => {
   });
 
   it("the score is exactly D · Q · C · B with every factor reported", () => {
-    const b = scoreApi(input([payer("a", 3), payer("b", 1), payer("c", 1, { failures: 1 })], { peakHourCalls: 5, p95Ms: 3000 }));
+    const b = scoreApi(
+      input([payer("a", 3), payer("b", 1), payer("c", 1, { failures: 1 })], { peakHourCalls: 5, p95Ms: 3000 }),
+    );
     expect(b.D).toBeCloseTo(Math.log2(4) + 2 * Math.log2(2), 12);
     expect(b.successes).toBe(5);
     expect(b.attempts).toBe(6);
@@ -118,15 +120,24 @@ describe("scenarios", () => {
   });
 
   it("100 fresh single-creator wallets × 1 call rank below 50 established payers × 10 calls", () => {
-    const sybils = Array.from({ length: 100 }, (_, i) => payer(`s${i}`, 1, { singleCreator: true, firstSeenMs: NOW - HOUR }));
+    const sybils = Array.from({ length: 100 }, (_, i) =>
+      payer(`s${i}`, 1, { singleCreator: true, firstSeenMs: NOW - HOUR }),
+    );
     // even if the established payers also only ever paid this creator
-    const real = Array.from({ length: 50 }, (_, i) => payer(`r${i}`, 10, { singleCreator: true, firstSeenMs: NOW - 20 * DAY }));
+    const real = Array.from({ length: 50 }, (_, i) =>
+      payer(`r${i}`, 10, { singleCreator: true, firstSeenMs: NOW - 20 * DAY }),
+    );
     const s = scoreApi(input(sybils, { peakHourCalls: 100 }));
     const r = scoreApi(input(real));
     expect(s.weightedPayers).toBe(25);
     expect(r.weightedPayers).toBe(25);
     expect(r.score).toBeGreaterThan(s.score * 3);
-    expect(compareForRanking({ slug: "sybil", score: s.score, status: s.status, calls: 100 }, { slug: "real", score: r.score, status: r.status, calls: 500 })).toBeGreaterThan(0);
+    expect(
+      compareForRanking(
+        { slug: "sybil", score: s.score, status: s.status, calls: 100 },
+        { slug: "real", score: r.score, status: r.status, calls: 500 },
+      ),
+    ).toBeGreaterThan(0);
   });
 
   it("a one-hour burst is penalised against the same traffic spread over the day", () => {
@@ -140,7 +151,17 @@ describe("scenarios", () => {
 
   it("Wilson: 4/4 successes does not beat 990/1000", () => {
     const four = scoreApi(input([payer("a", 1), payer("b", 1), payer("c", 1), payer("d", 1)], { peakHourCalls: 1 }));
-    const many = scoreApi(input([payer("a", 248, { failures: 3 }), payer("b", 247, { failures: 3 }), payer("c", 248, { failures: 2 }), payer("d", 247, { failures: 2 })], { peakHourCalls: 42 }));
+    const many = scoreApi(
+      input(
+        [
+          payer("a", 248, { failures: 3 }),
+          payer("b", 247, { failures: 3 }),
+          payer("c", 248, { failures: 2 }),
+          payer("d", 247, { failures: 2 }),
+        ],
+        { peakHourCalls: 42 },
+      ),
+    );
     expect(four.successes / four.attempts).toBe(1);
     expect(many.successes).toBe(990);
     expect(many.attempts).toBe(1000);
@@ -171,7 +192,9 @@ describe("scenarios", () => {
   });
 
   it("scores do not depend on the order payers arrive in", () => {
-    const payers = Array.from({ length: 50 }, (_, i) => payer(`p${i}`, (i % 7) + 1, { singleCreator: i % 3 === 0, firstSeenMs: NOW - (i % 2) * 2 * DAY }));
+    const payers = Array.from({ length: 50 }, (_, i) =>
+      payer(`p${i}`, (i % 7) + 1, { singleCreator: i % 3 === 0, firstSeenMs: NOW - (i % 2) * 2 * DAY }),
+    );
     const a = scoreApi(input(payers));
     const b = scoreApi(input([...payers].reverse()));
     expect(b).toEqual(a);

@@ -31,10 +31,20 @@ describe("settlePayment", () => {
 
   it("settlement_pending (broadcast, not mined in time) → unknown with the broadcast hash", async () => {
     const pending = { success: false, errorReason: "settlement_pending", transaction: TX, network: "eip155:31337" };
-    const withHash = await settlePayment(answering(async () => pending), decoded, requirements, PAYER);
+    const withHash = await settlePayment(
+      answering(async () => pending),
+      decoded,
+      requirements,
+      PAYER,
+    );
     expect(withHash).toEqual({ kind: "unknown", transaction: TX });
     const noHash = { ...pending, transaction: "" };
-    const without = await settlePayment(answering(async () => noHash), decoded, requirements, PAYER);
+    const without = await settlePayment(
+      answering(async () => noHash),
+      decoded,
+      requirements,
+      PAYER,
+    );
     expect(without).toEqual({ kind: "unknown", transaction: null });
   });
 
@@ -44,7 +54,12 @@ describe("settlePayment", () => {
     });
     expect(await settlePayment(timeout, decoded, requirements, PAYER)).toEqual({ kind: "unknown", transaction: null });
     const reverted = { success: false, errorReason: "invalid_transaction_state", transaction: TX, network: "x" };
-    const out = await settlePayment(answering(async () => reverted), decoded, requirements, PAYER);
+    const out = await settlePayment(
+      answering(async () => reverted),
+      decoded,
+      requirements,
+      PAYER,
+    );
     expect(out).toMatchObject({ kind: "failed", reason: "invalid_transaction_state" });
   });
 });

@@ -2,12 +2,27 @@
 // X-Spend-* headers that never go negative.
 import { describe, expect, it } from "vitest";
 import { addAtomic, atomicOrZero, isAtomic, subAtomicClamped, toAtomic } from "../../objects/shared/money.ts";
-import { checkSpendCaps, describeExceeded, remainingAtomic, type SpendCheckInput, spendHeaders } from "../../objects/meter/spend-caps.ts";
+import {
+  checkSpendCaps,
+  describeExceeded,
+  remainingAtomic,
+  type SpendCheckInput,
+  spendHeaders,
+} from "../../objects/meter/spend-caps.ts";
 
 const zero = { settled: "0", reserved: "0" };
 
 function input(overrides: Partial<SpendCheckInput>): SpendCheckInput {
-  return { caps: {}, amount: "1000", daily: zero, monthly: zero, payerDaily: zero, dayResetSeconds: 3600, monthResetSeconds: 86_400, ...overrides };
+  return {
+    caps: {},
+    amount: "1000",
+    daily: zero,
+    monthly: zero,
+    payerDaily: zero,
+    dayResetSeconds: 3600,
+    monthResetSeconds: 86_400,
+    ...overrides,
+  };
 }
 
 describe("atomic amounts", () => {
@@ -15,7 +30,8 @@ describe("atomic amounts", () => {
     expect(isAtomic("0")).toBe(true);
     expect(isAtomic("1000")).toBe(true);
     expect(isAtomic("9".repeat(78))).toBe(true);
-    for (const bad of ["", "-1", "1.5", "1e6", " 1", "0x10", "9".repeat(79), 1000, null]) expect(isAtomic(bad)).toBe(false);
+    for (const bad of ["", "-1", "1.5", "1e6", " 1", "0x10", "9".repeat(79), 1000, null])
+      expect(isAtomic(bad)).toBe(false);
     expect(() => toAtomic("1.5")).toThrow(RangeError);
   });
 
@@ -72,7 +88,9 @@ describe("checkSpendCaps", () => {
 
   it("works with amounts far beyond Number precision", () => {
     const big = "123456789012345678901234567890";
-    const check = checkSpendCaps(input({ caps: { daily: big }, amount: "1", daily: { settled: "123456789012345678901234567889", reserved: "0" } }));
+    const check = checkSpendCaps(
+      input({ caps: { daily: big }, amount: "1", daily: { settled: "123456789012345678901234567889", reserved: "0" } }),
+    );
     expect(check.ok).toBe(true);
     expect(spendHeaders(check.caps, 1n)["X-Spend-Daily-Remaining"]).toBe("0");
   });
@@ -80,7 +98,13 @@ describe("checkSpendCaps", () => {
 
 describe("spendHeaders", () => {
   it("reports limit and remaining after this reservation, only for configured caps", () => {
-    const check = checkSpendCaps(input({ caps: { daily: "10000", perPayerDaily: "3000" }, daily: { settled: "2000", reserved: "1000" }, dayResetSeconds: 42 }));
+    const check = checkSpendCaps(
+      input({
+        caps: { daily: "10000", perPayerDaily: "3000" },
+        daily: { settled: "2000", reserved: "1000" },
+        dayResetSeconds: 42,
+      }),
+    );
     expect(spendHeaders(check.caps, 1000n)).toEqual({
       "X-Spend-Daily-Limit": "10000",
       "X-Spend-Daily-Remaining": "6000",
@@ -92,9 +116,15 @@ describe("spendHeaders", () => {
   });
 
   it("on a refusal shows what is left before the call, never negative", () => {
-    const check = checkSpendCaps(input({ caps: { monthly: "5000" }, monthly: { settled: "7000", reserved: "0" }, monthResetSeconds: 99 }));
+    const check = checkSpendCaps(
+      input({ caps: { monthly: "5000" }, monthly: { settled: "7000", reserved: "0" }, monthResetSeconds: 99 }),
+    );
     expect(check.ok).toBe(false);
-    expect(spendHeaders(check.caps, 0n)).toEqual({ "X-Spend-Monthly-Limit": "5000", "X-Spend-Monthly-Remaining": "0", "X-Spend-Reset": "99" });
+    expect(spendHeaders(check.caps, 0n)).toEqual({
+      "X-Spend-Monthly-Limit": "5000",
+      "X-Spend-Monthly-Remaining": "0",
+      "X-Spend-Reset": "99",
+    });
     expect(remainingAtomic(check.caps[0]!, 1000n)).toBe(0n);
   });
 });

@@ -17,7 +17,12 @@ const NOW = Date.UTC(2026, 10, 23, 12, 30, 0);
 const eventArb: fc.Arbitrary<UsageEvent> = fc
   .record({
     ts: fc.integer({ min: NOW - 3 * 3_600_000, max: NOW }),
-    caller: fc.constantFrom("0x00000000000000000000000000000000000000aa", "0x00000000000000000000000000000000000000AA", "ip:x", "ip:y"),
+    caller: fc.constantFrom(
+      "0x00000000000000000000000000000000000000aa",
+      "0x00000000000000000000000000000000000000AA",
+      "ip:x",
+      "ip:y",
+    ),
     lifecycle: fc.constantFrom(...OUTCOMES),
     countable: fc.boolean(),
     billable: fc.boolean(),
@@ -33,8 +38,14 @@ const eventArb: fc.Arbitrary<UsageEvent> = fc
 /** Aggregates with every list in key order (the aggregator's Map order is not a contract). */
 function canonical(agg: BatchAggregates): BatchAggregates {
   const key = (x: object) => JSON.stringify(Object.values(x).slice(0, 3));
-  const sort = <T extends object>(list: T[]) => [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return { apiHours: sort(agg.apiHours), payerHours: sort(agg.payerHours), payerTotals: sort(agg.payerTotals), apis: sort(agg.apis) };
+  const sort = <T extends object>(list: T[]) =>
+    [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return {
+    apiHours: sort(agg.apiHours),
+    payerHours: sort(agg.payerHours),
+    payerTotals: sort(agg.payerTotals),
+    apis: sort(agg.apis),
+  };
 }
 
 describe("foldUsage", () => {
@@ -58,8 +69,21 @@ describe("foldUsage", () => {
       apiId: base.apiId,
       owner: "cr_new",
       directory: "new",
-      rows: [{ hour: Math.floor(NOW / 3_600_000), caller: base.caller, lifecycle: "payment_settled", countable: true, billable: true,
-        error: false, latencyBucket: 5, calls: 3, billedAtomic: "2007", firstTs: NOW - 20, lastTs: NOW }],
+      rows: [
+        {
+          hour: Math.floor(NOW / 3_600_000),
+          caller: base.caller,
+          lifecycle: "payment_settled",
+          countable: true,
+          billable: true,
+          error: false,
+          latencyBucket: 5,
+          calls: 3,
+          billedAtomic: "2007",
+          firstTs: NOW - 20,
+          lastTs: NOW,
+        },
+      ],
     });
   });
 
@@ -69,7 +93,11 @@ describe("foldUsage", () => {
     const c = (fingerprint?: string) => usageEvent({ ...flags, ...at, ...(fingerprint ? { fingerprint } : {}) });
     const events = [c("v1:aa"), c("v1:aa"), c("v1:aa"), c("v1:bb"), c(), c()];
     const batch = foldUsage("b-3", events);
-    expect(batch.rows.map((r) => [r.fingerprint, r.calls])).toEqual([["v1:aa", 3], ["v1:bb", 1], [undefined, 2]]);
+    expect(batch.rows.map((r) => [r.fingerprint, r.calls])).toEqual([
+      ["v1:aa", 3],
+      ["v1:bb", 1],
+      [undefined, 2],
+    ]);
     for (const agg of [aggregateBatch(events), aggregateRows(batch)]) {
       expect(agg.apiHours).toHaveLength(1);
       expect(agg.apiHours[0]).toMatchObject({ events: 6, challenges: 4 });
@@ -116,25 +144,41 @@ describe("parseUsageBatch (outside input)", () => {
 
   it("property: a row with any one bad field is dropped, every other row kept", () => {
     fc.assert(
-      fc.property(fc.array(eventArb, { minLength: 2, maxLength: 60 }), fieldArb, fc.nat(), fc.nat(), (events, field, pick, at) => {
-        const batch = foldUsage("p-2", events);
-        const values = badValues[field]!;
-        const i = at % batch.rows.length;
-        const rows: unknown[] = batch.rows.map((r, k) => (k === i ? { ...r, [field]: values[pick % values.length] } : r));
-        const parsed = parseUsageBatch({ ...batch, rows });
-        expect(parsed.rejected).toBe(1);
-        expect(parsed.batch?.rows).toEqual(batch.rows.filter((_, k) => k !== i));
-      }),
+      fc.property(
+        fc.array(eventArb, { minLength: 2, maxLength: 60 }),
+        fieldArb,
+        fc.nat(),
+        fc.nat(),
+        (events, field, pick, at) => {
+          const batch = foldUsage("p-2", events);
+          const values = badValues[field]!;
+          const i = at % batch.rows.length;
+          const rows: unknown[] = batch.rows.map((r, k) =>
+            k === i ? { ...r, [field]: values[pick % values.length] } : r,
+          );
+          const parsed = parseUsageBatch({ ...batch, rows });
+          expect(parsed.rejected).toBe(1);
+          expect(parsed.batch?.rows).toEqual(batch.rows.filter((_, k) => k !== i));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it("a bad header rejects every row; a non-batch or an oversized one throws", () => {
     const batch = foldUsage("h-1", [usageEvent(), usageEvent({ caller: "ip:z" })]);
-    for (const header of [{ batchId: "" }, { batchId: "x".repeat(129) }, { apiId: "" }, { owner: 1 }, { directory: "d".repeat(65) }]) {
+    for (const header of [
+      { batchId: "" },
+      { batchId: "x".repeat(129) },
+      { apiId: "" },
+      { owner: 1 },
+      { directory: "d".repeat(65) },
+    ]) {
       expect(parseUsageBatch({ ...batch, ...header })).toEqual({ batch: null, rejected: 2 });
     }
     for (const raw of [null, "x", 1, [], { ...batch, rows: {} }]) expect(() => parseUsageBatch(raw)).toThrow(TypeError);
-    expect(() => parseUsageBatch({ ...batch, rows: Array(MAX_BATCH_ROWS + 1).fill(batch.rows[0]) })).toThrow(RangeError);
+    expect(() => parseUsageBatch({ ...batch, rows: Array(MAX_BATCH_ROWS + 1).fill(batch.rows[0]) })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -29,7 +29,9 @@ async function call(path: string, init: RequestInit & { store?: ReturnType<typeo
   const { store = fakeStore(), ...rest } = init;
   const headers = new Headers(rest.headers);
   if (!headers.has("x-request-id")) headers.set("x-request-id", "req-123");
-  const res = await engine.fetch(new Request(`https://tenant.example${path}`, { ...rest, headers }), { DATASET: (store ?? undefined) as unknown as Fetcher });
+  const res = await engine.fetch(new Request(`https://tenant.example${path}`, { ...rest, headers }), {
+    DATASET: (store ?? undefined) as unknown as Fetcher,
+  });
   const text = await res.text();
   return { res, text, body: text ? (JSON.parse(text) as Record<string, any>) : null };
 }
@@ -42,7 +44,12 @@ describe("dataset engine routes", () => {
     const { res, body } = await call("/", { store });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
-    expect(body!.endpoints.map((e: { path: string }) => e.path)).toEqual(["/v1/records", "/v1/records/{id}", "/v1/schema", "/health"]);
+    expect(body!.endpoints.map((e: { path: string }) => e.path)).toEqual([
+      "/v1/records",
+      "/v1/records/{id}",
+      "/v1/schema",
+      "/health",
+    ]);
     expect(store.calls).toBe(0);
   });
 
@@ -84,20 +91,37 @@ describe("dataset engine routes", () => {
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(res.headers.get("x-request-id")).toBe("abc-9");
-    expect(body).toEqual({ error: { code: "invalid_parameter", message: expect.any(String), details: expect.objectContaining({ param: "limit" }) }, requestId: "abc-9" });
+    expect(body).toEqual({
+      error: {
+        code: "invalid_parameter",
+        message: expect.any(String),
+        details: expect.objectContaining({ param: "limit" }),
+      },
+      requestId: "abc-9",
+    });
     expect((await call("/v1/records?nope=1")).body!.error.code).toBe("unknown_field");
     expect((await call("/v1/records?id=x")).body!.error.code).toBe("invalid_filter");
   });
 
   it("generates a request id when none is sent", async () => {
-    const res = await engine.fetch(new Request("https://t.example/nope"), { DATASET: fakeStore() as unknown as Fetcher });
+    const res = await engine.fetch(new Request("https://t.example/nope"), {
+      DATASET: fakeStore() as unknown as Fetcher,
+    });
     const body = (await res.json()) as { requestId: string };
     expect(body.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get("x-request-id")).toBe(body.requestId);
   });
 
   it("unknown paths are 404 not_found", async () => {
-    for (const path of ["/nope", "/v1", "/v1/records-x", "/v2/records", "/etc/passwd", "/v1/records/../../etc/passwd", "/v1/records/%2e%2e/%2e%2e/etc/passwd"]) {
+    for (const path of [
+      "/nope",
+      "/v1",
+      "/v1/records-x",
+      "/v2/records",
+      "/etc/passwd",
+      "/v1/records/../../etc/passwd",
+      "/v1/records/%2e%2e/%2e%2e/etc/passwd",
+    ]) {
       const { res, body } = await call(path);
       expect(res.status, path).toBe(404);
       expect(body!.error.code, path).toBe("not_found");
@@ -106,7 +130,14 @@ describe("dataset engine routes", () => {
   });
 
   it("ids that look like paths are just records that do not exist", async () => {
-    for (const path of ["/v1/records/..%2F..%2Fetc%2Fpasswd", "/v1/records/%2e%2e%2fsecret", "/v1/records/%E0%A4%A", "/v1/records/a/b/c", "/v1/records/999", "/v1/records/%00"]) {
+    for (const path of [
+      "/v1/records/..%2F..%2Fetc%2Fpasswd",
+      "/v1/records/%2e%2e%2fsecret",
+      "/v1/records/%E0%A4%A",
+      "/v1/records/a/b/c",
+      "/v1/records/999",
+      "/v1/records/%00",
+    ]) {
       const { res, body } = await call(path);
       expect(res.status, path).toBe(404);
       expect(body!.error.code, path).toBe("record_not_found");
@@ -145,7 +176,10 @@ describe("dataset loading", () => {
   it("503 dataset_unavailable when the binding is missing, failing or serving junk; retries later", async () => {
     const missing = await call("/health", { store: null });
     expect(missing.res.status).toBe(503);
-    expect(missing.body).toMatchObject({ error: { code: "dataset_unavailable", details: { reason: "no_dataset_binding" } }, requestId: "req-123" });
+    expect(missing.body).toMatchObject({
+      error: { code: "dataset_unavailable", details: { reason: "no_dataset_binding" } },
+      requestId: "req-123",
+    });
     expect(missing.res.headers.get("retry-after")).toBe("1");
 
     for (const [store, reason] of [
@@ -158,7 +192,10 @@ describe("dataset loading", () => {
       expect(body!.error.details.reason).toBe(reason);
     }
     const throwing = { fetch: async () => Promise.reject(new Error("boom")) };
-    expect((await call("/health", { store: throwing as unknown as ReturnType<typeof fakeStore> })).body!.error.details.reason).toBe("dataset_store_unreachable");
+    expect(
+      (await call("/health", { store: throwing as unknown as ReturnType<typeof fakeStore> })).body!.error.details
+        .reason,
+    ).toBe("dataset_store_unreachable");
 
     // A failed load is not cached: the next request with a working store succeeds.
     expect((await call("/health")).body).toEqual({ ok: true, rows: 4 });
@@ -190,7 +227,10 @@ describe("bundled engine in the Worker Loader", () => {
     const health = await worker.fetch("https://t.example/health", { headers: { "x-request-id": "r-2" } });
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ error: { code: "dataset_unavailable" }, requestId: "r-2" });
-    const post = await worker.fetch("https://t.example/v1/records", { method: "POST", headers: { "x-request-id": "r-3" } });
+    const post = await worker.fetch("https://t.example/v1/records", {
+      method: "POST",
+      headers: { "x-request-id": "r-3" },
+    });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD");
   });

@@ -25,18 +25,36 @@ function namespace(behaviour: (name: string) => Fetcher) {
 
 describe("DispatchRuntime", () => {
   it("runs tenant-<slug> under the plan's limits", async () => {
-    const { ns, calls } = namespace(() => ({ fetch: async (r: Request) => new Response(`hi ${new URL(r.url).pathname}`) }) as unknown as Fetcher);
+    const { ns, calls } = namespace(
+      () => ({ fetch: async (r: Request) => new Response(`hi ${new URL(r.url).pathname}`) }) as unknown as Fetcher,
+    );
     const res = await new DispatchRuntime(ns).fetch(tenant, new Request("https://x/v1/records"));
     expect(await res.text()).toBe("hi /v1/records");
-    expect(calls).toEqual([["tenant-weather", {}, { limits: { cpuMs: 200, subRequests: 50 }, outbound: { slug: "weather", allowedHosts: "[]" } }]]);
+    expect(calls).toEqual([
+      [
+        "tenant-weather",
+        {},
+        { limits: { cpuMs: 200, subRequests: 50 }, outbound: { slug: "weather", allowedHosts: "[]" } },
+      ],
+    ]);
   });
 
   it("maps a missing script to 404 tenant_not_deployed and a crash to 502 tenant_worker_failure", async () => {
     const missing = namespace(() => {
       throw new Error("Worker not found.");
     });
-    await expect(new DispatchRuntime(missing.ns).fetch(tenant, new Request("https://x/"))).rejects.toMatchObject({ status: 404, code: "tenant_not_deployed" });
-    const crashing = namespace(() => ({ fetch: async () => { throw new Error("boom"); } }) as unknown as Fetcher);
+    await expect(new DispatchRuntime(missing.ns).fetch(tenant, new Request("https://x/"))).rejects.toMatchObject({
+      status: 404,
+      code: "tenant_not_deployed",
+    });
+    const crashing = namespace(
+      () =>
+        ({
+          fetch: async () => {
+            throw new Error("boom");
+          },
+        }) as unknown as Fetcher,
+    );
     const err = await new DispatchRuntime(crashing.ns).fetch(tenant, new Request("https://x/")).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 502, code: "tenant_worker_failure" });

@@ -42,7 +42,10 @@ describe("tenant routing", () => {
     const res = await call(`/t/${slug}/v1/records?country=FR&sort=-population&fields=city,population`);
     expect(res.status).toBe(200);
     const body = await res.json<any>();
-    expect(body.items).toEqual([{ city: "Paris", population: 2161000 }, { city: "Lyon", population: 513275 }]);
+    expect(body.items).toEqual([
+      { city: "Paris", population: 2161000 },
+      { city: "Lyon", population: 513275 },
+    ]);
     expect(res.headers.get("x-request-id")).toMatch(/^req_/);
   });
 
@@ -89,7 +92,15 @@ describe("tenant routing", () => {
     // The dataset engine echoes nothing, so check the request the runtime builds instead.
     const { tenantRequest } = await import("../../src/runtimes/runtime.ts");
     const forwarded = tenantRequest(
-      new Request("https://x.example/t/a/v1?q=1", { headers: { authorization: "Bearer k", cookie: "s=1", "payment-signature": "p", "cf-connecting-ip": "1.2.3.4", accept: "application/json" } }),
+      new Request("https://x.example/t/a/v1?q=1", {
+        headers: {
+          authorization: "Bearer k",
+          cookie: "s=1",
+          "payment-signature": "p",
+          "cf-connecting-ip": "1.2.3.4",
+          accept: "application/json",
+        },
+      }),
       "/v1",
       "req_1",
     );
@@ -99,7 +110,9 @@ describe("tenant routing", () => {
 
   it("adds rate-limit headers from the meter to tenant responses", async () => {
     const limited = uniqueSlug("hdr");
-    await deployOk(key, limited, CITIES_CSV, { config: { rateLimit: { perCaller: { requests: 10, windowSeconds: 60 } }, usageLimit: { dailyRequests: 1000 } } });
+    await deployOk(key, limited, CITIES_CSV, {
+      config: { rateLimit: { perCaller: { requests: 10, windowSeconds: 60 } }, usageLimit: { dailyRequests: 1000 } },
+    });
     const res = await call(`/t/${limited}/v1/records`, { headers: { "cf-connecting-ip": "203.0.113.9" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("ratelimit-policy")).toContain("q=10");
@@ -129,7 +142,10 @@ describe("tenant routing", () => {
   it("maps a crashing tenant worker to 502 and missing code to 404, with the JSON envelope", async () => {
     const crashing = uniqueSlug("crash");
     const deployed = await deployOk(key, crashing, CITIES_CSV);
-    await env.ARTIFACTS.put(deployed.tenant.resource.codeKey, "export default { async fetch() { throw new Error('secret stack detail'); } }");
+    await env.ARTIFACTS.put(
+      deployed.tenant.resource.codeKey,
+      "export default { async fetch() { throw new Error('secret stack detail'); } }",
+    );
     const crash = await expectError(await call(`/t/${crashing}/v1/records`), 502, "tenant_worker_failure");
     expect(JSON.stringify(crash)).not.toContain("secret stack detail");
 
@@ -141,9 +157,18 @@ describe("tenant routing", () => {
 
   it("records every call, refused ones included, in the tenant's stats", async () => {
     const counted = uniqueSlug("stats");
-    await deployOk(key, counted, CITIES_CSV, { config: { rateLimit: { perCaller: { requests: 5, windowSeconds: 3600 } } } });
+    await deployOk(key, counted, CITIES_CSV, {
+      config: { rateLimit: { perCaller: { requests: 5, windowSeconds: 3600 } } },
+    });
     const statuses = [];
-    for (let i = 0; i < 7; i++) statuses.push((await call(`/t/${counted}/v1/records`, { headers: { "cf-connecting-ip": "192.0.2.50", "x-agent-id": "bot-7" } })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (
+          await call(`/t/${counted}/v1/records`, {
+            headers: { "cf-connecting-ip": "192.0.2.50", "x-agent-id": "bot-7" },
+          })
+        ).status,
+      );
     await call(`/t/${counted}/v1/records/9999`, { headers: { "cf-connecting-ip": "192.0.2.51" } });
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
     let total: any;

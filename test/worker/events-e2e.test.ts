@@ -24,10 +24,13 @@ describe("usage events reach the leaderboard", () => {
   it("served free calls count; refusals are delivered but never count; nothing is lost across an eviction", async () => {
     const creator = await createCreator();
     const slug = uniqueSlug("events");
-    await deployOk(creator.key, slug, CITIES_CSV, { config: { rateLimit: { perCaller: { requests: 2, windowSeconds: 3600 } } } });
+    await deployOk(creator.key, slug, CITIES_CSV, {
+      config: { rateLimit: { perCaller: { requests: 2, windowSeconds: 3600 } } },
+    });
     // 8 callers × 3 calls: 2 served + 1 rate-limited each.
     for (let i = 0; i < 8; i++) {
-      for (let j = 0; j < 3; j++) await call(`/t/${slug}/v1/records`, { headers: { "cf-connecting-ip": `198.51.100.${i}` } });
+      for (let j = 0; j < 3; j++)
+        await call(`/t/${slug}/v1/records`, { headers: { "cf-connecting-ip": `198.51.100.${i}` } });
     }
     await new Promise((r) => setTimeout(r, 120));
     // Evict the meter before its alarm delivered anything: the outbox is durable.

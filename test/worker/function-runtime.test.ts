@@ -10,7 +10,13 @@ beforeAll(async () => {
   key = (await createCreator("Function Creator")).key;
 });
 
-function deployFunction(slug: string, code: string | null, resource: Record<string, unknown> = {}, secrets?: Record<string, string>, extra: Record<string, unknown> = {}): Promise<Response> {
+function deployFunction(
+  slug: string,
+  code: string | null,
+  resource: Record<string, unknown> = {},
+  secrets?: Record<string, string>,
+  extra: Record<string, unknown> = {},
+): Promise<Response> {
   const form = new FormData();
   if (code !== null) form.set("code", new File([code], "index.js", { type: "application/javascript" }));
   form.set("config", JSON.stringify({ ...extra, resource: { type: "function", ...resource } }));
@@ -18,7 +24,12 @@ function deployFunction(slug: string, code: string | null, resource: Record<stri
   return call(`/v1/tenants/${slug}/deployments`, { method: "POST", headers: auth(key), body: form });
 }
 
-async function deployed(slug: string, code: string, resource: Record<string, unknown> = {}, secrets?: Record<string, string>): Promise<any> {
+async function deployed(
+  slug: string,
+  code: string,
+  resource: Record<string, unknown> = {},
+  secrets?: Record<string, string>,
+): Promise<any> {
   const res = await deployFunction(slug, code, resource, secrets);
   if (res.status !== 201) throw new Error(`deploy ${slug}: ${res.status} ${await res.text()}`);
   return res.json();
@@ -27,8 +38,17 @@ async function deployed(slug: string, code: string, resource: Record<string, unk
 describe("function deploys", () => {
   it("runs a default-export handler; a non-Response return value becomes JSON", async () => {
     const slug = uniqueSlug("fn");
-    const body = await deployed(slug, `export default async (req) => ({ path: new URL(req.url).pathname, n: [1, 2, 3].map((x) => x * 2) });`);
-    expect(body.deployment).toMatchObject({ version: 1, type: "function", allowedHosts: [], maxDurationMs: 10000, exposeEnv: [] });
+    const body = await deployed(
+      slug,
+      `export default async (req) => ({ path: new URL(req.url).pathname, n: [1, 2, 3].map((x) => x * 2) });`,
+    );
+    expect(body.deployment).toMatchObject({
+      version: 1,
+      type: "function",
+      allowedHosts: [],
+      maxDurationMs: 10000,
+      exposeEnv: [],
+    });
     expect(body.tenant.resource).toMatchObject({ type: "function", codeKey: `tenants/${slug}/v1/user.js` });
     const res = await call(`/t/${slug}/hello`);
     expect(res.status).toBe(200);
@@ -38,7 +58,10 @@ describe("function deploys", () => {
 
   it("runs an object with fetch() and passes Responses through", async () => {
     const slug = uniqueSlug("fn");
-    await deployed(slug, `export default { async fetch(req) { return new Response("plain " + req.method, { status: 201, headers: { "x-mine": "1" } }); } };`);
+    await deployed(
+      slug,
+      `export default { async fetch(req) { return new Response("plain " + req.method, { status: 201, headers: { "x-mine": "1" } }); } };`,
+    );
     const res = await call(`/t/${slug}/x`, { method: "POST", body: "b" });
     expect(res.status).toBe(201);
     expect(res.headers.get("x-mine")).toBe("1");
@@ -59,13 +82,35 @@ describe("function deploys", () => {
     await expectError(await deployFunction(slug, "export default {{{"), 422, "invalid_code");
     await expectError(await deployFunction(slug, "export const x = 1;"), 422, "missing_default_export");
     await expectError(await deployFunction(slug, null), 400, "missing_code");
-    await expectError(await deployFunction(slug, "export default () => 1", { maxDurationMs: 0 }), 400, "invalid_request");
-    await expectError(await deployFunction(slug, "export default () => 1", { maxDurationMs: 30001 }), 400, "invalid_request");
-    await expectError(await deployFunction(slug, "export default () => 1", { allowedHosts: ["not a host"] }), 400, "invalid_request");
-    await expectError(await deployFunction(slug, "export default () => 1", { exposeEnv: ["API_KEY"] }), 400, "missing_secret");
-    await expectError(await deployFunction(slug, "export default () => 1", {}, { "bad-name": "x" }), 400, "invalid_secrets");
+    await expectError(
+      await deployFunction(slug, "export default () => 1", { maxDurationMs: 0 }),
+      400,
+      "invalid_request",
+    );
+    await expectError(
+      await deployFunction(slug, "export default () => 1", { maxDurationMs: 30001 }),
+      400,
+      "invalid_request",
+    );
+    await expectError(
+      await deployFunction(slug, "export default () => 1", { allowedHosts: ["not a host"] }),
+      400,
+      "invalid_request",
+    );
+    await expectError(
+      await deployFunction(slug, "export default () => 1", { exposeEnv: ["API_KEY"] }),
+      400,
+      "missing_secret",
+    );
+    await expectError(
+      await deployFunction(slug, "export default () => 1", {}, { "bad-name": "x" }),
+      400,
+      "invalid_secrets",
+    );
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM tenants WHERE slug = ?").bind(slug).first("n")).toBe(0);
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first("n")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first("n")).toBe(
+      0,
+    );
     expect((await env.ARTIFACTS.list({ prefix: `tenants/${slug}/` })).objects).toHaveLength(0);
   });
 });
@@ -112,14 +157,20 @@ describe("function sandbox", () => {
 
   it("ends recursion that swallows the budget error", async () => {
     const slug = uniqueSlug("fn");
-    await deployed(slug, `function f(d) { try { for (;;) {} } catch { return d < 1e6 ? f(d + 1) : 0; } }
-      export default () => { for (;;) { try { f(0); } catch {} } };`, { maxDurationMs: 100 });
+    await deployed(
+      slug,
+      `function f(d) { try { for (;;) {} } catch { return d < 1e6 ? f(d + 1) : 0; } }
+      export default () => { for (;;) { try { f(0); } catch {} } };`,
+      { maxDurationMs: 100 },
+    );
     await expectError(await call(`/t/${slug}/`), 504, "tenant_timeout");
   });
 
   it("ends an I/O wait past maxDuration (dispatcher timeout)", async () => {
     const slug = uniqueSlug("fn");
-    await deployed(slug, `export default async () => { await new Promise((r) => setTimeout(r, 60_000)); return 1; };`, { maxDurationMs: 300 });
+    await deployed(slug, `export default async () => { await new Promise((r) => setTimeout(r, 60_000)); return 1; };`, {
+      maxDurationMs: 300,
+    });
     const started = Date.now();
     await expectError(await call(`/t/${slug}/`), 504, "tenant_timeout");
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -127,17 +178,28 @@ describe("function sandbox", () => {
 
   it("only exposeEnv secrets reach the code; nothing of the platform env does", async () => {
     const slug = uniqueSlug("fn");
-    const res = await deployFunction(slug, `export default (req, env) => ({ keys: Object.keys(env).sort(), visible: env.VISIBLE_KEY, hidden: env.HIDDEN_KEY ?? null });`, { exposeEnv: ["VISIBLE_KEY"] }, { VISIBLE_KEY: "vis-value-1", HIDDEN_KEY: "hidden-value-2" });
+    const res = await deployFunction(
+      slug,
+      `export default (req, env) => ({ keys: Object.keys(env).sort(), visible: env.VISIBLE_KEY, hidden: env.HIDDEN_KEY ?? null });`,
+      { exposeEnv: ["VISIBLE_KEY"] },
+      { VISIBLE_KEY: "vis-value-1", HIDDEN_KEY: "hidden-value-2" },
+    );
     const deployText = await res.text();
     expect(res.status).toBe(201);
     expect(deployText).not.toContain("vis-value-1");
     expect(deployText).not.toContain("hidden-value-2");
     expect(JSON.parse(deployText).tenant.secretNames).toEqual(["HIDDEN_KEY", "VISIBLE_KEY"]);
-    expect(await (await call(`/t/${slug}/`)).json()).toEqual({ keys: ["VISIBLE_KEY"], visible: "vis-value-1", hidden: null });
+    expect(await (await call(`/t/${slug}/`)).json()).toEqual({
+      keys: ["VISIBLE_KEY"],
+      visible: "vis-value-1",
+      hidden: null,
+    });
     // Secrets are stored encrypted: no plaintext in D1 or R2.
     const rows = await env.DB.prepare("SELECT * FROM tenant_secrets WHERE slug = ?").bind(slug).all();
     expect(JSON.stringify(rows.results)).not.toContain("hidden-value-2");
-    const tenantRow = await env.DB.prepare("SELECT config FROM tenants WHERE slug = ?").bind(slug).first<string>("config");
+    const tenantRow = await env.DB.prepare("SELECT config FROM tenants WHERE slug = ?")
+      .bind(slug)
+      .first<string>("config");
     expect(tenantRow).not.toContain("hidden-value-2");
     const objects = (await env.ARTIFACTS.list({ prefix: `tenants/${slug}/` })).objects;
     for (const o of objects) expect(await (await env.ARTIFACTS.get(o.key))!.text()).not.toContain("hidden-value-2");
@@ -153,7 +215,8 @@ describe("function sandbox", () => {
   it("deleting a tenant deletes its encrypted secrets", async () => {
     const slug = uniqueSlug("fn");
     await deployed(slug, "export default () => ({ ok: true })", {}, { API_TOKEN: "s3cret-value" });
-    const count = () => env.DB.prepare("SELECT count(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first<{ n: number }>();
+    const count = () =>
+      env.DB.prepare("SELECT count(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first<{ n: number }>();
     expect((await count())?.n).toBe(1);
     expect((await call(`/v1/tenants/${slug}`, { method: "DELETE", headers: auth(key) })).status).toBe(200);
     expect((await count())?.n).toBe(0);
@@ -164,6 +227,10 @@ describe("function sandbox", () => {
     await deployed(slug, `export default () => 1;`);
     const form = new FormData();
     form.set("file", new File(["id\n1\n"], "d.csv", { type: "text/csv" }));
-    await expectError(await call(`/v1/tenants/${slug}/deployments`, { method: "POST", headers: auth(key), body: form }), 409, "resource_type_mismatch");
+    await expectError(
+      await call(`/v1/tenants/${slug}/deployments`, { method: "POST", headers: auth(key), body: form }),
+      409,
+      "resource_type_mismatch",
+    );
   });
 });

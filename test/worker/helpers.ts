@@ -15,7 +15,10 @@ export function uniqueSlug(prefix = "t"): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
-export async function createCreator(name = "Test Creator", scopes?: string[]): Promise<{ id: string; key: string; keyId: string }> {
+export async function createCreator(
+  name = "Test Creator",
+  scopes?: string[],
+): Promise<{ id: string; key: string; keyId: string }> {
   const res = await call("/__platform/creators", {
     method: "POST",
     headers: { ...OPERATOR, "content-type": "application/json" },
@@ -42,7 +45,12 @@ export async function deployDataset(
   return call(`/v1/tenants/${slug}/deployments`, { method: "POST", headers: auth(key), body: form });
 }
 
-export async function deployOk(key: string, slug: string, content: string, options: Parameters<typeof deployDataset>[3] = {}): Promise<any> {
+export async function deployOk(
+  key: string,
+  slug: string,
+  content: string,
+  options: Parameters<typeof deployDataset>[3] = {},
+): Promise<any> {
   const res = await deployDataset(key, slug, content, options);
   if (res.status !== 201) throw new Error(`deploy ${slug}: ${res.status} ${await res.text()}`);
   return res.json();

@@ -24,15 +24,13 @@ beforeAll(async () => {
   const host = `${dataset}.fuzz.example`;
   await deployOk(key, dataset, CITIES_CSV, { config: { hosts: [host] } });
   const paid = uniqueSlug("fzpaid");
-  await deployOk(
-    key,
-    paid,
-    CITIES_CSV,
-    { config: { priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", asset: ASSET } },
-  );
+  await deployOk(key, paid, CITIES_CSV, {
+    config: { priceUsd: 0.001, payTo: PAY_TO, network: "eip155:84532", asset: ASSET },
+  });
   const fn = uniqueSlug("fzfn");
   const form = new FormData();
-  const echo = "export default async (req) => ({ m: req.method, p: new URL(req.url).pathname, n: (await req.arrayBuffer()).byteLength });";
+  const echo =
+    "export default async (req) => ({ m: req.method, p: new URL(req.url).pathname, n: (await req.arrayBuffer()).byteLength });";
   form.set("code", new File([echo], "index.js"));
   form.set("config", JSON.stringify({ resource: { type: "function" } }));
   const res = await call(`/v1/tenants/${fn}/deployments`, { method: "POST", headers: auth(key), body: form });
@@ -63,18 +61,18 @@ const method = fc.oneof(
 );
 const query = fc.oneof(
   fc.constant(""),
-  fc.array(
-    fc.tuple(
-      fc.oneof(
-        fc.constantFrom("q", "sort", "limit", "offset", "cursor", "fields", "city", "filter[id]"),
-        fc.string({ maxLength: 6 }),
+  fc
+    .array(
+      fc.tuple(
+        fc.oneof(
+          fc.constantFrom("q", "sort", "limit", "offset", "cursor", "fields", "city", "filter[id]"),
+          fc.string({ maxLength: 6 }),
+        ),
+        fc.string({ maxLength: 10 }),
       ),
-      fc.string({ maxLength: 10 }),
-    ),
-    { maxLength: 5 },
-  ).map(
-    (pairs) => `?${new URLSearchParams(pairs)}`,
-  ),
+      { maxLength: 5 },
+    )
+    .map((pairs) => `?${new URLSearchParams(pairs)}`),
   fc.string({ unit: "binary", maxLength: 30 }).map((s) => `?${s}`),
 );
 const headerValue = fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,30}$/);
@@ -132,10 +130,11 @@ function toRequest(r: FuzzRequest): Request | null {
       headers.append(name, value);
     }
     const withBody = r.method.toUpperCase() !== "GET" && r.method.toUpperCase() !== "HEAD";
-    return new Request(
-      `${base}${prefix}${r.path}${r.query}`,
-      { method: r.method, headers, body: withBody ? r.body : null },
-    );
+    return new Request(`${base}${prefix}${r.path}${r.query}`, {
+      method: r.method,
+      headers,
+      body: withBody ? r.body : null,
+    });
   } catch {
     return null; // a request no client can build (forbidden method, bad header value)
   }
@@ -159,31 +158,35 @@ async function check(request: Request, codes: Map<string, number>): Promise<void
 }
 
 describe("HTTP fuzz through the dispatcher", () => {
-  it(`${REQUESTS} random requests: 0 responses ≥ 500, every error an envelope with a request id`, async () => {
-    const started = Date.now();
-    // More samples than needed: the few requests no client can build are skipped, not counted.
-    const samples = fc.sample(fuzzRequest, REQUESTS * 2);
-    const codes = new Map<string, number>();
-    let sent = 0;
-    let skipped = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (sent < REQUESTS && next < samples.length && Date.now() - started < TIME_BUDGET_MS) {
-        const request = toRequest(samples[next++]!);
-        if (!request) {
-          skipped++;
-          continue;
+  it(
+    `${REQUESTS} random requests: 0 responses ≥ 500, every error an envelope with a request id`,
+    async () => {
+      const started = Date.now();
+      // More samples than needed: the few requests no client can build are skipped, not counted.
+      const samples = fc.sample(fuzzRequest, REQUESTS * 2);
+      const codes = new Map<string, number>();
+      let sent = 0;
+      let skipped = 0;
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (sent < REQUESTS && next < samples.length && Date.now() - started < TIME_BUDGET_MS) {
+          const request = toRequest(samples[next++]!);
+          if (!request) {
+            skipped++;
+            continue;
+          }
+          sent++;
+          await check(request, codes);
         }
-        sent++;
-        await check(request, codes);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const ms = Date.now() - started;
-    const seen = [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}: ${n}`);
-    console.log(
-      `http fuzz: ${sent} requests (${skipped} unbuildable skipped) in ${ms} ms, ${Math.round(sent / (ms / 1000))} req/s; ≥500: 0\n  ${seen.join("\n  ")}`,
-    );
-    expect(sent).toBe(REQUESTS);
-  }, TIME_BUDGET_MS + 30_000);
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      const ms = Date.now() - started;
+      const seen = [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}: ${n}`);
+      console.log(
+        `http fuzz: ${sent} requests (${skipped} unbuildable skipped) in ${ms} ms, ${Math.round(sent / (ms / 1000))} req/s; ≥500: 0\n  ${seen.join("\n  ")}`,
+      );
+      expect(sent).toBe(REQUESTS);
+    },
+    TIME_BUDGET_MS + 30_000,
+  );
 });

@@ -88,10 +88,11 @@ describe("deploy inputs through the dispatcher", () => {
           if (part === "file") form.set("file", new File([CITIES_CSV], "data.csv", { type: "text/csv" }));
           if (part === "code") form.set("code", new File(["export default () => 1;"], "index.js"));
           if (secrets !== undefined) form.set("secrets", secrets);
-          const res = await call(
-            `/v1/tenants/${uniqueSlug("pdep")}/deployments`,
-            { method: "POST", headers: auth(key), body: form },
-          );
+          const res = await call(`/v1/tenants/${uniqueSlug("pdep")}/deployments`, {
+            method: "POST",
+            headers: auth(key),
+            body: form,
+          });
           const text = await res.clone().text();
           const status = await expectNo5xx(res, JSON.stringify(config).slice(0, 300));
           expect([200, 201].includes(status) || (status >= 400 && status < 500)).toBe(true);
@@ -116,10 +117,11 @@ describe("deploy inputs through the dispatcher", () => {
         if (part === "file") form.set("file", new File([CITIES_CSV], "data.csv", { type: "text/csv" }));
         if (part === "code") form.set("code", new File(["export default () => 1;"], "index.js"));
         form.set("secrets", '{"API_KEY":"v"}');
-        const res = await call(
-          `/v1/tenants/${uniqueSlug("pres")}/deployments`,
-          { method: "POST", headers: auth(key), body: form },
-        );
+        const res = await call(`/v1/tenants/${uniqueSlug("pres")}/deployments`, {
+          method: "POST",
+          headers: auth(key),
+          body: form,
+        });
         const text = await res.clone().text();
         const status = await expectNo5xx(res, JSON.stringify(resource).slice(0, 300));
         seen.add(status < 300 ? String(status) : JSON.parse(text).error.code);

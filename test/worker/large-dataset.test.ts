@@ -10,7 +10,7 @@ function tenMegabyteCsv(): { csv: string; rows: number } {
   let id = 0;
   while (size < 10 * 1024 * 1024) {
     id += 1;
-    const line = `${id},user-${id.toString(36)}-${"x".repeat(id % 17)},${countries[id % countries.length]},${(id * 7919) % 100000 / 100},${id % 3 === 0},2026-${String((id % 12) + 1).padStart(2, "0")}-01`;
+    const line = `${id},user-${id.toString(36)}-${"x".repeat(id % 17)},${countries[id % countries.length]},${((id * 7919) % 100000) / 100},${id % 3 === 0},2026-${String((id % 12) + 1).padStart(2, "0")}-01`;
     lines.push(line);
     size += line.length + 1;
   }

@@ -34,7 +34,8 @@ function stub(name: string): DurableObjectStub<Leaderboard> {
   return env.LEADERBOARD.get(env.LEADERBOARD.idFromName(name));
 }
 
-const alarmOf = (s: DurableObjectStub<Leaderboard>) => runInDurableObject(s, (_lb: Leaderboard, state) => state.storage.getAlarm());
+const alarmOf = (s: DurableObjectStub<Leaderboard>) =>
+  runInDurableObject(s, (_lb: Leaderboard, state) => state.storage.getAlarm());
 
 describe("leaderboard alarms", () => {
   it("an ingest schedules the shard alarm, which starts the coordinator; the coordinator rolls up and stays scheduled", async () => {
@@ -51,10 +52,14 @@ describe("leaderboard alarms", () => {
     expect(await alarmOf(coordinator)).not.toBeNull(); // kicked
     expect(await alarmOf(shard)).not.toBeNull(); // the shard keeps an hourly housekeeping alarm
 
-    const versionBefore = (await env.DB.prepare("SELECT version FROM leaderboard_meta").first<{ version: number }>())?.version ?? 0;
+    const versionBefore =
+      (await env.DB.prepare("SELECT version FROM leaderboard_meta").first<{ version: number }>())?.version ?? 0;
     await env.DB.prepare("UPDATE leaderboard_meta SET content_hash = 'stale'").run(); // force a write
     expect(await runDurableObjectAlarm(coordinator)).toBe(true);
-    const meta = await env.DB.prepare("SELECT version, period_seconds FROM leaderboard_meta").first<{ version: number; period_seconds: number }>();
+    const meta = await env.DB.prepare("SELECT version, period_seconds FROM leaderboard_meta").first<{
+      version: number;
+      period_seconds: number;
+    }>();
     expect(meta!.version).toBeGreaterThan(versionBefore);
     expect(meta!.period_seconds).toBe(60);
     const next = await alarmOf(coordinator);
@@ -66,11 +71,19 @@ describe("leaderboard alarms", () => {
     const shard = stub(`alarm-prune-${crypto.randomUUID().slice(0, 8)}`);
     await shard.ingest([ev("req_fresh")]);
     await runInDurableObject(shard, (_lb: Leaderboard, state) => {
-      state.storage.sql.exec("INSERT INTO seen (api_id, request_id, seen_ms) VALUES ('alarm-api', 'req_old', ?)", Date.now() - DEDUPE_RETENTION_MS - DAY);
+      state.storage.sql.exec(
+        "INSERT INTO seen (api_id, request_id, seen_ms) VALUES ('alarm-api', 'req_old', ?)",
+        Date.now() - DEDUPE_RETENTION_MS - DAY,
+      );
     });
     expect(DEDUPE_RETENTION_MS).toBeGreaterThanOrEqual(8 * DAY);
     expect(await runDurableObjectAlarm(shard)).toBe(true);
-    const keys = await runInDurableObject(shard, (_lb: Leaderboard, state) => state.storage.sql.exec<{ request_id: string }>("SELECT request_id FROM seen ORDER BY request_id").toArray().map((r) => r.request_id));
+    const keys = await runInDurableObject(shard, (_lb: Leaderboard, state) =>
+      state.storage.sql
+        .exec<{ request_id: string }>("SELECT request_id FROM seen ORDER BY request_id")
+        .toArray()
+        .map((r) => r.request_id),
+    );
     expect(keys).toEqual(["req_fresh"]);
     expect(await shard.ingest([ev("req_fresh")])).toEqual({ accepted: 0, duplicates: 1, rejected: 0 });
   });

@@ -26,8 +26,19 @@ function shard(): DurableObjectStub<Leaderboard> {
 function catalogOf(apis: string[]): Catalog {
   return {
     apis: apis.map((slug) => ({
-      slug, owner: `cr_${slug}`, directory: "general", description: slug, resourceType: "dataset", paid: true,
-      priceAtomic: "1000", decimals: 6, network: "eip155:84532", payTo: null, hosts: [], accepts: [], updatedAt: NOW,
+      slug,
+      owner: `cr_${slug}`,
+      directory: "general",
+      description: slug,
+      resourceType: "dataset",
+      paid: true,
+      priceAtomic: "1000",
+      decimals: 6,
+      network: "eip155:84532",
+      payTo: null,
+      hosts: [],
+      accepts: [],
+      updatedAt: NOW,
     })),
     linkedByOwner: new Map(apis.map((slug) => [`cr_${slug}`, new Set([LINKED])])),
     ownerBySlug: new Map(apis.map((slug) => [slug, `cr_${slug}`])),
@@ -50,7 +61,11 @@ function batchesOf(events: readonly UsageEvent[], size: number): UsageBatch[] {
 }
 
 async function exportOf(stub: DurableObjectStub<Leaderboard>, cat: Catalog): Promise<ShardExport> {
-  const ex = await stub.exportWindows({ shard: "s", ranges: windowRanges(NOW), linked: JSON.stringify(linkedPairs(cat)) });
+  const ex = await stub.exportWindows({
+    shard: "s",
+    ranges: windowRanges(NOW),
+    linked: JSON.stringify(linkedPairs(cat)),
+  });
   return sortedExport(ex);
 }
 
@@ -69,14 +84,22 @@ function storedAggregates(stub: DurableObjectStub<Leaderboard>): Promise<Record<
 
 /** Row order of GROUP BY output is not a contract: compare sorted. */
 function sortedExport(ex: ShardExport): ShardExport {
-  const by = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const by =
+    <T>(key: (t: T) => string) =>
+    (a: T, b: T) =>
+      key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
   const windows = Object.fromEntries(
     Object.entries(ex.windows).map(([w, x]) => [
       w,
       { pairs: [...x.pairs].sort(by((p) => `${p.apiId} ${p.payer}`)), apis: [...x.apis].sort(by((a) => a.apiId)) },
     ]),
   ) as ShardExport["windows"];
-  return { ...ex, apis: [...ex.apis].sort(by((a) => a.apiId)), firstSeen: [...ex.firstSeen].sort(by((f) => f.payer)), windows };
+  return {
+    ...ex,
+    apis: [...ex.apis].sort(by((a) => a.apiId)),
+    firstSeen: [...ex.firstSeen].sort(by((f) => f.payer)),
+    windows,
+  };
 }
 
 describe("aggregated usage batches", () => {
@@ -119,11 +142,14 @@ describe("aggregated usage batches", () => {
     const before = await exportOf(stub, catalogOf(["once-api"]));
     expect(before.windows.overall.apis[0]!.events).toBe(300);
     // The same id from another API is another batch.
-    const other = foldUsage("once-1", events.map((e) => ({ ...e, apiId: "once-other" })));
-    expect(await stub.ingestBatch(other)).toEqual({ accepted: 300, duplicates: 0, rejected: 0 });
-    expect((await exportOf(stub, catalogOf(["once-api"]))).windows.overall.apis.find((x) => x.apiId === "once-api")).toEqual(
-      before.windows.overall.apis[0],
+    const other = foldUsage(
+      "once-1",
+      events.map((e) => ({ ...e, apiId: "once-other" })),
     );
+    expect(await stub.ingestBatch(other)).toEqual({ accepted: 300, duplicates: 0, rejected: 0 });
+    expect(
+      (await exportOf(stub, catalogOf(["once-api"]))).windows.overall.apis.find((x) => x.apiId === "once-api"),
+    ).toEqual(before.windows.overall.apis[0]);
     expect((await stub.recentEvents({ limit: 10 })).counters).toEqual({ accepted: 600, duplicates: 1500, rejected: 0 });
   });
 
@@ -132,14 +158,16 @@ describe("aggregated usage batches", () => {
     const batch = foldUsage("v-1", knownMix({ seed: 5, count: 50, now: NOW, apis: ["val-api"], linked: LINKED }));
     const huge = { ...batch, rows: Array.from({ length: MAX_BATCH_ROWS + 1 }, () => batch.rows[0]) };
     const thrown = await runInDurableObject(stub, (lb: Leaderboard) =>
-      [() => lb.ingestBatch("nope"), () => lb.ingestBatch({ ...batch, rows: "x" }), () => lb.ingestBatch(huge)].map((f) => {
-        try {
-          f();
-          return "";
-        } catch (err) {
-          return String(err);
-        }
-      }),
+      [() => lb.ingestBatch("nope"), () => lb.ingestBatch({ ...batch, rows: "x" }), () => lb.ingestBatch(huge)].map(
+        (f) => {
+          try {
+            f();
+            return "";
+          } catch (err) {
+            return String(err);
+          }
+        },
+      ),
     );
     expect(thrown[0]).toMatch(/TypeError: .*usage batch/);
     expect(thrown[1]).toMatch(/TypeError: .*usage batch/);

@@ -28,10 +28,23 @@ function shard(): DurableObjectStub<Leaderboard> {
 }
 
 const catalog: Catalog = {
-  apis: [{
-    slug: API, owner: `cr_${API}`, directory: "general", description: API, resourceType: "dataset", paid: true,
-    priceAtomic: "1000", decimals: 6, network: "eip155:84532", payTo: null, hosts: [], accepts: [], updatedAt: NOW,
-  }],
+  apis: [
+    {
+      slug: API,
+      owner: `cr_${API}`,
+      directory: "general",
+      description: API,
+      resourceType: "dataset",
+      paid: true,
+      priceAtomic: "1000",
+      decimals: 6,
+      network: "eip155:84532",
+      payTo: null,
+      hosts: [],
+      accepts: [],
+      updatedAt: NOW,
+    },
+  ],
   linkedByOwner: new Map(),
   ownerBySlug: new Map([[API, `cr_${API}`]]),
 };
@@ -114,11 +127,14 @@ describe("the 402 → paid funnel counts challenged requests", () => {
     const [ipA, ipB] = ["ip:" + "a".repeat(64), "ip:" + "b".repeat(64)];
     const t = NOW - 30 * 60_000;
     await stub.ingest([
-      challenge(ipA, t, records), challenge(ipA, t + 1, records), // one request, twice: 1
-      challenge(ipA, t + 2, other), challenge(ipA, t + 3, post), // other query, other method: 2
+      challenge(ipA, t, records),
+      challenge(ipA, t + 1, records), // one request, twice: 1
+      challenge(ipA, t + 2, other),
+      challenge(ipA, t + 3, post), // other query, other method: 2
       challenge(ipB, t + 4, records), // another caller: 1
       challenge(ipA, t - HOUR, records), // another hour: 1
-      challenge(ipA, t + 5), challenge(ipA, t + 6), // no fingerprint: 2
+      challenge(ipA, t + 5),
+      challenge(ipA, t + 6), // no fingerprint: 2
     ]);
     const m = await metrics(stub);
     expect(m.events).toBe(8);

@@ -38,7 +38,10 @@ function ev(apiId: string, caller: string, ts: number, over: Partial<UsageEvent>
   return usageEvent({ apiId, owner: `cr_${apiId}`, caller, ts, ...over });
 }
 
-async function ingestAll(stub: DurableObjectStub<Leaderboard>, events: UsageEvent[]): Promise<{ accepted: number; duplicates: number; rejected: number }> {
+async function ingestAll(
+  stub: DurableObjectStub<Leaderboard>,
+  events: UsageEvent[],
+): Promise<{ accepted: number; duplicates: number; rejected: number }> {
   const total = { accepted: 0, duplicates: 0, rejected: 0 };
   for (let i = 0; i < events.length; i += 1000) {
     const r = await stub.ingest(events.slice(i, i + 1000));
@@ -70,13 +73,19 @@ function api(slug: string, over: Partial<CatalogApi> = {}): CatalogApi {
 
 function catalog(apis: CatalogApi[], linked: Record<string, string[]> = {}): Catalog {
   const linkedByOwner = new Map<string, Set<string>>();
-  for (const a of apis) if (a.payTo) linkedByOwner.set(a.owner, new Set([...(linkedByOwner.get(a.owner) ?? []), a.payTo]));
-  for (const [owner, list] of Object.entries(linked)) linkedByOwner.set(owner, new Set([...(linkedByOwner.get(owner) ?? []), ...list.map((a) => a.toLowerCase())]));
+  for (const a of apis)
+    if (a.payTo) linkedByOwner.set(a.owner, new Set([...(linkedByOwner.get(a.owner) ?? []), a.payTo]));
+  for (const [owner, list] of Object.entries(linked))
+    linkedByOwner.set(owner, new Set([...(linkedByOwner.get(owner) ?? []), ...list.map((a) => a.toLowerCase())]));
   return { apis, linkedByOwner, ownerBySlug: new Map(apis.map((a) => [a.slug, a.owner])) };
 }
 
 async function snapshotOf(stub: DurableObjectStub<Leaderboard>, cat: Catalog, now = NOW): Promise<Snapshot> {
-  const ex = await stub.exportWindows({ shard: "test", ranges: windowRanges(now), linked: JSON.stringify(linkedPairs(cat)) });
+  const ex = await stub.exportWindows({
+    shard: "test",
+    ranges: windowRanges(now),
+    linked: JSON.stringify(linkedPairs(cat)),
+  });
   return buildSnapshot(cat, [ex], now);
 }
 
@@ -90,7 +99,15 @@ describe("ingest", () => {
   it("validates each event: bad ones are rejected, never thrown; good ones accepted", async () => {
     const { stub } = instance();
     const good = ev("val-api", addr("v", 1), NOW);
-    const result = await stub.ingest([good, { ...good, requestId: "" }, { nope: true }, null, "x", { ...ev("val-api", addr("v", 2), NOW), lifecycle: "teleported" }, { ...ev("val-api", addr("v", 3), NOW), billedAtomic: "1.5" }]);
+    const result = await stub.ingest([
+      good,
+      { ...good, requestId: "" },
+      { nope: true },
+      null,
+      "x",
+      { ...ev("val-api", addr("v", 2), NOW), lifecycle: "teleported" },
+      { ...ev("val-api", addr("v", 3), NOW), billedAtomic: "1.5" },
+    ]);
     expect(result).toEqual({ accepted: 1, duplicates: 0, rejected: 6 });
   });
 
@@ -150,7 +167,9 @@ describe("windows", () => {
 });
 
 describe("anti-gaming scenarios through the DO", () => {
-  it("a self-dealing creator (payTo pays itself) scores 0 however many calls it makes", { timeout: 120_000 }, async () => {
+  it("a self-dealing creator (payTo pays itself) scores 0 however many calls it makes", {
+    timeout: 120_000,
+  }, async () => {
     const { stub } = instance();
     const payTo = addr("self", 0);
     const CALLS = 1_000_000;
@@ -159,7 +178,9 @@ describe("anti-gaming scenarios through the DO", () => {
     for (let b = 0; b < CALLS; b += 1000) {
       // Ordered request ids keep the dedupe index append-only, so a million calls ingest in
       // seconds (random ids cost a b-tree page per key: ingest throughput is a benchmark matter).
-      const batch = Array.from({ length: 1000 }, (_, k) => ev("self-api", payTo, NOW - ((b + k) % 100) * MIN, { requestId: `req_self_${String(b + k).padStart(7, "0")}` }));
+      const batch = Array.from({ length: 1000 }, (_, k) =>
+        ev("self-api", payTo, NOW - ((b + k) % 100) * MIN, { requestId: `req_self_${String(b + k).padStart(7, "0")}` }),
+      );
       accepted += (await stub.ingest(batch)).accepted;
     }
     expect(accepted).toBe(CALLS);
@@ -181,7 +202,9 @@ describe("anti-gaming scenarios through the DO", () => {
     const { stub } = instance();
     const own = [addr("own", 1), addr("own", 2), addr("own", 3)];
     const real = [addr("fan", 1), addr("fan", 2), addr("fan", 3)];
-    const events = [...own, ...real].flatMap((p) => Array.from({ length: 5 }, (_, i) => ev("linked-api", p, NOW - i * HOUR)));
+    const events = [...own, ...real].flatMap((p) =>
+      Array.from({ length: 5 }, (_, i) => ev("linked-api", p, NOW - i * HOUR)),
+    );
     await stub.ingest(events);
     const without = await snapshotOf(stub, catalog([api("linked-api")]));
     const withWallets = await snapshotOf(stub, catalog([api("linked-api")], { "cr_linked-api": own }));
@@ -196,7 +219,9 @@ describe("anti-gaming scenarios through the DO", () => {
     const { stub } = instance();
     const sybils = Array.from({ length: 100 }, (_, i) => ev("sybil-api", addr("sybil", i), NOW - 30 * MIN));
     // Established payers: paying for days (first seen 5 days ago), and only ever this creator too.
-    const real = Array.from({ length: 50 }, (_, p) => Array.from({ length: 10 }, (_, k) => ev("real-api", addr("real", p), NOW - (k * 12 + (p % 12)) * HOUR))).flat();
+    const real = Array.from({ length: 50 }, (_, p) =>
+      Array.from({ length: 10 }, (_, k) => ev("real-api", addr("real", p), NOW - (k * 12 + (p % 12)) * HOUR)),
+    ).flat();
     await ingestAll(stub, [...sybils, ...real]);
     const snap = await snapshotOf(stub, catalog([api("sybil-api"), api("real-api")]));
     for (const w of ["today", "week", "overall"] as const) {
@@ -217,7 +242,10 @@ describe("anti-gaming scenarios through the DO", () => {
     const events: UsageEvent[] = [];
     for (let p = 0; p < 10; p++) {
       // Both sets of payers are established and pay other creators too: only B differs.
-      events.push(ev("history-api", addr("burst", p), NOW - 3 * DAY), ev("history-api", addr("steady", p), NOW - 3 * DAY));
+      events.push(
+        ev("history-api", addr("burst", p), NOW - 3 * DAY),
+        ev("history-api", addr("steady", p), NOW - 3 * DAY),
+      );
       for (let h = 0; h < 24; h++) {
         events.push(ev("burst-api", addr("burst", p), NOW - 2 * HOUR - 30 * MIN + h * MIN));
         events.push(ev("steady-api", addr("steady", p), NOW - 2 * HOUR - h * HOUR));
@@ -239,14 +267,50 @@ describe("anti-gaming scenarios through the DO", () => {
   it("402 challenges, refusals, replays (even mislabelled countable) and failures never count as calls", async () => {
     const { stub } = instance();
     const payers = Array.from({ length: 5 }, (_, i) => addr("clean", i));
-    const settled = (apiId: string) => payers.flatMap((p) => Array.from({ length: 4 }, (_, k) => ev(apiId, p, NOW - k * HOUR)));
+    const settled = (apiId: string) =>
+      payers.flatMap((p) => Array.from({ length: 4 }, (_, k) => ev(apiId, p, NOW - k * HOUR)));
     const noise = payers.flatMap((p) => [
-      ev("noisy-api", `ip:${p}`, NOW - MIN, { lifecycle: "payment_challenged", status: 402, countable: false, billable: false, billedAtomic: "0" }),
-      ev("noisy-api", p, NOW - MIN, { lifecycle: "payment_invalid", status: 402, countable: false, billable: false, billedAtomic: "0" }),
-      ev("noisy-api", p, NOW - MIN, { lifecycle: "rate_limited", status: 429, countable: false, billable: false, billedAtomic: "0" }),
-      ev("noisy-api", p, NOW - MIN, { lifecycle: "quota_exceeded", status: 429, countable: false, billable: false, billedAtomic: "0" }),
-      ev("noisy-api", p, NOW - MIN, { lifecycle: "spend_cap_exceeded", status: 402, countable: false, billable: false, billedAtomic: "0" }),
-      ev("noisy-api", p, NOW - MIN, { lifecycle: "payment_replayed", countable: false, billable: false, billedAtomic: "0" }),
+      ev("noisy-api", `ip:${p}`, NOW - MIN, {
+        lifecycle: "payment_challenged",
+        status: 402,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+      ev("noisy-api", p, NOW - MIN, {
+        lifecycle: "payment_invalid",
+        status: 402,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+      ev("noisy-api", p, NOW - MIN, {
+        lifecycle: "rate_limited",
+        status: 429,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+      ev("noisy-api", p, NOW - MIN, {
+        lifecycle: "quota_exceeded",
+        status: 429,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+      ev("noisy-api", p, NOW - MIN, {
+        lifecycle: "spend_cap_exceeded",
+        status: 402,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+      ev("noisy-api", p, NOW - MIN, {
+        lifecycle: "payment_replayed",
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
       // a producer bug: a replay marked countable and billable still never counts
       ev("noisy-api", p, NOW - MIN, { lifecycle: "payment_replayed", countable: true, billable: true }),
       ev("noisy-api", p, NOW - MIN, { lifecycle: "payment_challenged", status: 402, countable: true }),
@@ -271,7 +335,16 @@ describe("anti-gaming scenarios through the DO", () => {
     const many: UsageEvent[] = [];
     for (let i = 0; i < 1000; i++) {
       const failed = i < 10;
-      many.push(ev("many-api", addr("many", i % 8), NOW - (i % 48) * HOUR, failed ? { lifecycle: "tenant_error", status: 502, countable: false, billable: false, billedAtomic: "0" } : {}));
+      many.push(
+        ev(
+          "many-api",
+          addr("many", i % 8),
+          NOW - (i % 48) * HOUR,
+          failed
+            ? { lifecycle: "tenant_error", status: 502, countable: false, billable: false, billedAtomic: "0" }
+            : {},
+        ),
+      );
     }
     await ingestAll(stub, [...four, ...many]);
     const snap = await snapshotOf(stub, catalog([api("four-api"), api("many-api")]));
@@ -290,7 +363,15 @@ describe("anti-gaming scenarios through the DO", () => {
     const payer = addr("keep", 1);
     await stub.ingest([ev("keep-api", payer, NOW - MIN), ev("keep-api", payer, NOW - MIN)]);
     // Same API, payer and hour; no money moved in this batch.
-    await stub.ingest([ev("keep-api", payer, NOW - MIN, { lifecycle: "tenant_error", status: 502, countable: false, billable: false, billedAtomic: "0" })]);
+    await stub.ingest([
+      ev("keep-api", payer, NOW - MIN, {
+        lifecycle: "tenant_error",
+        status: 502,
+        countable: false,
+        billable: false,
+        billedAtomic: "0",
+      }),
+    ]);
     const snap = await snapshotOf(stub, catalog([api("keep-api")]));
     for (const window of ["today", "week", "overall"] as const) {
       expect(entry(snap, window, "keep-api").metrics.revenueAtomic, window).toBe("2000");
@@ -311,7 +392,14 @@ describe("anti-gaming scenarios through the DO", () => {
   it("free APIs rank their hashed-IP callers with the same formula", async () => {
     const { stub } = instance();
     const events = Array.from({ length: 8 }, (_, p) =>
-      Array.from({ length: 3 }, (_, k) => ev("free-api", `ip:${p}abc`, NOW - (k + 1) * DAY - p * HOUR, { lifecycle: "served", priceAtomic: "0", billedAtomic: "0", billable: false })),
+      Array.from({ length: 3 }, (_, k) =>
+        ev("free-api", `ip:${p}abc`, NOW - (k + 1) * DAY - p * HOUR, {
+          lifecycle: "served",
+          priceAtomic: "0",
+          billedAtomic: "0",
+          billable: false,
+        }),
+      ),
     ).flat();
     await stub.ingest(events);
     const snap = await snapshotOf(stub, catalog([api("free-api", { paid: false, priceAtomic: "0" })]));
@@ -328,11 +416,15 @@ describe("restarts", () => {
   async function restartScenario(kill: (stub: DurableObjectStub<Leaderboard>) => Promise<void>): Promise<void> {
     const name = `lb-restart-${crypto.randomUUID().slice(0, 8)}`;
     const stubOf = () => env.LEADERBOARD.get(env.LEADERBOARD.idFromName(name));
-    const batches = Array.from({ length: 30 }, (_, b) => Array.from({ length: 200 }, (_, i) => ev("restart-api", addr("rs", (b * 200 + i) % 300), NOW - ((b * 200 + i) % 72) * HOUR)));
+    const batches = Array.from({ length: 30 }, (_, b) =>
+      Array.from({ length: 200 }, (_, i) =>
+        ev("restart-api", addr("rs", (b * 200 + i) % 300), NOW - ((b * 200 + i) % 72) * HOUR),
+      ),
+    );
     // The producer: deliver every batch, retrying failures until the object accepts it.
     const deliver = async (batch: UsageEvent[]): Promise<{ accepted: number; duplicates: number }> => {
-      let accepted = 0;
-      let duplicates = 0;
+      const accepted = 0;
+      const duplicates = 0;
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
           const r = await stubOf().ingest(batch);
@@ -386,7 +478,10 @@ describe("shards", () => {
     const cat = catalog([api("split-api")]);
     const ranges = windowRanges(NOW);
     const linked = JSON.stringify(linkedPairs(cat));
-    const exports = await Promise.all([a.stub.exportWindows({ shard: a.name, ranges, linked }), b.stub.exportWindows({ shard: b.name, ranges, linked })]);
+    const exports = await Promise.all([
+      a.stub.exportWindows({ shard: a.name, ranges, linked }),
+      b.stub.exportWindows({ shard: b.name, ranges, linked }),
+    ]);
     const snap = buildSnapshot(cat, exports, NOW);
     const e = entry(snap, "today", "split-api");
     expect(e.metrics.calls).toBe(6);

@@ -11,7 +11,9 @@ async function tenantWith(config: unknown): Promise<string> {
 }
 
 async function burst(slug: string, n: number, headersFor: (i: number) => Record<string, string>): Promise<Response[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => call(`/t/${slug}/v1/records?limit=1`, { headers: headersFor(i) })));
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => call(`/t/${slug}/v1/records?limit=1`, { headers: headersFor(i) })),
+  );
 }
 
 function countStatus(responses: Response[], status: number): number {
@@ -44,7 +46,11 @@ describe("admission under concurrency", () => {
 
   it("a spoofed x-caller-id / x-agent-id does not get a fresh bucket", async () => {
     const slug = await tenantWith({ rateLimit: { perCaller: { requests: 5, windowSeconds: 3600 } } });
-    const responses = await burst(slug, 50, (i) => ({ "cf-connecting-ip": "192.0.2.77", "x-caller-id": `agent-${i}`, "x-agent-id": `agent-${i}` }));
+    const responses = await burst(slug, 50, (i) => ({
+      "cf-connecting-ip": "192.0.2.77",
+      "x-caller-id": `agent-${i}`,
+      "x-agent-id": `agent-${i}`,
+    }));
     expect(countStatus(responses, 200)).toBe(5);
   });
 

@@ -43,11 +43,14 @@ beforeAll(async () => {
   form.set("code", new File([code], "index.js", { type: "application/javascript" }));
   const resource = {
     type: "function",
-    operations: [{
-      method: "POST", path: "/",
-      input: { type: "object", properties: { text: { type: "string" } }, required: ["text"] },
-      output: { type: "object", properties: { length: { type: "integer" } }, required: ["length"] },
-    }],
+    operations: [
+      {
+        method: "POST",
+        path: "/",
+        input: { type: "object", properties: { text: { type: "string" } }, required: ["text"] },
+        output: { type: "object", properties: { length: { type: "integer" } }, required: ["length"] },
+      },
+    ],
   };
   form.set("config", JSON.stringify({ resource }));
   const res = await call(`/v1/tenants/${fn}/deployments`, { method: "POST", headers: auth(key), body: form });
@@ -146,14 +149,21 @@ describe("MCP endpoints", () => {
   });
 
   it("any tools/call params answer below 500 (property)", async () => {
-    const params = fc.record({ name: fc.oneof(fc.constantFrom("get_v1_records", "get_v1_records_id"), fc.string()),
-      arguments: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
-      _meta: fc.option(fc.record({ "x402/payment": fc.jsonValue({ maxDepth: 3 }) }), { nil: undefined }),
-    }, { requiredKeys: [] });
-    await fc.assert(fc.asyncProperty(params, async (p) => {
-      const res = await rpc(`/t/${free}/mcp`, "tools/call", p);
-      expect(res.status).toBeLessThan(500);
-    }), { numRuns: 40 });
+    const params = fc.record(
+      {
+        name: fc.oneof(fc.constantFrom("get_v1_records", "get_v1_records_id"), fc.string()),
+        arguments: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
+        _meta: fc.option(fc.record({ "x402/payment": fc.jsonValue({ maxDepth: 3 }) }), { nil: undefined }),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(params, async (p) => {
+        const res = await rpc(`/t/${free}/mcp`, "tools/call", p);
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it("the server card and llms.txt point at the MCP endpoints", async () => {

@@ -1,7 +1,18 @@
 // TenantMeter admission inside workerd with real Durable Objects: tenant state, exact admission
 // under concurrency (docs/ARCHITECTURE.md §9.1), refill, burst and refusals that consume nothing.
 import { describe, expect, it } from "vitest";
-import { YEAR, T0, SECOND, freshMeter, cfg, configured, admitMany, thrownInside, admitted, refusal } from "./meter-helpers.ts";
+import {
+  YEAR,
+  T0,
+  SECOND,
+  freshMeter,
+  cfg,
+  configured,
+  admitMany,
+  thrownInside,
+  admitted,
+  refusal,
+} from "./meter-helpers.ts";
 
 describe("TenantMeter: tenant state", () => {
   it("refuses every call with 503 tenant_not_configured before the first configure", async () => {
@@ -28,10 +39,14 @@ describe("TenantMeter: tenant state", () => {
     const stub = await configured({ rateLimit: { global: { requests: 1, windowSeconds: 60 } } });
     // Called in the object itself: a rejecting RPC leaks an unhandled rejection in vitest-plugin
     // (cloudflare/workers-sdk#14736), though the dispatcher would see the same TypeError.
-    expect(await thrownInside(stub, (m) => m.configure(cfg({ version: 5, rateLimit: { global: { requests: 0, windowSeconds: 60 } } })))).toMatch(
-      /^TypeError: invalid MeterConfig at rateLimit\.global\.requests/,
+    expect(
+      await thrownInside(stub, (m) =>
+        m.configure(cfg({ version: 5, rateLimit: { global: { requests: 0, windowSeconds: 60 } } })),
+      ),
+    ).toMatch(/^TypeError: invalid MeterConfig at rateLimit\.global\.requests/);
+    expect(await thrownInside(stub, (m) => m.configure({ ...cfg({ version: 6 }), priceAtomic: "0.5" }))).toMatch(
+      /priceAtomic/,
     );
-    expect(await thrownInside(stub, (m) => m.configure({ ...cfg({ version: 6 }), priceAtomic: "0.5" }))).toMatch(/priceAtomic/);
     const r = await stub.admit({ caller: "c", now: T0 });
     expect(r.configVersion).toBe(1);
     expect(r.ok).toBe(true);
@@ -52,7 +67,9 @@ describe("TenantMeter: never over-admits under concurrency (ARCHITECTURE §9.1)"
   });
 
   it("500 concurrent admits from one caller with perCaller 100 admit exactly 100; another caller still gets in", async () => {
-    const stub = await configured({ rateLimit: { perCaller: { requests: 100, windowSeconds: 60 }, global: { requests: 10_000, windowSeconds: 60 } } });
+    const stub = await configured({
+      rateLimit: { perCaller: { requests: 100, windowSeconds: 60 }, global: { requests: 10_000, windowSeconds: 60 } },
+    });
     const results = await admitMany(stub, 500, () => "hot-caller", T0);
     expect(admitted(results)).toBe(100);
     const other = await stub.admit({ caller: "quiet-caller", now: T0 });
@@ -95,7 +112,9 @@ describe("TenantMeter: never over-admits under concurrency (ARCHITECTURE §9.1)"
 
   it("mixed callers against perCaller and global limits admit exactly what both allow", async () => {
     // 10 callers × 50 calls; perCaller 20 would allow 200, global 150 caps it.
-    const stub = await configured({ rateLimit: { perCaller: { requests: 20, windowSeconds: 60 }, global: { requests: 150, windowSeconds: 60 } } });
+    const stub = await configured({
+      rateLimit: { perCaller: { requests: 20, windowSeconds: 60 }, global: { requests: 150, windowSeconds: 60 } },
+    });
     const results = await admitMany(stub, 500, (i) => `c${i % 10}`, T0);
     expect(admitted(results)).toBe(150);
     const perCaller = new Map<string, number>();
@@ -157,7 +176,10 @@ describe("TenantMeter: buckets over time", () => {
   });
 
   it("a quota refusal takes no token", async () => {
-    const stub = await configured({ rateLimit: { perCaller: { requests: 10, windowSeconds: 3600 } }, usageLimit: { dailyRequests: 1 } });
+    const stub = await configured({
+      rateLimit: { perCaller: { requests: 10, windowSeconds: 3600 } },
+      usageLimit: { dailyRequests: 1 },
+    });
     expect((await stub.admit({ caller: "q", now: T0 })).ok).toBe(true);
     for (let i = 0; i < 5; i++) expect(refusal(await stub.admit({ caller: "q", now: T0 })).code).toBe("quota_exceeded");
     // Lift the quota, same bucket rule (buckets untouched): 10 - 1 - this one = 8.
@@ -167,4 +189,3 @@ describe("TenantMeter: buckets over time", () => {
     expect(again.headers["X-RateLimit-Remaining"]).toBe("8");
   });
 });
-

@@ -74,7 +74,11 @@ describe("payments: held settlements are decided from the chain", () => {
     expect((await admitWithRetry(stub, claim())).ok).toBe(true);
     expect(refused(await admitWithRetry(stub, claim())).code).toBe("spend_cap_exceeded");
     // The payer's retry of a decided one gets the kept content with the chain's transaction.
-    expect(refused(await admitWithRetry(stub, held[1]!))).toMatchObject({ code: "payment_replayed", transaction: "0xmined1", stored: response() });
+    expect(refused(await admitWithRetry(stub, held[1]!))).toMatchObject({
+      code: "payment_replayed",
+      transaction: "0xmined1",
+      stored: response(),
+    });
     const txs = (await flushedLedger(stub, slug)).map((r) => r.tx_hash).filter((t) => t?.startsWith("0xmined"));
     expect(txs.sort()).toEqual(["0xmined0", "0xmined1"]);
   });
@@ -90,10 +94,15 @@ describe("payments: held settlements are decided from the chain", () => {
     }
     await dueNow(stub);
     const facilitator = scripted((payload) => {
-      const nonce = (payload as unknown as { payload: { authorization: { nonce: string } } }).payload.authorization.nonce;
+      const nonce = (payload as unknown as { payload: { authorization: { nonce: string } } }).payload.authorization
+        .nonce;
       return nonce === landed.id ? USED : nonce === expiredUnused.id ? EXPIRED : { ok: false };
     });
-    const chain = fakeChain({ [nonceOf(landed.id)]: { state: "used", transaction: "0xreal" }, [nonceOf(expiredUnused.id)]: { state: "unused" }, [nonceOf(fresh.id)]: { state: "unused" } });
+    const chain = fakeChain({
+      [nonceOf(landed.id)]: { state: "used", transaction: "0xreal" },
+      [nonceOf(expiredUnused.id)]: { state: "unused" },
+      [nonceOf(fresh.id)]: { state: "unused" },
+    });
     const result = await runInDurableObject(stub, (m: TenantMeter) => m.reconcilePending(T0, facilitator, chain));
     expect(result).toEqual({ attempted: 3, actions: { commit: 1, release: 1, retry: 1 } });
     expect(await stub.paymentStatus(landed.id)).toMatchObject({ status: "settled", transaction: "0xreal" });
@@ -106,11 +115,20 @@ describe("payments: held settlements are decided from the chain", () => {
 describe("payments: an operator lists and resolves what stays unknown", () => {
   it("resolvePayment commits with the chain's transaction or releases; only settlement_pending records", async () => {
     const { stub, slug } = await configured({}, "held-operator");
-    const [paid, unpaid, flying] = [claim({ validBefore: T0 / 1000 - 600 }), claim({ validBefore: T0 / 1000 - 600 }), claim()];
+    const [paid, unpaid, flying] = [
+      claim({ validBefore: T0 / 1000 - 600 }),
+      claim({ validBefore: T0 / 1000 - 600 }),
+      claim(),
+    ];
     for (const p of [paid, unpaid, flying]) expect((await admitWithRetry(stub, p)).ok).toBe(true);
     for (const p of [paid, unpaid]) await stub.markPending(p.id, retryFor(p), undefined, response());
     await dueNow(stub);
-    await runInDurableObject(stub, (m: TenantMeter) => m.reconcilePending(T0, scripted(() => EXPIRED)));
+    await runInDurableObject(stub, (m: TenantMeter) =>
+      m.reconcilePending(
+        T0,
+        scripted(() => EXPIRED),
+      ),
+    );
     const listed = await stub.heldPayments(10);
     expect(listed.map((h) => [h.id, h.status, h.unresolved, h.hasStoredResponse]).sort()).toEqual(
       [paid, unpaid].map((p) => [p.id, "settlement_pending", true, true]).sort(),
@@ -131,7 +149,11 @@ describe("payments: an operator lists and resolves what stays unknown", () => {
     expect(await stub.resolvePayment(paid.id, { settled: false })).toBe("not_pending"); // never un-settled
     expect(await stub.resolvePayment(unpaid.id, { settled: false })).toBe("released");
     expect(await stub.heldPayments()).toEqual([]);
-    expect(refused(await admitWithRetry(stub, paid))).toMatchObject({ code: "payment_replayed", transaction: "0xchecked", stored: response() });
+    expect(refused(await admitWithRetry(stub, paid))).toMatchObject({
+      code: "payment_replayed",
+      transaction: "0xchecked",
+      stored: response(),
+    });
     expect((await flushedLedger(stub, slug)).map((r) => r.tx_hash)).toEqual(["0xchecked"]);
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "1000" }); // `flying` is still reserved
   });
@@ -168,7 +190,16 @@ describe("the token read over JSON-RPC", () => {
     });
     expect(bodies[1]).toMatchObject({
       method: "eth_getLogs",
-      params: [{ address: asset, topics: ["0x98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5", `0x${"0".repeat(24)}${"a".repeat(40)}`, nonce] }],
+      params: [
+        {
+          address: asset,
+          topics: [
+            "0x98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5",
+            `0x${"0".repeat(24)}${"a".repeat(40)}`,
+            nonce,
+          ],
+        },
+      ],
     });
   });
 });

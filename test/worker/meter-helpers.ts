@@ -41,12 +41,20 @@ export async function configured(overrides: Partial<MeterConfig>): Promise<Durab
   return stub;
 }
 
-export function admitMany(stub: DurableObjectStub<TenantMeter>, n: number, caller: (i: number) => string, now: number): Promise<AdmitResult[]> {
+export function admitMany(
+  stub: DurableObjectStub<TenantMeter>,
+  n: number,
+  caller: (i: number) => string,
+  now: number,
+): Promise<AdmitResult[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => stub.admit({ caller: caller(i), now })));
 }
 
 /** Runs `fn` inside the object and returns what it threw, as "Name: message" ("" if nothing). */
-export function thrownInside(stub: DurableObjectStub<TenantMeter>, fn: (meter: TenantMeter) => unknown): Promise<string> {
+export function thrownInside(
+  stub: DurableObjectStub<TenantMeter>,
+  fn: (meter: TenantMeter) => unknown,
+): Promise<string> {
   return runInDurableObject(stub, (meter) => {
     try {
       fn(meter);
@@ -67,5 +75,13 @@ export function refusal(r: AdmitResult): Extract<AdmitResult, { ok: false }> {
 }
 
 export function usage(overrides: Partial<UsageRecord>): UsageRecord {
-  return { requestId: crypto.randomUUID(), ts: T0, caller: "c", status: 200, latencyMs: 10, outcome: "served", ...overrides };
+  return {
+    requestId: crypto.randomUUID(),
+    ts: T0,
+    caller: "c",
+    status: 200,
+    latencyMs: 10,
+    outcome: "served",
+    ...overrides,
+  };
 }

@@ -4,7 +4,30 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
-import { T0, SECOND, DAY, NETWORK, configured, claim, paidRequest, admitPaid, refused, response, sqlCount, auditCount, retryFor, admitWithRetry, USED, UNUSED, UNREACHABLE, EXPIRED, fakeFacilitator, reconcileAt, flushedLedger, scripted } from "./meter-payment-helpers.ts";
+import {
+  T0,
+  SECOND,
+  DAY,
+  NETWORK,
+  configured,
+  claim,
+  paidRequest,
+  admitPaid,
+  refused,
+  response,
+  sqlCount,
+  auditCount,
+  retryFor,
+  admitWithRetry,
+  USED,
+  UNUSED,
+  UNREACHABLE,
+  EXPIRED,
+  fakeFacilitator,
+  reconcileAt,
+  flushedLedger,
+  scripted,
+} from "./meter-payment-helpers.ts";
 
 describe("payments: orphaned in-flight payments are reconciled, never released blind (ARCHITECTURE §9.2, §9.4)", () => {
   it("an isolate that died after /settle: the orphan check sees the used nonce, commits, and the ledger gets exactly one row", async () => {
@@ -12,7 +35,12 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     const p = claim();
     const admitted = paidRequest(p, { retry: retryFor(p) });
     expect((await stub.admitPaid(admitted)).ok).toBe(true);
-    expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "in_flight", hasRetryMaterial: true, attempts: 0, nextAttemptAt: T0 + 40 * SECOND });
+    expect(await stub.paymentStatus(p.id)).toMatchObject({
+      status: "in_flight",
+      hasRetryMaterial: true,
+      attempts: 0,
+      nextAttemptAt: T0 + 40 * SECOND,
+    });
     // The alarm is set for the check (a fresh object has nothing earlier to do).
     expect(await runInDurableObject(stub, (_m, state) => state.storage.getAlarm())).toBe(T0 + 40 * SECOND);
     // The dispatcher's isolate is gone, its commit never arrives; the meter restarts too.
@@ -25,7 +53,12 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     expect(await reconcileAt(stub, T0 + 40 * SECOND, facilitator)).toEqual({ attempted: 1, actions: { commit: 1 } });
     expect(calls).toEqual([`verify ${p.id}`]); // asked with the stored material, never settled by us
 
-    expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settled", transaction: null, hasStoredResponse: true, hasRetryMaterial: false });
+    expect(await stub.paymentStatus(p.id)).toMatchObject({
+      status: "settled",
+      transaction: null,
+      hasStoredResponse: true,
+      hasRetryMaterial: false,
+    });
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "0" });
     const replay = refused(await admitWithRetry(stub, p));
     expect(replay).toMatchObject({ code: "payment_replayed", transaction: null });
@@ -34,12 +67,24 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
 
     // Exactly once: checking again, a late commit from the dispatcher after all, flushing again.
     expect(await reconcileAt(stub, T0 + DAY, facilitator)).toEqual({ attempted: 0, actions: {} });
-    expect(await stub.commit(p.id, { transaction: "0xlate", network: NETWORK, payer: p.payer }, response(), { requestId: admitted.requestId, settledAt: T0 }, { payment: p, reservedAt: T0, requestId: admitted.requestId })).toBe(
-      "already_settled",
-    );
+    expect(
+      await stub.commit(
+        p.id,
+        { transaction: "0xlate", network: NETWORK, payer: p.payer },
+        response(),
+        { requestId: admitted.requestId, settledAt: T0 },
+        { payment: p, reservedAt: T0, requestId: admitted.requestId },
+      ),
+    ).toBe("already_settled");
     const rows = await flushedLedger(stub, slug);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ payment_id: p.id, tx_hash: null, request_id: admitted.requestId, payer: p.payer, amount_atomic: "1000" });
+    expect(rows[0]).toMatchObject({
+      payment_id: p.id,
+      tx_hash: null,
+      request_id: admitted.requestId,
+      payer: p.payer,
+      amount_atomic: "1000",
+    });
     expect(await auditCount(slug)).toBe(1);
     expect(await stub.flushOutbox()).toEqual({ flushed: 0, remaining: 0 });
     expect(await flushedLedger(stub, slug)).toHaveLength(1);
@@ -51,7 +96,13 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     expect((await admitWithRetry(stub, p, { idempotencyKey: "order-1" })).ok).toBe(true);
     expect(refused(await admitWithRetry(stub, claim())).code).toBe("spend_cap_exceeded");
     const calls: string[] = [];
-    expect(await reconcileAt(stub, T0 + 40 * SECOND, fakeFacilitator(() => UNUSED, calls))).toEqual({ attempted: 1, actions: { release: 1 } });
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 40 * SECOND,
+        fakeFacilitator(() => UNUSED, calls),
+      ),
+    ).toEqual({ attempted: 1, actions: { release: 1 } });
     expect(calls).toEqual([`verify ${p.id}`]); // no settle: content was never sent, so nothing is charged
     expect(await stub.paymentStatus(p.id)).toBeNull();
     expect((await stub.spend(T0)).daily).toEqual({ settled: "0", reserved: "0" });
@@ -66,7 +117,13 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     const { stub, slug } = await configured({}, "orphan-unreachable");
     const p = claim({ validBefore: T0 / 1000 + 60 }); // a standard x402 authorization: 60 s
     expect((await admitWithRetry(stub, p)).ok).toBe(true);
-    expect(await reconcileAt(stub, T0 + 40 * SECOND, fakeFacilitator(() => UNREACHABLE))).toEqual({ attempted: 1, actions: { retry: 1 } });
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 40 * SECOND,
+        fakeFacilitator(() => UNREACHABLE),
+      ),
+    ).toEqual({ attempted: 1, actions: { retry: 1 } });
     const waiting = await stub.paymentStatus(p.id);
     expect(waiting).toMatchObject({ status: "in_flight", attempts: 1, unresolved: false });
     expect(waiting!.nextAttemptAt).toBeGreaterThan(Date.now()); // backoff on the real clock
@@ -77,8 +134,20 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     await runInDurableObject(stub, (m: TenantMeter) => m.housekeep(T0 + DAY));
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "in_flight" });
     // Still unreachable a few times, then it answers (before validBefore): the transfer happened.
-    expect(await reconcileAt(stub, T0 + 45 * SECOND, fakeFacilitator(() => UNREACHABLE))).toEqual({ attempted: 1, actions: { retry: 1 } });
-    expect(await reconcileAt(stub, T0 + 50 * SECOND, fakeFacilitator(() => USED))).toEqual({ attempted: 1, actions: { commit: 1 } });
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 45 * SECOND,
+        fakeFacilitator(() => UNREACHABLE),
+      ),
+    ).toEqual({ attempted: 1, actions: { retry: 1 } });
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 50 * SECOND,
+        fakeFacilitator(() => USED),
+      ),
+    ).toEqual({ attempted: 1, actions: { commit: 1 } });
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settled", attempts: 2 });
     expect((await flushedLedger(stub, slug)).map((r) => r.payment_id)).toEqual([p.id]);
   });
@@ -91,8 +160,16 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     expect((await admitWithRetry(stub, p, { now: realNow })).ok).toBe(true);
     expect((await stub.paymentStatus(p.id))!.nextAttemptAt).toBe(p.validBefore * 1000 - 10 * SECOND);
     // After a failed attempt at the last chance's doorstep, the next one is not pushed past validBefore.
-    await runInDurableObject(stub, (_m, state) => state.storage.sql.exec("UPDATE payments SET due_at = 0 WHERE id = ?", p.id));
-    expect(await reconcileAt(stub, realNow, fakeFacilitator(() => UNREACHABLE))).toEqual({ attempted: 1, actions: { retry: 1 } });
+    await runInDurableObject(stub, (_m, state) =>
+      state.storage.sql.exec("UPDATE payments SET due_at = 0 WHERE id = ?", p.id),
+    );
+    expect(
+      await reconcileAt(
+        stub,
+        realNow,
+        fakeFacilitator(() => UNREACHABLE),
+      ),
+    ).toEqual({ attempted: 1, actions: { retry: 1 } });
     expect((await stub.paymentStatus(p.id))!.nextAttemptAt).toBeLessThanOrEqual(p.validBefore * 1000 - 10 * SECOND);
   });
 
@@ -101,18 +178,55 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     const p = claim({ validBefore: T0 / 1000 + 60 });
     const admitted = paidRequest(p, { retry: retryFor(p) });
     expect((await stub.admitPaid(admitted)).ok).toBe(true);
-    expect(await reconcileAt(stub, T0 + 40 * SECOND, fakeFacilitator(() => UNREACHABLE))).toEqual({ attempted: 1, actions: { retry: 1 } });
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 40 * SECOND,
+        fakeFacilitator(() => UNREACHABLE),
+      ),
+    ).toEqual({ attempted: 1, actions: { retry: 1 } });
     // It answers only after validBefore, when x402's verify reports expiry before it looks at the nonce.
-    expect(await reconcileAt(stub, T0 + 70 * SECOND, fakeFacilitator(() => EXPIRED))).toEqual({ attempted: 1, actions: { retry: 1 } }); // within our clock-skew grace
-    expect(await reconcileAt(stub, T0 + 121 * SECOND, fakeFacilitator(() => EXPIRED))).toEqual({ attempted: 1, actions: { hold: 1 } });
-    expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settlement_pending", unresolved: true, nextAttemptAt: null, attempts: 3 });
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 70 * SECOND,
+        fakeFacilitator(() => EXPIRED),
+      ),
+    ).toEqual({ attempted: 1, actions: { retry: 1 } }); // within our clock-skew grace
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 121 * SECOND,
+        fakeFacilitator(() => EXPIRED),
+      ),
+    ).toEqual({ attempted: 1, actions: { hold: 1 } });
+    expect(await stub.paymentStatus(p.id)).toMatchObject({
+      status: "settlement_pending",
+      unresolved: true,
+      nextAttemptAt: null,
+      attempts: 3,
+    });
     expect((await stub.spend(T0)).daily).toEqual({ settled: "0", reserved: "1000" }); // the reservation stays in its window
-    expect(await reconcileAt(stub, T0 + DAY, fakeFacilitator(() => USED))).toEqual({ attempted: 0, actions: {} }); // no more automatic attempts
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + DAY,
+        fakeFacilitator(() => USED),
+      ),
+    ).toEqual({ attempted: 0, actions: {} }); // no more automatic attempts
     expect(await runInDurableObject(stub, (m: TenantMeter) => m.releaseStale(T0 + 30 * DAY))).toBe(0);
     await stub.release(p.id, { requestId: admitted.requestId }); // a dispatcher's release does not touch it
-    expect(refused(await admitWithRetry(stub, p))).toMatchObject({ code: "payment_in_flight", headers: { "Retry-After": "5" } });
+    expect(refused(await admitWithRetry(stub, p))).toMatchObject({
+      code: "payment_in_flight",
+      headers: { "Retry-After": "5" },
+    });
     // The operator checked the chain: it did settle.
-    expect(await stub.commit(p.id, { transaction: "0xfound", network: NETWORK, payer: p.payer }, response(), { requestId: admitted.requestId, settledAt: T0 + 30 * SECOND })).toBe("committed");
+    expect(
+      await stub.commit(p.id, { transaction: "0xfound", network: NETWORK, payer: p.payer }, response(), {
+        requestId: admitted.requestId,
+        settledAt: T0 + 30 * SECOND,
+      }),
+    ).toBe("committed");
     expect((await flushedLedger(stub, slug)).map((r) => r.tx_hash)).toEqual(["0xfound"]);
   });
 
@@ -124,7 +238,13 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     expect((await stub.admitPaid(first)).ok).toBe(true);
     expect((await admitWithRetry(stub, q)).ok).toBe(true);
     // The check runs while the dispatcher's settle is still on its way: unused → released.
-    expect(await reconcileAt(stub, T0 + 40 * SECOND, fakeFacilitator((id) => (id === p.id ? UNUSED : UNREACHABLE)))).toEqual({
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 40 * SECOND,
+        fakeFacilitator((id) => (id === p.id ? UNUSED : UNREACHABLE)),
+      ),
+    ).toEqual({
       attempted: 2,
       actions: { release: 1, retry: 1 },
     });
@@ -133,16 +253,48 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     const settlement = { transaction: "0xslow", network: NETWORK, payer: p.payer };
     const ledgerInput = { requestId: first.requestId, settledAt: T0 + 42 * SECOND };
     expect(await stub.commit(p.id, settlement, response(), ledgerInput)).toBe("unknown_payment"); // without what it admitted: nothing to recreate
-    expect(await stub.commit(p.id, settlement, response(), ledgerInput, { payment: q, reservedAt: T0, requestId: first.requestId })).toBe("unknown_payment"); // another payment's claim
-    expect(await stub.commit(p.id, settlement, response(), ledgerInput, { payment: p, reservedAt: T0, requestId: first.requestId })).toBe("committed_late");
-    expect(await stub.commit(p.id, settlement, response(), ledgerInput, { payment: p, reservedAt: T0, requestId: first.requestId })).toBe("already_settled");
-    expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settled", transaction: "0xslow", settledAt: T0 + 42 * SECOND, reservedAt: T0 });
+    expect(
+      await stub.commit(p.id, settlement, response(), ledgerInput, {
+        payment: q,
+        reservedAt: T0,
+        requestId: first.requestId,
+      }),
+    ).toBe("unknown_payment"); // another payment's claim
+    expect(
+      await stub.commit(p.id, settlement, response(), ledgerInput, {
+        payment: p,
+        reservedAt: T0,
+        requestId: first.requestId,
+      }),
+    ).toBe("committed_late");
+    expect(
+      await stub.commit(p.id, settlement, response(), ledgerInput, {
+        payment: p,
+        reservedAt: T0,
+        requestId: first.requestId,
+      }),
+    ).toBe("already_settled");
+    expect(await stub.paymentStatus(p.id)).toMatchObject({
+      status: "settled",
+      transaction: "0xslow",
+      settledAt: T0 + 42 * SECOND,
+      reservedAt: T0,
+    });
     // Settled spend counts it once; q's reservation was not taken to pay for it.
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "1000" });
-    expect(refused(await admitWithRetry(stub, p))).toMatchObject({ code: "payment_replayed", transaction: "0xslow", stored: response() });
+    expect(refused(await admitWithRetry(stub, p))).toMatchObject({
+      code: "payment_replayed",
+      transaction: "0xslow",
+      stored: response(),
+    });
     const rows = await flushedLedger(stub, slug);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ payment_id: p.id, tx_hash: "0xslow", request_id: first.requestId, settled_at: T0 + 42 * SECOND });
+    expect(rows[0]).toMatchObject({
+      payment_id: p.id,
+      tx_hash: "0xslow",
+      request_id: first.requestId,
+      settled_at: T0 + 42 * SECOND,
+    });
   });
 
   it("after an orphan release, a duplicate may be admitted again; the first dispatcher's commit settles it and the duplicate's release cannot undo it", async () => {
@@ -150,16 +302,26 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     const p = claim();
     const first = paidRequest(p, { retry: retryFor(p) });
     expect((await stub.admitPaid(first)).ok).toBe(true);
-    await reconcileAt(stub, T0 + 40 * SECOND, fakeFacilitator(() => UNUSED));
+    await reconcileAt(
+      stub,
+      T0 + 40 * SECOND,
+      fakeFacilitator(() => UNUSED),
+    );
     const second = paidRequest(p, { retry: retryFor(p), now: T0 + 41 * SECOND });
     expect((await stub.admitPaid(second)).ok).toBe(true);
     // The first request's own cleanup must not delete the second request's admission ...
     await stub.release(p.id, { requestId: first.requestId });
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "in_flight", requestId: second.requestId });
     // ... its settle went through after all: its commit settles the record the second one holds.
-    expect(await stub.commit(p.id, { transaction: "0xfirst", network: NETWORK, payer: p.payer }, response(), { requestId: first.requestId, settledAt: T0 + 42 * SECOND }, { payment: p, reservedAt: T0, requestId: first.requestId })).toBe(
-      "committed",
-    );
+    expect(
+      await stub.commit(
+        p.id,
+        { transaction: "0xfirst", network: NETWORK, payer: p.payer },
+        response(),
+        { requestId: first.requestId, settledAt: T0 + 42 * SECOND },
+        { payment: p, reservedAt: T0, requestId: first.requestId },
+      ),
+    ).toBe("committed");
     // The second one's settle fails (nonce used) and it releases: a no-op on a settled record.
     await stub.release(p.id, { requestId: second.requestId });
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settled", transaction: "0xfirst" });
@@ -172,19 +334,43 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     const p = claim();
     const first = paidRequest(p, { retry: retryFor(p) });
     expect((await stub.admitPaid(first)).ok).toBe(true);
-    await reconcileAt(stub, T0 + 40 * SECOND, fakeFacilitator(() => UNUSED));
+    await reconcileAt(
+      stub,
+      T0 + 40 * SECOND,
+      fakeFacilitator(() => UNUSED),
+    );
     expect((await stub.spend(T0)).daily).toEqual({ settled: "0", reserved: "0" });
     // Its /settle timed out (the transfer may still land): without what it admitted, nothing to do ...
     await stub.markPending(p.id, retryFor(p));
     expect(await stub.paymentStatus(p.id)).toBeNull();
     // ... with it, the payment is reserved again and reconciled like any pending settlement.
-    await stub.markPending(p.id, { ...retryFor(p), transaction: "0xbroadcast" }, { payment: p, reservedAt: T0, requestId: first.requestId });
-    expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settlement_pending", requestId: first.requestId, transaction: "0xbroadcast", hasRetryMaterial: true, reservedAt: T0 });
+    await stub.markPending(
+      p.id,
+      { ...retryFor(p), transaction: "0xbroadcast" },
+      { payment: p, reservedAt: T0, requestId: first.requestId },
+    );
+    expect(await stub.paymentStatus(p.id)).toMatchObject({
+      status: "settlement_pending",
+      requestId: first.requestId,
+      transaction: "0xbroadcast",
+      hasRetryMaterial: true,
+      reservedAt: T0,
+    });
     expect((await stub.spend(T0)).daily).toEqual({ settled: "0", reserved: "1000" });
-    await runInDurableObject(stub, (_m, state) => state.storage.sql.exec("UPDATE payments SET due_at = 0 WHERE id = ?", p.id));
-    expect(await reconcileAt(stub, T0 + 45 * SECOND, fakeFacilitator(() => USED))).toEqual({ attempted: 1, actions: { commit: 1 } });
+    await runInDurableObject(stub, (_m, state) =>
+      state.storage.sql.exec("UPDATE payments SET due_at = 0 WHERE id = ?", p.id),
+    );
+    expect(
+      await reconcileAt(
+        stub,
+        T0 + 45 * SECOND,
+        fakeFacilitator(() => USED),
+      ),
+    ).toEqual({ attempted: 1, actions: { commit: 1 } });
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "0" });
-    expect((await flushedLedger(stub, slug)).map((r) => [r.tx_hash, r.request_id])).toEqual([["0xbroadcast", first.requestId]]);
+    expect((await flushedLedger(stub, slug)).map((r) => [r.tx_hash, r.request_id])).toEqual([
+      ["0xbroadcast", first.requestId],
+    ]);
   });
 
   it("a commit that lands while the facilitator is being asked wins; the check's answer is dropped", async () => {
@@ -198,7 +384,12 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
         scripted(
           async () => {
             // The dispatcher's commit arrives while /verify is in flight (its tx not yet mined: "unused").
-            expect(m.commit(p.id, { transaction: "0xraced", network: NETWORK, payer: p.payer }, response(), { requestId: admitted.requestId, settledAt: T0 + SECOND })).toBe("committed");
+            expect(
+              m.commit(p.id, { transaction: "0xraced", network: NETWORK, payer: p.payer }, response(), {
+                requestId: admitted.requestId,
+                settledAt: T0 + SECOND,
+              }),
+            ).toBe("committed");
             return UNUSED;
           },
           async () => ({ ok: false }),
@@ -223,6 +414,8 @@ describe("payments: orphaned in-flight payments are reconciled, never released b
     expect(await stub.paymentStatus(blind.id)).toBeNull();
     expect(await stub.paymentStatus(orphan.id)).toMatchObject({ status: "in_flight", attempts: 0 });
     // No FACILITATOR_URL in this test environment: looked at again in 5 minutes, not in a tight loop.
-    expect(await runInDurableObject(stub, (_m, state) => state.storage.getAlarm())).toBeGreaterThanOrEqual(realNow + 4 * 60 * SECOND);
+    expect(await runInDurableObject(stub, (_m, state) => state.storage.getAlarm())).toBeGreaterThanOrEqual(
+      realNow + 4 * 60 * SECOND,
+    );
   });
 });

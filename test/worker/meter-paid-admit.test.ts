@@ -6,7 +6,29 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
 import type { PaidAdmitRequest, PaymentClaim } from "../../objects/meter/types.ts";
-import { YEAR, T0, DAY, NETWORK, PAYER_A, PAYER_B, type Meter, type Outcome, uniqueSlug, cfg, configured, claim, paidRequest, admitPaid, okCount, codes, refused, response, commit, thrownInside, sqlCount } from "./meter-payment-helpers.ts";
+import {
+  YEAR,
+  T0,
+  DAY,
+  NETWORK,
+  PAYER_A,
+  PAYER_B,
+  type Meter,
+  type Outcome,
+  uniqueSlug,
+  cfg,
+  configured,
+  claim,
+  paidRequest,
+  admitPaid,
+  okCount,
+  codes,
+  refused,
+  response,
+  commit,
+  thrownInside,
+  sqlCount,
+} from "./meter-payment-helpers.ts";
 
 describe("payments: a payment id is admitted at most once (ARCHITECTURE §9.2)", () => {
   it("the same payment admitted 50 times at once: 1 admitted, 49 payment_in_flight; after commit every retry replays", async () => {
@@ -22,7 +44,12 @@ describe("payments: a payment id is admitted at most once (ARCHITECTURE §9.2)",
     expect(codes(replays)).toEqual({ payment_replayed: 20 });
     const replay = refused(replays[0]!);
     expect(replay).toMatchObject({ status: 200, transaction: "0xfeed", stored: response() });
-    expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settled", transaction: "0xfeed", settledAt: T0, hasStoredResponse: true });
+    expect(await stub.paymentStatus(p.id)).toMatchObject({
+      status: "settled",
+      transaction: "0xfeed",
+      settledAt: T0,
+      hasStoredResponse: true,
+    });
   });
 
   it("a released payment can be presented again; the plain admit RPC takes paid requests too", async () => {
@@ -37,7 +64,10 @@ describe("payments: a payment id is admitted at most once (ARCHITECTURE §9.2)",
   });
 
   it("replays and in-flight refusals never consume limits; limits apply to the payer", async () => {
-    const { stub } = await configured({ rateLimit: { perCaller: { requests: 2, windowSeconds: 3600 } }, usageLimit: { dailyRequests: 3 } });
+    const { stub } = await configured({
+      rateLimit: { perCaller: { requests: 2, windowSeconds: 3600 } },
+      usageLimit: { dailyRequests: 3 },
+    });
     const p1 = claim();
     const p2 = claim();
     expect((await admitPaid(stub, p1)).ok).toBe(true);
@@ -80,7 +110,11 @@ describe("payments: spend caps never over-admit (ARCHITECTURE §4, §9.1)", () =
     const refusal = refused(results.find((r) => !r.ok)!);
     expect(refusal).toMatchObject({ status: 402, configVersion: 1 });
     expect(refusal.message).toMatch(/daily spend cap of 10000 \(0 left\)/);
-    expect(refusal.headers).toMatchObject({ "X-Spend-Daily-Limit": "10000", "X-Spend-Daily-Remaining": "0", "X-Spend-Reset": String(12 * 3600) });
+    expect(refusal.headers).toMatchObject({
+      "X-Spend-Daily-Limit": "10000",
+      "X-Spend-Daily-Remaining": "0",
+      "X-Spend-Reset": String(12 * 3600),
+    });
     expect(refusal.headers["X-Spend-Monthly-Limit"]).toBeUndefined();
 
     // Release 3: exactly 3 more fit, even with 50 trying at once.
@@ -104,7 +138,11 @@ describe("payments: spend caps never over-admit (ARCHITECTURE §4, §9.1)", () =
     const a = await Promise.all(Array.from({ length: 10 }, () => admitPaid(stub, claim({ payer: PAYER_A }))));
     expect(codes(a)).toEqual({ ok: 3, spend_cap_exceeded: 7 });
     const r = refused(a.find((x) => !x.ok)!);
-    expect(r.headers).toMatchObject({ "X-Spend-Payer-Daily-Limit": "3000", "X-Spend-Payer-Daily-Remaining": "0", "X-Spend-Daily-Remaining": "997000" });
+    expect(r.headers).toMatchObject({
+      "X-Spend-Payer-Daily-Limit": "3000",
+      "X-Spend-Payer-Daily-Remaining": "0",
+      "X-Spend-Daily-Remaining": "997000",
+    });
     expect(r.message).toMatch(/per-payer/);
     const b = await admitPaid(stub, claim({ payer: PAYER_B }));
     expect(b.ok).toBe(true);
@@ -118,8 +156,13 @@ describe("payments: spend caps never over-admit (ARCHITECTURE §4, §9.1)", () =
     const first = await Promise.all(Array.from({ length: 8 }, () => admitPaid(stub, claim(), { now: lastDays })));
     expect(okCount(first)).toBe(5);
     const nextDay = refused(await admitPaid(stub, claim(), { now: lastDays + DAY }));
-    expect(nextDay).toMatchObject({ code: "spend_cap_exceeded", headers: { "X-Spend-Monthly-Limit": "5000", "X-Spend-Monthly-Remaining": "0" } });
-    const july = await Promise.all(Array.from({ length: 8 }, () => admitPaid(stub, claim(), { now: Date.UTC(YEAR, 6, 1, 0, 0, 1) })));
+    expect(nextDay).toMatchObject({
+      code: "spend_cap_exceeded",
+      headers: { "X-Spend-Monthly-Limit": "5000", "X-Spend-Monthly-Remaining": "0" },
+    });
+    const july = await Promise.all(
+      Array.from({ length: 8 }, () => admitPaid(stub, claim(), { now: Date.UTC(YEAR, 6, 1, 0, 0, 1) })),
+    );
     expect(okCount(july)).toBe(5);
   });
 
@@ -139,7 +182,9 @@ describe("payments: idempotency keys", () => {
     const p1 = claim();
     const p2 = claim();
     expect((await admitPaid(stub, p1, { idempotencyKey: "order-42" })).ok).toBe(true);
-    const results = await Promise.all(Array.from({ length: 10 }, () => admitPaid(stub, p2, { idempotencyKey: "order-42" })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => admitPaid(stub, p2, { idempotencyKey: "order-42" })),
+    );
     expect(codes(results)).toEqual({ idempotency_key_conflict: 10 });
     expect(refused(results[0]!)).toMatchObject({ status: 409, configVersion: 1 });
     expect(refused(await admitPaid(stub, p1, { idempotencyKey: "order-42" })).code).toBe("payment_in_flight");
@@ -190,7 +235,9 @@ describe("payments: idempotency keys", () => {
     await commit(stub, p1);
     await runInDurableObject(stub, (m: TenantMeter) => m.housekeep(T0 + DAY - 1));
     expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM idempotency_keys")).toBe(1);
-    expect(refused(await admitPaid(stub, claim(), { idempotencyKey: "k", now: T0 + DAY - 1 })).code).toBe("idempotency_key_conflict");
+    expect(refused(await admitPaid(stub, claim(), { idempotencyKey: "k", now: T0 + DAY - 1 })).code).toBe(
+      "idempotency_key_conflict",
+    );
     await runInDurableObject(stub, (m: TenantMeter) => m.housekeep(T0 + DAY));
     expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM idempotency_keys")).toBe(0);
     expect((await admitPaid(stub, claim(), { idempotencyKey: "k", now: T0 + DAY })).ok).toBe(true);
@@ -202,11 +249,20 @@ describe("payments: bad input never corrupts (ARCHITECTURE §9.6)", () => {
     const { stub } = await configured();
     const p = claim();
     expect((await admitPaid(stub, p)).ok).toBe(true);
-    expect(await stub.commit("nope", { transaction: "0x1", network: NETWORK, payer: PAYER_A }, response(), { requestId: "r", settledAt: T0 })).toBe("unknown_payment");
+    expect(
+      await stub.commit("nope", { transaction: "0x1", network: NETWORK, payer: PAYER_A }, response(), {
+        requestId: "r",
+        settledAt: T0,
+      }),
+    ).toBe("unknown_payment");
     await stub.release("nope");
     await stub.markPending("nope", { paymentPayload: {}, paymentRequirements: {} });
     expect(await stub.paymentStatus("nope")).toBeNull();
-    expect(await runInDurableObject(stub, (m: TenantMeter) => m.commit(42 as unknown as string, null as never, null as never, null as never))).toBe("unknown_payment");
+    expect(
+      await runInDurableObject(stub, (m: TenantMeter) =>
+        m.commit(42 as unknown as string, null as never, null as never, null as never),
+      ),
+    ).toBe("unknown_payment");
     expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM outbox")).toBe(0);
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "in_flight" });
     expect((await stub.spend(T0)).daily).toEqual({ settled: "0", reserved: "1000" });
@@ -238,7 +294,10 @@ describe("payments: bad input never corrupts (ARCHITECTURE §9.6)", () => {
       ["idempotencyKey", { ...good, idempotencyKey: "k".repeat(300) }],
       ["payment must be", { ...good, payment: null as unknown as PaymentClaim }],
     ];
-    for (const [what, req] of bad) expect(await thrownInside(stub, (m) => m.admitPaid(req))).toMatch(new RegExp(`^TypeError: invalid PaidAdmitRequest: ${what}`));
+    for (const [what, req] of bad)
+      expect(await thrownInside(stub, (m) => m.admitPaid(req))).toMatch(
+        new RegExp(`^TypeError: invalid PaidAdmitRequest: ${what}`),
+      );
     expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM payments")).toBe(0);
     expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM spend")).toBe(0);
 
@@ -253,14 +312,24 @@ describe("payments: bad input never corrupts (ARCHITECTURE §9.6)", () => {
     expect(await sqlCount(stub, "SELECT COUNT(*) AS n FROM spend")).toBe(0);
 
     expect((await stub.admitPaid(good)).ok).toBe(true);
-    expect(await thrownInside(stub, (m) => m.markPending(good.payment.id, { paymentPayload: undefined, paymentRequirements: {} }))).toMatch(/^TypeError/);
-    expect(await thrownInside(stub, (m) => m.markPending(good.payment.id, { paymentPayload: { big: "x".repeat(70_000) }, paymentRequirements: {} }))).toMatch(/larger/);
+    expect(
+      await thrownInside(stub, (m) =>
+        m.markPending(good.payment.id, { paymentPayload: undefined, paymentRequirements: {} }),
+      ),
+    ).toMatch(/^TypeError/);
+    expect(
+      await thrownInside(stub, (m) =>
+        m.markPending(good.payment.id, { paymentPayload: { big: "x".repeat(70_000) }, paymentRequirements: {} }),
+      ),
+    ).toMatch(/larger/);
     expect(await stub.paymentStatus(good.payment.id)).toMatchObject({ status: "in_flight" });
   });
 
   it("a config with invalid spend caps is rejected", async () => {
     const { stub, slug } = await configured({ spendCapsAtomic: { daily: "1000" } });
-    expect(await thrownInside(stub, (m) => m.configure(cfg(slug, { version: 2, spendCapsAtomic: { daily: "10.5" } })))).toMatch(/spendCapsAtomic\.daily/);
+    expect(
+      await thrownInside(stub, (m) => m.configure(cfg(slug, { version: 2, spendCapsAtomic: { daily: "10.5" } }))),
+    ).toMatch(/spendCapsAtomic\.daily/);
     expect((await admitPaid(stub, claim())).headers["X-Spend-Daily-Limit"]).toBe("1000");
   });
 });

@@ -12,7 +12,14 @@ import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { expect } from "vitest";
 import type { SettleOutcome, VerifyOutcome } from "../../objects/meter/reconcile-decision.ts";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
-import type { AdmitResult, MeterConfig, PaidAdmitRequest, PaymentClaim, PaymentRefusal, StoredResponse } from "../../objects/meter/types.ts";
+import type {
+  AdmitResult,
+  MeterConfig,
+  PaidAdmitRequest,
+  PaymentClaim,
+  PaymentRefusal,
+  StoredResponse,
+} from "../../objects/meter/types.ts";
 import { type Facilitator, FacilitatorUnavailable, SettlementUnknown } from "../../src/x402/facilitator.ts";
 
 export const YEAR = new Date().getUTCFullYear() + 3;
@@ -35,10 +42,22 @@ export function uniqueSlug(prefix: string): string {
 }
 
 export function cfg(slug: string, overrides: Partial<MeterConfig> = {}): MeterConfig {
-  return { slug, version: 1, deleted: false, rateLimit: {}, usageLimit: {}, spendLimit: {}, priceAtomic: "1000", ...overrides };
+  return {
+    slug,
+    version: 1,
+    deleted: false,
+    rateLimit: {},
+    usageLimit: {},
+    spendLimit: {},
+    priceAtomic: "1000",
+    ...overrides,
+  };
 }
 
-export async function configured(overrides: Partial<MeterConfig> = {}, prefix = "pay"): Promise<{ stub: Meter; slug: string }> {
+export async function configured(
+  overrides: Partial<MeterConfig> = {},
+  prefix = "pay",
+): Promise<{ stub: Meter; slug: string }> {
   const slug = uniqueSlug(prefix);
   const stub = env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as Meter;
   expect(await stub.configure(cfg(slug, overrides))).toEqual({ applied: true, version: overrides.version ?? 1 });
@@ -49,7 +68,16 @@ let nonceCounter = 0;
 export function claim(overrides: Partial<PaymentClaim> = {}): PaymentClaim {
   const payer = overrides.payer ?? PAYER_A;
   const nonce = `0x${(++nonceCounter).toString(16).padStart(64, "0")}`;
-  return { id: `${NETWORK}:${ASSET}:${payer}:${nonce}`, amountAtomic: "1000", payer, payTo: PAY_TO, network: NETWORK, asset: ASSET, validBefore: T0 / 1000 + 300, ...overrides };
+  return {
+    id: `${NETWORK}:${ASSET}:${payer}:${nonce}`,
+    amountAtomic: "1000",
+    payer,
+    payTo: PAY_TO,
+    network: NETWORK,
+    asset: ASSET,
+    validBefore: T0 / 1000 + 300,
+    ...overrides,
+  };
 }
 
 export function paidRequest(payment: PaymentClaim, extra: Partial<PaidAdmitRequest> = {}): PaidAdmitRequest {
@@ -80,11 +108,20 @@ export function refused(r: Outcome): Extract<Outcome, { ok: false }> {
 
 export const BODY = btoa(JSON.stringify({ temperature: 21.5 }));
 export function response(overrides: Partial<StoredResponse> = {}): StoredResponse {
-  return { status: 200, headers: { "content-type": "application/json" }, bodyBase64: BODY, bodyOmitted: false, ...overrides };
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    bodyBase64: BODY,
+    bodyOmitted: false,
+    ...overrides,
+  };
 }
 
 export function commit(stub: Meter, p: PaymentClaim, tx = `0x${p.id.slice(-8)}`, settledAt = T0) {
-  return stub.commit(p.id, { transaction: tx, network: p.network, payer: p.payer }, response(), { requestId: `req-${p.id.slice(-6)}`, settledAt });
+  return stub.commit(p.id, { transaction: tx, network: p.network, payer: p.payer }, response(), {
+    requestId: `req-${p.id.slice(-6)}`,
+    settledAt,
+  });
 }
 
 /** Runs `fn` inside the object and returns what it threw, as "Name: message" ("" if nothing). */
@@ -103,15 +140,35 @@ export function sqlCount(stub: Meter, sql: string): Promise<number> {
   return runInDurableObject(stub, (_m, state) => state.storage.sql.exec<{ n: number }>(sql).one().n);
 }
 
-export async function ledgerRows(slug: string): Promise<{ payment_id: string; amount_atomic: unknown; tx_hash: string | null; settled_at: number; request_id: string; payer: string }[]> {
-  const { results } = await env.DB.prepare("SELECT payment_id, amount_atomic, tx_hash, settled_at, request_id, payer FROM ledger WHERE tenant = ? ORDER BY payment_id")
+export async function ledgerRows(slug: string): Promise<
+  {
+    payment_id: string;
+    amount_atomic: unknown;
+    tx_hash: string | null;
+    settled_at: number;
+    request_id: string;
+    payer: string;
+  }[]
+> {
+  const { results } = await env.DB.prepare(
+    "SELECT payment_id, amount_atomic, tx_hash, settled_at, request_id, payer FROM ledger WHERE tenant = ? ORDER BY payment_id",
+  )
     .bind(slug)
-    .all<{ payment_id: string; amount_atomic: unknown; tx_hash: string | null; settled_at: number; request_id: string; payer: string }>();
+    .all<{
+      payment_id: string;
+      amount_atomic: unknown;
+      tx_hash: string | null;
+      settled_at: number;
+      request_id: string;
+      payer: string;
+    }>();
   return results;
 }
 
 export async function auditCount(slug: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE subject = ? AND action = 'payment.settled' AND dedupe_key LIKE 'settlement:%'")
+  const row = await env.DB.prepare(
+    "SELECT COUNT(*) AS n FROM audit_log WHERE subject = ? AND action = 'payment.settled' AND dedupe_key LIKE 'settlement:%'",
+  )
     .bind(slug)
     .first<{ n: number }>();
   return row?.n ?? 0;
@@ -121,7 +178,9 @@ export async function auditCount(slug: string): Promise<number> {
 export async function ledgerOffline(slug: string, offline: boolean): Promise<void> {
   const name = `ledger_offline_${slug.replace(/[^a-z0-9]/g, "_")}`;
   if (offline) {
-    await env.DB.prepare(`CREATE TRIGGER ${name} BEFORE INSERT ON ledger WHEN NEW.tenant = '${slug}' BEGIN SELECT RAISE(ABORT, 'ledger offline'); END`).run();
+    await env.DB.prepare(
+      `CREATE TRIGGER ${name} BEFORE INSERT ON ledger WHEN NEW.tenant = '${slug}' BEGIN SELECT RAISE(ABORT, 'ledger offline'); END`,
+    ).run();
   } else {
     await env.DB.prepare(`DROP TRIGGER ${name}`).run();
   }
@@ -131,7 +190,10 @@ export async function ledgerOffline(slug: string, offline: boolean): Promise<voi
 
 /** What the dispatcher stores at admit. The payload names the payment so a fake facilitator can tell calls apart. */
 export function retryFor(p: PaymentClaim) {
-  return { paymentPayload: { x402Version: 2, payload: { authorization: { nonce: p.id } } }, paymentRequirements: { scheme: "exact", amount: p.amountAtomic } };
+  return {
+    paymentPayload: { x402Version: 2, payload: { authorization: { nonce: p.id } } },
+    paymentRequirements: { scheme: "exact", amount: p.amountAtomic },
+  };
 }
 
 export function admitWithRetry(stub: Meter, p: PaymentClaim, extra: Partial<PaidAdmitRequest> = {}): Promise<Outcome> {
@@ -141,7 +203,11 @@ export function admitWithRetry(stub: Meter, p: PaymentClaim, extra: Partial<Paid
 export const USED: VerifyOutcome = { ok: true, isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" };
 export const UNUSED: VerifyOutcome = { ok: true, isValid: true };
 export const UNREACHABLE: VerifyOutcome = { ok: false };
-export const EXPIRED: VerifyOutcome = { ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" };
+export const EXPIRED: VerifyOutcome = {
+  ok: true,
+  isValid: false,
+  invalidReason: "invalid_exact_evm_payload_authorization_valid_before",
+};
 
 /**
  * A Facilitator (src/x402/facilitator.ts) scripted in decision terms: `{ ok: false }` is thrown as
@@ -149,18 +215,28 @@ export const EXPIRED: VerifyOutcome = { ok: true, isValid: false, invalidReason:
  */
 export function scripted(
   verify: (payload: PaymentPayload, requirements: PaymentRequirements) => VerifyOutcome | Promise<VerifyOutcome>,
-  settle: (payload: PaymentPayload, requirements: PaymentRequirements) => SettleOutcome | Promise<SettleOutcome> = () => ({ ok: false }),
+  settle: (
+    payload: PaymentPayload,
+    requirements: PaymentRequirements,
+  ) => SettleOutcome | Promise<SettleOutcome> = () => ({ ok: false }),
 ): Facilitator {
   return {
     verify: async (payload, requirements) => {
       const v = await verify(payload, requirements);
       if (!v.ok) throw new FacilitatorUnavailable("scripted: unreachable");
-      return v.invalidReason === undefined ? { isValid: v.isValid } : { isValid: v.isValid, invalidReason: v.invalidReason };
+      return v.invalidReason === undefined
+        ? { isValid: v.isValid }
+        : { isValid: v.isValid, invalidReason: v.invalidReason };
     },
     settle: async (payload, requirements) => {
       const s = await settle(payload, requirements);
       if (!s.ok) throw new SettlementUnknown("scripted: unreachable");
-      return { success: s.success, transaction: s.transaction ?? "", network: "", ...(s.errorReason !== undefined ? { errorReason: s.errorReason } : {}) };
+      return {
+        success: s.success,
+        transaction: s.transaction ?? "",
+        network: "",
+        ...(s.errorReason !== undefined ? { errorReason: s.errorReason } : {}),
+      };
     },
     supports: async () => true,
   };

@@ -3,10 +3,28 @@
 // material, pending settlements reconciled with the facilitator, held when nobody can know.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { askSettle, askVerify, type SettleOutcome, type VerifyOutcome } from "../../objects/meter/reconcile-decision.ts";
+import {
+  askSettle,
+  askVerify,
+  type SettleOutcome,
+  type VerifyOutcome,
+} from "../../objects/meter/reconcile-decision.ts";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
 import { type Facilitator, facilitatorBody, httpFacilitator } from "../../src/x402/facilitator.ts";
-import { T0, SECOND, DAY, NETWORK, PAYER_A, configured, claim, admitPaid, refused, ledgerRows, retryFor, scripted } from "./meter-payment-helpers.ts";
+import {
+  T0,
+  SECOND,
+  DAY,
+  NETWORK,
+  PAYER_A,
+  configured,
+  claim,
+  admitPaid,
+  refused,
+  ledgerRows,
+  retryFor,
+  scripted,
+} from "./meter-payment-helpers.ts";
 
 describe("payments: stale reservations and pending settlements", () => {
   it("housekeeping releases in-flight payments without retry material that can no longer settle (validBefore + 60 s)", async () => {
@@ -35,12 +53,21 @@ describe("payments: stale reservations and pending settlements", () => {
     const p = claim();
     expect((await admitPaid(stub, p)).ok).toBe(true);
     const payload = { x402Version: 2, accepted: { scheme: "exact" }, payload: { signature: "0xsig" } };
-    await stub.markPending(p.id, { paymentPayload: payload, paymentRequirements: { scheme: "exact", amount: "1000" }, transaction: "0xbroadcast" });
+    await stub.markPending(p.id, {
+      paymentPayload: payload,
+      paymentRequirements: { scheme: "exact", amount: "1000" },
+      transaction: "0xbroadcast",
+    });
     await stub.release(p.id); // the dispatcher must not drop a pending settlement: no-op
     await evictDurableObject(stub);
 
     const status = await stub.paymentStatus(p.id);
-    expect(status).toMatchObject({ status: "settlement_pending", transaction: "0xbroadcast", attempts: 0, unresolved: false });
+    expect(status).toMatchObject({
+      status: "settlement_pending",
+      transaction: "0xbroadcast",
+      attempts: 0,
+      unresolved: false,
+    });
     expect(status!.nextAttemptAt).toBeGreaterThan(Date.now() - 5000);
     const retry = refused(await admitPaid(stub, p));
     expect(retry).toMatchObject({ code: "payment_in_flight", status: 409, headers: { "Retry-After": "5" } });
@@ -50,14 +77,26 @@ describe("payments: stale reservations and pending settlements", () => {
     const calls: { path: string; body: unknown }[] = [];
     const fake = (verify: VerifyOutcome, settle: SettleOutcome = { ok: false }): Facilitator =>
       scripted(
-        (payload, requirements) => (calls.push({ path: "/verify", body: facilitatorBody(payload, requirements) }), verify),
-        (payload, requirements) => (calls.push({ path: "/settle", body: facilitatorBody(payload, requirements) }), settle),
+        (payload, requirements) => (
+          calls.push({ path: "/verify", body: facilitatorBody(payload, requirements) }), verify
+        ),
+        (payload, requirements) => (
+          calls.push({ path: "/settle", body: facilitatorBody(payload, requirements) }), settle
+        ),
       );
     const result = await runInDurableObject(stub, (m: TenantMeter) =>
-      m.reconcilePending(T0 + 10 * SECOND, fake({ ok: true, isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" })),
+      m.reconcilePending(
+        T0 + 10 * SECOND,
+        fake({ ok: true, isValid: false, invalidReason: "invalid_exact_evm_nonce_already_used" }),
+      ),
     );
     expect(result).toEqual({ attempted: 1, actions: { commit: 1 } });
-    expect(calls).toEqual([{ path: "/verify", body: { x402Version: 2, paymentPayload: payload, paymentRequirements: { scheme: "exact", amount: "1000" } } }]);
+    expect(calls).toEqual([
+      {
+        path: "/verify",
+        body: { x402Version: 2, paymentPayload: payload, paymentRequirements: { scheme: "exact", amount: "1000" } },
+      },
+    ]);
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settled", transaction: "0xbroadcast" });
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "0" });
     const replay = refused(await admitPaid(stub, p));
@@ -71,15 +110,29 @@ describe("payments: stale reservations and pending settlements", () => {
   it("reconciliation settles a still-valid payment, retries when unreachable, holds what it cannot know", async () => {
     const { stub, slug } = await configured({}, "reconcile");
     const retryMaterial = { paymentPayload: { x402Version: 2 }, paymentRequirements: { scheme: "exact" } };
-    const [valid, unreachable, expired, unused] = [claim(), claim(), claim({ validBefore: T0 / 1000 - 600 }), claim({ validBefore: T0 / 1000 - 600 })];
+    const [valid, unreachable, expired, unused] = [
+      claim(),
+      claim(),
+      claim({ validBefore: T0 / 1000 - 600 }),
+      claim({ validBefore: T0 / 1000 - 600 }),
+    ];
     for (const p of [valid, unreachable, expired, unused]) {
       expect((await admitPaid(stub, p)).ok).toBe(true);
       await stub.markPending(p.id, retryMaterial);
     }
     const client = (id: string): [VerifyOutcome, SettleOutcome] => {
-      if (id === valid.id) return [{ ok: true, isValid: true }, { ok: true, success: true, transaction: "0xsettled" }];
-      if (id === expired.id) return [{ ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" }, { ok: false }];
-      if (id === unused.id) return [{ ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" }, { ok: false }];
+      if (id === valid.id)
+        return [
+          { ok: true, isValid: true },
+          { ok: true, success: true, transaction: "0xsettled" },
+        ];
+      if (id === expired.id)
+        return [
+          { ok: true, isValid: false, invalidReason: "invalid_exact_evm_payload_authorization_valid_before" },
+          { ok: false },
+        ];
+      if (id === unused.id)
+        return [{ ok: true, isValid: false, invalidReason: "invalid_exact_evm_insufficient_balance" }, { ok: false }];
       return [{ ok: false }, { ok: false }];
     };
     // Which payment a call is about is not in the body here, so reconcile one at a time.
@@ -87,15 +140,28 @@ describe("payments: stale reservations and pending settlements", () => {
       const [verify, settle] = client(p.id);
       await runInDurableObject(stub, async (m: TenantMeter, state) => {
         // Only this payment is due: push the others' next attempt far out.
-        state.storage.sql.exec("UPDATE payments SET due_at = CASE WHEN id = ? THEN 0 ELSE 9e15 END WHERE status = 'settlement_pending' AND due_at IS NOT NULL", p.id);
-        return m.reconcilePending(T0, scripted(() => verify, () => settle));
+        state.storage.sql.exec(
+          "UPDATE payments SET due_at = CASE WHEN id = ? THEN 0 ELSE 9e15 END WHERE status = 'settlement_pending' AND due_at IS NOT NULL",
+          p.id,
+        );
+        return m.reconcilePending(
+          T0,
+          scripted(
+            () => verify,
+            () => settle,
+          ),
+        );
       });
     }
     expect(await stub.paymentStatus(valid.id)).toMatchObject({ status: "settled", transaction: "0xsettled" });
     const retrying = await stub.paymentStatus(unreachable.id);
     expect(retrying).toMatchObject({ status: "settlement_pending", attempts: 1, unresolved: false });
     expect(retrying!.nextAttemptAt).toBeGreaterThan(Date.now());
-    expect(await stub.paymentStatus(expired.id)).toMatchObject({ status: "settlement_pending", unresolved: true, nextAttemptAt: null });
+    expect(await stub.paymentStatus(expired.id)).toMatchObject({
+      status: "settlement_pending",
+      unresolved: true,
+      nextAttemptAt: null,
+    });
     expect(await stub.paymentStatus(unused.id)).toBeNull();
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "2000" });
 
@@ -118,9 +184,17 @@ describe("payments: stale reservations and pending settlements", () => {
       settle: async () => ({ success: false, transaction: "", network: "" }),
       supports: async () => true,
     };
-    expect(await runInDurableObject(stub, (m: TenantMeter) => m.reconcilePending(T0, thrower))).toEqual({ attempted: 1, actions: { retry: 1 } });
-    await runInDurableObject(stub, (_m, state) => state.storage.sql.exec("UPDATE payments SET retry = 'not json', due_at = 0 WHERE id = ?", p.id));
-    expect(await runInDurableObject(stub, (m: TenantMeter) => m.reconcilePending(T0, thrower))).toEqual({ attempted: 1, actions: { hold: 1 } });
+    expect(await runInDurableObject(stub, (m: TenantMeter) => m.reconcilePending(T0, thrower))).toEqual({
+      attempted: 1,
+      actions: { retry: 1 },
+    });
+    await runInDurableObject(stub, (_m, state) =>
+      state.storage.sql.exec("UPDATE payments SET retry = 'not json', due_at = 0 WHERE id = ?", p.id),
+    );
+    expect(await runInDurableObject(stub, (m: TenantMeter) => m.reconcilePending(T0, thrower))).toEqual({
+      attempted: 1,
+      actions: { hold: 1 },
+    });
     expect(await stub.paymentStatus(p.id)).toMatchObject({ status: "settlement_pending", unresolved: true });
   });
 
@@ -134,7 +208,12 @@ describe("payments: stale reservations and pending settlements", () => {
       new Response("not json", { status: 200 }),
     ];
     const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      seen.push({ url: String(input), method: init?.method ?? "GET", body: JSON.parse(String(init?.body)), signal: init?.signal instanceof AbortSignal });
+      seen.push({
+        url: String(input),
+        method: init?.method ?? "GET",
+        body: JSON.parse(String(init?.body)),
+        signal: init?.signal instanceof AbortSignal,
+      });
       const next = replies.shift()!;
       if (next instanceof Error) throw next;
       return next;
@@ -148,8 +227,18 @@ describe("payments: stale reservations and pending settlements", () => {
     expect(await askVerify(client, material({}))).toEqual({ ok: false });
     expect(await askSettle(client, material({}))).toEqual({ ok: false });
     expect(seen.slice(0, 2)).toEqual([
-      { url: "http://facilitator.test/verify", method: "POST", body: { x402Version: 2, paymentPayload: { a: 1 }, paymentRequirements: { scheme: "exact" } }, signal: true },
-      { url: "http://facilitator.test/settle", method: "POST", body: { x402Version: 2, paymentPayload: { a: 1 }, paymentRequirements: { scheme: "exact" } }, signal: true },
+      {
+        url: "http://facilitator.test/verify",
+        method: "POST",
+        body: { x402Version: 2, paymentPayload: { a: 1 }, paymentRequirements: { scheme: "exact" } },
+        signal: true,
+      },
+      {
+        url: "http://facilitator.test/settle",
+        method: "POST",
+        body: { x402Version: 2, paymentPayload: { a: 1 }, paymentRequirements: { scheme: "exact" } },
+        signal: true,
+      },
     ]);
   });
 });

@@ -5,7 +5,17 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
-import { admitPaid, claim, commit, configured, paidRequest, refused, response, T0, thrownInside } from "./meter-payment-helpers.ts";
+import {
+  admitPaid,
+  claim,
+  commit,
+  configured,
+  paidRequest,
+  refused,
+  response,
+  T0,
+  thrownInside,
+} from "./meter-payment-helpers.ts";
 
 const RECORDS = await requestFingerprint("GET", "/v1/records", "limit=1");
 const SCHEMA = await requestFingerprint("GET", "/v1/schema", "");
@@ -31,7 +41,10 @@ describe("payments: a payment is bound to the request it paid for", () => {
     const p = claim();
     expect((await admitPaid(stub, p, { fingerprint: RECORDS })).ok).toBe(true);
     // While in flight: another request is a mismatch, not "in flight" (it would get the wrong result).
-    expect(refused(await admitPaid(stub, p, { fingerprint: SCHEMA }))).toMatchObject({ code: "payment_request_mismatch", status: 409 });
+    expect(refused(await admitPaid(stub, p, { fingerprint: SCHEMA }))).toMatchObject({
+      code: "payment_request_mismatch",
+      status: 409,
+    });
     expect(refused(await admitPaid(stub, p, { fingerprint: RECORDS })).code).toBe("payment_in_flight");
     expect(await commit(stub, p)).toBe("committed");
 
@@ -39,7 +52,10 @@ describe("payments: a payment is bound to the request it paid for", () => {
     expect(other).toMatchObject({ code: "payment_request_mismatch", status: 409, configVersion: 1, headers: {} });
     expect(other.message).toMatch(/different request/);
     expect("stored" in other).toBe(false); // the first request's content is not handed out
-    expect(refused(await admitPaid(stub, p, { fingerprint: RECORDS }))).toMatchObject({ code: "payment_replayed", stored: response() });
+    expect(refused(await admitPaid(stub, p, { fingerprint: RECORDS }))).toMatchObject({
+      code: "payment_replayed",
+      stored: response(),
+    });
     // A dispatcher that sends no fingerprint gets the old behaviour (nothing to compare).
     expect(refused(await admitPaid(stub, p)).code).toBe("payment_replayed");
     expect((await stub.spend(T0)).daily).toEqual({ settled: "1000", reserved: "0" });
@@ -53,7 +69,9 @@ describe("payments: a payment is bound to the request it paid for", () => {
     const replayElsewhere = refused(await admitPaid(stub, p, { fingerprint: SCHEMA, idempotencyKey: "order-7" }));
     expect(replayElsewhere.code).toBe("payment_request_mismatch");
     // A new payment under the same key stays a key conflict, whatever its request.
-    expect(refused(await admitPaid(stub, claim(), { fingerprint: SCHEMA, idempotencyKey: "order-7" })).code).toBe("idempotency_key_conflict");
+    expect(refused(await admitPaid(stub, claim(), { fingerprint: SCHEMA, idempotencyKey: "order-7" })).code).toBe(
+      "idempotency_key_conflict",
+    );
   });
 
   it("a late commit keeps the binding of what was admitted", async () => {
@@ -73,7 +91,9 @@ describe("payments: a payment is bound to the request it paid for", () => {
   it("a malformed fingerprint throws TypeError and writes nothing", async () => {
     const { stub } = await configured();
     const req = paidRequest(claim(), { fingerprint: "x".repeat(129) });
-    expect(await thrownInside(stub, (m) => m.admitPaid(req))).toMatch(/^TypeError: invalid PaidAdmitRequest: fingerprint/);
+    expect(await thrownInside(stub, (m) => m.admitPaid(req))).toMatch(
+      /^TypeError: invalid PaidAdmitRequest: fingerprint/,
+    );
     expect(await thrownInside(stub, (m) => m.admitPaid({ ...req, fingerprint: "" }))).toMatch(/fingerprint/);
     expect(await stub.paymentStatus(req.payment.id)).toBeNull();
   });
@@ -89,8 +109,10 @@ describe("payments: a payment is bound to the request it paid for", () => {
     });
     await evictDurableObject(stub);
     expect(await stub.paymentStatus(old.id)).toMatchObject({ status: "in_flight" });
-    const version = await runInDurableObject(stub, (_m: TenantMeter, state) =>
-      state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value,
+    const version = await runInDurableObject(
+      stub,
+      (_m: TenantMeter, state) =>
+        state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value,
     );
     expect(version).toBe("2");
     // The old payment has no binding: any request may replay it, as before.

@@ -4,7 +4,19 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
 import type { UsageRecord } from "../../objects/meter/types.ts";
-import { YEAR, T0, SECOND, DAY, cfg, configured, admitMany, thrownInside, admitted, refusal, usage } from "./meter-helpers.ts";
+import {
+  YEAR,
+  T0,
+  SECOND,
+  DAY,
+  cfg,
+  configured,
+  admitMany,
+  thrownInside,
+  admitted,
+  refusal,
+  usage,
+} from "./meter-helpers.ts";
 
 describe("TenantMeter: headers", () => {
   it("returns consistent draft and X- headers on success and refusal", async () => {
@@ -45,7 +57,9 @@ describe("TenantMeter: configuration", () => {
     const [a, b] = [await stub.admit({ caller: "c", now: T0 }), await stub.admit({ caller: "c", now: T0 })];
     expect(a).toMatchObject({ ok: true, configVersion: 2 });
     expect(b).toMatchObject({ ok: false, code: "rate_limited", configVersion: 2 });
-    expect(await stub.configure(cfg({ version: 2, rateLimit: { global: { requests: 1, windowSeconds: 3600 } } }))).toEqual({ applied: true, version: 2 });
+    expect(
+      await stub.configure(cfg({ version: 2, rateLimit: { global: { requests: 1, windowSeconds: 3600 } } })),
+    ).toEqual({ applied: true, version: 2 });
     expect(await stub.configure(cfg({ version: 3 }))).toEqual({ applied: true, version: 3 });
     expect(await stub.admit({ caller: "c", now: T0 })).toEqual({ ok: true, configVersion: 3, headers: {} });
   });
@@ -107,11 +121,13 @@ describe("TenantMeter: stats", () => {
     // Today: 20 served calls, 10 at ~3 ms and 10 at ~40 ms, and one at 700 ms; 2 errors; 3 refused.
     const records: UsageRecord[] = [];
     for (let i = 0; i < 10; i++) records.push(usage({ ts: today + i, caller: `a${i % 4}`, latencyMs: 3 }));
-    for (let i = 0; i < 10; i++) records.push(usage({ ts: today + i, caller: `a${i % 4}`, latencyMs: 40, callerLabel: "agent-x" }));
+    for (let i = 0; i < 10; i++)
+      records.push(usage({ ts: today + i, caller: `a${i % 4}`, latencyMs: 40, callerLabel: "agent-x" }));
     records.push(usage({ ts: today + 3_600_000, caller: "slow", latencyMs: 700 }));
     records.push(usage({ ts: today, caller: "e1", status: 502, latencyMs: 30, outcome: "tenant_error" }));
     records.push(usage({ ts: today, caller: "e2", status: 500, latencyMs: 30, outcome: "served" }));
-    for (let i = 0; i < 3; i++) records.push(usage({ ts: today, caller: "limited", status: 429, latencyMs: 0, outcome: "rate_limited" }));
+    for (let i = 0; i < 3; i++)
+      records.push(usage({ ts: today, caller: "limited", status: 429, latencyMs: 0, outcome: "rate_limited" }));
     records.push(usage({ ts: earlierThisMonth, caller: "a0", latencyMs: 5 }));
     records.push(usage({ ts: earlierThisMonth, caller: "m1", latencyMs: 5 }));
     records.push(usage({ ts: lastMonth, caller: "old", latencyMs: 5, status: 404, outcome: "tenant_error" }));
@@ -133,7 +149,15 @@ describe("TenantMeter: stats", () => {
 
     // A window with nothing in it.
     const empty = (await stub.stats(Date.UTC(YEAR + 1, 0, 1))).windows.today;
-    expect(empty).toEqual({ calls: 0, served: 0, errors: 0, refused: 0, uniqueCallers: 0, p50LatencyMs: null, p95LatencyMs: null });
+    expect(empty).toEqual({
+      calls: 0,
+      served: 0,
+      errors: 0,
+      refused: 0,
+      uniqueCallers: 0,
+      p50LatencyMs: null,
+      p95LatencyMs: null,
+    });
   });
 
   it("stores the caller label as data without using it for identity", async () => {
@@ -143,7 +167,9 @@ describe("TenantMeter: stats", () => {
     await stub.record(usage({ caller: "ip-hash-2", callerLabel: "bot-a" }));
     expect((await stub.stats(T0)).windows.today.uniqueCallers).toBe(2);
     const labels = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ caller: string; label: string }>("SELECT caller, label FROM caller_days ORDER BY caller").toArray(),
+      state.storage.sql
+        .exec<{ caller: string; label: string }>("SELECT caller, label FROM caller_days ORDER BY caller")
+        .toArray(),
     );
     expect(labels).toEqual([
       { caller: "ip-hash-1", label: "bot-a" },
@@ -153,7 +179,9 @@ describe("TenantMeter: stats", () => {
 
   it("rejects a malformed usage record", async () => {
     const stub = await configured({});
-    expect(await thrownInside(stub, (m) => m.record({ ...usage({}), outcome: "paid" as UsageRecord["outcome"] }))).toMatch(/outcome/);
+    expect(
+      await thrownInside(stub, (m) => m.record({ ...usage({}), outcome: "paid" as UsageRecord["outcome"] })),
+    ).toMatch(/outcome/);
     expect(await thrownInside(stub, (m) => m.record({ ...usage({}), ts: Number.NaN }))).toMatch(/ts must be/);
     expect((await stub.stats(T0)).windows.total.calls).toBe(0);
   });
@@ -167,7 +195,10 @@ describe("TenantMeter: housekeeping", () => {
   });
 
   it("schedules one alarm lazily, prunes full buckets and old caller-days, and loses nothing that matters", async () => {
-    const stub = await configured({ rateLimit: { perCaller: { requests: 10, windowSeconds: 60 } }, usageLimit: { dailyRequests: 1000 } });
+    const stub = await configured({
+      rateLimit: { perCaller: { requests: 10, windowSeconds: 60 } },
+      usageLimit: { dailyRequests: 1000 },
+    });
     await admitMany(stub, 10, (i) => `c${i}`, T0); // ten callers, one token each
     expect(admitted(await admitMany(stub, 11, () => "busy", T0))).toBe(10); // "busy" is empty
     await stub.record(usage({ ts: T0, caller: "c0" }));

@@ -29,7 +29,10 @@ async function withHeld(n: number): Promise<{ stub: Meter; slug: string; ids: st
   }
   await runInDurableObject(stub, async (meter: TenantMeter, state) => {
     state.storage.sql.exec("UPDATE payments SET due_at = 0 WHERE status = 'settlement_pending'");
-    await meter.reconcilePending(T0, scripted(() => EXPIRED));
+    await meter.reconcilePending(
+      T0,
+      scripted(() => EXPIRED),
+    );
   });
   return { stub, slug, ids: held.map((p) => p.id) };
 }

@@ -12,12 +12,19 @@ function recorder() {
 }
 
 describe("outbound Worker", () => {
-  const fn = { slug: "weather", resource: { type: "function", allowedHosts: ["api.example.com"] } } as unknown as TenantConfig;
+  const fn = {
+    slug: "weather",
+    resource: { type: "function", allowedHosts: ["api.example.com"] },
+  } as unknown as TenantConfig;
   const params = outboundParams(fn);
 
   it("lets a function reach its allowedHosts, without following redirects", async () => {
     const { seen, forward } = recorder();
-    const res = await handleOutbound(new Request("https://api.example.com/v1?q=1", { headers: { accept: "application/json" } }), params, forward);
+    const res = await handleOutbound(
+      new Request("https://api.example.com/v1?q=1", { headers: { accept: "application/json" } }),
+      params,
+      forward,
+    );
     expect(await res.text()).toBe("upstream ok");
     expect(seen).toHaveLength(1);
     expect(seen[0]!.url).toBe("https://api.example.com/v1?q=1");

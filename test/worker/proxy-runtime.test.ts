@@ -22,7 +22,12 @@ export default async (req) => {
   return new Response(JSON.stringify(body), { headers: { "content-type": "application/json", ...(cc ? { "cache-control": cc } : {}), "x-echo-key": headers["x-api-key"] ?? "", ...(url.searchParams.has("cookie") ? { "set-cookie": "upstream=1" } : {}) } });
 };`;
 
-async function deploy(slug: string, config: Record<string, unknown>, secrets?: Record<string, string>, extraParts: Record<string, string> = {}): Promise<Response> {
+async function deploy(
+  slug: string,
+  config: Record<string, unknown>,
+  secrets?: Record<string, string>,
+  extraParts: Record<string, string> = {},
+): Promise<Response> {
   const form = new FormData();
   form.set("config", JSON.stringify(config));
   if (secrets) form.set("secrets", JSON.stringify(secrets));
@@ -30,7 +35,11 @@ async function deploy(slug: string, config: Record<string, unknown>, secrets?: R
   return call(`/v1/tenants/${slug}/deployments`, { method: "POST", headers: auth(key), body: form });
 }
 
-async function deployProxy(slug: string, resource: Record<string, unknown>, secrets?: Record<string, string>): Promise<any> {
+async function deployProxy(
+  slug: string,
+  resource: Record<string, unknown>,
+  secrets?: Record<string, string>,
+): Promise<any> {
   const res = await deploy(slug, { resource: { type: "proxy", allowLoopback: true, ...resource } }, secrets);
   if (res.status !== 201) throw new Error(`deploy ${slug}: ${res.status} ${await res.text()}`);
   return res.json();
@@ -62,13 +71,31 @@ describe("proxy forwarding", () => {
     const res = await call(`/t/${slug}/x`, { method: "DELETE" });
     expect(res.headers.get("allow")).toBe("GET, POST");
     await expectError(res, 405, "method_not_allowed");
-    const post = await call(`/t/${slug}/x`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const post = await call(`/t/${slug}/x`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     expect(await post.json()).toMatchObject({ method: "POST" });
   });
 
   it("injects the secret header; the secret never appears in a response or in show", async () => {
     const slug = uniqueSlug("px");
-    const deployRes = await deploy(slug, { resource: { type: "proxy", upstream: echoBase, allowLoopback: true, headers: { "X-Api-Key": { secret: "UPSTREAM_KEY" }, Authorization: { secret: "UPSTREAM_KEY", prefix: "Bearer " } } } }, { UPSTREAM_KEY: SECRET });
+    const deployRes = await deploy(
+      slug,
+      {
+        resource: {
+          type: "proxy",
+          upstream: echoBase,
+          allowLoopback: true,
+          headers: {
+            "X-Api-Key": { secret: "UPSTREAM_KEY" },
+            Authorization: { secret: "UPSTREAM_KEY", prefix: "Bearer " },
+          },
+        },
+      },
+      { UPSTREAM_KEY: SECRET },
+    );
     const deployText = await deployRes.text();
     expect(deployRes.status).toBe(201);
     expect(deployText).not.toContain(SECRET);
@@ -84,7 +111,10 @@ describe("proxy forwarding", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
     const shown = await (await call(`/v1/tenants/${slug}`, { headers: auth(key) })).text();
     expect(shown).not.toContain(SECRET);
-    expect(JSON.parse(shown).tenant).toMatchObject({ secretNames: ["UPSTREAM_KEY"], resource: { headers: { "X-Api-Key": { secret: "UPSTREAM_KEY" } } } });
+    expect(JSON.parse(shown).tenant).toMatchObject({
+      secretNames: ["UPSTREAM_KEY"],
+      resource: { headers: { "X-Api-Key": { secret: "UPSTREAM_KEY" } } },
+    });
     const listed = await (await call(`/v1/tenants`, { headers: auth(key) })).text();
     expect(listed).not.toContain(SECRET);
     const row = await env.DB.prepare("SELECT config FROM tenants WHERE slug = ?").bind(slug).first<string>("config");
@@ -95,14 +125,40 @@ describe("proxy forwarding", () => {
     const slug = uniqueSlug("px");
     await deployProxy(slug, { upstream: echoBase });
     const res = await call(`/t/${slug}/h`, {
-      headers: { "payment-signature": "sig-abc", "x-payment": "xp-abc", authorization: "Bearer caller-token", cookie: "session=caller", "x-custom": "kept" },
+      headers: {
+        "payment-signature": "sig-abc",
+        "x-payment": "xp-abc",
+        authorization: "Bearer caller-token",
+        cookie: "session=caller",
+        "x-custom": "kept",
+      },
     });
     const body = await res.json<any>();
     const seen = JSON.stringify(body.headers).toLowerCase();
     for (const leaked of ["sig-abc", "xp-abc", "caller-token", "session=caller"]) expect(seen).not.toContain(leaked);
     expect(body.headers["x-custom"]).toBe("kept");
     // The engine itself drops them too (not only the dispatcher's tenantRequest in front of it).
-    const direct = forwardedHeaders(new Headers({ "payment-signature": "s", "x-payment": "p", authorization: "a", cookie: "c", "proxy-authorization": "pa", "cf-connecting-ip": "1.2.3.4", "x-forwarded-for": "1.2.3.4", accept: "application/json" }), { type: "proxy", upstream: "https://a.example", methods: ["GET"], headers: {}, cacheTtlSeconds: 0, allowLoopback: false }, {});
+    const direct = forwardedHeaders(
+      new Headers({
+        "payment-signature": "s",
+        "x-payment": "p",
+        authorization: "a",
+        cookie: "c",
+        "proxy-authorization": "pa",
+        "cf-connecting-ip": "1.2.3.4",
+        "x-forwarded-for": "1.2.3.4",
+        accept: "application/json",
+      }),
+      {
+        type: "proxy",
+        upstream: "https://a.example",
+        methods: ["GET"],
+        headers: {},
+        cacheTtlSeconds: 0,
+        allowLoopback: false,
+      },
+      {},
+    );
     expect([...direct.keys()]).toEqual(["accept"]);
   });
 
@@ -117,7 +173,10 @@ describe("proxy forwarding", () => {
 
   it("applies the declarative transform", async () => {
     const slug = uniqueSlug("px");
-    await deployProxy(slug, { upstream: echoBase, transform: { pick: ["id", "name", "nested.b"], rename: { name: "title" } } });
+    await deployProxy(slug, {
+      upstream: echoBase,
+      transform: { pick: ["id", "name", "nested.b"], rename: { name: "title" } },
+    });
     expect(await (await call(`/t/${slug}/t`)).json()).toEqual({ id: 7, title: "echo", nested: { b: 2 } });
   });
 });
@@ -157,34 +216,86 @@ describe("proxy cache", () => {
 describe("proxy SSRF and bad input", () => {
   it("refuses unsafe upstreams at deploy, before anything is stored or fetched", async () => {
     const slug = uniqueSlug("px");
-    for (const upstream of ["http://127.0.0.1/x", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://intranet/api", "http://localhost/x", "http://2130706433/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/"]) {
+    for (const upstream of [
+      "http://127.0.0.1/x",
+      "http://10.0.0.1/",
+      "http://169.254.169.254/latest/meta-data",
+      "http://[::1]/",
+      "http://intranet/api",
+      "http://localhost/x",
+      "http://2130706433/",
+      "http://[::ffff:127.0.0.1]/",
+      "http://0.0.0.0/",
+    ]) {
       const res = await deploy(slug, { resource: { type: "proxy", upstream } });
       await expectError(res, 400, "unsafe_upstream");
     }
     // The dev allowance admits loopback only, never private or metadata addresses.
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "http://169.254.169.254/", allowLoopback: true } }), 400, "unsafe_upstream");
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "http://10.0.0.1/", allowLoopback: true } }), 400, "unsafe_upstream");
+    await expectError(
+      await deploy(slug, { resource: { type: "proxy", upstream: "http://169.254.169.254/", allowLoopback: true } }),
+      400,
+      "unsafe_upstream",
+    );
+    await expectError(
+      await deploy(slug, { resource: { type: "proxy", upstream: "http://10.0.0.1/", allowLoopback: true } }),
+      400,
+      "unsafe_upstream",
+    );
     await expectError(await deploy(slug, { resource: { type: "proxy" } }), 400, "invalid_config");
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "http://api.example.com/" } }), 400, "invalid_config");
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/?a=1" } }), 400, "invalid_config");
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/", methods: ["TRACE"] } }), 400, "invalid_request");
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/", headers: { "X-Key": { secret: "NOPE" } } } }), 400, "missing_secret");
-    await expectError(await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/" } }, undefined, { code: "export default () => 1" }), 400, "unexpected_part");
+    await expectError(
+      await deploy(slug, { resource: { type: "proxy", upstream: "http://api.example.com/" } }),
+      400,
+      "invalid_config",
+    );
+    await expectError(
+      await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/?a=1" } }),
+      400,
+      "invalid_config",
+    );
+    await expectError(
+      await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/", methods: ["TRACE"] } }),
+      400,
+      "invalid_request",
+    );
+    await expectError(
+      await deploy(slug, {
+        resource: { type: "proxy", upstream: "https://api.example.com/", headers: { "X-Key": { secret: "NOPE" } } },
+      }),
+      400,
+      "missing_secret",
+    );
+    await expectError(
+      await deploy(slug, { resource: { type: "proxy", upstream: "https://api.example.com/" } }, undefined, {
+        code: "export default () => 1",
+      }),
+      400,
+      "unexpected_part",
+    );
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM tenants WHERE slug = ?").bind(slug).first("n")).toBe(0);
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first("n")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_secrets WHERE slug = ?").bind(slug).first("n")).toBe(
+      0,
+    );
   });
 
   it("refuses at call time too, before any fetch, if a stored upstream is unsafe", async () => {
     // A config written before the guard existed (or by hand) is still refused when called.
     const slug = uniqueSlug("px");
     await deployProxy(slug, { upstream: echoBase });
-    for (const upstream of ["http://127.0.0.1/", "http://10.0.0.1/", "http://169.254.169.254/", "http://[::1]/", "http://intranet/"]) {
+    for (const upstream of [
+      "http://127.0.0.1/",
+      "http://10.0.0.1/",
+      "http://169.254.169.254/",
+      "http://[::1]/",
+      "http://intranet/",
+    ]) {
       const row = await env.DB.prepare("SELECT config FROM tenants WHERE slug = ?").bind(slug).first<string>("config");
       const config = JSON.parse(row!);
       config.resource.upstream = upstream;
       config.resource.allowLoopback = false;
       config.version += 1;
-      await env.DB.prepare("UPDATE tenants SET config = ?, version = ? WHERE slug = ?").bind(JSON.stringify(config), config.version, slug).run();
+      await env.DB.prepare("UPDATE tenants SET config = ?, version = ? WHERE slug = ?")
+        .bind(JSON.stringify(config), config.version, slug)
+        .run();
       const { TenantDirectory } = await import("../../src/tenancy/directory.ts");
       TenantDirectory.forget(slug);
       await expectError(await call(`/t/${slug}/x`), 502, "upstream_refused");

@@ -40,10 +40,12 @@ function check(schema: Schema, value: unknown, doc: Schema, path = "$"): string[
   if (schema.$ref) return check(doc.components.schemas[String(schema.$ref).split("/").pop()!], value, doc, path);
   const errors: string[] = [];
   const types: string[] = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
-  const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
+  const typeOf = (v: unknown) =>
+    v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v;
   if (types.length > 0) {
     const t = typeOf(value);
-    if (!types.includes(t) && !(t === "integer" && types.includes("number"))) return [`${path}: ${t} is not ${types.join("|")}`];
+    if (!types.includes(t) && !(t === "integer" && types.includes("number")))
+      return [`${path}: ${t} is not ${types.join("|")}`];
   }
   if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} not in enum`);
   if ("const" in schema && schema.const !== value) errors.push(`${path}: ${JSON.stringify(value)} !== const`);
@@ -51,7 +53,8 @@ function check(schema: Schema, value: unknown, doc: Schema, path = "$"): string[
     if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: < minimum`);
     if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${path}: > maximum`);
   }
-  if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value)) errors.push(`${path}: '${value}' !~ ${schema.pattern}`);
+  if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value))
+    errors.push(`${path}: '${value}' !~ ${schema.pattern}`);
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
     for (const key of schema.required ?? []) if (!(key in obj)) errors.push(`${path}.${key}: missing`);
@@ -61,7 +64,8 @@ function check(schema: Schema, value: unknown, doc: Schema, path = "$"): string[
       else if (schema.additionalProperties === false) errors.push(`${path}.${key}: not documented`);
     }
   }
-  if (Array.isArray(value) && schema.items) value.forEach((v, i) => errors.push(...check(schema.items, v, doc, `${path}[${i}]`)));
+  if (Array.isArray(value) && schema.items)
+    value.forEach((v, i) => errors.push(...check(schema.items, v, doc, `${path}[${i}]`)));
   return errors;
 }
 
@@ -81,26 +85,58 @@ beforeAll(async () => {
   popular = uniqueSlug("popular");
   free = uniqueSlug("free");
   directory = `dir-${crypto.randomUUID().slice(0, 8)}`;
-  await deployOk(creator.key, cheap, CITIES_CSV, { config: { priceUsd: 0.001, payTo, directory, description: "Cheap city data" } });
-  await deployOk(creator.key, popular, CITIES_CSV, { config: { priceUsd: 0.002, payTo, directory, description: "Popular weather feed" } });
+  await deployOk(creator.key, cheap, CITIES_CSV, {
+    config: { priceUsd: 0.001, payTo, directory, description: "Cheap city data" },
+  });
+  await deployOk(creator.key, popular, CITIES_CSV, {
+    config: { priceUsd: 0.002, payTo, directory, description: "Popular weather feed" },
+  });
   await deployOk(creator.key, free, CITIES_CSV, { config: { directory: "general", description: "Free cities" } });
   const now = Date.now();
   const o = creator.id;
   const events: UsageEvent[] = [
     ...Array.from({ length: 3 }, (_, i) => ev(cheap, o, addr("cheapfan", i), now - 1000 - i)),
-    ...Array.from({ length: 8 }, (_, p) => [0, 1, 2].map((k) => ev(popular, o, addr("fan", p), now - 2 * DAY - k * HOUR - p * 60_000, { billedAtomic: "2000", priceAtomic: "2000" }))).flat(),
+    ...Array.from({ length: 8 }, (_, p) =>
+      [0, 1, 2].map((k) =>
+        ev(popular, o, addr("fan", p), now - 2 * DAY - k * HOUR - p * 60_000, {
+          billedAtomic: "2000",
+          priceAtomic: "2000",
+        }),
+      ),
+    ).flat(),
     // the creator's own wallets: never ranked
-    ...Array.from({ length: 50 }, (_, i) => ev(popular, o, payTo, now - 3 * HOUR - i, { billedAtomic: "2000", priceAtomic: "2000" })),
-    ...Array.from({ length: 5 }, (_, i) => ev(popular, o, creatorWallet, now - 4 * HOUR - i, { billedAtomic: "2000", priceAtomic: "2000" })),
-    ...Array.from({ length: 4 }, (_, i) => ev(free, o, `ip:${i}feed`, now - DAY - i, { lifecycle: "served", billable: false, billedAtomic: "0", priceAtomic: "0" })),
-    ev(cheap, o, `ip:challenger`, now - 500, { lifecycle: "payment_challenged", status: 402, countable: false, billable: false, billedAtomic: "0" }),
+    ...Array.from({ length: 50 }, (_, i) =>
+      ev(popular, o, payTo, now - 3 * HOUR - i, { billedAtomic: "2000", priceAtomic: "2000" }),
+    ),
+    ...Array.from({ length: 5 }, (_, i) =>
+      ev(popular, o, creatorWallet, now - 4 * HOUR - i, { billedAtomic: "2000", priceAtomic: "2000" }),
+    ),
+    ...Array.from({ length: 4 }, (_, i) =>
+      ev(free, o, `ip:${i}feed`, now - DAY - i, {
+        lifecycle: "served",
+        billable: false,
+        billedAtomic: "0",
+        priceAtomic: "0",
+      }),
+    ),
+    ev(cheap, o, `ip:challenger`, now - 500, {
+      lifecycle: "payment_challenged",
+      status: 402,
+      countable: false,
+      billable: false,
+      billedAtomic: "0",
+    }),
   ];
   for (const slug of [cheap, popular, free]) {
     const mine = events.filter((e) => e.apiId === slug);
     const r = await leaderboardFor(env, slug).ingest(mine);
     expect(r).toEqual({ accepted: mine.length, duplicates: 0, rejected: 0 });
   }
-  const reg = await call("/v1/wallets", { method: "POST", headers: { ...auth(creator.key), "content-type": "application/json" }, body: JSON.stringify({ address: creatorWallet.toUpperCase().replace("0X", "0x") }) });
+  const reg = await call("/v1/wallets", {
+    method: "POST",
+    headers: { ...auth(creator.key), "content-type": "application/json" },
+    body: JSON.stringify({ address: creatorWallet.toUpperCase().replace("0X", "0x") }),
+  });
   expect(reg.status).toBe(201);
   await rollup();
 });
@@ -135,7 +171,14 @@ describe("public read API", () => {
     expect(again.headers.get("access-control-allow-origin")).toBe("*");
     // another query on the same snapshot has another ETag
     expect((await call(`${path}&q=weather`)).headers.get("etag")).not.toBe(etag);
-    await leaderboardFor(env, free).ingest([ev(free, creator.id, "ip:late", Date.now() - 1000, { lifecycle: "served", billable: false, billedAtomic: "0", priceAtomic: "0" })]);
+    await leaderboardFor(env, free).ingest([
+      ev(free, creator.id, "ip:late", Date.now() - 1000, {
+        lifecycle: "served",
+        billable: false,
+        billedAtomic: "0",
+        priceAtomic: "0",
+      }),
+    ]);
     await rollup();
     const after = await call(path, { headers: { "if-none-match": etag } });
     expect(after.status).toBe(200);
@@ -172,7 +215,19 @@ describe("public read API", () => {
     expect(api.call.payment).toBe("x402");
     expect(api.accepts[0]).toMatchObject({ scheme: "exact", network: "eip155:84532", amount: "1000", payTo });
     const b = (await getJson(`/v1/apis/${popular}`)).body.api.windows.week.breakdown;
-    for (const k of ["D", "Q", "C", "B", "wilson", "latencyFactor", "topPayerShare", "peakHourShare", "effectivePayers", "weightedPayers"]) expect(typeof b[k]).toBe("number");
+    for (const k of [
+      "D",
+      "Q",
+      "C",
+      "B",
+      "wilson",
+      "latencyFactor",
+      "topPayerShare",
+      "peakHourShare",
+      "effectivePayers",
+      "weightedPayers",
+    ])
+      expect(typeof b[k]).toBe("number");
     expect(b.payers.linked).toBe(2);
     expect(b.linkedCalls).toBe(55);
     expect(b.score).toBeCloseTo(b.D * b.Q * b.C * b.B, 3);
@@ -181,7 +236,15 @@ describe("public read API", () => {
   it("GET /v1/directories and /v1/stats: rollups and hero stats", async () => {
     const { body: dirs } = await getJson(`/v1/directories?window=overall`);
     const mine = dirs.items.find((d: any) => d.directory === directory);
-    expect(mine).toMatchObject({ apis: 2, rankedApis: 1, calls: 27, revenueAtomic: "51000", revenueUsd: "$0.051", activePayers: 11, topApis: [popular] });
+    expect(mine).toMatchObject({
+      apis: 2,
+      rankedApis: 1,
+      calls: 27,
+      revenueAtomic: "51000",
+      revenueUsd: "$0.051",
+      activePayers: 11,
+      topApis: [popular],
+    });
     const { body: stats } = await getJson(`/v1/stats`);
     expect(Object.keys(stats.windows)).toEqual(["today", "week", "overall"]);
     expect(stats.windows.overall.publishedApis).toBeGreaterThanOrEqual(3);
@@ -207,8 +270,18 @@ describe("public read API", () => {
   });
 
   it("OPTIONS preflight allows any origin", async () => {
-    for (const path of ["/v1/leaderboard", "/v1/apis/x", "/v1/stats", "/v1/directories", "/discovery/resources", "/openapi.json"]) {
-      const res = await call(path, { method: "OPTIONS", headers: { origin: "https://directory.example", "access-control-request-method": "GET" } });
+    for (const path of [
+      "/v1/leaderboard",
+      "/v1/apis/x",
+      "/v1/stats",
+      "/v1/directories",
+      "/discovery/resources",
+      "/openapi.json",
+    ]) {
+      const res = await call(path, {
+        method: "OPTIONS",
+        headers: { origin: "https://directory.example", "access-control-request-method": "GET" },
+      });
       expect(res.status).toBe(204);
       expect(res.headers.get("access-control-allow-origin")).toBe("*");
       expect(res.headers.get("access-control-allow-methods")).toContain("GET");
@@ -258,7 +331,9 @@ describe("public read API", () => {
     const { body: err } = await getJson("/v1/leaderboard?window=year");
     expect(check({ $ref: "#/components/schemas/Error" }, err, doc)).toEqual([]);
     const { body: wallets } = await getJson("/v1/wallets", { headers: auth(creator.key) });
-    expect(check(doc.paths["/v1/wallets"].get.responses["200"].content["application/json"].schema, wallets, doc)).toEqual([]);
+    expect(
+      check(doc.paths["/v1/wallets"].get.responses["200"].content["application/json"].schema, wallets, doc),
+    ).toEqual([]);
     const rolled = await (await call("/__platform/rollup", { method: "POST", headers: OPERATOR })).json();
     expect(check({ $ref: "#/components/schemas/RollupResult" }, rolled, doc)).toEqual([]);
   });
@@ -291,16 +366,44 @@ describe("creator wallets", () => {
     expect(again.status).toBe(200);
     const list = (await (await call("/v1/wallets", { headers: auth(creator.key) })).json()) as any;
     expect(list.wallets.map((x: any) => x.address)).toEqual(expect.arrayContaining([w, creatorWallet]));
-    await expectError(await call("/v1/wallets", { method: "POST", headers: h, body: JSON.stringify({ address: "0x123" }) }), 400, "invalid_request");
+    await expectError(
+      await call("/v1/wallets", { method: "POST", headers: h, body: JSON.stringify({ address: "0x123" }) }),
+      400,
+      "invalid_request",
+    );
     expect((await call(`/v1/wallets/${w}`, { method: "DELETE", headers: auth(creator.key) })).status).toBe(200);
-    await expectError(await call(`/v1/wallets/${w}`, { method: "DELETE", headers: auth(creator.key) }), 404, "wallet_not_found");
-    await expectError(await call(`/v1/wallets/nope`, { method: "DELETE", headers: auth(creator.key) }), 400, "invalid_address");
-    await expectError(await call(`/v1/wallets/%E0%A4%A`, { method: "DELETE", headers: auth(creator.key) }), 400, "invalid_address");
+    await expectError(
+      await call(`/v1/wallets/${w}`, { method: "DELETE", headers: auth(creator.key) }),
+      404,
+      "wallet_not_found",
+    );
+    await expectError(
+      await call(`/v1/wallets/nope`, { method: "DELETE", headers: auth(creator.key) }),
+      400,
+      "invalid_address",
+    );
+    await expectError(
+      await call(`/v1/wallets/%E0%A4%A`, { method: "DELETE", headers: auth(creator.key) }),
+      400,
+      "invalid_address",
+    );
     const reader = await createCreator("Reader", ["tenants:read"]);
-    await expectError(await call("/v1/wallets", { method: "POST", headers: { ...auth(reader.key), "content-type": "application/json" }, body: JSON.stringify({ address: w }) }), 403, "insufficient_scope");
+    await expectError(
+      await call("/v1/wallets", {
+        method: "POST",
+        headers: { ...auth(reader.key), "content-type": "application/json" },
+        body: JSON.stringify({ address: w }),
+      }),
+      403,
+      "insufficient_scope",
+    );
     expect((await call("/v1/wallets", { headers: auth(reader.key) })).status).toBe(200);
     await expectError(await call("/v1/wallets"), 401, "unauthorized");
-    const audit = await env.DB.prepare("SELECT action FROM audit_log WHERE subject = ? AND action LIKE 'wallet.%' ORDER BY id").bind(creator.id).all<{ action: string }>();
+    const audit = await env.DB.prepare(
+      "SELECT action FROM audit_log WHERE subject = ? AND action LIKE 'wallet.%' ORDER BY id",
+    )
+      .bind(creator.id)
+      .all<{ action: string }>();
     expect(audit.results.map((r) => r.action)).toEqual(["wallet.add", "wallet.add", "wallet.delete"]);
   });
 

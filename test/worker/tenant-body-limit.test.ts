@@ -22,9 +22,10 @@ beforeAll(async () => {
   form.set("code", new File([COUNTER], "index.js", { type: "application/javascript" }));
   form.set(
     "config",
-    JSON.stringify(
-      { resource: { type: "function", allowedHosts: [] }, rateLimit: { global: { requests: 1000, windowSeconds: 1 } } },
-    ),
+    JSON.stringify({
+      resource: { type: "function", allowedHosts: [] },
+      rateLimit: { global: { requests: 1000, windowSeconds: 1 } },
+    }),
   );
   const res = await call(`/v1/tenants/${fn}/deployments`, { method: "POST", headers: auth(key), body: form });
   if (res.status !== 201) throw new Error(`deploy ${fn}: ${res.status} ${await res.text()}`);
@@ -65,10 +66,11 @@ describe("tenant request body limit", () => {
     const declared = await call(`/t/${fn}/`, { method: "PUT", body: new Uint8Array(MAX_TENANT_BODY_BYTES) });
     expect(declared.status).toBe(200);
     expect(await declared.json()).toEqual({ method: "PUT", bytes: MAX_TENANT_BODY_BYTES });
-    const streamed = await call(
-      `/t/${fn}/`,
-      { method: "POST", body: streamOf(300 * 1024), duplex: "half" } as RequestInit,
-    );
+    const streamed = await call(`/t/${fn}/`, {
+      method: "POST",
+      body: streamOf(300 * 1024),
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(200);
     expect(await streamed.json()).toEqual({ method: "POST", bytes: 300 * 1024 });
   });
@@ -87,12 +89,14 @@ describe("tenant request body limit", () => {
     const req = (headers: Record<string, string>) => new Request("http://localhost/t/x/", { method: "POST", headers });
     expect(checkTenantBodySize(req({}))).toBeNull();
     expect(checkTenantBodySize(req({ "content-length": String(MAX_TENANT_BODY_BYTES) }))).toBeNull();
-    expect(
-      checkTenantBodySize(req({ "content-length": String(MAX_TENANT_BODY_BYTES + 1) })),
-    ).toMatchObject({ status: 413, code: "payload_too_large" });
-    expect(
-      checkTenantBodySize(req({ "content-length": "12abc" })),
-    ).toMatchObject({ status: 400, code: "invalid_content_length" });
+    expect(checkTenantBodySize(req({ "content-length": String(MAX_TENANT_BODY_BYTES + 1) }))).toMatchObject({
+      status: 413,
+      code: "payload_too_large",
+    });
+    expect(checkTenantBodySize(req({ "content-length": "12abc" }))).toMatchObject({
+      status: 400,
+      code: "invalid_content_length",
+    });
     expect(
       checkTenantBodySize(new Request("http://localhost/", { headers: { "content-length": String(9 * MiB) } })),
     ).toBeNull();

@@ -16,7 +16,8 @@ let directory: string;
 
 const payer = (i: number) => `0x${String(i).padStart(40, "0")}`;
 const cookieOf = (res: Response, name: string) => res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-const valueOf = (setCookie: string | undefined) => setCookie?.split(";")[0]!.split("=").slice(1).join("=") ?? "";
+const cookieValue = (setCookie: string | undefined) =>
+  (setCookie ?? "").split(";")[0]?.split("=").slice(1).join("=") ?? "";
 const csrfIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
 const cardCalls = (html: string) =>
   Number(
@@ -102,7 +103,7 @@ describe("dashboard session", () => {
     expect(res.status).toBe(200);
     const set = cookieOf(res, "__Host-claw_login");
     expect(set).toMatch(/; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
-    return { cookie: `__Host-claw_login=${valueOf(set)}`, csrf: csrfIn(await res.text()) };
+    return { cookie: `__Host-claw_login=${cookieValue(set)}`, csrf: csrfIn(await res.text()) };
   }
   const post = (path: string, cookie: string, form: Record<string, string>) =>
     call(path, {
@@ -127,7 +128,7 @@ describe("dashboard session", () => {
     expect(session).toMatch(
       /^__Host-claw_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict$/,
     );
-    const page = await call("/dashboard", { headers: { cookie: `__Host-claw_session=${valueOf(session)}` } });
+    const page = await call("/dashboard", { headers: { cookie: `__Host-claw_session=${cookieValue(session)}` } });
     expect(page.headers.get("cache-control")).toBe("no-store, private");
     const html = await page.text();
     expect(html).toContain(`data-slug="${slug}"`);
@@ -140,7 +141,7 @@ describe("dashboard session", () => {
     const signIn = async () => {
       const form = await loginForm();
       const res = await post("/dashboard/login", form.cookie, { csrf: form.csrf, key: creator.key });
-      return `__Host-claw_session=${valueOf(cookieOf(res, "__Host-claw_session"))}`;
+      return `__Host-claw_session=${cookieValue(cookieOf(res, "__Host-claw_session"))}`;
     };
     const first = await signIn();
     const csrf = csrfIn(await (await call("/dashboard", { headers: { cookie: first } })).text());
@@ -155,7 +156,7 @@ describe("dashboard session", () => {
     const other = await createCreator("Web Pages revoked");
     const form = await loginForm();
     const otherLogin = await post("/dashboard/login", form.cookie, { csrf: form.csrf, key: other.key });
-    const otherCookie = `__Host-claw_session=${valueOf(cookieOf(otherLogin, "__Host-claw_session"))}`;
+    const otherCookie = `__Host-claw_session=${cookieValue(cookieOf(otherLogin, "__Host-claw_session"))}`;
     expect((await call(`/v1/keys/${other.keyId}`, { method: "DELETE", headers: auth(other.key) })).status).toBe(200);
     expect(await (await call("/dashboard", { headers: { cookie: otherCookie } })).text()).toContain('name="key"');
     expect(await (await call("/dashboard", { headers: { cookie: second } })).text()).toContain("Sign out");

@@ -17,7 +17,8 @@ const BOOLEAN_RE = /^(?:true|false)$/i;
 export function classify(t: string): number {
   const n = t.length;
   let c = t.charCodeAt(0);
-  if (c === 116 || c === 102 || c === 84 || c === 70) return (n === 4 || n === 5) && BOOLEAN_RE.test(t) ? KIND_BOOL : KIND_STR;
+  if (c === 116 || c === 102 || c === 84 || c === 70)
+    return (n === 4 || n === 5) && BOOLEAN_RE.test(t) ? KIND_BOOL : KIND_STR;
   let i = 0;
   if (c === 45) c = t.charCodeAt(++i);
   let intDigits = 0;

@@ -29,7 +29,8 @@ class LineFinder {
   lineAt(offset: number): number {
     const { text, linebreak } = this;
     let line = 1;
-    for (let i = text.indexOf(linebreak); i !== -1 && i < offset; i = text.indexOf(linebreak, i + linebreak.length)) line++;
+    for (let i = text.indexOf(linebreak); i !== -1 && i < offset; i = text.indexOf(linebreak, i + linebreak.length))
+      line++;
     return line;
   }
 
@@ -63,28 +64,34 @@ function rowProblem(
   }
   if (header === null) {
     if (cells.length <= DATASET_LIMITS.maxFields) return null;
-    return new DatasetError("dataset_too_many_fields", `Datasets are limited to ${DATASET_LIMITS.maxFields} fields; this header has ${cells.length}.`, {
-      fields: cells.length,
-      maxFields: DATASET_LIMITS.maxFields,
-    });
+    return new DatasetError(
+      "dataset_too_many_fields",
+      `Datasets are limited to ${DATASET_LIMITS.maxFields} fields; this header has ${cells.length}.`,
+      {
+        fields: cells.length,
+        maxFields: DATASET_LIMITS.maxFields,
+      },
+    );
   }
   if (cells.length !== header.length) {
     const line = lines.lineAt(lines.rowStart());
     const reason = cells.length > header.length ? "TooManyFields" : "TooFewFields";
-    return new DatasetError("dataset_malformed", `CSV row at line ${line} has ${cells.length} fields; the header has ${header.length}.`, {
-      line,
-      row: accepted + 1,
-      reason,
-      expected: header.length,
-      found: cells.length,
-    });
+    return new DatasetError(
+      "dataset_malformed",
+      `CSV row at line ${line} has ${cells.length} fields; the header has ${header.length}.`,
+      {
+        line,
+        row: accepted + 1,
+        reason,
+        expected: header.length,
+        found: cells.length,
+      },
+    );
   }
   if (accepted + 1 > DATASET_LIMITS.maxRows) {
-    return new DatasetError(
-      "dataset_too_large",
-      `Datasets are limited to ${DATASET_LIMITS.maxRows} rows.`,
-      { maxRows: DATASET_LIMITS.maxRows },
-    );
+    return new DatasetError("dataset_too_large", `Datasets are limited to ${DATASET_LIMITS.maxRows} rows.`, {
+      maxRows: DATASET_LIMITS.maxRows,
+    });
   }
   return null;
 }
@@ -110,7 +117,8 @@ function readRows(text: string): { header: string[]; raw: string[][] } {
   });
   const failed = failure as DatasetError | null;
   if (failed) throw failed;
-  if (header === null) throw new DatasetError("dataset_empty", "The CSV is empty: it needs a header row and at least one data row.");
+  if (header === null)
+    throw new DatasetError("dataset_empty", "The CSV is empty: it needs a header row and at least one data row.");
   return { header, raw };
 }
 
@@ -122,18 +130,26 @@ function headerNames(header: string[]): string[] {
   names.forEach((name, column) => {
     const first = columnOf.get(name);
     if (first !== undefined) {
-      throw new DatasetError("dataset_header_missing", `Column name "${name}" appears twice (columns ${first + 1} and ${column + 1}).`, {
-        reason: "duplicate_name",
-        name,
-        columns: [first + 1, column + 1],
-      });
+      throw new DatasetError(
+        "dataset_header_missing",
+        `Column name "${name}" appears twice (columns ${first + 1} and ${column + 1}).`,
+        {
+          reason: "duplicate_name",
+          name,
+          columns: [first + 1, column + 1],
+        },
+      );
     }
     columnOf.set(name, column);
   });
   if (names.every(looksNumeric)) {
-    throw new DatasetError("dataset_header_missing", "The first row looks like data (all numeric); the CSV needs a header row with column names.", {
-      reason: "header_looks_like_data",
-    });
+    throw new DatasetError(
+      "dataset_header_missing",
+      "The first row looks like data (all numeric); the CSV needs a header row with column names.",
+      {
+        reason: "header_looks_like_data",
+      },
+    );
   }
   return names;
 }

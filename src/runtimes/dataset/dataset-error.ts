@@ -35,27 +35,34 @@ export class DatasetError extends ApiError {
 
 export function checkFieldName(name: string, where: Record<string, unknown>): void {
   if (name === "") {
-    throw new DatasetError(
-      "dataset_header_missing",
-      "Every column needs a non-empty name.",
-      { reason: "empty_name", ...where },
-    );
-  }
-  if (name.length > DATASET_LIMITS.maxFieldNameLength) {
-    throw new DatasetError("dataset_header_missing", `Field names are limited to ${DATASET_LIMITS.maxFieldNameLength} characters.`, {
-      reason: "name_too_long",
+    throw new DatasetError("dataset_header_missing", "Every column needs a non-empty name.", {
+      reason: "empty_name",
       ...where,
     });
+  }
+  if (name.length > DATASET_LIMITS.maxFieldNameLength) {
+    throw new DatasetError(
+      "dataset_header_missing",
+      `Field names are limited to ${DATASET_LIMITS.maxFieldNameLength} characters.`,
+      {
+        reason: "name_too_long",
+        ...where,
+      },
+    );
   }
 }
 
 export function checkSize(rows: number, fields: number): void {
   if (rows > DATASET_LIMITS.maxRows || rows * fields > DATASET_LIMITS.maxCells) {
-    throw new DatasetError("dataset_too_large", `Datasets are limited to ${DATASET_LIMITS.maxRows} rows and ${DATASET_LIMITS.maxCells} cells.`, {
-      rows,
-      fields,
-      maxRows: DATASET_LIMITS.maxRows,
-      maxCells: DATASET_LIMITS.maxCells,
-    });
+    throw new DatasetError(
+      "dataset_too_large",
+      `Datasets are limited to ${DATASET_LIMITS.maxRows} rows and ${DATASET_LIMITS.maxCells} cells.`,
+      {
+        rows,
+        fields,
+        maxRows: DATASET_LIMITS.maxRows,
+        maxCells: DATASET_LIMITS.maxCells,
+      },
+    );
   }
 }

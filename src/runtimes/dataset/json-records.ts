@@ -20,11 +20,10 @@ function jsonItems(text: string): unknown[] {
     doc = JSON.parse(text);
   } catch (err) {
     if (text.trim() === "") throw new DatasetError("dataset_empty", "The JSON document is empty.");
-    throw new DatasetError(
-      "dataset_malformed",
-      "The JSON document is not valid JSON.",
-      { reason: "invalid_json", parser: (err as Error).message },
-    );
+    throw new DatasetError("dataset_malformed", "The JSON document is not valid JSON.", {
+      reason: "invalid_json",
+      parser: (err as Error).message,
+    });
   }
   let items: unknown;
   if (Array.isArray(doc)) items = doc;
@@ -80,11 +79,10 @@ class ColumnSet {
 
 function readRecord(item: unknown, r: number, columns: ColumnSet): Cell[] {
   if (!isPlainObject(item)) {
-    throw new DatasetError(
-      "dataset_malformed",
-      `Record ${r + 1} is not a JSON object.`,
-      { reason: "not_an_object", row: r + 1 },
-    );
+    throw new DatasetError("dataset_malformed", `Record ${r + 1} is not a JSON object.`, {
+      reason: "not_an_object",
+      row: r + 1,
+    });
   }
   const row: Cell[] = new Array<Cell>(columns.names.length).fill(null);
   for (const key of Object.keys(item)) {
@@ -95,7 +93,8 @@ function readRecord(item: unknown, r: number, columns: ColumnSet): Cell[] {
     row[col] = cell;
   }
   // Keys this record lacks stay null (own keys only: "toString" is not in every record).
-  for (let c = 0; c < columns.names.length; c++) if (!Object.hasOwn(item, columns.names[c] as string)) columns.nullable[c] = true;
+  for (let c = 0; c < columns.names.length; c++)
+    if (!Object.hasOwn(item, columns.names[c] as string)) columns.nullable[c] = true;
   return row;
 }
 

@@ -161,7 +161,8 @@ function computeRank(rows: Cell[][], field: number, type: FieldType): Uint32Arra
   }
   const sorted = numeric.subarray(0, count).sort();
   let unique = 0;
-  for (let i = 0; i < count; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number;
+  for (let i = 0; i < count; i++)
+    if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i] as number;
   for (let r = 0; r < n; r++) {
     const value = (rows[r] as Cell[])[field] ?? null;
     if (value === null) {
@@ -209,7 +210,13 @@ function countingSortByRank(rows: Uint32Array, rank: Uint32Array, desc: boolean)
 
 const StoredSchema = v.object({
   fields: v.pipe(
-    v.array(v.object({ name: v.pipe(v.string(), v.minLength(1)), type: v.picklist(["integer", "number", "boolean", "string"]), nullable: v.boolean() })),
+    v.array(
+      v.object({
+        name: v.pipe(v.string(), v.minLength(1)),
+        type: v.picklist(["integer", "number", "boolean", "string"]),
+        nullable: v.boolean(),
+      }),
+    ),
     v.minLength(1),
   ),
   idField: v.nullable(v.string()),
@@ -229,9 +236,11 @@ export function loadDataset(value: unknown): LoadedDataset {
   const width = parsed.output.fields.length;
   for (let r = 0; r < rows.length; r++) {
     const row: unknown = rows[r];
-    if (!Array.isArray(row) || row.length !== width) throw new Error(`dataset row ${r + 1} does not have ${width} cells`);
+    if (!Array.isArray(row) || row.length !== width)
+      throw new Error(`dataset row ${r + 1} does not have ${width} cells`);
   }
   const idField = parsed.output.idField;
-  if (idField !== null && !parsed.output.fields.some((f) => f.name === idField)) throw new Error("dataset idField is not a field");
+  if (idField !== null && !parsed.output.fields.some((f) => f.name === idField))
+    throw new Error("dataset idField is not a field");
   return new LoadedDataset({ schema: { ...parsed.output, rows: rows.length }, rows: rows as Cell[][] });
 }

@@ -34,7 +34,11 @@ export function parseDataset(input: string, format: "csv" | "json", opts: ParseO
   // Editors on Windows write a BOM; it must not become part of the first field name.
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const { names, rows, types, nullable } = format === "csv" ? parseCsv(text) : parseJson(text);
-  const fields: FieldSchema[] = names.map((name, i) => ({ name, type: types[i] ?? "string", nullable: nullable[i] ?? true }));
+  const fields: FieldSchema[] = names.map((name, i) => ({
+    name,
+    type: types[i] ?? "string",
+    nullable: nullable[i] ?? true,
+  }));
   const idField = chooseIdField(fields, rows, opts.idField);
   return { schema: { fields, idField, rows: rows.length }, rows };
 }
@@ -51,10 +55,14 @@ function chooseIdField(fields: FieldSchema[], rows: Cell[][], requested: string 
     }
     const problem = idProblem(rows, col);
     if (problem) {
-      throw new DatasetError("dataset_bad_id_field", `idField "${requested}" must be non-empty and unique in every row (row ${problem.row} ${problem.reason === "duplicate" ? "repeats a value" : "is empty"}).`, {
-        idField: requested,
-        ...problem,
-      });
+      throw new DatasetError(
+        "dataset_bad_id_field",
+        `idField "${requested}" must be non-empty and unique in every row (row ${problem.row} ${problem.reason === "duplicate" ? "repeats a value" : "is empty"}).`,
+        {
+          idField: requested,
+          ...problem,
+        },
+      );
     }
     return requested;
   }

@@ -3,7 +3,16 @@
 // bad input is a QueryError (4xx) naming the parameter; nothing here throws anything else.
 import * as v from "valibot";
 import type { LoadedDataset } from "./loaded-dataset.ts";
-import { QUERY_LIMITS, QueryError, RESERVED, truncate, type Filter, type RecordsQuery, type ReservedParam, type SortKey } from "./query-types.ts";
+import {
+  QUERY_LIMITS,
+  QueryError,
+  RESERVED,
+  truncate,
+  type Filter,
+  type RecordsQuery,
+  type ReservedParam,
+  type SortKey,
+} from "./query-types.ts";
 import type { Cell, FieldType } from "./types.ts";
 
 const digits = (param: ReservedParam, min: number, max: number) =>
@@ -23,7 +32,9 @@ const CursorSchema = v.pipe(
 );
 
 const ReservedParamsSchema = v.object({
-  q: v.optional(v.pipe(v.string(), v.maxLength(QUERY_LIMITS.maxQLength, `q is limited to ${QUERY_LIMITS.maxQLength} characters`))),
+  q: v.optional(
+    v.pipe(v.string(), v.maxLength(QUERY_LIMITS.maxQLength, `q is limited to ${QUERY_LIMITS.maxQLength} characters`)),
+  ),
   sort: v.optional(v.pipe(v.string(), v.maxLength(2000, "sort is too long"))),
   fields: v.optional(v.pipe(v.string(), v.maxLength(20_000, "fields is too long"))),
   limit: v.optional(digits("limit", 1, QUERY_LIMITS.maxLimit), String(QUERY_LIMITS.defaultLimit)),
@@ -32,7 +43,10 @@ const ReservedParamsSchema = v.object({
 });
 
 export function encodeCursor(offset: number): string {
-  return btoa(JSON.stringify({ o: offset })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(JSON.stringify({ o: offset }))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 function decodeCursor(cursor: string): number | undefined {
@@ -98,11 +112,15 @@ function typedFilters(filterValues: Map<number, string[]>, dataset: LoadedDatase
       }
       const value = coerce(raw, schema.type);
       if (value === undefined) {
-        throw new QueryError("invalid_filter", `Filter ${schema.name}=${truncate(raw)} is not a valid ${schema.type}.`, {
-          field: schema.name,
-          value: truncate(raw),
-          expected: schema.type,
-        });
+        throw new QueryError(
+          "invalid_filter",
+          `Filter ${schema.name}=${truncate(raw)} is not a valid ${schema.type}.`,
+          {
+            field: schema.name,
+            value: truncate(raw),
+            expected: schema.type,
+          },
+        );
       }
       values.push(value);
     }
@@ -117,19 +135,17 @@ export function parseRecordsQuery(params: URLSearchParams, dataset: LoadedDatase
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const param = issue.path?.[0]?.key;
-    throw new QueryError(
-      "invalid_parameter",
-      issue.message,
-      { param: typeof param === "string" ? param : undefined, value: issue.input },
-    );
+    throw new QueryError("invalid_parameter", issue.message, {
+      param: typeof param === "string" ? param : undefined,
+      value: issue.input,
+    });
   }
   const out = parsed.output;
   if (out.offset !== undefined && out.cursor !== undefined) {
-    throw new QueryError(
-      "invalid_parameter",
-      "Use either offset or cursor, not both.",
-      { param: "cursor", reason: "conflict" },
-    );
+    throw new QueryError("invalid_parameter", "Use either offset or cursor, not both.", {
+      param: "cursor",
+      reason: "conflict",
+    });
   }
   const filters = typedFilters(filterValues, dataset);
   const q = out.q?.trim().toLowerCase() || null;
@@ -168,11 +184,10 @@ function parseSort(raw: string | undefined, dataset: LoadedDataset): SortKey[] {
     keys.push({ field, name: dataset.field(field).name, desc });
   }
   if (keys.length > QUERY_LIMITS.maxSortKeys) {
-    throw new QueryError(
-      "invalid_parameter",
-      `sort takes at most ${QUERY_LIMITS.maxSortKeys} fields.`,
-      { param: "sort", reason: "too_many_keys" },
-    );
+    throw new QueryError("invalid_parameter", `sort takes at most ${QUERY_LIMITS.maxSortKeys} fields.`, {
+      param: "sort",
+      reason: "too_many_keys",
+    });
   }
   return keys;
 }
@@ -225,4 +240,3 @@ export function coerce(raw: string, type: FieldType): Cell | undefined {
     }
   }
 }
-

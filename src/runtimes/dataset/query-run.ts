@@ -3,7 +3,14 @@
 // `GET /v1/records/:id` lookup. Pure: no I/O.
 import { NULL_RANK, type LoadedDataset } from "./loaded-dataset.ts";
 import { coerce, encodeCursor, parseFields } from "./query-params.ts";
-import { QueryError, truncate, type Filter, type RecordItem, type RecordsPage, type RecordsQuery } from "./query-types.ts";
+import {
+  QueryError,
+  truncate,
+  type Filter,
+  type RecordItem,
+  type RecordsPage,
+  type RecordsQuery,
+} from "./query-types.ts";
 import type { Cell } from "./types.ts";
 
 export function runRecordsQuery(dataset: LoadedDataset, query: RecordsQuery): RecordsPage {
@@ -100,7 +107,8 @@ function indexCandidates(dataset: LoadedDataset, filters: Filter[]): { candidate
 function matchingRows(dataset: LoadedDataset, query: RecordsQuery): number[] | null {
   const { filters, q } = query;
   if (filters.length === 0 && q === null) return null;
-  const { candidates, rest } = filters.length > 0 ? indexCandidates(dataset, filters) : { candidates: null, rest: filters };
+  const { candidates, rest } =
+    filters.length > 0 ? indexCandidates(dataset, filters) : { candidates: null, rest: filters };
   const text = q === null ? null : dataset.searchText();
   const out: number[] = [];
   const test = (r: number): boolean => {
@@ -124,7 +132,8 @@ function toItem(dataset: LoadedDataset, row: number, fields: number[]): RecordIt
     const name = dataset.field(f).name;
     const value = cells[f] ?? null;
     // A field literally named "__proto__" must stay data, not replace the object's prototype.
-    if (name === "__proto__") Object.defineProperty(item, name, { value, enumerable: true, writable: true, configurable: true });
+    if (name === "__proto__")
+      Object.defineProperty(item, name, { value, enumerable: true, writable: true, configurable: true });
     else item[name] = value;
   }
   return item;
@@ -159,4 +168,3 @@ function findRow(dataset: LoadedDataset, id: string): number | null {
   if (entry === undefined) return null;
   return typeof entry === "number" ? entry : (entry[0] as number);
 }
-

@@ -18,7 +18,7 @@
 // (per-field equality index, per-field sort rank, per-sort-spec permutation, lowercase search
 // text), so the isolate pays it on the first query that needs it and then answers a filtered,
 // sorted query on 100k rows in about a millisecond.
-import { LoadedDataset } from "./loaded-dataset.ts";
+import type { LoadedDataset } from "./loaded-dataset.ts";
 import { parseRecordsQuery } from "./query-params.ts";
 import type { RecordsPage } from "./query-types.ts";
 import { runRecordsQuery } from "./query-run.ts";

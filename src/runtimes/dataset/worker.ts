@@ -29,7 +29,13 @@ export function resetDatasetCache(): void {
 }
 
 function unavailable(reason: string): ApiError {
-  return new ApiError(503, "dataset_unavailable", "The dataset could not be loaded; retry shortly.", { reason }, { "retry-after": "1" });
+  return new ApiError(
+    503,
+    "dataset_unavailable",
+    "The dataset could not be loaded; retry shortly.",
+    { reason },
+    { "retry-after": "1" },
+  );
 }
 
 async function fetchDataset(env: DatasetEngineEnv | undefined): Promise<LoadedDataset> {
@@ -96,7 +102,8 @@ const INDEX = {
       description: "List records.",
       parameters: {
         q: "case-insensitive substring search over string fields",
-        "<field>": "equality filter, value coerced to the field type; repeat to match any of several values; empty matches null",
+        "<field>":
+          "equality filter, value coerced to the field type; repeat to match any of several values; empty matches null",
         "filter[<field>]": "same, for fields named like a reserved parameter",
         sort: "comma-separated fields, '-' prefix for descending; nulls last",
         fields: "comma-separated projection",
@@ -105,7 +112,11 @@ const INDEX = {
         cursor: "nextCursor from a previous page (instead of offset)",
       },
     },
-    { method: "GET", path: "/v1/records/{id}", description: "One record by the dataset's id field, or by 1-based row number when it has none. Optional fields=." },
+    {
+      method: "GET",
+      path: "/v1/records/{id}",
+      description: "One record by the dataset's id field, or by 1-based row number when it has none. Optional fields=.",
+    },
     { method: "GET", path: "/v1/schema", description: "Fields with types, the id field and the row count." },
     { method: "GET", path: "/health", description: "Liveness and row count." },
   ],
@@ -117,16 +128,29 @@ async function route(request: Request, env: DatasetEngineEnv | undefined, reques
   const url = new URL(request.url);
   let path = url.pathname;
   if (path.length > 1 && path.endsWith("/") && path !== RECORDS_PREFIX) path = path.slice(0, -1);
-  const known = path === "/" || path === "/health" || path === "/v1/schema" || path === "/v1/records" || path.startsWith(RECORDS_PREFIX);
-  if (!known) throw new ApiError(404, "not_found", `No endpoint at ${path.slice(0, 200)}; see GET / for the endpoints.`);
+  const known =
+    path === "/" ||
+    path === "/health" ||
+    path === "/v1/schema" ||
+    path === "/v1/records" ||
+    path.startsWith(RECORDS_PREFIX);
+  if (!known)
+    throw new ApiError(404, "not_found", `No endpoint at ${path.slice(0, 200)}; see GET / for the endpoints.`);
   if (request.method !== "GET" && request.method !== "HEAD") {
-    throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed; this API is read-only.`, undefined, { allow: "GET, HEAD" });
+    throw new ApiError(
+      405,
+      "method_not_allowed",
+      `${request.method} is not allowed; this API is read-only.`,
+      undefined,
+      { allow: "GET, HEAD" },
+    );
   }
   if (path === "/") return json(INDEX, requestId);
 
   const ds = await getDataset(env);
   if (path === "/health") return json({ ok: true, rows: ds.size }, requestId);
-  if (path === "/v1/schema") return json({ fields: ds.schema.fields, idField: ds.schema.idField, rows: ds.size }, requestId);
+  if (path === "/v1/schema")
+    return json({ fields: ds.schema.fields, idField: ds.schema.idField, rows: ds.size }, requestId);
   if (path === "/v1/records" || path === RECORDS_PREFIX) return json(queryRecords(ds, url.searchParams), requestId);
 
   // The id is data, never a path: it is only ever compared against the loaded records.
@@ -147,7 +171,8 @@ export default {
     try {
       response = await route(request, env, requestId);
     } catch (err) {
-      const apiError = err instanceof ApiError ? err : new ApiError(500, "internal_error", "The dataset engine failed unexpectedly.");
+      const apiError =
+        err instanceof ApiError ? err : new ApiError(500, "internal_error", "The dataset engine failed unexpectedly.");
       if (!(err instanceof ApiError)) console.error("dataset engine error", err);
       response = errorResponse(apiError, requestId);
     }

@@ -42,9 +42,13 @@ export function instrumentFunctionCode(source: string): string {
     throw new CodeError("invalid_code", `the code is not a valid ES module: ${(err as Error).message}`);
   }
   if (!hasDefaultExport(ast)) {
-    throw new CodeError("missing_default_export", "the code has no default export: export a handler function or an object with fetch()");
+    throw new CodeError(
+      "missing_default_export",
+      "the code has no default export: export a handler function or an object with fetch()",
+    );
   }
-  if (source.includes(TICK)) throw new CodeError("reserved_identifier", `the identifier ${TICK} is reserved by the platform`);
+  if (source.includes(TICK))
+    throw new CodeError("reserved_identifier", `the identifier ${TICK} is reserved by the platform`);
   const s = new MagicString(source);
   const tickBlock = (body: Ranged) => {
     if (body.type === "BlockStatement") s.appendLeft(body.start + 1, `${TICK}();`);
@@ -86,7 +90,8 @@ function hasDefaultExport(ast: Node): boolean {
   for (const node of (ast as unknown as { body: Array<Node & Record<string, unknown>> }).body) {
     if (node.type === "ExportDefaultDeclaration") return true;
     if (node.type === "ExportNamedDeclaration") {
-      const specifiers = (node.specifiers as Array<{ exported: { type: string; name?: string; value?: string } }>) ?? [];
+      const specifiers =
+        (node.specifiers as Array<{ exported: { type: string; name?: string; value?: string } }>) ?? [];
       if (specifiers.some((sp) => (sp.exported.name ?? sp.exported.value) === "default")) return true;
     }
   }

@@ -11,9 +11,26 @@ import { upstreamHeaderName } from "./upstream-headers.ts";
 
 /** Request headers never forwarded upstream: credentials, payment proofs, client identity, hop-by-hop. */
 const DROP_REQUEST = new Set([
-  "authorization", "proxy-authorization", "cookie", "payment-signature", "payment-required", "payment-response",
-  "x-payment", "x-payment-response", "host", "connection", "keep-alive", "te", "trailer", "transfer-encoding",
-  "upgrade", "content-length", "accept-encoding", "x-real-ip", "true-client-ip", "forwarded",
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "payment-signature",
+  "payment-required",
+  "payment-response",
+  "x-payment",
+  "x-payment-response",
+  "host",
+  "connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "accept-encoding",
+  "x-real-ip",
+  "true-client-ip",
+  "forwarded",
 ]);
 const DROP_REQUEST_PREFIX = ["cf-", "x-forwarded-", "payment-", "x-payment", "x-claw-"];
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -50,7 +67,12 @@ export function forwardedHeaders(incoming: Headers, artifact: ProxyArtifact, sec
   }
   for (const [name, spec] of Object.entries(artifact.headers)) {
     const secret = secrets[spec.secret];
-    if (secret === undefined) throw new ApiError(502, "proxy_misconfigured", `the proxy's secret for header ${name} is not set; the creator must redeploy with it`);
+    if (secret === undefined)
+      throw new ApiError(
+        502,
+        "proxy_misconfigured",
+        `the proxy's secret for header ${name} is not set; the creator must redeploy with it`,
+      );
     out.set(name, (spec.prefix ?? "") + secret);
   }
   return out;
@@ -64,14 +86,25 @@ function scrub(text: string, secrets: string[]): string {
 
 function isTextual(contentType: string): boolean {
   const ct = contentType.toLowerCase();
-  return ct.startsWith("text/") || ct.includes("json") || ct.includes("xml") || ct.includes("javascript") || ct.includes("x-www-form-urlencoded");
+  return (
+    ct.startsWith("text/") ||
+    ct.includes("json") ||
+    ct.includes("xml") ||
+    ct.includes("javascript") ||
+    ct.includes("x-www-form-urlencoded")
+  );
 }
 
 /**
  * Runs one proxied call. Refusals come back as error-envelope Responses (not thrown), so headers
  * such as `Allow` survive the call path, and a paid call is never charged for them (status >= 400).
  */
-export async function runProxy(tenant: TenantConfig, artifact: ProxyArtifact, request: Request, deps: ProxyDeps): Promise<Response> {
+export async function runProxy(
+  tenant: TenantConfig,
+  artifact: ProxyArtifact,
+  request: Request,
+  deps: ProxyDeps,
+): Promise<Response> {
   try {
     return await proxyOnce(tenant, artifact, request, deps);
   } catch (err) {
@@ -80,17 +113,30 @@ export async function runProxy(tenant: TenantConfig, artifact: ProxyArtifact, re
   }
 }
 
-async function proxyOnce(tenant: TenantConfig, artifact: ProxyArtifact, request: Request, deps: ProxyDeps): Promise<Response> {
+async function proxyOnce(
+  tenant: TenantConfig,
+  artifact: ProxyArtifact,
+  request: Request,
+  deps: ProxyDeps,
+): Promise<Response> {
   const method = request.method.toUpperCase();
   if (!(artifact.methods as string[]).includes(method)) {
-    throw new ApiError(405, "method_not_allowed", `${method} is not allowed on this API; allowed: ${artifact.methods.join(", ")}`, undefined, { allow: artifact.methods.join(", ") });
+    throw new ApiError(
+      405,
+      "method_not_allowed",
+      `${method} is not allowed on this API; allowed: ${artifact.methods.join(", ")}`,
+      undefined,
+      { allow: artifact.methods.join(", ") },
+    );
   }
   const incoming = new URL(request.url);
   const target = upstreamUrlFor(artifact.upstream, incoming.pathname, incoming.search);
   const verdict = checkUpstreamUrl(target, { allowLoopback: artifact.allowLoopback && deps.loopbackAllowed });
   if (!verdict.ok) throw new ApiError(502, "upstream_refused", `the upstream is not allowed: ${verdict.reason}`);
 
-  const usedSecrets = Object.values(artifact.headers).map((h) => deps.secrets[h.secret]).filter((s): s is string => typeof s === "string" && s.length > 0);
+  const usedSecrets = Object.values(artifact.headers)
+    .map((h) => deps.secrets[h.secret])
+    .filter((s): s is string => typeof s === "string" && s.length > 0);
   const cacheKey = `${tenant.slug}@${tenant.version} ${target}`;
   const cacheable = method === "GET" && artifact.cacheTtlSeconds > 0;
   if (cacheable) {
@@ -107,10 +153,22 @@ async function proxyOnce(tenant: TenantConfig, artifact: ProxyArtifact, request:
   let upstream: Response;
   try {
     // Redirects are not followed: the caller gets the 3xx, so no hop can reach an unsafe target.
-    upstream = await deps.fetch(new Request(target, { method, headers, body: hasBody ? request.body : null, redirect: "manual", signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) }));
+    upstream = await deps.fetch(
+      new Request(target, {
+        method,
+        headers,
+        body: hasBody ? request.body : null,
+        redirect: "manual",
+        signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+      }),
+    );
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    throw new ApiError(timedOut ? 504 : 502, timedOut ? "upstream_timeout" : "upstream_unreachable", timedOut ? "the upstream did not answer in time" : "the upstream could not be reached");
+    throw new ApiError(
+      timedOut ? 504 : 502,
+      timedOut ? "upstream_timeout" : "upstream_unreachable",
+      timedOut ? "the upstream did not answer in time" : "the upstream could not be reached",
+    );
   }
 
   const outHeaders = new Headers();
@@ -129,7 +187,8 @@ async function proxyOnce(tenant: TenantConfig, artifact: ProxyArtifact, request:
     return new Response(method === "HEAD" ? null : upstream.body, { status: upstream.status, headers: outHeaders });
   }
   let body: ArrayBuffer = await upstream.arrayBuffer();
-  if (body.byteLength > MAX_BUFFERED_BYTES) throw new ApiError(502, "upstream_too_large", `the upstream response is larger than ${MAX_BUFFERED_BYTES} bytes`);
+  if (body.byteLength > MAX_BUFFERED_BYTES)
+    throw new ApiError(502, "upstream_too_large", `the upstream response is larger than ${MAX_BUFFERED_BYTES} bytes`);
   if (isTextual(contentType) && (wantsTransform || usedSecrets.length)) {
     let text = new TextDecoder().decode(body);
     if (wantsTransform) {
@@ -143,7 +202,12 @@ async function proxyOnce(tenant: TenantConfig, artifact: ProxyArtifact, request:
     body = new TextEncoder().encode(text).buffer as ArrayBuffer;
   }
   if (ttl > 0) {
-    deps.cache.set(cacheKey, { status: upstream.status, headers: [...outHeaders], body, expiresAt: deps.now + ttl * 1000 });
+    deps.cache.set(cacheKey, {
+      status: upstream.status,
+      headers: [...outHeaders],
+      body,
+      expiresAt: deps.now + ttl * 1000,
+    });
   }
   outHeaders.set("x-claw-cache", cacheable ? (ttl > 0 ? "MISS" : "BYPASS") : "NONE");
   return new Response(body.slice(0), { status: upstream.status, headers: outHeaders });

@@ -7,8 +7,23 @@
 
 export type UrlVerdict = { ok: true; url: URL } | { ok: false; reason: string };
 
-const BLOCKED_NAMES = new Set(["localhost", "metadata.google.internal", "metadata", "instance-data", "metadata.azure.com"]);
-const BLOCKED_SUFFIXES = [".localhost", ".internal", ".local", ".localdomain", ".home.arpa", ".intranet", ".corp", ".lan"];
+const BLOCKED_NAMES = new Set([
+  "localhost",
+  "metadata.google.internal",
+  "metadata",
+  "instance-data",
+  "metadata.azure.com",
+]);
+const BLOCKED_SUFFIXES = [
+  ".localhost",
+  ".internal",
+  ".local",
+  ".localdomain",
+  ".home.arpa",
+  ".intranet",
+  ".corp",
+  ".lan",
+];
 
 export interface SsrfOptions {
   /** Dev allowance: loopback (127/8, ::1, localhost) is permitted. Never private/link-local/metadata. */
@@ -22,7 +37,8 @@ export function checkUpstreamUrl(input: string | URL, options: SsrfOptions = {})
   } catch {
     return { ok: false, reason: "not a valid URL" };
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return { ok: false, reason: `scheme ${url.protocol} is not allowed (http/https only)` };
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return { ok: false, reason: `scheme ${url.protocol} is not allowed (http/https only)` };
   if (url.username || url.password) return { ok: false, reason: "credentials in the URL are not allowed" };
   const host = url.hostname.toLowerCase().replace(/\.$/, "");
   const reason = hostProblem(host, options);
@@ -48,14 +64,23 @@ export function hostProblem(host: string, options: SsrfOptions = {}): string | n
     return `${cls} address ${host} is not allowed`;
   }
   if (/^[0-9.]+$/.test(host) || /^0x/i.test(host)) return `numeric host ${host} is not allowed`;
-  if (host === "localhost" || host.endsWith(".localhost")) return options.allowLoopback ? null : `loopback host ${host} is not allowed`;
+  if (host === "localhost" || host.endsWith(".localhost"))
+    return options.allowLoopback ? null : `loopback host ${host} is not allowed`;
   if (BLOCKED_NAMES.has(host)) return `host ${host} is not allowed`;
   if (!host.includes(".")) return `single-label host name ${host} is not allowed (use a public DNS name)`;
   for (const suffix of BLOCKED_SUFFIXES) if (host.endsWith(suffix)) return `internal host name ${host} is not allowed`;
   return null;
 }
 
-export type AddressClass = "public" | "loopback" | "private" | "link-local" | "metadata" | "reserved" | "multicast" | "unspecified";
+export type AddressClass =
+  | "public"
+  | "loopback"
+  | "private"
+  | "link-local"
+  | "metadata"
+  | "reserved"
+  | "multicast"
+  | "unspecified";
 
 export function parseIpv4(host: string): number[] | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
@@ -91,11 +116,16 @@ export function parseIpv6(text: string): number[] | null {
     // Embedded IPv4 tail (::ffff:1.2.3.4): rewrite as two hex groups.
     const parts = parseIpv4(v4[1]!);
     if (!parts) return null;
-    s = s.slice(0, -v4[1]!.length) + ((parts[0]! << 8) | parts[1]!).toString(16) + ":" + ((parts[2]! << 8) | parts[3]!).toString(16);
+    s =
+      s.slice(0, -v4[1]!.length) +
+      ((parts[0]! << 8) | parts[1]!).toString(16) +
+      ":" +
+      ((parts[2]! << 8) | parts[3]!).toString(16);
   }
   const halves = s.split("::");
   if (halves.length > 2) return null;
-  const read = (part: string) => (part === "" ? [] : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const read = (part: string) =>
+    part === "" ? [] : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
   const head = read(halves[0]!);
   const rest = halves.length === 2 ? read(halves[1]!) : [];
   const want = 8;

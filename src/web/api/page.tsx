@@ -117,7 +117,11 @@ function HowToCall(props: { api: ApiDetail; origin: string; prices: Prices }) {
             : "free"}
           {props.prices ? (
             <ul id="api-prices">
-              {props.prices.map((p) => (<li><code>{p.operation}</code> {p.price}</li>))}
+              {props.prices.map((p) => (
+                <li>
+                  <code>{p.operation}</code> {p.price}
+                </li>
+              ))}
             </ul>
           ) : null}
         </dd>

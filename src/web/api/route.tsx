@@ -17,8 +17,17 @@ export async function apiPage(request: IRequest, pc: PlatformContext): Promise<R
   const data = await readApiPage(pc.env, slug, window, pc.now);
   if (!data.api)
     throw new ApiError(404, "api_not_found", `no published API '${slug}' (new APIs appear after the next rollup)`);
-  return page(<ApiPage api={data.api} meta={data.meta} window={window} series={data.series} origin={url.origin}
-    prices={data.prices} />, {
-    cache: { maxAge: data.meta?.periodSeconds ?? rollupPeriodSeconds(pc.env) },
-  });
+  return page(
+    <ApiPage
+      api={data.api}
+      meta={data.meta}
+      window={window}
+      series={data.series}
+      origin={url.origin}
+      prices={data.prices}
+    />,
+    {
+      cache: { maxAge: data.meta?.periodSeconds ?? rollupPeriodSeconds(pc.env) },
+    },
+  );
 }

@@ -60,15 +60,13 @@ export function ledgerView(rows: readonly Row[], decimals: number, dayStart: num
     payments: rows.length,
     amountAtomic: total.toString(),
     amountUsd: atomicToUsd(total, decimals),
-    recent: rows
-      .slice(0, RECENT_SETTLEMENTS)
-      .map((r) => ({
-        paymentId: r.payment_id,
-        payer: r.payer,
-        amountAtomic: r.amount_atomic,
-        transaction: r.tx_hash,
-        settledAt: r.settled_at,
-      })),
+    recent: rows.slice(0, RECENT_SETTLEMENTS).map((r) => ({
+      paymentId: r.payment_id,
+      payer: r.payer,
+      amountAtomic: r.amount_atomic,
+      transaction: r.tx_hash,
+      settledAt: r.settled_at,
+    })),
     topPayers: top.map(([payer, p]) => ({
       payer,
       payments: p.payments,

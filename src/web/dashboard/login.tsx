@@ -10,9 +10,9 @@ export function LoginPage(props: { csrf: string; error?: string }) {
       <section class="panel login" aria-labelledby="login-h">
         <h2 id="login-h">Sign in with your API key</h2>
         <p class="small muted">
-          Use a 402claw key with the <code>tenants:read</code> scope (<code>claw_sk_…</code>;{" "}
-          <code>npm start</code> prints one, and keeps it in <code>.claw/dev.json</code>). It is exchanged for a
-          one-hour session cookie and is never stored in your browser.
+          Use a 402claw key with the <code>tenants:read</code> scope (<code>claw_sk_…</code>; <code>npm start</code>{" "}
+          prints one, and keeps it in <code>.claw/dev.json</code>). It is exchanged for a one-hour session cookie and is
+          never stored in your browser.
         </p>
         {props.error ? (
           <p class="alert" role="alert" id="login-error">

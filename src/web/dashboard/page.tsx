@@ -41,7 +41,7 @@ function Overview(props: { data: DashboardData }) {
   return (
     <section aria-labelledby="apis-h">
       <h2 id="apis-h">Your APIs</h2>
-      <div class="scroll" tabindex={0} role="region" aria-label="Your APIs">
+      <section class="scroll" tabindex={0} aria-label="Your APIs">
         <table id="my-apis">
           <thead>
             <tr>
@@ -77,7 +77,7 @@ function Overview(props: { data: DashboardData }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </section>
     </section>
   );
 }

@@ -38,8 +38,8 @@ export function Funnel(props: { detail: ApiWindowDetail | undefined }) {
         ))}
       </ol>
       <p class="small">
-        Conversion: {m.challenges > 0 ? formatPercent(Math.min(1, settled / m.challenges)) : "–"} of challenges
-        ended in a settled payment ({formatInt(m.replays)} replays served from the stored response, not counted).
+        Conversion: {m.challenges > 0 ? formatPercent(Math.min(1, settled / m.challenges)) : "–"} of challenges ended in
+        a settled payment ({formatInt(m.replays)} replays served from the stored response, not counted).
       </p>
     </div>
   );
@@ -68,7 +68,7 @@ export function Traffic(props: { detail: ApiWindowDetail | undefined }) {
 export function Payers(props: { ledger: LedgerView; linked: Set<string> }) {
   if (props.ledger.topPayers.length === 0) return <p class="muted">No settled payments yet.</p>;
   return (
-    <div class="scroll" tabindex={0} role="region" aria-label="Top payers">
+    <section class="scroll" tabindex={0} aria-label="Top payers">
       <table id="payers">
         <thead>
           <tr>
@@ -94,7 +94,7 @@ export function Payers(props: { ledger: LedgerView; linked: Set<string> }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
@@ -131,7 +131,7 @@ export function Errors(props: { errors: readonly CodeCount[] }) {
 export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) => string }) {
   if (props.ledger.recent.length === 0) return <p class="muted">No settlements yet.</p>;
   return (
-    <div class="scroll" tabindex={0} role="region" aria-label="Recent settlements">
+    <section class="scroll" tabindex={0} aria-label="Recent settlements">
       <table id="settlements">
         <thead>
           <tr>
@@ -166,7 +166,7 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 

@@ -3,7 +3,12 @@
 // per-API breakdown inputs the list entries do not carry (effective payers, attempts).
 import type { DirectoryRollup, HeroStats, LeaderboardEntry } from "../../../objects/leaderboard/snapshot-types.ts";
 import type { WindowName } from "../../../objects/leaderboard/windows.ts";
-import { readDirectories, readLeaderboard, readStats, type SnapshotMeta } from "../../../objects/leaderboard/snapshot-store.ts";
+import {
+  readDirectories,
+  readLeaderboard,
+  readStats,
+  type SnapshotMeta,
+} from "../../../objects/leaderboard/snapshot-store.ts";
 import { emptyStats } from "../../public/leaderboard.ts";
 import type { ApiHealthRow } from "./health.ts";
 

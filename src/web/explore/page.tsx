@@ -94,26 +94,30 @@ function Stat(props: { label: string; value: string; id: string }) {
 
 function SearchForm(props: { query: ExploreQuery; directories: readonly DirectoryRollup[] }) {
   return (
-    <form class="search" method="get" action="/explore" role="search">
-      <input type="hidden" name="window" value={props.query.window} />
-      <label>
-        Search
-        <input type="search" name="q" value={props.query.q ?? ""} maxlength={100} placeholder="name or description" />
-      </label>
-      <label>
-        Directory
-        <select name="directory">
-          <option value="">All directories</option>
-          {props.directories.map((d) => (
-            <option value={d.directory} selected={d.directory === props.query.directory}>
-              {d.directory}
-            </option>
-          ))}
-        </select>
-      </label>
-      <button type="submit">Search</button>
-      {props.query.q || props.query.directory ? <a href={exploreHref({ window: props.query.window })}>Clear</a> : null}
-    </form>
+    <search>
+      <form class="search" method="get" action="/explore">
+        <input type="hidden" name="window" value={props.query.window} />
+        <label>
+          Search
+          <input type="search" name="q" value={props.query.q ?? ""} maxlength={100} placeholder="name or description" />
+        </label>
+        <label>
+          Directory
+          <select name="directory">
+            <option value="">All directories</option>
+            {props.directories.map((d) => (
+              <option value={d.directory} selected={d.directory === props.query.directory}>
+                {d.directory}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Search</button>
+        {props.query.q || props.query.directory ? (
+          <a href={exploreHref({ window: props.query.window })}>Clear</a>
+        ) : null}
+      </form>
+    </search>
   );
 }
 
@@ -123,7 +127,7 @@ function RankedTable(props: {
 }) {
   if (props.entries.length === 0) return <p class="notice">No ranked APIs here yet.</p>;
   return (
-    <div class="scroll" tabindex={0} role="region" aria-label="Ranked APIs">
+    <section class="scroll" tabindex={0} aria-label="Ranked APIs">
       <table id="ranked">
         <thead>
           <tr>
@@ -187,7 +191,7 @@ function RankedTable(props: {
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 

@@ -12,17 +12,40 @@ export interface ClawResult {
   json: any;
 }
 
-export function claw(args: string[], env: Record<string, string | undefined> = {}, cwd = REPO_ROOT): Promise<ClawResult> {
+export function claw(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd = REPO_ROOT,
+): Promise<ClawResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, "cli", "bin.mjs"), ...args], { cwd, env: { ...process.env, CLAW_API_KEY: undefined, CLAW_API_URL: undefined, CLAW_LOCAL: "0", ...env } as NodeJS.ProcessEnv, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
-      let json: any = null;
-      try {
-        json = JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
-      } catch {
-        // not JSON
-      }
-      resolve({ code, stdout, stderr, json });
-    });
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, "cli", "bin.mjs"), ...args],
+      {
+        cwd,
+        env: {
+          ...process.env,
+          CLAW_API_KEY: undefined,
+          CLAW_API_URL: undefined,
+          CLAW_LOCAL: "0",
+          ...env,
+        } as NodeJS.ProcessEnv,
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        let json: any = null;
+        try {
+          json = JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
+        } catch {
+          // not JSON
+        }
+        resolve({ code, stdout, stderr, json });
+      },
+    );
   });
 }

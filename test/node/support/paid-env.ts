@@ -42,7 +42,10 @@ export async function startPaidEnv(): Promise<PaidEnv> {
 }
 
 let counter = 0;
-export async function deployPaid(env: PaidEnv, config: Record<string, unknown> = {}): Promise<{ slug: string; url: string; body: any }> {
+export async function deployPaid(
+  env: PaidEnv,
+  config: Record<string, unknown> = {},
+): Promise<{ slug: string; url: string; body: any }> {
   counter += 1;
   const slug = `paid-${process.pid}-${counter}`;
   const form = new FormData();
@@ -57,7 +60,11 @@ export async function deployPaid(env: PaidEnv, config: Record<string, unknown> =
       ...config,
     }),
   );
-  const res = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/deployments`, { method: "POST", headers: { authorization: `Bearer ${env.creatorKey}` }, body: form });
+  const res = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/deployments`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.creatorKey}` },
+    body: form,
+  });
   const body = await res.json();
   if (res.status !== 201) throw new Error(`deploy: ${res.status} ${JSON.stringify(body)}`);
   return { slug, url: `${env.stack.apiUrl}/t/${slug}/v1/records?country=FR`, body };
@@ -66,8 +73,13 @@ export async function deployPaid(env: PaidEnv, config: Record<string, unknown> =
 /** The official client, allowed to pay in the local token. */
 export function payerClient(env: PaidEnv, privateKey?: Hex): x402Client {
   const client = new x402Client();
-  client.register(env.stack.payments.network, new ExactEvmScheme(privateKeyToAccount(privateKey ?? env.stack.payments.accounts.payer.privateKey)));
-  client.setSpendControls({ allowedAssets: [{ network: env.stack.payments.network, asset: env.stack.payments.asset.address }] });
+  client.register(
+    env.stack.payments.network,
+    new ExactEvmScheme(privateKeyToAccount(privateKey ?? env.stack.payments.accounts.payer.privateKey)),
+  );
+  client.setSpendControls({
+    allowedAssets: [{ network: env.stack.payments.network, asset: env.stack.payments.asset.address }],
+  });
   return client;
 }
 
@@ -89,12 +101,18 @@ export async function balance(env: PaidEnv, address: string): Promise<bigint> {
 }
 
 export async function earnings(env: PaidEnv, slug: string): Promise<any> {
-  const res = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/earnings`, { headers: { authorization: `Bearer ${env.creatorKey}` } });
+  const res = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/earnings`, {
+    headers: { authorization: `Bearer ${env.creatorKey}` },
+  });
   return res.json();
 }
 
 /** Polls until `predicate` holds (the ledger is filled by the meter's alarm, asynchronously). */
-export async function eventually<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!predicate(value) && Date.now() < deadline) {

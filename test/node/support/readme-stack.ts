@@ -39,7 +39,11 @@ export function shimDir(dir: string): string {
 export function sh(line: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Run> {
   return new Promise((resolve) => {
     execFile("/bin/sh", ["-c", line], { cwd, env, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === "number"
+          ? (err as { code: number }).code
+          : 1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -54,9 +58,19 @@ export interface NpmStart {
 }
 
 /** `npm start -- <args>` in the checkout; resolves once the banner says it runs (or it exits). */
-export async function npmStart(args: string[], env: NodeJS.ProcessEnv, devJson: string, readyTimeoutMs = 150_000): Promise<NpmStart> {
+export async function npmStart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  devJson: string,
+  readyTimeoutMs = 150_000,
+): Promise<NpmStart> {
   // detached: npm, its shell and `claw dev` share a process group that stop() signals at once.
-  const child = spawn("npm", ["start", "--", ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("npm", ["start", "--", ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
   child.stdout!.on("data", (c: Buffer) => (err += c.toString()));
