@@ -1,4 +1,4 @@
--- 0003: creator-linked wallets and the leaderboard snapshot (DESIGN §7).
+-- 0003: creator-linked wallets and the leaderboard snapshot (docs/ARCHITECTURE.md §7).
 
 -- Wallets a creator declares as their own (their test wallets, other payouts). Together with the
 -- payTo of every tenant they own, these weigh zero in the score of the creator's APIs.

@@ -1,6 +1,6 @@
 // Owns: the reference x402 seller — the official @x402/hono `paymentMiddleware` in front of a
 // tiny Hono app, served on 127.0.0.1 by node:http. The benchmarks compare our dispatcher's paid
-// path against this (DESIGN §10), and the stack tests use it to prove the local facilitator
+// path against this (docs/ARCHITECTURE.md §10), and the stack tests use it to prove the local facilitator
 // works with the official client end to end. It deliberately uses only the documented, default
 // @x402 server setup (x402ResourceServer + HTTPFacilitatorClient + exact EVM server scheme), so
 // it measures "what a creator gets from the reference stack", not a tuned variant.

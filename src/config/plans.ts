@@ -1,4 +1,4 @@
-// Plan table: the per-plan CPU and subrequest limits a tenant's worker runs under (DESIGN §5).
+// Plan table: the per-plan CPU and subrequest limits a tenant's worker runs under (docs/ARCHITECTURE.md §5).
 export const PLAN_NAMES = ["free", "pro", "business", "enterprise", "quarantine"] as const;
 export type PlanName = (typeof PLAN_NAMES)[number];
 
