@@ -14,8 +14,15 @@ const uri = v.pipe(v.string(), v.url());
 const dateTime = v.pipe(v.string(), v.isoTimestamp());
 const strings = v.array(str);
 const described = <T extends v.GenericSchema>(schema: T, text: string) => v.pipe(schema, v.description(text));
-const atomic = described(v.pipe(v.string(), v.regex(/^[0-9]+$/)), "Integer amount in the asset's atomic units (USDC: 6 decimals).");
-const usd = described(v.pipe(v.string(), v.regex(/^\$[0-9]+\.[0-9]{2,}$/)), "Display string; a non-zero amount never shows as $0.00.");
+const atomic = described(
+  v.pipe(v.string(), v.regex(/^[0-9]+$/)),
+  "Integer amount in the asset's atomic units (USDC: 6 decimals).",
+);
+const usd = described(
+  v.pipe(v.string(), v.regex(/^\$[0-9]+\.[0-9]{2,}$/)),
+  "Display string; a non-zero amount never shows as $0.00.",
+);
+const rankOrNull = v.nullable(v.pipe(v.number(), v.integer()));
 const windowName = v.picklist(WINDOWS);
 const status = v.picklist(["ranked", "emerging"]);
 const asOf = described(v.nullable(dateTime), "When the snapshot was computed (null before the first rollup).");
@@ -29,7 +36,10 @@ export const ErrorBody = v.strictObject({
 
 export const Metrics = described(
   v.strictObject({
-    calls: described(int, "Countable calls (settled paid calls, served free calls) by callers not linked to the creator."),
+    calls: described(
+      int,
+      "Countable calls (settled paid calls, served free calls) by callers not linked to the creator.",
+    ),
     revenueAtomic: atomic,
     revenueUsd: usd,
     payers: described(int, "Distinct callers with countable calls, creator-linked wallets excluded."),
@@ -74,7 +84,10 @@ export const Breakdown = described(
 );
 
 export const Entry = v.strictObject({
-  rank: described(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))), "Global rank in the window; null when emerging."),
+  rank: described(
+    v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    "Global rank in the window; null when emerging.",
+  ),
   status,
   slug: str,
   directory: str,
@@ -111,7 +124,13 @@ export const PaymentRequirements = v.looseObject({
   extra: v.optional(v.record(v.string(), v.unknown())),
 });
 
-export const ApiWindow = v.strictObject({ rank: v.nullable(v.pipe(v.number(), v.integer())), status, score: num, metrics: Metrics, breakdown: Breakdown });
+export const ApiWindow = v.strictObject({
+  rank: rankOrNull,
+  status,
+  score: num,
+  metrics: Metrics,
+  breakdown: Breakdown,
+});
 
 const price = v.strictObject({ atomic, usd, decimals: int });
 
@@ -171,7 +190,7 @@ export const DiscoveryItem = v.strictObject({
   mimeType: str,
   serviceName: str,
   tags: strings,
-  metadata: v.strictObject({ slug: str, directory: str, rank: v.nullable(v.pipe(v.number(), v.integer())), status: str, score: num, details: uri }),
+  metadata: v.strictObject({ slug: str, directory: str, rank: rankOrNull, status: str, score: num, details: uri }),
   extensions: described(
     v.record(v.string(), v.unknown()),
     "`bazaar`: the x402 discovery listing of the API's first operation (as in its 402).",
