@@ -84,7 +84,11 @@ function operation(doc: RouteDoc): Schema {
 /** The document of `docs` (pure; exported for tests). */
 export function generateOpenApi(docs: readonly RouteDoc[] = ROUTE_DOCS) {
   const paths: Record<string, Record<string, Schema>> = {};
-  for (const doc of docs) (paths[doc.path] ??= {})[doc.method] = operation(doc);
+  for (const doc of docs) {
+    const methods = paths[doc.path] ?? {};
+    methods[doc.method] = operation(doc);
+    paths[doc.path] = methods;
+  }
   const overrideRef = (ctx: { referenceId: string }) => `#/components/schemas/${ctx.referenceId}`;
   const schemas = toJsonSchemaDefs(COMPONENTS, { ...TARGET, overrideRef });
   return {

@@ -95,7 +95,10 @@ export const DISCOVERY_QUERY = {
 
 export const EVENTS_QUERY = {
   api: {
-    schema: v.pipe(v.string(), v.check((slug) => slugProblem(slug) === null, "not a valid tenant slug")),
+    schema: v.pipe(
+      v.string(),
+      v.check((slug) => slugProblem(slug) === null, "not a valid tenant slug"),
+    ),
     fallback: null,
     description: "Only this API's events.",
   } satisfies QueryParam<string, null>,

@@ -4,13 +4,7 @@
 // generates the document from it; test/worker/route-docs.test.ts checks it against the router.
 // The discovery documents' routes (/.well-known/x402, /llms.txt, …) are in src/discovery/routes-doc.ts.
 import type { ComponentName } from "./schemas.ts";
-import {
-  DIRECTORIES_QUERY,
-  DISCOVERY_QUERY,
-  EVENTS_QUERY,
-  LEADERBOARD_QUERY,
-  type QuerySpec,
-} from "./query.ts";
+import { DIRECTORIES_QUERY, DISCOVERY_QUERY, EVENTS_QUERY, LEADERBOARD_QUERY, type QuerySpec } from "./query.ts";
 
 export interface RouteDoc {
   readonly method: "get" | "post" | "delete";
@@ -129,4 +123,3 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     ok: { description: "Events and per-shard ingest counters" },
   },
 ];
-
