@@ -28,6 +28,12 @@ export const DISCOVERY_ROUTES = {
       },
     },
   },
+  "/.well-known/mcp/server-card.json": {
+    get: {
+      summary: "The MCP server card: the platform's /mcp server, its tools and transport",
+      responses: { "200": { description: "MCP server card (JSON)" } },
+    },
+  },
   "/llms.txt": {
     get: {
       summary: "What 402claw is, how to pay, the discovery documents, the top APIs",

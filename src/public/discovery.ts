@@ -9,13 +9,11 @@ import type { TenantConfig } from "../config/tenant-config.ts";
 import { itemExtensions } from "../discovery/bazaar.ts";
 import { tenantsBySlug } from "../discovery/catalog-store.ts";
 import type { IRequest } from "itty-router";
-import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
 import type { ApiDetail } from "../../objects/leaderboard/snapshot-types.ts";
-import { intParam, snapshotJson } from "./http.ts";
+import { snapshotJson } from "./http.ts";
+import { DISCOVERY_QUERY, parseQuery } from "./query.ts";
 import { readDiscoverable } from "../../objects/leaderboard/snapshot-store.ts";
-
-export const DISCOVERY_MAX_LIMIT = 100;
 
 function item(api: ApiDetail, origin: string, config: TenantConfig | undefined) {
   const overall = api.windows.overall;
@@ -43,17 +41,9 @@ function item(api: ApiDetail, origin: string, config: TenantConfig | undefined) 
 
 export async function listDiscoveryResources(request: IRequest, pc: PlatformContext): Promise<Response> {
   const url = new URL(request.url);
-  const params = url.searchParams;
-  const type = params.get("type");
-  if (type !== null && type !== "" && !/^[a-z][a-z0-9-]{0,19}$/.test(type)) {
-    throw new ApiError(400, "invalid_parameter", "type: a lowercase protocol name such as 'http'", {
-      parameter: "type",
-    });
-  }
-  const limit = intParam(params, "limit", { min: 1, max: DISCOVERY_MAX_LIMIT, fallback: 20 });
-  const offset = intParam(params, "offset", { min: 0, max: 1_000_000, fallback: 0 });
+  const { type, limit, offset } = parseQuery(url.searchParams, DISCOVERY_QUERY);
   return snapshotJson(request, pc, async () => {
-    const onlyOther = type !== null && type !== "" && type !== "http";
+    const onlyOther = type !== null && type !== "http";
     const { meta, items, total } = await readDiscoverable(pc.env.DB, onlyOther ? 0 : limit, offset);
     const configs = await tenantsBySlug(
       pc.env.DB,

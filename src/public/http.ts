@@ -1,6 +1,6 @@
 // HTTP plumbing of the public read API (docs/ARCHITECTURE.md §8): CORS for any origin, OPTIONS
-// preflight, query-parameter parsing with stable error codes, and snapshot responses with ETag /
-// 304 and Cache-Control: public, max-age = the rollup period.
+// preflight, and snapshot responses with ETag / 304 and Cache-Control: public, max-age = the
+// rollup period. Query parameters are parsed by query.ts.
 //
 // ETag = hash of (snapshot version, path, normalised query, origin): the origin is in because
 // bodies carry absolute URLs. Every response reads the snapshot version (one primary-key row);
@@ -9,7 +9,8 @@
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
-import { isWindowName, WINDOWS, type WindowName } from "../../objects/leaderboard/windows.ts";
+import type { WindowName } from "../../objects/leaderboard/windows.ts";
+import { DIRECTORY_PARAM, parseQuery, TEXT_PARAM, WINDOW_PARAM } from "./query.ts";
 import { rollupCoordinator, rollupPeriodSeconds } from "../../objects/leaderboard/shards.ts";
 import { readMeta, sha256Hex, type SnapshotMeta } from "../../objects/leaderboard/snapshot-store.ts";
 
@@ -47,52 +48,18 @@ export function preflight(): Response {
   });
 }
 
-// ---- query parameters ----------------------------------------------------------------------
-
-function invalid(name: string, message: string): ApiError {
-  return new ApiError(400, "invalid_parameter", `${name}: ${message}`, { parameter: name });
-}
+// ---- query parameters of the web pages (src/web/), parsed by the API's schemas (query.ts) ----
 
 export function windowParam(params: URLSearchParams, fallback: WindowName = "week"): WindowName {
-  const value = params.get("window");
-  if (value === null || value === "") return fallback;
-  if (!isWindowName(value)) throw invalid("window", `must be one of ${WINDOWS.join(", ")}`);
-  return value;
+  return parseQuery(params, { window: { ...WINDOW_PARAM, fallback } }).window;
 }
-
-export function intParam(
-  params: URLSearchParams,
-  name: string,
-  range: { min: number; max: number; fallback: number },
-): number {
-  const value = params.get(name);
-  if (value === null || value === "") return range.fallback;
-  if (!/^\d{1,9}$/.test(value)) throw invalid(name, `must be an integer from ${range.min} to ${range.max}`);
-  const n = Number(value);
-  if (n < range.min || n > range.max) throw invalid(name, `must be an integer from ${range.min} to ${range.max}`);
-  return n;
-}
-
-export const MAX_Q_LENGTH = 100;
 
 export function textParam(params: URLSearchParams, name: string): string | null {
-  const value = params.get(name);
-  if (value === null) return null;
-  const trimmed = value.trim();
-  if (trimmed.length > MAX_Q_LENGTH) throw invalid(name, `at most ${MAX_Q_LENGTH} characters`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  if (/[\u0000-\u001f]/.test(trimmed)) throw invalid(name, "control characters are not allowed");
-  return trimmed === "" ? null : trimmed;
+  return parseQuery(params, { [name]: TEXT_PARAM })[name] ?? null;
 }
 
-/** A directory name: malformed → invalid_parameter; well-formed but absent is the caller's check. */
 export function directoryParam(params: URLSearchParams): string | null {
-  const value = params.get("directory");
-  if (value === null || value === "") return null;
-  const lower = value.toLowerCase();
-  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(lower))
-    throw new ApiError(400, "unknown_directory", `no directory '${value.slice(0, 60)}'`, { parameter: "directory" });
-  return lower;
+  return parseQuery(params, { directory: DIRECTORY_PARAM }).directory;
 }
 
 // ---- snapshot responses ----------------------------------------------------------------------

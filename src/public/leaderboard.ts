@@ -1,6 +1,6 @@
 // Public read endpoints over the leaderboard snapshot (docs/ARCHITECTURE.md §8), all CORS-open
 // and cacheable (the snapshot is written by the Leaderboard's rollup, objects/leaderboard/):
-//   GET /v1/leaderboard?window=today|week|overall&top=1..100&directory=&q=
+//   GET /v1/leaderboard?window=today|week|overall&top=1..100&directory=&q=  (query.ts)
 //   GET /v1/apis/:slug          metrics per window + the full score breakdown + how to call it
 //   GET /v1/directories?window= directory rollups
 //   GET /v1/stats               hero stats for every window
@@ -11,11 +11,9 @@ import { slugParam } from "../control/tenants.ts";
 import type { PlatformContext } from "../control/context.ts";
 import type { ApiDetail, HeroStats, LeaderboardEntry } from "../../objects/leaderboard/snapshot-types.ts";
 import { WINDOWS, type WindowName } from "../../objects/leaderboard/windows.ts";
-import { asOfIso, directoryParam, intParam, snapshotJson, textParam, windowParam } from "./http.ts";
+import { asOfIso, snapshotJson } from "./http.ts";
+import { DIRECTORIES_QUERY, LEADERBOARD_QUERY, parseQuery } from "./query.ts";
 import { readApi, readDirectories, readLeaderboard, readStats } from "../../objects/leaderboard/snapshot-store.ts";
-
-export const TOP_MAX = 100;
-const TOP_DEFAULT = 20;
 
 function withUrl(entry: LeaderboardEntry, origin: string) {
   return { ...entry, url: `${origin}${entry.path}`, detailsUrl: `${origin}/v1/apis/${entry.slug}` };
@@ -23,11 +21,7 @@ function withUrl(entry: LeaderboardEntry, origin: string) {
 
 export async function getLeaderboard(request: IRequest, pc: PlatformContext): Promise<Response> {
   const url = new URL(request.url);
-  const params = url.searchParams;
-  const window = windowParam(params);
-  const top = intParam(params, "top", { min: 1, max: TOP_MAX, fallback: TOP_DEFAULT });
-  const directory = directoryParam(params);
-  const q = textParam(params, "q");
+  const { window, top, directory, q } = parseQuery(url.searchParams, LEADERBOARD_QUERY);
   return snapshotJson(request, pc, async () => {
     const read = await readLeaderboard(pc.env.DB, { window, top, directory, q });
     if (!read.directoryKnown)
@@ -81,7 +75,7 @@ export async function getApi(request: IRequest, pc: PlatformContext): Promise<Re
 }
 
 export async function getDirectories(request: IRequest, pc: PlatformContext): Promise<Response> {
-  const window = windowParam(new URL(request.url).searchParams);
+  const { window } = parseQuery(new URL(request.url).searchParams, DIRECTORIES_QUERY);
   return snapshotJson(request, pc, async () => {
     const { meta, items } = await readDirectories(pc.env.DB, window);
     return { meta, body: { window, asOf: asOfIso(meta), version: meta?.version ?? 0, items } };

@@ -15,7 +15,7 @@ import { readJson } from "../http/body.ts";
 import { ApiError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
-import { intParam } from "./http.ts";
+import { HELD_PAYMENTS_QUERY, parseQuery } from "./query.ts";
 
 /** Longest payment id accepted in a path (`network:asset:payer:nonce` is ~170 characters). */
 const MAX_PAYMENT_ID_LENGTH = 512;
@@ -54,7 +54,7 @@ function paymentIdParam(request: IRequest): string {
 export async function listHeldPayments(request: IRequest, pc: PlatformContext): Promise<Response> {
   await requireOperator(request, pc.env);
   const slug = tenantSlug(request);
-  const limit = intParam(new URL(request.url).searchParams, "limit", { min: 1, max: 500, fallback: 100 });
+  const { limit } = parseQuery(new URL(request.url).searchParams, HELD_PAYMENTS_QUERY);
   const items = await meterFor(pc.env, slug).heldPayments(limit);
   return json({ items });
 }

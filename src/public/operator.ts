@@ -7,8 +7,6 @@
 import type { IRequest } from "itty-router";
 import { json } from "../http/json.ts";
 import { requireOperator } from "../control/auth.ts";
-import { slugProblem } from "../config/slug.ts";
-import { ApiError } from "../http/errors.ts";
 import type { PlatformContext } from "../control/context.ts";
 import {
   leaderboardNamed,
@@ -18,7 +16,7 @@ import {
   shardNames,
 } from "../../objects/leaderboard/shards.ts";
 import type { UsageEvent } from "../../objects/shared/usage-event.ts";
-import { intParam } from "./http.ts";
+import { EVENTS_QUERY, parseQuery } from "./query.ts";
 
 export async function forceRollup(request: IRequest, pc: PlatformContext): Promise<Response> {
   await requireOperator(request, pc.env);
@@ -29,10 +27,7 @@ export async function forceRollup(request: IRequest, pc: PlatformContext): Promi
 export async function listEvents(request: IRequest, pc: PlatformContext): Promise<Response> {
   await requireOperator(request, pc.env);
   const params = new URL(request.url).searchParams;
-  const api = params.get("api");
-  if (api !== null && slugProblem(api) !== null)
-    throw new ApiError(400, "invalid_parameter", "api: not a valid tenant slug", { parameter: "api" });
-  const limit = intParam(params, "limit", { min: 1, max: 1000, fallback: 100 });
+  const { api, limit } = parseQuery(params, EVENTS_QUERY);
   const shards = shardCount(pc.env);
   const names = api ? [leaderboardShardFor(api, shards)] : shardNames(shards);
   const results = await Promise.all(

@@ -6,18 +6,15 @@
 // Addresses are stored lowercase. A wallet registered by one creator only affects that creator's
 // own APIs, so registering someone else's wallet can only lower your own score. Changes apply
 // at the next rollup, to every window (scores are recomputed from raw per-payer aggregates).
-import * as v from "valibot";
 import type { IRequest } from "itty-router";
 import { ApiError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
 import { readJson } from "../http/body.ts";
-import { AddressSchema } from "../config/tenant-config.ts";
+import { WalletInput } from "./schemas.ts";
 import { requireCreator } from "../control/auth.ts";
 import type { PlatformContext } from "../control/context.ts";
 
 export const MAX_WALLETS_PER_CREATOR = 100;
-
-const WalletInputSchema = v.strictObject({ address: AddressSchema });
 
 function addressParam(request: IRequest): string {
   const address = request.params.address ?? "";
@@ -38,7 +35,7 @@ export async function listWallets(request: IRequest, pc: PlatformContext): Promi
 
 export async function addWallet(request: IRequest, pc: PlatformContext): Promise<Response> {
   const principal = await requireCreator(request, pc.env, pc.ctx, "tenants:write");
-  const address = (await readJson(request, WalletInputSchema, "wallet")).address.toLowerCase();
+  const address = (await readJson(request, WalletInput, "wallet")).address.toLowerCase();
   const db = pc.env.DB;
   const existing = await db
     .prepare("SELECT created_at FROM creator_wallets WHERE creator_id = ? AND address = ?")

@@ -9,6 +9,8 @@ import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { auth, call, CITIES_CSV, createCreator, deployOk, expectError, OPERATOR, uniqueSlug } from "./helpers.ts";
 import { usageEvent } from "../support/usage-events.ts";
 import { validateDiscoveryExtension } from "@x402/extensions/bazaar";
+import * as v from "valibot";
+import { COMPONENTS } from "../../src/public/schemas.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -38,6 +40,12 @@ async function getJson(path: string, init: RequestInit = {}): Promise<{ res: Res
 type Schema = Record<string, any>;
 function check(schema: Schema, value: unknown, doc: Schema, path = "$"): string[] {
   if (schema.$ref) return check(doc.components.schemas[String(schema.$ref).split("/").pop()!], value, doc, path);
+  if (schema.anyOf) {
+    const branches = (schema.anyOf as Schema[]).map((s) => check(s, value, doc, path));
+    return branches.some((e) => e.length === 0)
+      ? []
+      : [`${path}: matches no anyOf branch (${branches.flat().join("; ")})`];
+  }
   const errors: string[] = [];
   const types: string[] = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   const typeOf = (v: unknown) =>
@@ -327,15 +335,21 @@ describe("public read API", () => {
     for (const [template, path] of probes) {
       const { body } = await getJson(path);
       expect(check(schemaOf(template), body, doc), path).toEqual([]);
+      // The same body against the valibot schema the document was generated from.
+      const name = String(schemaOf(template).$ref).split("/").pop() as keyof typeof COMPONENTS;
+      expect(v.safeParse(COMPONENTS[name], body).issues, path).toBeUndefined();
     }
     const { body: err } = await getJson("/v1/leaderboard?window=year");
     expect(check({ $ref: "#/components/schemas/Error" }, err, doc)).toEqual([]);
+    expect(v.is(COMPONENTS.Error, err)).toBe(true);
     const { body: wallets } = await getJson("/v1/wallets", { headers: auth(creator.key) });
     expect(
       check(doc.paths["/v1/wallets"].get.responses["200"].content["application/json"].schema, wallets, doc),
     ).toEqual([]);
     const rolled = await (await call("/__platform/rollup", { method: "POST", headers: OPERATOR })).json();
     expect(check({ $ref: "#/components/schemas/RollupResult" }, rolled, doc)).toEqual([]);
+    expect(v.is(COMPONENTS.RollupResult, rolled)).toBe(true);
+    expect(v.is(COMPONENTS.WalletList, wallets)).toBe(true);
   });
 });
 
