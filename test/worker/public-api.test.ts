@@ -11,9 +11,8 @@ import { usageEvent } from "../support/usage-events.ts";
 import { validateDiscoveryExtension } from "@x402/extensions/bazaar";
 import * as v from "valibot";
 import { COMPONENTS } from "../../src/public/schemas.ts";
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+import { checkSchema as check, type Schema } from "../support/schema-check.ts";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../objects/shared/time.ts";
 
 function addr(tag: string, i: number): string {
   const hex = [...`${tag}${i}`].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
@@ -33,48 +32,6 @@ async function rollup(): Promise<{ version: number; changed: boolean }> {
 async function getJson(path: string, init: RequestInit = {}): Promise<{ res: Response; body: any }> {
   const res = await call(path, init);
   return { res, body: res.status === 304 ? null : await res.json() };
-}
-
-// ---- a minimal JSON Schema (2020-12 subset) check against the served OpenAPI document ----------
-
-type Schema = Record<string, any>;
-function check(schema: Schema, value: unknown, doc: Schema, path = "$"): string[] {
-  if (schema.$ref) return check(doc.components.schemas[String(schema.$ref).split("/").pop()!], value, doc, path);
-  if (schema.anyOf) {
-    const branches = (schema.anyOf as Schema[]).map((s) => check(s, value, doc, path));
-    return branches.some((e) => e.length === 0)
-      ? []
-      : [`${path}: matches no anyOf branch (${branches.flat().join("; ")})`];
-  }
-  const errors: string[] = [];
-  const types: string[] = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
-  const typeOf = (v: unknown) =>
-    v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v;
-  if (types.length > 0) {
-    const t = typeOf(value);
-    if (!types.includes(t) && !(t === "integer" && types.includes("number")))
-      return [`${path}: ${t} is not ${types.join("|")}`];
-  }
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} not in enum`);
-  if ("const" in schema && schema.const !== value) errors.push(`${path}: ${JSON.stringify(value)} !== const`);
-  if (typeof value === "number") {
-    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: < minimum`);
-    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${path}: > maximum`);
-  }
-  if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value))
-    errors.push(`${path}: '${value}' !~ ${schema.pattern}`);
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const obj = value as Record<string, unknown>;
-    for (const key of schema.required ?? []) if (!(key in obj)) errors.push(`${path}.${key}: missing`);
-    for (const [key, v] of Object.entries(obj)) {
-      const sub = schema.properties?.[key];
-      if (sub) errors.push(...check(sub, v, doc, `${path}.${key}`));
-      else if (schema.additionalProperties === false) errors.push(`${path}.${key}: not documented`);
-    }
-  }
-  if (Array.isArray(value) && schema.items)
-    value.forEach((v, i) => errors.push(...check(schema.items, v, doc, `${path}[${i}]`)));
-  return errors;
 }
 
 // ---- fixtures ------------------------------------------------------------------------------
