@@ -4,6 +4,8 @@
 // src/control imports workerd types that the Node tsconfig does not have). The node e2e tests
 // run every command against the real server, so a drift shows up there.
 import type { Asset, TenantConfig } from "../../src/config/tenant-config.ts";
+// Leaderboard metrics of one window: the snapshot's own type, so client and server cannot drift.
+import type { WindowMetrics } from "../../objects/leaderboard/snapshot-types.ts";
 
 export type { Asset, TenantConfig };
 
@@ -119,22 +121,6 @@ export interface PlatformInfo {
   asset: Asset | null;
 }
 
-/** Leaderboard metrics of one window (objects/ snapshot WindowMetrics). */
-export interface WindowMetrics {
-  calls: number;
-  revenueAtomic: string;
-  revenueUsd: string;
-  payers: number;
-  successRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  events: number;
-  errors: number;
-  challenges: number;
-  refusals: number;
-  replays: number;
-  selfDealtCalls: number;
-}
 export interface ScoreBreakdown {
   D: number;
   Q: number;
