@@ -11,6 +11,7 @@ import { listCommand, rmCommand, showCommand } from "./commands/manage.ts";
 import { earningsCommand, leaderboardCommand, statsCommand } from "./commands/stats.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { publishCommand } from "./commands/publish.ts";
+import { mcpCommand } from "./commands/mcp.ts";
 import { asCommandDef, resolveLeaf, unknownFlagError, type CommandNode } from "./core/command-tree.ts";
 import { CliError, EXIT } from "./core/errors.ts";
 import { printError } from "./core/ui.ts";
@@ -32,6 +33,7 @@ const main = defineCommand({
     keys: keysCommand,
     publish: publishCommand,
     call: callCommand,
+    mcp: mcpCommand,
     dev: devCommand,
   },
 });
