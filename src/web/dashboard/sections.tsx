@@ -15,7 +15,7 @@ export function Funnel(props: { detail: ApiWindowDetail | undefined }) {
   const settled = m.calls + m.selfDealtCalls;
   const failed = Math.max(0, b.attempts - b.successes);
   const steps = [
-    { label: "402 challenges", n: m.challenges },
+    { label: "challenged requests (402s, once per caller, request and hour)", n: m.challenges },
     { label: "refused (invalid payment, limits, caps)", n: m.refusals },
     { label: "failed after payment was verified", n: failed },
     { label: "paid and settled", n: settled },
