@@ -1,64 +1,22 @@
 // Issue 9 items 2 and 4 over real HTTP (wrangler dev started by `claw dev`, as a caller meets it):
 // 2-5 MiB POSTs to a dataset tenant get a 413 JSON envelope (not a 500 text/plain or a reset),
 // declared or chunked; the connection keeps serving afterwards; `//` paths are the tenant's
-// literal paths. State lives in a temp dir.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// literal paths. State lives in a temp dir (test/node/support/claw-dev.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../cli/local/ports.ts";
-import { REPO_ROOT } from "../../cli/local/paths.ts";
+import { type ClawDev, startClawDev } from "./support/claw-dev.ts";
 
 const MiB = 1024 * 1024;
-let child: ChildProcess;
+let stack: ClawDev<{ demos: { slug: string; url: string }[] }> | undefined;
 let demoUrl: string;
-const stateDir = mkdtempSync(join(tmpdir(), "claw-edges-test-"));
 
 beforeAll(async () => {
-  const port = await freePort();
-  child = spawn(
-    process.execPath,
-    [
-      join(REPO_ROOT, "cli", "bin.mjs"),
-      "dev",
-      "--json",
-      "--port",
-      String(port),
-      "--persist-to",
-      join(stateDir, "state"),
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CLAW_DEV_STATE_DIR: join(stateDir, "claw") },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  const summary = await new Promise<{ demos: { slug: string; url: string }[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`claw dev did not get ready:\n${out}\n${err}`)), 90_000);
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`claw dev exited (${code}):\n${out}\n${err}`)));
-  });
-  demoUrl = summary.demos.find((d) => d.slug === "world-cities")!.url;
-});
+  // The demo market is not needed here; its seeding would only slow the start.
+  stack = await startClawDev(["--no-demo-traffic"]);
+  demoUrl = stack.summary.demos.find((d) => d.slug === "world-cities")!.url;
+}, 200_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
-  rmSync(stateDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 async function expectEnvelope(res: Response, status: number, code: string): Promise<void> {
