@@ -55,14 +55,19 @@ export async function registerWallet(stack: LocalStack, creator: Creator, addres
   await expectStatus(res, res.status === 200 ? 200 : 201, "register wallet");
 }
 
-/** A fetch that pays 402s from `key`, only in the stack's token on the stack's network. */
-export function payingFetch(stack: LocalStack, key: Hex): typeof fetch {
+/** The official x402 client paying from `key`, only in the stack's token on the stack's network. */
+export function payerClient(stack: LocalStack, key: Hex): x402Client {
   const client = new x402Client();
   client.register(stack.payments.network, new ExactEvmScheme(privateKeyToAccount(key)));
   client.setSpendControls({
     allowedAssets: [{ network: stack.payments.network, asset: stack.payments.asset.address }],
   });
-  return wrapFetchWithPayment(fetch, client);
+  return client;
+}
+
+/** A fetch that pays 402s from `key` with `payerClient`. */
+export function payingFetch(stack: LocalStack, key: Hex): typeof fetch {
+  return wrapFetchWithPayment(fetch, payerClient(stack, key));
 }
 
 /** Runs the tasks with at most `limit` in flight; rejects with the first failure. */

@@ -17,10 +17,12 @@ import {
 } from "../../objects/leaderboard/shards.ts";
 import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { EVENTS_QUERY, parseQuery } from "./query.ts";
+import { forgetSnapshotMeta } from "./snapshot-meta.ts";
 
 export async function forceRollup(request: IRequest, pc: PlatformContext): Promise<Response> {
   await requireOperator(request, pc.env);
   const result = await rollupCoordinator(pc.env).rollup();
+  forgetSnapshotMeta(); // this isolate's pages show the new snapshot from the next request on
   return json({ ...result, asOf: new Date(result.asOf).toISOString() });
 }
 
