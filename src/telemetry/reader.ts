@@ -16,6 +16,8 @@ export interface RecentTelemetry {
   skipped: number;
   /** local only: points this isolate dropped because its buffer or the sink failed. */
   dropped?: number;
+  /** analytics_engine only: some rows stand for more than one call (`_sample_interval` > 1). */
+  sampled?: boolean;
 }
 
 export function telemetrySource(env: Env): TelemetrySource {
@@ -45,7 +47,8 @@ export async function recentTelemetry(
     );
   }
   const rows = await queryEvents({ apiBase, accountId, token: apiToken }, query, fetcher);
-  return { source, ...decode(rows) };
+  const sampled = rows.some((r) => typeof r._sample_interval === "number" && r._sample_interval > 1);
+  return { source, ...decode(rows), sampled };
 }
 
 function decode(rows: PointRow[]): { items: TelemetryEvent[]; skipped: number } {

@@ -207,13 +207,15 @@ describe("raw telemetry in production: Analytics Engine", () => {
     );
     expect(out.source).toBe("analytics_engine");
     expect(out.skipped).toBe(1);
+    expect(out.sampled).toBe(false);
     expect(out.items.map((e) => [e.requestId, e.ts])).toEqual([
       ["req_2", 2_000],
       ["req_1", 1_000],
     ]);
     expect(out.items[0]).toMatchObject({ facilitator: "x402.example", transport: "http", billedAtomic: "1000" });
 
-    await recentTelemetry(withBinding, config, { api: null, limit: 1000 }, fetcher);
+    rows.push({ ...rows[1], _sample_interval: 4 });
+    expect((await recentTelemetry(withBinding, config, { api: null, limit: 1000 }, fetcher)).sampled).toBe(true);
     expect(seen[1]!.body).toBe(`SELECT ${COLUMNS} FROM claw_calls ORDER BY timestamp DESC LIMIT 1000 FORMAT JSON`);
   });
 
