@@ -13,7 +13,7 @@
 // and never a caller-supplied header (x-agent-id stays out). Analytics Engine takes at most 20
 // blobs, 20 doubles and one index of at most 96 bytes per point, and at most 16 KB of blobs (5,120
 // bytes before June 2025): every field is cut to a byte budget, so a point is at most
-// MAX_BLOB_BYTES (1,120) of blobs whatever the input. Cuts never split a UTF-8 character.
+// MAX_BLOB_BYTES (1,152) of blobs whatever the input. Cuts never split a UTF-8 character.
 import * as v from "valibot";
 import { OUTCOMES, type Outcome } from "../../objects/shared/outcomes.ts";
 import { usageEventFor, type UsageEvent } from "../../objects/shared/usage-event.ts";
@@ -54,7 +54,7 @@ const BLOB_FIELDS = [
   ["facilitator", 256],
   ["transport", 8],
   ["operation", 256],
-  ["priceAtomic", 48],
+  ["priceAtomic", 80],
 ] as const satisfies readonly (readonly [keyof CallTelemetry, number])[];
 
 export const MAX_INDEX_BYTES = 96;
@@ -106,7 +106,7 @@ const RowSchema = v.object({
   blob9: v.optional(Text, ""),
   blob10: v.optional(Text, ""),
   blob11: v.optional(Text, ""),
-  blob12: v.optional(v.pipe(v.string(), v.regex(/^\d{1,40}$/)), "0"),
+  blob12: v.optional(v.pipe(v.string(), v.regex(/^\d{1,78}$/)), "0"),
   double1: Num,
   double2: Num,
   double3: Num,

@@ -32,7 +32,7 @@ const telemetryArb: fc.Arbitrary<CallTelemetry> = fc.record({
   facilitator: anyText,
   transport: fc.constantFrom("http" as const, "mcp" as const),
   operation: anyText,
-  priceAtomic: fc.oneof(fc.stringMatching(/^\d{1,40}$/), fc.constant("0")),
+  priceAtomic: fc.oneof(fc.stringMatching(/^\d{1,78}$/), fc.constant("0")),
   ts: fc.oneof(fc.integer({ min: 0, max: 2 ** 45 }), fc.double()),
   status: fc.integer({ min: 100, max: 599 }),
   latencyMs: fc.oneof(fc.integer({ min: 0, max: 600_000 }), fc.double()),
