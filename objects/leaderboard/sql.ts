@@ -14,6 +14,8 @@
 //   api_hours(api_id, hour, events, countable, fails, challenges, refusals, replays, errors,
 //             billed, h0..h13)                    everything, per API and epoch hour, kept forever;
 //                                                 challenges = distinct challenged requests
+//   api_transports(api_id, hour, transport, events, countable)
+//                                                 the same events by how they arrived (http | mcp)
 //   payer_hours(api_id, payer, hour, n, fails, billed, h0..h13)
 //                                                 attempts per (API, caller, hour), kept forever:
 //                                                 creator-linked wallets are only known at rollup
@@ -54,6 +56,11 @@ CREATE TABLE IF NOT EXISTS api_hours (
   PRIMARY KEY (api_id, hour)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS api_hours_by_hour ON api_hours (hour);
+CREATE TABLE IF NOT EXISTS api_transports (
+  api_id TEXT NOT NULL, hour INTEGER NOT NULL, transport TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0, countable INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (api_id, hour, transport)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS payer_hours (
   api_id TEXT NOT NULL, payer TEXT NOT NULL, hour INTEGER NOT NULL,
   n INTEGER NOT NULL DEFAULT 0, fails INTEGER NOT NULL DEFAULT 0, billed TEXT NOT NULL DEFAULT '0', ${histDefs},
@@ -108,6 +115,12 @@ SELECT ${ats(10 + HIST.length)} FROM json_each(?) AS j WHERE true
 ON CONFLICT (api_id, hour) DO UPDATE SET events = events + excluded.events, countable = countable + excluded.countable,
   fails = fails + excluded.fails, challenges = challenges + excluded.challenges, refusals = refusals + excluded.refusals,
   replays = replays + excluded.replays, errors = errors + excluded.errors, ${keepBilled}, ${histAdd}`;
+
+/** Rows [apiId, hour, transport, events, countable]. */
+export const API_TRANSPORTS_UPSERT = `INSERT INTO api_transports (api_id, hour, transport, events, countable)
+SELECT ${ats(5)} FROM json_each(?) AS j WHERE true
+ON CONFLICT (api_id, hour, transport) DO UPDATE SET events = events + excluded.events,
+  countable = countable + excluded.countable`;
 
 /** Rows [apiId, payer, hour, n, fails, billed, h0..h13]. */
 export const PAYER_HOURS_UPSERT = `INSERT INTO payer_hours (api_id, payer, hour, n, fails, billed, ${HIST.join(", ")})
@@ -181,4 +194,7 @@ export const BATCH_CLAIM =
 export const RECENT_ALL = "SELECT seq, body FROM recent_events WHERE seq < ? ORDER BY seq DESC LIMIT ?";
 export const RECENT_FOR_API =
   "SELECT seq, body FROM recent_events WHERE api_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
+/** Events and countable calls per transport of one API in [fromHour, toHour) (operator reads, tests). */
+export const TRANSPORTS_IN_RANGE = `SELECT transport, SUM(events) AS events, SUM(countable) AS countable
+FROM api_transports WHERE api_id = ? AND hour >= ? AND hour < ? GROUP BY transport`;
 export const COUNTERS = "SELECT key, value FROM meta WHERE key IN ('accepted', 'duplicates', 'rejected')";

@@ -1,6 +1,7 @@
 // What every phase of a call to a tenant gets: the bindings, the typed config, and the request's
-// own id and start time (the meter's windows and the recorded latency are measured from it).
+// own id and start time (and, for usage, how the call arrived) (the meter's windows and the recorded latency are measured from it).
 import type { PlatformConfig } from "../config/env.ts";
+import type { Transport } from "../../objects/meter/types.ts";
 
 export interface CallContext {
   env: Env;
@@ -8,4 +9,6 @@ export interface CallContext {
   config: PlatformConfig;
   requestId: string;
   startedAt: number;
+  /** How the call arrived: set to "mcp" by the MCP server (src/mcp); absent = HTTP. */
+  transport?: Transport;
 }
