@@ -1,5 +1,6 @@
-// What every phase of a call to a tenant gets: the bindings, the typed config, and the request's
-// own id and start time (and, for usage, how the call arrived) (the meter's windows and the recorded latency are measured from it).
+// What every phase of a call to a tenant gets: the bindings, the typed config, how the call arrived
+// (HTTP unless the MCP server says so), and the request's
+// own id and start time (the meter's windows and the recorded latency are measured from it).
 import type { PlatformConfig } from "../config/env.ts";
 import type { Transport } from "../../objects/meter/types.ts";
 
