@@ -68,6 +68,12 @@ async function flushSoon(env: Env, slug: string): Promise<void> {
       try {
         await meter.applyUsage(batch);
       } catch (err) {
+        // The meter refuses only what is not a batch (TypeError): resending it would block the rest.
+        if (err instanceof TypeError) {
+          console.error(`usage batch ${batch.batchId} for ${slug} refused by the meter (dropped)`, err);
+          buffer.pending.shift();
+          continue;
+        }
         // Kept with its id for the next flush; stats lag rather than lose or double calls.
         console.error(`usage flush for ${slug} failed (batch ${batch.batchId} kept)`, err);
         return;
