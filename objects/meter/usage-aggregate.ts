@@ -30,7 +30,9 @@ export interface ApplyUsageResult {
 const SQL_CLAIM = "INSERT INTO usage_batches (batch_id, seen_ms) VALUES (?, ?) ON CONFLICT DO NOTHING";
 const SQL_HOURLY =
   `INSERT INTO usage_hourly (hour, calls, served, errors, refused, ${HIST_COLUMNS.join(", ")}) ` +
-  `VALUES (${Array(5 + HIST_COLUMNS.length).fill("?").join(", ")}) ON CONFLICT (hour) DO UPDATE SET ` +
+  `VALUES (${Array(5 + HIST_COLUMNS.length)
+    .fill("?")
+    .join(", ")}) ON CONFLICT (hour) DO UPDATE SET ` +
   ["calls", "served", "errors", "refused", ...HIST_COLUMNS].map((c) => `${c} = ${c} + excluded.${c}`).join(", ");
 const SQL_TRANSPORT =
   "INSERT INTO usage_transport (hour, transport, calls) VALUES (?, ?, ?) " +
