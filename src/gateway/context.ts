@@ -10,6 +10,9 @@ export interface CallContext {
   config: PlatformConfig;
   requestId: string;
   startedAt: number;
-  /** How the call arrived: set to "mcp" by the MCP server (src/mcp); absent = HTTP. */
+  /**
+   * How the call arrived: an MCP tool call (src/mcp) sets "mcp"; absent is plain HTTP. Folded into
+   * aggregated usage and raw telemetry (docs/ARCHITECTURE.md §14).
+   */
   transport?: Transport;
 }
