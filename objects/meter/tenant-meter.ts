@@ -5,6 +5,7 @@
 //   admission.ts       buckets and quotas              paid-admit.ts    a paid call's admission
 //   payment-book.ts    the reservation state machine   spend-book.ts    spend counters
 //   reconciler.ts      held payments vs. facilitator   usage-stats.ts   calls, callers, latency
+//   usage-aggregate.ts the dispatcher's usage batches, applied once by batch id
 //   outbox.ts          the one outbox drainer: ledger-outbox.ts (D1), usage-outbox.ts (Leaderboard)
 //   housekeeping.ts    pruning on a schedule
 // One alarm (objects/shared/alarm.ts, real clock) serves them all: each run delivers both
@@ -47,7 +48,9 @@ import type {
   StoredResponse,
   UsageRecord,
 } from "./types.ts";
+import { type ApplyUsageResult, UsageAggregates } from "./usage-aggregate.ts";
 import { UsageOutbox, usageChannel } from "./usage-outbox.ts";
+import type { UsageAggregateBatch } from "./usage-fold.ts";
 import { UsageStats } from "./usage-stats.ts";
 
 export class TenantMeter extends DurableObject<Env> {
@@ -57,6 +60,7 @@ export class TenantMeter extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly admission: Admission;
   private readonly usageStats: UsageStats;
+  private readonly usageAggregates: UsageAggregates;
   private readonly spendBook: SpendBook;
   private readonly paidAdmit: PaidAdmit;
   private readonly book: PaymentBook;
@@ -77,11 +81,13 @@ export class TenantMeter extends DurableObject<Env> {
       (now) => this.usageStats.prune(now),
       (now) => this.book.prune(now),
       (now) => spend.prune(now),
+      (now) => this.usageAggregates.prune(now),
     ]);
     this.outbox = new Outbox(sql, this.alarms, [ledgerChannel(env.DB), usageChannel(env, this.config)]);
     const usage = new UsageOutbox(this.outbox, this.config);
     const ledger = new LedgerOutbox(this.outbox);
     this.usageStats = new UsageStats(sql, transactionSync, this.housekeeping, usage);
+    this.usageAggregates = new UsageAggregates(sql, transactionSync, this.housekeeping, usage);
     const recordedAdmits = (start: number, end: number) => this.usageStats.admittedBetween(start, end);
     this.admission = new Admission(sql, this.config, this.housekeeping, recordedAdmits);
     const { config, alarms, housekeeping } = this;
@@ -214,6 +220,11 @@ export class TenantMeter extends DurableObject<Env> {
 
   // ---------------------------------------------------------------------------------------------
   // usage stats
+
+  /** A dispatcher's aggregated usage batch (usage-fold.ts), applied once per batch id. */
+  applyUsage(batch: UsageAggregateBatch): ApplyUsageResult {
+    return this.usageAggregates.apply(batch, Date.now());
+  }
 
   recordBatch(usages: UsageRecord[]): { recorded: number; rejected: number } {
     return this.usageStats.recordBatch(usages);

@@ -2,7 +2,7 @@
 // §4): what is pushed on configure, what admit takes and returns, the payment book's inputs and
 // answers, and the usage record of a finished call.
 import type { RateLimitRule } from "../../src/config/tenant-config.ts";
-import type { Outcome } from "../shared/outcomes.ts";
+import type { Outcome, Transport } from "../shared/outcomes.ts";
 
 /** The slice of TenantConfig that the meter enforces. Pushed by the control plane on every change. */
 export interface MeterConfig {
@@ -75,11 +75,20 @@ export interface UsageRecord {
    * Leaderboard's funnel counts challenged requests, not 402s (docs/ARCHITECTURE.md §7).
    */
   fingerprint?: string;
+  /** How the call arrived: over HTTP (the default) or as an MCP tool call (docs/ARCHITECTURE.md §12). */
+  transport?: Transport;
 }
+
+export type { Transport } from "../shared/outcomes.ts";
+
+/** Calls (in the `calls` sense of WindowStats) by how they arrived. */
+export type TransportCalls = Record<Transport, number>;
 
 export interface MeterStats {
   configVersion: number;
   windows: { today: WindowStats; month: WindowStats; total: WindowStats };
+  /** Calls by transport in the same windows (recorded from aggregated usage; older calls count as http). */
+  transports: { today: TransportCalls; month: TransportCalls; total: TransportCalls };
 }
 
 export interface WindowStats {

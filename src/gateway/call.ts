@@ -58,6 +58,7 @@ async function record(
     status: recorded.status,
     latencyMs: Date.now() - call.startedAt,
     outcome: recorded.outcome,
+    transport: call.transport ?? "http",
   };
   const label = recorded.labelled ? callerLabel(request) : undefined;
   if (label !== undefined) usage.callerLabel = label;

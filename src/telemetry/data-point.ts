@@ -39,7 +39,12 @@ export interface CallTelemetry {
 }
 
 /** What the operator's view lists: the usage event of the call, plus what only telemetry knows. */
-export type TelemetryEvent = UsageEvent & { facilitator: string; transport: string; operation: string };
+// UsageEvent's own `transport` is the http | mcp picklist; a stored point's blob is any string.
+export type TelemetryEvent = Omit<UsageEvent, "transport"> & {
+  facilitator: string;
+  transport: string;
+  operation: string;
+};
 
 /** Byte budget per blob, in blob order (UsageEventSchema's limits where it has one). */
 const BLOB_FIELDS = [
