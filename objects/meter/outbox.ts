@@ -24,6 +24,12 @@ export interface OutboxChannel {
   idleDelayMs: number;
   /** The receiver right now, or null when there is none yet (rows wait, nothing counts as failed). */
   target(): OutboxSend | null;
+  /**
+   * Optional, run before each delivery selects its rows: may rewrite the channel's first `limit`
+   * rows in one transaction (usage coalescing, usage-coalesce.ts) and returns the highest seq it
+   * looked at; the delivery sends nothing beyond it (null: no row waits).
+   */
+  seal?(limit: number, now: number): number | null;
 }
 
 /** What one drain did: rows delivered, rows still waiting, and the error if a delivery failed. */
@@ -85,8 +91,10 @@ export class Outbox {
     if (!send) return { sent: 0, remaining: this.size(kind) };
     let sent = 0;
     for (let batch = 0; batch < maxBatches; batch++) {
-      const select = "SELECT seq, body FROM outbox WHERE kind = ? ORDER BY seq LIMIT ?";
-      const rows = this.sql.exec<{ seq: number; body: string }>(select, kind, batchRows).toArray();
+      // Sealed before sent: a retry resends exactly what this delivery sends (usage-coalesce.ts).
+      const upTo = s.channel.seal ? (s.channel.seal(batchRows, Date.now()) ?? 0) : Number.MAX_SAFE_INTEGER;
+      const select = "SELECT seq, body FROM outbox WHERE kind = ? AND seq <= ? ORDER BY seq LIMIT ?";
+      const rows = this.sql.exec<{ seq: number; body: string }>(select, kind, upTo, batchRows).toArray();
       if (rows.length === 0) break;
       try {
         await send(rows.map((r) => r.body));

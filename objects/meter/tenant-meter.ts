@@ -6,7 +6,8 @@
 //   payment-book.ts    the reservation state machine   spend-book.ts    spend counters
 //   reconciler.ts      held payments vs. facilitator   usage-stats.ts   calls, callers, latency
 //   usage-aggregate.ts the dispatcher's usage batches, applied once by batch id
-//   outbox.ts          the one outbox drainer: ledger-outbox.ts (D1), usage-outbox.ts (Leaderboard)
+//   outbox.ts          the one outbox drainer: ledger-outbox.ts (D1), usage-outbox.ts (Leaderboard;
+//                      aggregated batches coalesced, sealed before sent: usage-coalesce.ts)
 //   housekeeping.ts    pruning on a schedule
 // One alarm (objects/shared/alarm.ts, real clock) serves them all: each run delivers both
 // outboxes, releases stale reservations, reconciles due payments, prunes when housekeeping is
@@ -49,6 +50,7 @@ import type {
   UsageRecord,
 } from "./types.ts";
 import { type ApplyUsageResult, UsageAggregates } from "./usage-aggregate.ts";
+import { UsageCoalescer } from "./usage-coalesce.ts";
 import { UsageOutbox, usageChannel } from "./usage-outbox.ts";
 import type { UsageAggregateBatch } from "./usage-fold.ts";
 import { UsageStats } from "./usage-stats.ts";
@@ -83,7 +85,8 @@ export class TenantMeter extends DurableObject<Env> {
       (now) => spend.prune(now),
       (now) => this.usageAggregates.prune(now),
     ]);
-    this.outbox = new Outbox(sql, this.alarms, [ledgerChannel(env.DB), usageChannel(env, this.config)]);
+    const coalescer = new UsageCoalescer(sql, transactionSync);
+    this.outbox = new Outbox(sql, this.alarms, [ledgerChannel(env.DB), usageChannel(env, this.config, coalescer)]);
     const usage = new UsageOutbox(this.outbox, this.config);
     const ledger = new LedgerOutbox(this.outbox);
     this.usageStats = new UsageStats(sql, transactionSync, this.housekeeping, usage);

@@ -13,6 +13,7 @@ import { type CallOutcome, usageEventFor } from "../shared/usage-event.ts";
 import type { ConfigStore } from "./config.ts";
 import { MAX_FINGERPRINT_LENGTH } from "./fingerprint.ts";
 import type { Outbox, OutboxChannel } from "./outbox.ts";
+import type { UsageCoalescer } from "./usage-coalesce.ts";
 
 /** Events wait this long so one delivery carries many calls (one RPC, one transaction). */
 const USAGE_DELAY_MS = 1000;
@@ -21,14 +22,18 @@ const MAX_USAGE_BATCHES = 20;
 /** Aggregated batches per `ingestBatches` RPC (each up to 1000 rows, one shard transaction). */
 const BATCHES_PER_RPC = 5;
 
-/** The outbox channel that delivers usage events to the tenant's Leaderboard shard. */
-export function usageChannel(env: Env, config: ConfigStore): OutboxChannel {
+/**
+ * The outbox channel that delivers usage events to the tenant's Leaderboard shard; aggregated
+ * batches are coalesced (sealed) by `coalescer` before each delivery.
+ */
+export function usageChannel(env: Env, config: ConfigStore, coalescer: UsageCoalescer): OutboxChannel {
   return {
     kind: "usage",
     batchRows: USAGE_BATCH,
     maxBatches: MAX_USAGE_BATCHES,
     appendDelayMs: USAGE_DELAY_MS,
     idleDelayMs: USAGE_DELAY_MS,
+    seal: (limit, now) => coalescer.seal(limit, now),
     target: () => {
       const slug = config.current?.slug;
       if (!slug) return null;
@@ -36,7 +41,8 @@ export function usageChannel(env: Env, config: ConfigStore): OutboxChannel {
         const shard = leaderboardFor(env, slug);
         const parsed = bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
         const events = parsed.filter((p) => !Array.isArray(p.rows));
-        const batches = parsed.filter((p) => Array.isArray(p.rows));
+        // `sealed` is the outbox's own mark (usage-coalesce.ts), not part of the batch.
+        const batches = parsed.filter((p) => Array.isArray(p.rows)).map(({ sealed: _sealed, ...batch }) => batch);
         if (events.length > 0) await shard.ingest(events);
         for (let i = 0; i < batches.length; i += BATCHES_PER_RPC) {
           await shard.ingestBatches(batches.slice(i, i + BATCHES_PER_RPC));

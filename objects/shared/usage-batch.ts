@@ -99,3 +99,36 @@ export function foldUsage(batchId: string, events: readonly UsageEvent[]): Usage
   const newest = events.reduce((a, b) => (b.ts >= a.ts ? b : a));
   return { batchId, apiId: first.apiId, owner: newest.owner, directory: newest.directory, rows: [...rows.values()] };
 }
+
+/** The key of a row: what foldUsage folds on (absent transport = "http", absent fingerprint = ""). */
+export function usageRowKey(r: UsageRow): string {
+  const flags = [r.lifecycle, r.countable, r.billable, r.error];
+  return [r.hour, r.caller, ...flags, r.latencyBucket, r.fingerprint ?? "", r.transport ?? "http"].join(SEP);
+}
+
+/**
+ * Merges rows of one API's batches (in order) into rows of like calls, as foldUsage would fold
+ * their calls at once: counts and money summed, the time range widened. Exact for the
+ * Leaderboard: its aggregates of the merged rows equal those of the rows one by one (a repeated
+ * challenged request still counts once: challenge-keys.ts claims it per key either way). The
+ * TenantMeter coalesces its outbox with it (objects/meter/usage-coalesce.ts); the result may
+ * exceed MAX_BATCH_ROWS, so the caller cuts it into batches.
+ */
+export function mergeUsageRows(batches: readonly (readonly UsageRow[])[]): UsageRow[] {
+  const rows = new Map<string, UsageRow>();
+  for (const list of batches) {
+    for (const r of list) {
+      const key = usageRowKey(r);
+      const have = rows.get(key);
+      if (!have) {
+        rows.set(key, { ...r });
+        continue;
+      }
+      have.calls += r.calls;
+      have.billedAtomic = addAtomic(have.billedAtomic, r.billedAtomic);
+      have.firstTs = Math.min(have.firstTs, r.firstTs);
+      have.lastTs = Math.max(have.lastTs, r.lastTs);
+    }
+  }
+  return [...rows.values()];
+}
