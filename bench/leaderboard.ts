@@ -2,10 +2,16 @@
 //   ingest   events/s into ONE Leaderboard shard, batches of 500 (the TenantMeter outbox's
 //            delivery size), realistic events (random UUID request ids, ~1000 callers, five APIs
 //            on the shard, mixed lifecycles), sent by RPC from a Worker, one batch at a time;
-//   batched  the same timeline into another (empty) shard as the TenantMeter now sends it:
-//            aggregated usage batches (each API's calls folded FOLD_EVENTS at a time, one per
-//            dispatcher interval), BATCHES_PER_RPC per `ingestBatches` RPC: calls/s per shard at
-//            each fill level (rows and bytes in the shard after every chunk), which must stay flat;
+//   batched  the same number of calls into another (empty) shard as the TenantMeters now send
+//            them (bench/leaderboard-worker/traffic.js, production functions at every step): a
+//            shard at 50k calls/s, callers Zipf(1.1) over 10,000 identities, the five APIs, a
+//            24-hour timeline; folded per isolate and 50 ms (the dispatcher's fold), applied
+//            (the meter's Leaderboard rows: settlements excluded, they travel one event per
+//            payment) and coalesced per tenant and 1 s (the meter's sealed delivery batches),
+//            BATCHES_PER_RPC per `ingestBatches` RPC. A "call" here is one call carried by an
+//            aggregated batch; the report gives calls/s AND rows/s per chunk, the calls-per-row
+//            ratio the traffic produced, and the rates after 0.2M, 0.5M, 1M and 2M calls (each
+//            with the shard's rows and bytes), so "flat as it fills" reads off one table;
 //   rollup   the coordinator's rollup over those events (1M by default), and where its time goes;
 //   reads    GET /v1/leaderboard p99 under load vs GET /health on the bench's dispatcher.
 // ingest and rollup run the real Leaderboard DO in a bench Worker (bench/leaderboard-worker)
@@ -16,6 +22,7 @@ import { delimiter, join } from "node:path";
 import { startWranglerDev } from "../cli/local/dispatcher.ts";
 import { BIN_DIR, REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
+import { batchedReport } from "./leaderboard-batched.ts";
 import { load, type LoadResult } from "./load.ts";
 
 const WORKER_CONFIG = join(REPO_ROOT, "bench", "leaderboard-worker", "wrangler.jsonc");
@@ -41,9 +48,14 @@ export interface IngestChunk {
   wallMs: number;
   /** Generating the chunk's events in the Worker, before the timed loop (not counted). */
   generateMs: number;
-  /** Batched mode: rows sent, and folding the events into batches (producer side, not counted). */
+  /** Batched mode: rows sent, calls generated (settlements among them are not in the batches). */
   rows?: number;
-  foldMs?: number;
+  rowsPerSec?: number;
+  generated?: number;
+  settled?: number;
+  /** Batched mode: dispatcher batches the meter queued, and the delivery batches it sealed. */
+  sourceBatches?: number;
+  deliveryBatches?: number;
   /** Batched mode: the shard after the chunk (aggregate rows, dedupe keys, database bytes). */
   fill?: { payerHours: number; apiHours: number; batchKeys: number; challengeKeys: number; bytes: number };
   eventsPerSec: number;
@@ -72,11 +84,11 @@ export interface IngestRollupResult {
   chunks: IngestChunk[];
   rollup: RollupReport;
   /** The same timeline as aggregated batches into an empty shard (absent when skipped). */
-  batched?: { foldEvents: number; perRpc: number; chunks: IngestChunk[] };
+  batched?: { spanHours: number; perRpc: number; chunks: IngestChunk[] };
 }
 
-/** Events of one API folded into one aggregated batch (≤ 1000, so ≤ 1000 rows). */
-const FOLD_EVENTS = 1000;
+/** The batched mode's timeline: its calls' hours (the shard fills with a day of hourly rows). */
+const BATCHED_SPAN_HOURS = 24;
 /** Aggregated batches per ingestBatches RPC, as objects/meter/usage-outbox.ts sends them. */
 const BATCHES_PER_RPC = 5;
 
@@ -147,17 +159,16 @@ export async function benchLeaderboardIngest(
       );
     }
     const rollup = await post<RollupReport>(`${worker.url}/rollup`);
-    const batchedSetup = { foldEvents: FOLD_EVENTS, perRpc: BATCHES_PER_RPC, chunks: [] as IngestChunk[] };
-  const batched = opts.batched === false ? undefined : batchedSetup;
+    const batchedSetup = { spanHours: BATCHED_SPAN_HOURS, perRpc: BATCHES_PER_RPC, chunks: [] as IngestChunk[] };
+    const batched = opts.batched === false ? undefined : batchedSetup;
     for (let offset = 0; batched && offset < opts.totalEvents; offset += opts.chunk) {
       const events = Math.min(opts.chunk, opts.totalEvents - offset);
       const q = new URLSearchParams({
         events: String(events),
         offset: String(offset),
         total: String(opts.totalEvents),
-        batch: String(FOLD_EVENTS),
         endMs: String(endMs),
-        spanHours: "168",
+        spanHours: String(BATCHED_SPAN_HOURS),
         mode: "batches",
         shard: "bench-batched",
         perRpc: String(BATCHES_PER_RPC),
@@ -165,7 +176,8 @@ export async function benchLeaderboardIngest(
       const c = await post<IngestChunk>(`${worker.url}/ingest?${q}`);
       batched.chunks.push(c);
       opts.log?.(
-        `leaderboard batched ingest: ${offset + events}/${opts.totalEvents} calls, this chunk ${c.eventsPerSec.toFixed(0)} calls/s`,
+        `leaderboard batched ingest: ${offset + events}/${opts.totalEvents} calls generated, this chunk ` +
+          `${c.eventsPerSec.toFixed(0)} calls/s, ${(c.rowsPerSec ?? 0).toFixed(0)} rows/s`,
       );
     }
     return { totalEvents: opts.totalEvents, batch: opts.batch, chunks, rollup, ...(batched ? { batched } : {}) };
@@ -220,57 +232,6 @@ export async function benchLeaderboardReads(
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
-
-function batchedReport(batched: NonNullable<IngestRollupResult["batched"]>, perEvent: IngestChunk[]): string[] {
-  const chunks = batched.chunks;
-  const sum = (f: (c: IngestChunk) => number) => chunks.reduce((n, c) => n + f(c), 0);
-  const calls = sum((c) => c.events);
-  const rate = (calls / sum((c) => c.rpcMs)) * 1000;
-  const eventRate = (perEvent.reduce((n, c) => n + c.events, 0) / perEvent.reduce((n, c) => n + c.rpcMs, 0)) * 1000;
-  const first = chunks[0]!;
-  const last = chunks[chunks.length - 1]!;
-  const rpcs = sum((c) => c.batches);
-  const rows = sum((c) => c.rows ?? 0);
-  const bad = sum((c) => c.duplicates + c.rejected);
-  const seconds = (ms: number) => (ms / 1000).toFixed(1);
-  let done = 0;
-  const fillRows = chunks.map((c) => {
-    done += c.events;
-    const f = c.fill;
-    const fill = f
-      ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${(f.bytes / 1024 / 1024).toFixed(1)}`
-      : "– | – | –";
-    const rpc = `${c.batchMs.p50.toFixed(1)} / ${c.batchMs.p99.toFixed(1)}`;
-    return `| ${int(done)} | ${fill} | ${int(c.eventsPerSec)} | ${rpc} |`;
-  });
-  return [
-    `### Aggregated usage batches into one shard, as the TenantMeter sends them (issue 14)`,
-    ``,
-    `The same ${int(calls)}-call timeline into an empty shard: ` +
-      `each API's calls folded ${batched.foldEvents} at a time ` +
-      `(\`foldUsage\`, objects/shared/usage-batch.ts; one batch per dispatcher interval) into ${int(rows)} rows, ` +
-      `${batched.perRpc} batches per \`ingestBatches\` RPC (${int(rpcs)} RPCs, one at a time); deduped by batch id ` +
-      `(one key per batch), aggregate rows upserted by primary key.`,
-    ``,
-    `| measure | value |`,
-    `| --- | ---: |`,
-    `| calls applied (accepted / duplicate + rejected) | ${int(sum((c) => c.accepted))} / ${int(bad)} |`,
-    `| **ingest, all ${int(calls)} calls** | **${int(rate)} calls/s** (${seconds(sum((c) => c.rpcMs))} s of RPCs; ` +
-      `${(calls / Math.max(1, rows)).toFixed(2)} calls per row; ` +
-      `folding took ${seconds(sum((c) => c.foldMs ?? 0))} s in the producer, not counted) |`,
-    `| first ${int(first.events)} calls (empty shard) / last ${int(last.events)} | ` +
-      `${int(first.eventsPerSec)} / ${int(last.eventsPerSec)} calls/s ` +
-      `(last / first ${(last.eventsPerSec / first.eventsPerSec).toFixed(2)}) |`,
-    `| **ratio batched / per-event ingest (same run)** | **${(rate / eventRate).toFixed(2)}** |`,
-    ``,
-    `By fill level (the shard after each chunk of ${int(first.events)} calls):`,
-    ``,
-    `| calls in the shard | payer-hour rows | batch keys | database MiB | calls/s of the chunk | RPC p50 / p99 ms |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...fillRows,
-    ``,
-  ];
-}
 
 /** Markdown for the report: the ingest/rollup part (null when it was skipped) and the read part. */
 export function leaderboardReport(

@@ -9,10 +9,11 @@
 //        `total`-event timeline ending at endMs and spanning spanHours, in time order) and
 //        ingests them into `shard` (default shard-0) in batches of `batch`, one RPC at a time.
 //        mode=events (default): `ingest(events)`, as the TenantMeter outbox delivers today.
-//        mode=batches: what the TenantMeter's outbox now sends (issue 14): each API's calls
-//        folded `batch` at a time into aggregated usage batches (objects/shared/usage-batch.ts,
-//        one per dispatcher interval), `perRpc` batches per `ingestBatches` RPC. Each chunk also
-//        reports the shard's fill after it (aggregate rows, dedupe keys, database bytes).
+//        mode=batches: what the TenantMeters' outboxes now send (issue 14): `events` calls of a
+//        shard at 50k calls/s folded like the dispatcher, applied and coalesced like the meter
+//        (traffic.js, the production functions), `perRpc` delivery batches per `ingestBatches`
+//        RPC; `batch` is unused. Each chunk reports the calls the batches carried, their rows and
+//        the shard's fill after it (aggregate rows, dedupe keys, database bytes).
 //        Only the RPCs are timed: the events are generated (and folded) up front (workerd's clock
 //        only advances on I/O, so a zero timer refreshes it after), then each RPC is awaited
 //        before the next.
@@ -34,7 +35,7 @@ import { windowRanges } from "../../objects/leaderboard/windows.ts";
 import { loadCatalog } from "../../objects/leaderboard/catalog.ts";
 import { writeSnapshot } from "../../objects/leaderboard/snapshot-store.ts";
 import { TenantConfigSchema } from "../../src/config/tenant-config.ts";
-import { foldUsage } from "../../objects/shared/usage-batch.ts";
+import { CALLERS as TRAFFIC_CALLERS, shardTraffic } from "./traffic.js";
 
 /** The real Leaderboard plus one bench-only read: how full the shard is (rows and bytes). */
 class BenchLeaderboard extends Leaderboard {
@@ -110,10 +111,13 @@ function hex(rand, chars) {
   return s.slice(0, chars);
 }
 
-const identities = (() => {
+function identitiesOf(n) {
   const rand = prng(402);
-  return Array.from({ length: CALLERS }, () => ({ wallet: `0x${hex(rand, 40)}`, ip: `ip:${hex(rand, 32)}` }));
-})();
+  return Array.from({ length: n }, () => ({ wallet: `0x${hex(rand, 40)}`, ip: `ip:${hex(rand, 32)}` }));
+}
+const identities = identitiesOf(CALLERS);
+/** The batched mode's callers (traffic.js): the same first CALLERS, then more. */
+let trafficIdentities = null;
 const payTo = (i) => `0x${String(i + 1).padStart(40, "7")}`;
 /** A heavy payer that is creator A's own wallet: weighs zero in A's scores (self-dealing). */
 const LINKED_WALLET = identities[3].wallet;
@@ -203,10 +207,29 @@ async function ingest(params, env) {
   const timeline = { startMs: endMs - spanMs, spanMs, endMs, total };
   const rand = prng(0x1ead + offset);
   const shard = leaderboardNamed(env, params.get("shard") ?? shardNames(shardCount(env))[0]);
-  const batchMs = [];
-  const counts = { accepted: 0, duplicates: 0, rejected: 0 };
   await tick();
   const genStart = performance.now();
+  if (mode === "batches") {
+    trafficIdentities ??= identitiesOf(TRAFFIC_CALLERS);
+    const model = { apis: APIS, paidMix: PAID_MIX, freeMix: FREE_MIX, identities: trafficIdentities, rand, timeline };
+    const traffic = shardTraffic({ ...model, atomic: ATOMIC }, offset, events);
+    await tick();
+    const generateMs = performance.now() - genStart;
+    const perRpc = Math.max(1, Math.min(20, intParam(params, "perRpc", 5)));
+    const sent = await send(shard, groups(traffic.batches, perRpc), true);
+    const calls = traffic.batches.reduce((n, b) => n + b.rows.reduce((t, r) => t + r.calls, 0), 0);
+    const rows = traffic.batches.reduce((n, b) => n + b.rows.length, 0);
+    const { generated, settled, sourceBatches } = traffic;
+    return {
+      events: calls,
+      ...{ generated, settled, sourceBatches, deliveryBatches: traffic.batches.length, rows },
+      ...sent,
+      generateMs,
+      eventsPerSec: (calls / sent.rpcMs) * 1000,
+      rowsPerSec: (rows / sent.rpcMs) * 1000,
+      fill: await shard.fill(),
+    };
+  }
   const batches = [];
   for (let start = 0; start < events; start += batch) {
     const n = Math.min(batch, events - start);
@@ -214,15 +237,18 @@ async function ingest(params, env) {
   }
   await tick();
   const generateMs = performance.now() - genStart;
-  const folded = mode === "batches" ? foldPerApi(batches.flat(), batch, offset) : null;
-  await tick();
-  const foldMs = performance.now() - genStart - generateMs;
+  const sent = await send(shard, batches, false);
+  return { events, ...sent, generateMs, eventsPerSec: (events / sent.rpcMs) * 1000 };
+}
+
+/** Sends each list by one RPC, one at a time; only the RPCs are timed. */
+async function send(shard, lists, aggregated) {
+  const batchMs = [];
+  const counts = { accepted: 0, duplicates: 0, rejected: 0 };
   const wallStart = Date.now();
-  const perRpc = Math.max(1, Math.min(20, intParam(params, "perRpc", 5)));
-  const sends = folded ? groups(folded, perRpc) : batches;
-  for (const list of sends) {
+  for (const list of lists) {
     const t0 = performance.now();
-    const result = folded ? await shard.ingestBatches(list) : await shard.ingest(list);
+    const result = aggregated ? await shard.ingestBatches(list) : await shard.ingest(list);
     batchMs.push(performance.now() - t0);
     counts.accepted += result.accepted;
     counts.duplicates += result.duplicates;
@@ -231,37 +257,13 @@ async function ingest(params, env) {
   const wallMs = Date.now() - wallStart;
   const rpcMs = batchMs.reduce((a, b) => a + b, 0);
   const sorted = [...batchMs].sort((a, b) => a - b);
-  return {
-    events,
-    batches: batchMs.length,
-    ...(folded ? { rows: folded.reduce((n, b) => n + b.rows.length, 0), foldMs, fill: await shard.fill() } : {}),
-    ...counts,
-    rpcMs,
-    wallMs,
-    generateMs,
-    eventsPerSec: (events / rpcMs) * 1000,
-    batchMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] },
-  };
+  const batchStats = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
+  return { batches: batchMs.length, ...counts, rpcMs, wallMs, batchMs: batchStats };
 }
 
 function groups(list, size) {
   const out = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
-/** Each API's events (in time order) folded `size` at a time: ≤ 1000 events, so ≤ 1000 rows. */
-function foldPerApi(events, size, offset) {
-  const byApi = new Map();
-  for (const e of events) {
-    if (!byApi.has(e.apiId)) byApi.set(e.apiId, []);
-    byApi.get(e.apiId).push(e);
-  }
-  const out = [];
-  for (const [apiId, list] of byApi) {
-    for (let i = 0; i < list.length; i += size)
-      out.push(foldUsage(`bench-${offset}-${apiId}-${i}`, list.slice(i, i + size)));
-  }
   return out;
 }
 

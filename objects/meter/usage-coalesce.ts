@@ -21,7 +21,7 @@ interface QueuedBatch extends UsageBatch {
 }
 
 /** Source rows merged by one seal at most (bounds its CPU when a backlog has built up). */
-const MAX_SEAL_SOURCE_ROWS = 20_000;
+export const MAX_SEAL_SOURCE_ROWS = 20_000;
 
 const SELECT = "SELECT seq, body FROM outbox WHERE kind = 'usage' ORDER BY seq LIMIT ?";
 const DELETE = "DELETE FROM outbox WHERE seq = ?";

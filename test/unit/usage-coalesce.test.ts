@@ -60,16 +60,20 @@ function intervals(events: readonly UsageEvent[], size: number): UsageBatch[] {
 describe("mergeUsageRows", () => {
   it("property: merged rows aggregate to exactly what the calls aggregate to, with no key twice", () => {
     fc.assert(
-      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 40 }), (events, n) => {
-        const batches = intervals(events, n);
-        const merged = mergeUsageRows(batches.map((b) => b.rows));
-        expect(merged.reduce((t, r) => t + r.calls, 0)).toBe(events.length);
-        expect(merged.length).toBeLessThanOrEqual(batches.reduce((t, b) => t + b.rows.length, 0));
-        // Merging the intervals is folding all the calls at once.
-        expect(merged).toHaveLength(foldUsage("all", events).rows.length);
-        const batch = { ...batches[0]!, rows: merged };
-        expect(canonical(aggregateRows(batch))).toEqual(canonical(aggregateBatch(events)));
-      }),
+      fc.property(
+        fc.array(eventArb, { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 40 }),
+        (events, k) => {
+          const batches = intervals(events, k);
+          const merged = mergeUsageRows(batches.map((b) => b.rows));
+          expect(merged.reduce((t, r) => t + r.calls, 0)).toBe(events.length);
+          expect(merged.length).toBeLessThanOrEqual(batches.reduce((t, b) => t + b.rows.length, 0));
+          // Merging the intervals is folding all the calls at once.
+          expect(merged).toHaveLength(foldUsage("all", events).rows.length);
+          const batch = { ...batches[0]!, rows: merged };
+          expect(canonical(aggregateRows(batch))).toEqual(canonical(aggregateBatch(events)));
+        },
+      ),
       { numRuns: 200 },
     );
   });

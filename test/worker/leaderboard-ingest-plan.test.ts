@@ -58,15 +58,17 @@ describe("shard ingest statements are point lookups and upserts", () => {
     // The claims and the counter are single-row INSERT … VALUES (no step to plan); every other
     // statement is driven by the batch. An upsert's ON CONFLICT target must be a primary key or
     // unique index (SQLite refuses it otherwise), so its conflict check is a point lookup too.
-    expect(Object.entries(got).filter(([, steps]) => steps.length === 0).map(([name]) => name)).toEqual([
-      "BATCH_CLAIM",
-      "COUNTER_ADD",
-    ]);
+    expect(
+      Object.entries(got)
+        .filter(([, steps]) => steps.length === 0)
+        .map(([name]) => name),
+    ).toEqual(["BATCH_CLAIM", "COUNTER_ADD"]);
     for (const [name, steps] of Object.entries(got)) {
       for (const step of steps) expect(`${name}: ${step}`).toMatch(new RegExp(`^${name}: ${POINT.source.slice(1)}`));
     }
     // The reads of stored money join the batch to the table by its full key.
-    expect(got.PAYER_HOUR_BILLED!.join(" | ")).toMatch(/SEARCH p USING PRIMARY KEY \(hour=\? AND api_id=\? AND payer=\?\)/);
+    const payerHour = /SEARCH p USING PRIMARY KEY \(hour=\? AND api_id=\? AND payer=\?\)/;
+    expect(got.PAYER_HOUR_BILLED!.join(" | ")).toMatch(payerHour);
     expect(got.API_HOUR_BILLED!.join(" | ")).toMatch(/SEARCH a USING PRIMARY KEY \(api_id=\? AND hour=\?\)/);
     expect(got.PAYER_TOTAL_BILLED!.join(" | ")).toMatch(/SEARCH t USING PRIMARY KEY \(api_id=\? AND payer=\?\)/);
   });
