@@ -88,7 +88,7 @@ export function batchedReport(batched: Batched, perEvent: IngestChunk[]): string
     ``,
     `| fill | calls/s | rows/s |`,
     `| --- | ---: | ---: |`,
-    ...marks,
+    ...(marks.length > 0 ? marks : [`| (the run reached none of ${MARKS.map(int).join(", ")}) | – | – |`]),
     ``,
     `By chunk (the shard after each chunk):`,
     ``,
