@@ -23,6 +23,7 @@ interface QueuedBatch extends UsageBatch {
 /** Source rows merged by one seal at most (bounds its CPU when a backlog has built up). */
 export const MAX_SEAL_SOURCE_ROWS = 20_000;
 
+const SEALED_PREFIX = '{"sealed":true,';
 const SELECT = "SELECT seq, body FROM outbox WHERE kind = 'usage' ORDER BY seq LIMIT ?";
 const DELETE = "DELETE FROM outbox WHERE seq = ?";
 const INSERT = "INSERT INTO outbox (seq, kind, body, created_ms) VALUES (?, 'usage', ?, ?)";
@@ -38,9 +39,9 @@ function isBatch(p: unknown): p is QueuedBatch {
 
 /** The Leaderboard batches a group of sources becomes: merged and cut, or a lone source as it is. */
 export function sealGroup(batches: readonly UsageBatch[], newId: () => string): UsageBatch[] {
-  const first = batches[0]!;
-  if (batches.length === 1) return [{ ...first }];
-  const { apiId, owner, directory } = first;
+  const { batchId, apiId, owner, directory, rows: firstRows } = batches[0]!;
+  // Only the batch's own fields: the sealed mark is the outbox's (written first, see write()).
+  if (batches.length === 1) return [{ batchId, apiId, owner, directory, rows: firstRows }];
   const rows = mergeUsageRows(batches.map((b) => b.rows));
   const out: UsageBatch[] = [];
   for (let i = 0; i < rows.length; i += MAX_BATCH_ROWS) {
@@ -68,6 +69,12 @@ export class UsageCoalescer {
       let upTo = rows[0]!.seq;
       let sourceRows = 0;
       for (const r of rows) {
+        // Sealed bodies are written with `sealed` first: skipped without parsing (a backlog of them
+        // waits while the Leaderboard is down, and each is up to 1000 rows of JSON).
+        if (r.body.startsWith(SEALED_PREFIX)) {
+          upTo = r.seq;
+          continue;
+        }
         const parsed = JSON.parse(r.body) as unknown;
         if (isBatch(parsed) && !parsed.sealed) {
           if (sourceRows > 0 && sourceRows + parsed.rows.length > MAX_SEAL_SOURCE_ROWS) break;

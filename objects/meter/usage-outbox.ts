@@ -4,7 +4,9 @@
 // aggregated usage batch (objects/shared/usage-batch.ts) per applied dispatcher batch, under the
 // dispatcher's batch id (`ingestBatches`, deduped by (apiId, batchId)), and one usage event per
 // settlement or per call recorded one at a time (`ingest`, deduped by (apiId, requestId)), so
-// redelivery is harmless. A tenant whose config has no `events` emits nothing.
+// redelivery is harmless. Before each delivery the queued aggregated batches are merged and
+// sealed under delivery batch ids (usage-coalesce.ts, docs/ARCHITECTURE.md §14), so a retry
+// resends exactly what was sent. A tenant whose config has no `events` emits nothing.
 // A challenge carries its request fingerprint (the funnel counts challenged requests); one that is
 // not a fingerprint is dropped here, so the Leaderboard never rejects the event over it.
 import { leaderboardFor } from "../leaderboard/shards.ts";
