@@ -91,12 +91,13 @@ export class Outbox {
     if (!send) return { sent: 0, remaining: this.size(kind) };
     let sent = 0;
     for (let batch = 0; batch < maxBatches; batch++) {
-      // Sealed before sent: a retry resends exactly what this delivery sends (usage-coalesce.ts).
-      const upTo = s.channel.seal ? (s.channel.seal(batchRows, Date.now()) ?? 0) : Number.MAX_SAFE_INTEGER;
-      const select = "SELECT seq, body FROM outbox WHERE kind = ? AND seq <= ? ORDER BY seq LIMIT ?";
-      const rows = this.sql.exec<{ seq: number; body: string }>(select, kind, upTo, batchRows).toArray();
-      if (rows.length === 0) break;
+      let rows: { seq: number; body: string }[];
       try {
+        // Sealed before sent: a retry resends exactly what this delivery sends (usage-coalesce.ts).
+        const upTo = s.channel.seal ? (s.channel.seal(batchRows, Date.now()) ?? 0) : Number.MAX_SAFE_INTEGER;
+        const select = "SELECT seq, body FROM outbox WHERE kind = ? AND seq <= ? ORDER BY seq LIMIT ?";
+        rows = this.sql.exec<{ seq: number; body: string }>(select, kind, upTo, batchRows).toArray();
+        if (rows.length === 0) break;
         await send(rows.map((r) => r.body));
       } catch (err) {
         s.failures += 1;
