@@ -4,8 +4,8 @@
 //            on the shard, mixed lifecycles), sent by RPC from a Worker, one batch at a time;
 //   batched  the same number of calls into another (empty) shard as the TenantMeters now send
 //            them (bench/leaderboard-worker/traffic.js, production functions at every step): a
-//            shard at 50k calls/s, callers Zipf(1.1) over 10,000 identities, the five APIs, a
-//            24-hour timeline; folded per isolate and 50 ms (the dispatcher's fold), applied
+//            shard at 50k calls/s, callers Zipf(1.1) over 10,000 identities, the five APIs, one
+//            hour of timeline per 100k calls; folded per isolate and 50 ms (the dispatcher's fold), applied
 //            (the meter's Leaderboard rows: settlements excluded, they travel one event per
 //            payment) and coalesced per tenant and 1 s (the meter's sealed delivery batches),
 //            BATCHES_PER_RPC per `ingestBatches` RPC. A "call" here is one call carried by an
@@ -84,11 +84,11 @@ export interface IngestRollupResult {
   chunks: IngestChunk[];
   rollup: RollupReport;
   /** The same timeline as aggregated batches into an empty shard (absent when skipped). */
-  batched?: { spanHours: number; perRpc: number; chunks: IngestChunk[] };
+  batched?: { callsPerHour: number; perRpc: number; chunks: IngestChunk[] };
 }
 
-/** The batched mode's timeline: its calls' hours (the shard fills with a day of hourly rows). */
-const BATCHED_SPAN_HOURS = 24;
+/** The batched mode's timeline: one hour per 100k calls (traffic.js CALLS_PER_HOUR), ending now. */
+const BATCHED_CALLS_PER_HOUR = 100_000;
 /** Aggregated batches per ingestBatches RPC, as objects/meter/usage-outbox.ts sends them. */
 const BATCHES_PER_RPC = 5;
 
@@ -159,7 +159,8 @@ export async function benchLeaderboardIngest(
       );
     }
     const rollup = await post<RollupReport>(`${worker.url}/rollup`);
-    const batchedSetup = { spanHours: BATCHED_SPAN_HOURS, perRpc: BATCHES_PER_RPC, chunks: [] as IngestChunk[] };
+    const batchedChunks: IngestChunk[] = [];
+    const batchedSetup = { callsPerHour: BATCHED_CALLS_PER_HOUR, perRpc: BATCHES_PER_RPC, chunks: batchedChunks };
     const batched = opts.batched === false ? undefined : batchedSetup;
     for (let offset = 0; batched && offset < opts.totalEvents; offset += opts.chunk) {
       const events = Math.min(opts.chunk, opts.totalEvents - offset);
@@ -168,7 +169,6 @@ export async function benchLeaderboardIngest(
         offset: String(offset),
         total: String(opts.totalEvents),
         endMs: String(endMs),
-        spanHours: String(BATCHED_SPAN_HOURS),
         mode: "batches",
         shard: "bench-batched",
         perRpc: String(BATCHES_PER_RPC),

@@ -13,9 +13,10 @@
 //   4. the meter's coalescing (objects/meter/usage-coalesce.ts `sealGroup`): the batches queued in
 //      COALESCE_MS (the outbox's delivery delay) merged into delivery batches, with the seal's caps.
 // Time is compressed, and says so: the fold windows are counted in calls at SHARD_RATE (a 50 ms
-// dispatcher interval = SHARD_RATE / 20 calls), while a call's hour follows the bench's timeline
-// (`spanHours` over the whole run, in time order), so the shard fills with hourly rows as it would
-// over that many hours. A "call" in the report = one call carried by an aggregated batch.
+// dispatcher interval = SHARD_RATE / 20 calls), while the hour of a call advances every
+// CALLS_PER_HOUR calls (the run ends at `endMs`), so the shard fills with hourly rows as it would
+// over many hours, and the calls per row do not depend on the run's length.
+// A "call" in the report = one call carried by an aggregated batch.
 import { MAX_SEAL_SOURCE_ROWS, sealGroup } from "../../objects/meter/usage-coalesce.ts";
 import { foldRecords } from "../../objects/meter/usage-fold.ts";
 import { leaderboardRows } from "../../objects/meter/usage-plan.ts";
@@ -30,6 +31,8 @@ export const CALLERS = 10_000;
 export const ZIPF_S = 1.1;
 const PATHS = 20;
 const MCP_SHARE = 0.1;
+/** Calls per hour of the timeline: 2 s of the shard at SHARD_RATE (time compressed 1800×). */
+export const CALLS_PER_HOUR = 100_000;
 
 /** Zipf(s) over n ranks: returns a sampler of 0-based ranks (binary search in the CDF). */
 function zipf(n, s) {
@@ -54,10 +57,10 @@ const rankOf = zipf(CALLERS, ZIPF_S);
 /**
  * Generates the calls offset..offset+count-1 of a `total`-call run and returns the delivery
  * batches the shard gets for them, plus the counts the report needs.
- * model: { apis, paidMix, freeMix, identities, rand, atomic, timeline: {startMs, spanMs, total} }
+ * model: { apis, paidMix, freeMix, identities, rand, atomic, timeline: { endMs, total } }
  */
 export function shardTraffic(model, offset, count) {
-  const { apis, rand, timeline } = model;
+  const { apis, rand } = model;
   const perDispatch = (SHARD_RATE * DISPATCH_MS) / 1000;
   const perCoalesce = (SHARD_RATE * COALESCE_MS) / 1000;
   // (coalesce window, api) → (dispatch window, isolate) → records
@@ -129,6 +132,7 @@ function pick(rand, mix) {
   return mix[0];
 }
 
+const HOUR_MS = 3_600_000;
 const ATTEMPTS = new Set(["payment_settled", "served", "tenant_error", "settlement_failed"]);
 const fingerprints = new Map();
 
@@ -151,7 +155,9 @@ function makeRecord(model, api, g) {
   const who = identities[rankOf(rand())];
   const gauss = (rand() + rand() + rand() + rand() - 2) * 1.7;
   const latencyMs = ATTEMPTS.has(outcome) ? Math.round(40 * Math.exp(0.8 * gauss)) : 1 + Math.floor(rand() * 5);
-  const ts = Math.floor(timeline.startMs + (g * timeline.spanMs) / timeline.total);
+  const hours = Math.ceil(timeline.total / CALLS_PER_HOUR);
+  const hourStart = Math.floor(timeline.endMs / HOUR_MS - hours + Math.floor(g / CALLS_PER_HOUR)) * HOUR_MS;
+  const ts = hourStart + Math.floor(((g % CALLS_PER_HOUR) * HOUR_MS) / CALLS_PER_HOUR);
   const record = { requestId: `r${g}`, ts, caller: paid ? who.wallet : who.ip, status, latencyMs, outcome };
   if (rand() < MCP_SHARE) record.transport = "mcp";
   if (outcome === "payment_challenged") record.fingerprint = fingerprintOf(api, Math.floor(rand() * PATHS));
