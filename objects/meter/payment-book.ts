@@ -16,7 +16,7 @@ import type { AlarmScheduler } from "../shared/alarm.ts";
 import type { ConfigStore } from "./config.ts";
 import { MAX_FINGERPRINT_LENGTH } from "./fingerprint.ts";
 import type { Housekeeping } from "./housekeeping.ts";
-import type { LedgerOutbox } from "./ledger-outbox.ts";
+import { MAX_RECEIPT_LENGTH, type LedgerOutbox } from "./ledger-outbox.ts";
 import { boundedString, finiteOr, nonEmptyOrNull, parseClaim, retryJson } from "./payment-claim.ts";
 import { IDEMPOTENCY_KEY_TTL_MS, nextReconcileAtMs, settledPruneAtMs } from "./payment-rules.ts";
 import { newPaymentRow, type PaymentRow, type PaymentStore, statusOf, storedResponseOf } from "./payment-store.ts";
@@ -147,16 +147,18 @@ export class PaymentBook {
     const given = ledger && typeof ledger === "object" ? ledger : null;
     const settledAt = Math.floor(finiteOr(given?.settledAt, Date.now()));
     const ledgerRequestId = nonEmptyOrNull(given?.requestId);
+    const givenReceipt = given?.receipt;
+    const receipt = boundedString(givenReceipt, MAX_RECEIPT_LENGTH) ? givenReceipt : null;
     const stored = capStoredResponse(response);
     if (row) {
       if (row.status === "settled") return "already_settled";
-      this.settleRow(row, tx, stored, settledAt, ledgerRequestId ?? row.request_id, false);
+      this.settleRow(row, tx, stored, settledAt, ledgerRequestId ?? row.request_id, false, receipt);
       return "committed";
     }
     const late = admitted ? this.rowFromAdmitted(paymentId, ledgerRequestId, admitted) : null;
     if (!late) return "unknown_payment";
     // Its reservation was released already: the amount becomes settled spend without being un-reserved again.
-    this.settleRow(late, tx, stored, settledAt, late.request_id, true);
+    this.settleRow(late, tx, stored, settledAt, late.request_id, true, receipt);
     console.warn(
       `late commit: payment ${late.id} was released as orphaned before its dispatcher committed; recorded as settled`,
     );
@@ -193,6 +195,7 @@ export class PaymentBook {
     settledAt: number,
     requestId: string,
     recreate: boolean,
+    receipt: string | null = null,
   ): void {
     const realNow = Date.now();
     const pruneAt = settledPruneAtMs(realNow, row.valid_before);
@@ -212,6 +215,7 @@ export class PaymentBook {
           network: row.network,
           transaction: tx,
           settledAt,
+          receipt,
         },
         realNow,
       );

@@ -179,6 +179,8 @@ export interface LedgerEntryInput {
   requestId: string;
   /** ms since epoch when settle returned. */
   settledAt: number;
+  /** The signed offer-receipt receipt (JSON) given to the payer, kept with the ledger row; null: none. */
+  receipt?: string | null;
 }
 
 // ─────────────────────────── Payments: the book ───────────────────────────

@@ -1,5 +1,6 @@
 // GET /v1/tenants/:slug/earnings: the creator's settled payments from the D1 ledger (exact
-// integer atomic amounts, summed as bigints), newest first, with cursor pagination.
+// integer atomic amounts, summed as bigints), newest first, with cursor pagination. Each row carries
+// the signed receipt its payer got (x402 offer-receipt, src/receipts/), or null.
 import * as v from "valibot";
 import type { IRequest } from "itty-router";
 import { json } from "../http/json.ts";
@@ -8,6 +9,7 @@ import { assetFor } from "../config/assets.ts";
 import { atomicToUsd } from "../../objects/shared/money.ts";
 import { requireCreator } from "./auth.ts";
 import { ownedTenant, slugParam } from "./tenants.ts";
+import { storedReceipt } from "../receipts/stored.ts";
 import type { PlatformContext } from "./context.ts";
 
 const QuerySchema = v.object({
@@ -34,6 +36,7 @@ interface LedgerRow {
   network: string;
   tx_hash: string | null;
   settled_at: number;
+  receipt: string | null;
 }
 
 export async function tenantEarnings(request: IRequest, pc: PlatformContext): Promise<Response> {
@@ -44,7 +47,7 @@ export async function tenantEarnings(request: IRequest, pc: PlatformContext): Pr
   const [page, all] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
-        `SELECT payment_id, request_id, payer, pay_to, amount_atomic, asset, network, tx_hash, settled_at
+        `SELECT payment_id, request_id, payer, pay_to, amount_atomic, asset, network, tx_hash, settled_at, receipt
          FROM ledger WHERE tenant = ? AND settled_at < ? ORDER BY settled_at DESC, payment_id LIMIT ?`,
       )
       .bind(config.slug, query.before ?? Number.MAX_SAFE_INTEGER, query.limit),
@@ -69,6 +72,7 @@ export async function tenantEarnings(request: IRequest, pc: PlatformContext): Pr
       network: r.network,
       transaction: r.tx_hash,
       settledAt: r.settled_at,
+      receipt: storedReceipt(r.receipt),
     })),
     nextBefore: rows.length === query.limit && last ? last.settled_at : null,
   });

@@ -7,6 +7,7 @@ import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
 import type { UsageRecord } from "../../objects/meter/types.ts";
 import { checkTenantBodySize } from "../http/body-limit.ts";
 import { requirementsFor } from "../payments/requirements.ts";
+import { challengeOffer } from "../receipts/gateway.ts";
 import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
 import type { CallContext } from "./context.ts";
 import { freeFlow } from "./free-flow.ts";
@@ -35,7 +36,9 @@ export async function callTenant(
   else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
   else result = await freeFlow(call, tenant, request, path, ipCaller!);
   await record(call, tenant.slug, request, path, result, ipCaller);
-  return respond(result, { tenant, requirements, request, path, requestId: call.requestId });
+  // A 402 carries a signed offer of its terms (x402 offer-receipt, src/receipts/).
+  const offer = result.kind === "challenge" && requirements ? await challengeOffer(call, requirements, request) : null;
+  return respond(result, { tenant, requirements, request, path, requestId: call.requestId, offer });
 }
 
 /** The one recording site. An unverified `from` is never an identity: without a payer, the IP hash. */

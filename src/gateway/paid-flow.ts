@@ -7,7 +7,8 @@
 //   run      the tenant; ≥ 400 or a throw releases the reservation (nothing charged)
 //   settle   facilitator /settle only after a good answer; unknown → settlement_pending (held,
 //            with the tenant's response, which the payer's retry gets once the settlement is known)
-//   deliver  content with PAYMENT-RESPONSE; TenantMeter.commit in waitUntil, with retry
+//   deliver  content with PAYMENT-RESPONSE (and its signed receipt, src/receipts/); TenantMeter.commit in
+//            waitUntil, with retry
 // Paid content is never sent before a successful settle, and every failure after admit releases
 // the reservation so the payer is never charged for a failed call. Every phase ends the flow with
 // a CallResult or hands the next phase what it needs; call.ts records and answers the result.
@@ -25,6 +26,7 @@ import { settlePayment } from "../payments/settle.ts";
 import { readPaymentIdentifier } from "../payments/payment-identifier.ts";
 import { PhaseTimer } from "../payments/timing.ts";
 import { verifyPayment } from "../payments/verify.ts";
+import { settledReceipt } from "../receipts/gateway.ts";
 import { meterFor, type TenantMeterStub } from "../tenancy/meter-config.ts";
 import { admitSyncingConfig } from "./admit.ts";
 import type { CallContext } from "./context.ts";
@@ -186,11 +188,16 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
     const message = `settlement failed: ${settled.reason}`;
     return { kind: "challenge", code: "settlement_failed", message, headers, payer };
   }
-  const headers = settledHeaders(upstream.headers, limitHeaders, settled.paymentResponse);
-  const stored = toStored(upstream.status, headers, body);
   const { transaction, network } = settled.settlement;
+  // The signed receipt (src/receipts/), in PAYMENT-RESPONSE, the stored response and the ledger row.
+  const signed = await settledReceipt(call, request, settled.paymentResponse, { payer, network, transaction }, {
+    payload: paid.decoded.payload,
+    requirements: paid.requirements,
+  });
+  const headers = settledHeaders(upstream.headers, limitHeaders, signed.paymentResponse);
+  const stored = toStored(upstream.status, headers, body);
   // Off the critical path (commit.ts says why that is safe).
-  const ledger = { requestId: call.requestId, settledAt: Date.now() };
+  const ledger = { requestId: call.requestId, settledAt: Date.now(), receipt: signed.receipt };
   call.ctx.waitUntil(commitWithRetry(meter, id, { transaction, network, payer }, stored, ledger, admitted));
   const { status, statusText } = upstream;
   return { kind: "settled", status, statusText, headers, body, timing: timer.header(), payer };
