@@ -4,7 +4,15 @@
 // `/.well-known/x402`. Pure builders; the handler is a few lines over them.
 import { createOfferDomain, createReceiptDomain, OFFER_RECEIPT } from "@x402/extensions/offer-receipt";
 import type { TypedDataDomain } from "viem";
-import type { PublishedKey } from "./signer.ts";
+
+export type KeyStatus = "current" | "previous";
+
+/** One published signing key: a did:pkh id (chain 1, as the spec's EIP-712 domain) and its address. */
+export interface PublishedKey {
+  kid: string;
+  address: string;
+  status: KeyStatus;
+}
 
 export const RECEIPT_KEYS_PATH = "/.well-known/402claw-receipt-keys.json";
 

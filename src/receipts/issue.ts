@@ -70,7 +70,9 @@ export async function receiptExtension(signer: ReceiptSigner | null, s: Settled)
     },
     transportContext: { request: { adapter: { getUrl: () => s.resourceUrl } } },
   };
-  const value = (await extensionOf(signer).enrichSettlementResponse?.(DECLARATION, context)) as ReceiptExtension | undefined;
+  const value = (await extensionOf(signer).enrichSettlementResponse?.(DECLARATION, context)) as
+    | ReceiptExtension
+    | undefined;
   return value?.info?.receipt ? value : null;
 }
 

@@ -4,15 +4,9 @@
 // EIP-712 signers: a verifier recovers the address from the signature and looks it up in the list.
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { PlatformConfig } from "../config/env.ts";
+import type { PublishedKey } from "./document.ts";
 
-export type KeyStatus = "current" | "previous";
-
-/** One published signing key: a did:pkh id (chain 1, as the spec's EIP-712 domain) and its address. */
-export interface PublishedKey {
-  kid: string;
-  address: string;
-  status: KeyStatus;
-}
+export type { PublishedKey } from "./document.ts";
 
 export interface ReceiptSigner {
   account: PrivateKeyAccount;

@@ -87,7 +87,9 @@ describe("offers and receipt keys", () => {
       expect(verified.payload.validUntil).toBeLessThanOrEqual(now + accepted!.maxTimeoutSeconds + 1);
     }
     // The Bazaar listing and payment-identifier are still there, next to the offer.
-    expect(Object.keys(required.extensions ?? {})).toEqual(expect.arrayContaining([OFFER_RECEIPT, "payment-identifier"]));
+    expect(Object.keys(required.extensions ?? {})).toEqual(
+      expect.arrayContaining([OFFER_RECEIPT, "payment-identifier"]),
+    );
   });
 
   it("without RECEIPT_SIGNING_KEY: no offer in the 402, no key published, everything else as before", async () => {
