@@ -59,7 +59,7 @@ describe("signed receipts on the local chain", () => {
     const verified = await verifyReceipt(receipt, keys, expected);
     expect(verified).toMatchObject({ ok: true, signer: keys.keys[0]!.address, status: "current" });
     // The schema the official extension declares travels with it.
-    expect((settle.extensions?.[OFFER_RECEIPT] as { schema?: unknown }).schema).toBeDefined();
+    expect((settle.extensions?.[OFFER_RECEIPT] as { schema?: unknown } | undefined)?.schema).toBeDefined();
     // The receipt's transaction is this payment: its Transfer moved the price from the payer.
     const chain = env.stack.payments.chain;
     const txReceipt = await chain.publicClient.getTransactionReceipt({ hash: settle.transaction as Hex });
