@@ -29,6 +29,11 @@ function extensionOf(signer: ReceiptSigner): ResourceServerExtension {
   return ext;
 }
 
+// Signing costs a few ms of CPU; a 402 asked again for the same URL and terms reuses its offer
+// while at least half of the offer's validity is left. Values, never promises (ARCHITECTURE §6).
+const OFFER_CACHE_MAX = 512;
+const offerCache = new Map<string, { value: Record<string, unknown>; validUntil: number }>();
+
 /**
  * `{"offer-receipt": {info: {offers: [...]}, schema}}` for a 402 asking `requirements` at
  * `resourceUrl` (each offer valid for the requirements' maxTimeoutSeconds), or null.
@@ -39,10 +44,24 @@ export async function offerExtension(
   resourceUrl: string,
 ): Promise<Record<string, unknown> | null> {
   if (!signer) return null;
+  const key = `${signer.kid}|${resourceUrl}|${JSON.stringify(requirements)}`;
+  const now = Math.floor(Date.now() / 1000);
+  const hit = offerCache.get(key);
+  if (hit && hit.validUntil - now >= requirements.maxTimeoutSeconds / 2) return hit.value;
   const paymentRequiredResponse = { x402Version: 2, resource: { url: resourceUrl }, accepts: [requirements] };
   const context = { requirements: [requirements], resourceInfo: { url: resourceUrl }, paymentRequiredResponse };
-  const info = await extensionOf(signer).enrichPaymentRequiredResponse?.(DECLARATION, context);
-  return info ? { [OFFER_RECEIPT]: info } : null;
+  const info = (await extensionOf(signer).enrichPaymentRequiredResponse?.(DECLARATION, context)) as
+    | { info?: { offers?: { payload?: { validUntil?: number } }[] } }
+    | undefined;
+  if (!info) return null;
+  const value = { [OFFER_RECEIPT]: info };
+  const validUntil = info.info?.offers?.[0]?.payload?.validUntil;
+  if (typeof validUntil === "number") {
+    offerCache.delete(key);
+    offerCache.set(key, { value, validUntil });
+    if (offerCache.size > OFFER_CACHE_MAX) offerCache.delete(offerCache.keys().next().value!);
+  }
+  return value;
 }
 
 export interface Settled {

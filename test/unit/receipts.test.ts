@@ -194,4 +194,14 @@ describe("offers", () => {
     expect((await verifyOffer(tampered, doc)).ok).toBe(false);
     expect((await verifyOffer(offer, docOf(receiptsOf(KEY_B)))).ok).toBe(false);
   });
+
+  it("the same URL and terms reuse a fresh offer; other terms or another URL get their own", async () => {
+    const signer = receiptSigner(receiptsOf(KEY_A));
+    const first = await offerExtension(signer, REQUIREMENTS, SETTLED.resourceUrl);
+    expect(await offerExtension(signer, REQUIREMENTS, SETTLED.resourceUrl)).toBe(first);
+    const dearer = await offerExtension(signer, { ...REQUIREMENTS, amount: "2000" }, SETTLED.resourceUrl);
+    expect(dearer).not.toBe(first);
+    expect(JSON.stringify(dearer)).toContain('"amount":"2000"');
+    expect(await offerExtension(signer, REQUIREMENTS, `${SETTLED.resourceUrl}&y=2`)).not.toBe(first);
+  });
 });
