@@ -10,6 +10,7 @@ import { extractOffersFromPaymentRequired, OFFER_RECEIPT } from "@x402/extension
 import { privateKeyToAccount } from "viem/accounts";
 import worker from "../../src/index.ts";
 import { parseKeysDocument, verifyOffer } from "../../src/receipts/verify.ts";
+import { checkSchema } from "../support/schema-check.ts";
 import { call, CITIES_CSV, createCreator, deployOk, PLATFORM, uniqueSlug } from "./helpers.ts";
 
 const ASSET = { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", name: "USDC", version: "2", decimals: 6 };
@@ -49,6 +50,12 @@ describe("offers and receipt keys", () => {
       expect("doc" in parseKeysDocument(doc)).toBe(true);
     }
     const platform = await (await call("/.well-known/x402")).json<any>();
+    // Both documents are what the platform's OpenAPI says they are.
+    const doc = await (await call("/openapi.json")).json<any>();
+    const schemaOf = (path: string) => doc.paths[path].get.responses["200"].content["application/json"].schema;
+    expect(checkSchema(schemaOf("/.well-known/x402"), platform, doc)).toEqual([]);
+    const keysDoc = await (await call("/.well-known/402claw-receipt-keys.json")).json<any>();
+    expect(checkSchema(schemaOf("/.well-known/402claw-receipt-keys.json"), keysDoc, doc)).toEqual([]);
     expect(platform.offerReceipt).toEqual({
       format: "eip712",
       keysUrl: `${PLATFORM}/.well-known/402claw-receipt-keys.json`,
