@@ -190,10 +190,9 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   }
   const { transaction, network } = settled.settlement;
   // The signed receipt (src/receipts/), in PAYMENT-RESPONSE, the stored response and the ledger row.
-  const signed = await settledReceipt(call, request, settled.paymentResponse, { payer, network, transaction }, {
-    payload: paid.decoded.payload,
-    requirements: paid.requirements,
-  });
+  const settledAs = { payer, network, transaction };
+  const paidWith = { payload: paid.decoded.payload, requirements: paid.requirements };
+  const signed = await settledReceipt(call, request, settled.paymentResponse, settledAs, paidWith);
   const headers = settledHeaders(upstream.headers, limitHeaders, signed.paymentResponse);
   const stored = toStored(upstream.status, headers, body);
   // Off the critical path (commit.ts says why that is safe).

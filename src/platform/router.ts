@@ -44,6 +44,9 @@ type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | R
 const apiOrMarkdown: Handler = (request, pc) =>
   wantsMarkdown(request) ? getApiMarkdown(request, pc) : getApi(request, pc);
 
+// The published receipt signing keys (src/receipts/document.ts).
+const receiptKeys: Handler = (request, pc) => receiptKeysResponse(request, pc.config);
+
 const health: Handler = (_request, pc) => json({ ok: true, service: "402claw", time: new Date(pc.now).toISOString() });
 
 export const platformRouter = Router<IRequest, [PlatformContext]>()
@@ -66,7 +69,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
   .get("/llms.txt", publicRoute(getLlmsTxt))
   .get("/.well-known/mcp/server-card.json", publicRoute(getServerCard))
-  .get(RECEIPT_KEYS_PATH, publicRoute((request, pc) => receiptKeysResponse(request, pc.config)))
+  .get(RECEIPT_KEYS_PATH, publicRoute(receiptKeys))
   // MCP (docs/ARCHITECTURE.md §12): stateless Streamable HTTP, POST only (other methods answer 405).
   .all("/mcp", platformMcp)
   .get("/v1/platform", publicRoute(getPlatformInfo))
