@@ -67,8 +67,12 @@ const MAX_TENANTS = 2_000;
 
 export class LeaseCache {
   private readonly tenants = new Map<string, TenantLeases>();
+  private holderId: string | null = null;
 
-  constructor(readonly holder: string = crypto.randomUUID()) {}
+  /** This holder's random id, made on first use (workerd forbids random values at global scope). */
+  get holder(): string {
+    return (this.holderId ??= crypto.randomUUID());
+  }
 
   /** Admits one free call from the tenant's leases, asking the meter only when they are empty. */
   async admit(slug: string, call: LeaseCall): Promise<AdmitResult> {
