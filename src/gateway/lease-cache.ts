@@ -148,6 +148,8 @@ export class LeaseCache {
 
   private prefetchIfLow(slug: string, t: TenantLeases, part: Part, kind: Kind, l: Lease, call: LeaseCall): void {
     if (l.unlimited || part.inflight || l.granted < 4 || l.left > l.granted / 4) return;
+    // Only the newest lease asks: one already refilled must not ask again while it drains.
+    if (part.leases[part.leases.length - 1] !== l) return;
     part.inflight = this.grant(slug, t, part, kind, call);
     call.defer(part.inflight);
   }
