@@ -134,7 +134,12 @@ export class LeaseCache {
         this.prefetchIfLow(slug, t, part, kind, lease, call);
         return lease;
       }
-      part.inflight ??= this.grant(slug, t, part, kind, call);
+      if (!part.inflight) {
+        part.inflight = this.grant(slug, t, part, kind, call);
+        // Other requests await this promise; workerd cancels their continuations if the request
+        // that made it ends first (e.g. its client went away), so keep that request alive for it.
+        call.defer(part.inflight);
+      }
       part.waiting += 1;
       let refused: Refusal | null;
       try {
