@@ -63,7 +63,8 @@ export class LeaseBook {
     const check = this.admission.check(cfg, caller, now, parts);
     if (!check.ok) return check.refusal;
     const plan = check.plan;
-    const tokens = leaseSize(remainingOf(cfg, plan), want, this.activeHolders(String(req.holder), now));
+    // The check passed, so at least one token is there (as for an admit) even if float dust says less.
+    const tokens = Math.max(1, leaseSize(remainingOf(cfg, plan), want, this.activeHolders(String(req.holder), now)));
     this.admission.takeScheduling(cfg, plan, now, tokens);
     const expiresAt = Math.min(base.expiresAt, plan.day?.endMs ?? Infinity, plan.month?.endMs ?? Infinity);
     const id = crypto.randomUUID();
