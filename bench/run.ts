@@ -14,6 +14,8 @@ import { REPO_ROOT } from "../cli/local/paths.ts";
 import { benchLease } from "./lease.ts";
 import { load, type LoadResult } from "./load.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
+import { benchMcpCalls, mcpReport } from "./mcp.ts";
+import { benchOnly, isOnlyPart } from "./only.ts";
 import {
   benchLeaderboardIngest,
   benchLeaderboardReads,
@@ -29,10 +31,9 @@ const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 /** Events ingested into one Leaderboard shard before the rollup is timed (0 skips that part). */
 const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
 const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
-/**
- * `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
- * `BENCH_ONLY=lease`: only the leased admission benchmarks (bench/lease.ts).
- */
+/** `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
+ * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts);
+ * `lease`: only the leased admission benchmarks (bench/lease.ts). */
 const ONLY = process.env.BENCH_ONLY ?? "";
 
 function mean(values: number[]): number {
@@ -81,6 +82,10 @@ async function leaseOnly(): Promise<void> {
 async function main(): Promise<void> {
   if (ONLY === "leaderboard") return leaderboardOnly();
   if (ONLY === "lease") return leaseOnly();
+  if (isOnlyPart(ONLY)) {
+    const opts = { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, paidCalls: PAID_CALLS };
+    return writeReport(await benchOnly(ONLY, opts));
+  }
   const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
   process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
         ``,
       );
 
+      lines.push(...mcpReport(await benchMcpCalls(stack, "bench-paid", { calls: Math.min(PAID_CALLS, 100) })));
       lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.

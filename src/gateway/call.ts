@@ -15,6 +15,7 @@ import { paidFlow } from "./paid-flow.ts";
 import { respond } from "./respond.ts";
 import type { CallResult } from "./result.ts";
 import { recordUsage } from "./usage-buffer.ts";
+import { recordTelemetry } from "../telemetry/record.ts";
 
 export type { CallContext } from "./context.ts";
 
@@ -34,14 +35,14 @@ export async function callTenant(
   if (bodyProblem) result = { kind: "refused", error: bodyProblem, payer: null };
   else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
   else result = await freeFlow(call, tenant, request, path, ipCaller!);
-  await record(call, tenant.slug, request, path, result, ipCaller);
+  await record(call, tenant, request, path, result, ipCaller);
   return respond(result, { tenant, requirements, request, path, requestId: call.requestId });
 }
 
 /** The one recording site. An unverified `from` is never an identity: without a payer, the IP hash. */
 async function record(
   call: CallContext,
-  slug: string,
+  tenant: TenantConfig,
   request: Request,
   path: string,
   result: CallResult,
@@ -64,5 +65,6 @@ async function record(
   if (recorded.outcome === "payment_challenged") {
     usage.fingerprint = await requestFingerprint(request.method, path, new URL(request.url).search);
   }
-  recordUsage(call.env, call.ctx, slug, usage);
+  recordUsage(call.env, call.ctx, tenant.slug, usage);
+  recordTelemetry(call, tenant, { method: request.method, path }, usage); // docs/ARCHITECTURE.md §14
 }

@@ -8,4 +8,6 @@ export interface CallContext {
   config: PlatformConfig;
   requestId: string;
   startedAt: number;
+  /** How the call arrived: an MCP tool call sets "mcp"; absent is plain HTTP (raw telemetry, §14). */
+  transport?: "http" | "mcp";
 }

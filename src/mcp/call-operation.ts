@@ -54,7 +54,7 @@ export async function callOperation(
   if (payment.kind === "malformed") return toolError("invalid_payment_meta", payment.message);
   const request = tenantRequestOf(c, args, payment.kind === "header" ? payment.header : null);
   const path = new URL(request.url).pathname.slice(new URL(c.base).pathname.replace(/\/$/, "").length) || "/";
-  const call: CallContext = { ...c.call, requestId: newRequestId(), startedAt: Date.now() };
+  const call: CallContext = { ...c.call, requestId: newRequestId(), startedAt: Date.now(), transport: "mcp" };
   let result: ToolResult;
   try {
     result = await toolResultOf(await callTenant(call, c.tenant, request, path), c.structured);
