@@ -11,6 +11,7 @@ import { benchPaidCalls } from "./paid.ts";
 import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
+import { benchLease } from "./lease.ts";
 import { load, type LoadResult } from "./load.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
@@ -31,7 +32,8 @@ const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
 const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
 /** `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
- * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts). */
+ * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts);
+ * `lease`: only the leased admission benchmarks (bench/lease.ts). */
 const ONLY = process.env.BENCH_ONLY ?? "";
 
 function mean(values: number[]): number {
@@ -68,8 +70,18 @@ async function leaderboardOnly(): Promise<void> {
   }
 }
 
+async function leaseOnly(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
+  try {
+    writeReport(await benchLease(state, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS }));
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   if (ONLY === "leaderboard") return leaderboardOnly();
+  if (ONLY === "lease") return leaseOnly();
   if (isOnlyPart(ONLY)) {
     const opts = { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, paidCalls: PAID_CALLS };
     return writeReport(await benchOnly(ONLY, opts));
@@ -186,8 +198,10 @@ async function main(): Promise<void> {
     }
     // Leaderboard ingest + rollup: its own Worker, once the dispatcher is gone (nothing competes).
     if (LEADERBOARD_EVENTS > 0) ingest = await leaderboardIngest(state);
+    const leases = await benchLease(state, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS });
     lines.push(...leaderboardReport(ingest, reads, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
     if (explore) lines.push(...exploreReport(explore, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
+    lines.push(...leases);
   } finally {
     rmSync(state, { recursive: true, force: true });
   }

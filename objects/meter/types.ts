@@ -56,6 +56,48 @@ export interface ConfigureResult {
   version: number;
 }
 
+// ─────────────────────────── Leases (lease.ts) ───────────────────────────
+// A dispatcher isolate leases tokens for a tenant's global bucket and quotas ("tenant" part) or
+// for one caller's bucket ("caller" part) and admits free calls from them without an RPC.
+
+export interface LeaseRequest {
+  /** The asking isolate's random id: the meter splits what remains between recent holders. */
+  holder: string;
+  part: "tenant" | "caller";
+  /** The verified caller (IP hash) for the caller part; ignored for the tenant part. */
+  caller: string;
+  /** Tokens the holder expects to use within the TTL (≥ 1); 0 = only return `returns`. */
+  want: number;
+  now: number;
+  /** Unused tokens of earlier leases, credited back once each (unknown ids are ignored). */
+  returns?: LeaseReturn[];
+}
+
+export interface LeaseReturn {
+  id: string;
+  unused: number;
+}
+
+/** The state a grant leaves, so the holder can compute the RateLimit and X-Usage headers. */
+export interface LeaseSnapshot {
+  buckets: { name: "caller" | "global"; rule: RateLimitRule; tokens: number; updatedMs: number }[];
+  quotas: { name: "daily" | "monthly"; limit: number; used: number; startMs: number; endMs: number }[];
+}
+
+export type LeaseResult =
+  | {
+      ok: true;
+      /** "" for a part without limits (nothing to return). */
+      id: string;
+      configVersion: number;
+      /** Tokens granted; null = this part has no limit (the lease only carries the tenant state). */
+      tokens: number | null;
+      /** The holder must not admit from the lease at or after this instant (ms since epoch). */
+      expiresAt: number;
+      snapshot: LeaseSnapshot;
+    }
+  | Extract<AdmitResult, { ok: false }>;
+
 /** One finished call, as the meter stores it for stats (and later for the leaderboard outbox). */
 export interface UsageRecord {
   requestId: string;

@@ -32,6 +32,7 @@ const VAR_NAMES = [
   "OPERATOR_TOKEN",
   "API_KEY_SECRET",
   "SECRETS_KEY",
+  "BENCH_METER_DELAY_MS",
 ] as const;
 type VarName = (typeof VAR_NAMES)[number];
 
@@ -72,6 +73,7 @@ const RawSchema = v.object({
   OPERATOR_TOKEN: Text,
   API_KEY_SECRET: Text,
   SECRETS_KEY: Text,
+  BENCH_METER_DELAY_MS: v.optional(PositiveInt(10_000)),
 });
 
 export interface PlatformConfig {
@@ -105,6 +107,12 @@ export interface PlatformConfig {
   apiKeySecret: string;
   /** Master key of tenant secrets; null when missing or shorter than 16 characters. */
   secretsKey: string | null;
+  /**
+   * Benchmarks only (`npm run bench`, never set in wrangler.jsonc): every TenantMeter RPC waits
+   * this long first, to simulate distance between dispatcher and meter (src/tenancy/meter-delay.ts).
+   * 0 = unset: no wrapper at all.
+   */
+  benchMeterDelayMs: number;
 }
 
 /** A var is set to a value that is not valid for it. */
@@ -161,6 +169,7 @@ export function parseConfig(raw: Partial<Record<VarName, string | undefined>>): 
     operatorToken: nonEmpty(c.OPERATOR_TOKEN),
     apiKeySecret: c.API_KEY_SECRET,
     secretsKey,
+    benchMeterDelayMs: c.BENCH_METER_DELAY_MS ?? 0,
   };
 }
 
