@@ -151,7 +151,7 @@ export class PaidAdmit {
       this.p.admission.take(plan);
     });
     if (req.provisional === true) {
-      this.provisional.remember(claim.id, { requestId: req.requestId, at: Date.now(), plan });
+      this.provisional.remember(claim.id, { requestId: req.requestId, at: Date.now(), now, plan });
     }
     this.p.alarms.arm(dueAt);
     // Spend rows and idempotency keys are pruned by housekeeping (a no-op when one is already due).
@@ -171,13 +171,13 @@ export class PaidAdmit {
    */
   withdraw(paymentId: string, requestId: string): boolean {
     if (typeof paymentId !== "string" || typeof requestId !== "string") return false;
-    const plan = this.provisional.takeBack(paymentId, requestId);
+    const taken = this.provisional.takeBack(paymentId, requestId);
     const row = this.p.store.get(paymentId);
     if (!row || row.status !== "in_flight" || row.request_id !== requestId) return false;
     this.p.transactionSync(() => {
       this.p.store.delete(row);
       this.p.spend.adjust(row, row.amount, "release");
-      if (plan) this.p.admission.giveBack(plan, Date.now());
+      if (taken) this.p.admission.giveBack(taken.plan, taken.now);
     });
     return true;
   }

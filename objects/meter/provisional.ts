@@ -16,7 +16,10 @@ const HOLD_MS = 60_000;
 /** What one provisional admit took, so it can be given back exactly. */
 export interface TakenLimits {
   requestId: string;
+  /** The meter's clock when admitted (for HOLD_MS). */
   at: number;
+  /** The admit's own `now`: its quota windows are those holding it. */
+  now: number;
   plan: LimitPlan;
 }
 
@@ -39,12 +42,12 @@ export class ProvisionalAdmits {
     this.held.set(paymentId, taken);
   }
 
-  /** The limits that request's provisional admit of the payment took, once; null when none. */
-  takeBack(paymentId: string, requestId: string): LimitPlan | null {
+  /** What that request's provisional admit of the payment took, once; null when none. */
+  takeBack(paymentId: string, requestId: string): TakenLimits | null {
     const taken = this.held.get(paymentId);
     if (!taken || taken.requestId !== requestId) return null;
     this.held.delete(paymentId);
-    return taken.at + HOLD_MS > Date.now() ? taken.plan : null;
+    return taken.at + HOLD_MS > Date.now() ? taken : null;
   }
 
   /** Entries are in insertion (= time) order: drop the expired ones at the front. */
