@@ -229,7 +229,10 @@ export class Admission {
       this.globalBucket = { tokens: Math.min(bucketCapacity(global), state.tokens + 1), updatedMs: state.updatedMs };
       this.sql.exec(SQL_BUCKET_PUT, "g", "", this.globalBucket.tokens, this.globalBucket.updatedMs);
     }
-    for (const [kind, taken] of [["d", plan.day], ["m", plan.month]] as const) {
+    for (const [kind, taken] of [
+      ["d", plan.day],
+      ["m", plan.month],
+    ] as const) {
       const counter = taken ? this.windowCounter(kind, now) : null;
       if (!counter || counter.period !== taken?.period || counter.count <= 0) continue;
       counter.count -= 1;

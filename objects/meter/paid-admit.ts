@@ -173,7 +173,7 @@ export class PaidAdmit {
     if (typeof paymentId !== "string" || typeof requestId !== "string") return false;
     const taken = this.provisional.takeBack(paymentId, requestId);
     const row = this.p.store.get(paymentId);
-    if (!row || row.status !== "in_flight" || row.request_id !== requestId) return false;
+    if (row?.status !== "in_flight" || row.request_id !== requestId) return false;
     this.p.transactionSync(() => {
       this.p.store.delete(row);
       this.p.spend.adjust(row, row.amount, "release");

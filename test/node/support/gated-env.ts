@@ -36,7 +36,8 @@ export async function startGatedEnv(): Promise<PaidEnv & { gate: Gate }> {
     const text = Buffer.concat(chunks).toString("utf8");
     const path = req.url ?? "/";
     const real = async () => {
-      const init = req.method === "POST" ? { method: "POST", headers: { "content-type": "application/json" }, body: text } : {};
+      const init =
+        req.method === "POST" ? { method: "POST", headers: { "content-type": "application/json" }, body: text } : {};
       return (await fetch(`${upstream}${path}`, init)).json();
     };
     try {
