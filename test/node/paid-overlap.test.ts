@@ -30,7 +30,7 @@ const pay = (url: string, header: string) => fetch(url, { headers: { "payment-si
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("overlapped paid phases", () => {
-  it("verify fails while the admit and the tenant ran: 402, no content, no charge, lock and limit given back", async () => {
+  it("verify fails after the admit and tenant ran: 402, no content, no charge, lock and limit back", async () => {
     resetGate();
     // One call per hour in all: a failed verify that kept its token would leave none.
     const { url } = await deployPaid(env, { rateLimit: { global: { requests: 1, windowSeconds: 3600 } } });

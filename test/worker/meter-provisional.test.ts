@@ -40,7 +40,7 @@ describe("provisional paid admits", () => {
     expect(refused(await admitPaid(stub, claim())).code).toBe("quota_exceeded");
   });
 
-  it("20 provisional copies of one payment at once: one admit; withdrawn, the payment can be admitted again", async () => {
+  it("20 provisional copies of one payment: one admit; withdrawn, the payment is admitted again", async () => {
     const { stub } = await configured({ rateLimit: { global: { requests: 1, windowSeconds: 3600 } } });
     const p = claim();
     const reqs = Array.from({ length: 20 }, () => paidRequest(p, provisional));

@@ -63,7 +63,7 @@ function early(tenant: TenantConfig, decoded: DecodedPayment, call = callContext
 }
 
 describe("early work of a paid call", () => {
-  it("admits provisionally, then runs the dataset with its body buffered; discarded, the admit is withdrawn", async () => {
+  it("admits provisionally, then runs the dataset, body buffered; discarded, the admit is withdrawn", async () => {
     const tenant = await paidTenant();
     const decoded = decodedPayment(tenant);
     const { call, work } = early(tenant, decoded);
