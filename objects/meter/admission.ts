@@ -232,6 +232,35 @@ export class Admission {
     counter.count = count;
   }
 
+  /**
+   * Undoes take(plan) for a provisional paid admit whose payment was not verified (provisional.ts):
+   * a token back into each bucket it took from (never above capacity), a count off each quota
+   * window it counted in, if that window is still the current one.
+   */
+  giveBack(plan: LimitPlan, now: number): void {
+    const { perCaller, global } = this.config.current?.rateLimit ?? {};
+    if (plan.callerState && perCaller) {
+      const state = refill(this.loadCallerBucket(plan.caller, perCaller, now), perCaller, now);
+      const back = { tokens: Math.min(bucketCapacity(perCaller), state.tokens + 1), updatedMs: state.updatedMs };
+      this.sql.exec(SQL_BUCKET_PUT, "c", plan.caller, back.tokens, back.updatedMs);
+      this.cacheCallerBucket(plan.caller, back);
+    }
+    if (plan.globalState && global) {
+      const state = refill(this.loadGlobalBucket(global, now), global, now);
+      this.globalBucket = { tokens: Math.min(bucketCapacity(global), state.tokens + 1), updatedMs: state.updatedMs };
+      this.sql.exec(SQL_BUCKET_PUT, "g", "", this.globalBucket.tokens, this.globalBucket.updatedMs);
+    }
+    for (const [kind, taken] of [
+      ["d", plan.day],
+      ["m", plan.month],
+    ] as const) {
+      const counter = taken ? this.windowCounter(kind, now) : null;
+      if (!counter || counter.period !== taken?.period || counter.count <= 0) continue;
+      counter.count -= 1;
+      this.sql.exec(SQL_QUOTA_PUT, kind, counter.period, counter.count);
+    }
+  }
+
   /** RateLimit-*, X-RateLimit-* and X-Usage-* headers for the plan's states at `now`. */
   headers(cfg: MeterConfig, plan: LimitPlan, now: number, retryAfterSeconds?: number): Record<string, string> {
     const buckets: BucketStatus[] = [];

@@ -149,6 +149,14 @@ export class TenantMeter extends DurableObject<Env> {
   }
 
   /**
+   * A provisional admit (`provisional: true`) that /verify did not confirm: the record that request
+   * admitted goes and the limits it took come back (provisional.ts). True when one was withdrawn.
+   */
+  withdrawPaid(paymentId: string, requestId: string): boolean {
+    return this.paidAdmit.withdraw(paymentId, requestId);
+  }
+
+  /**
    * /settle's outcome is unknown: keep the reservation, the facilitator material and (optional)
    * the tenant's response, which the payer's retry gets once the settlement is known.
    */

@@ -194,6 +194,12 @@ export interface PaidAdmitRequest extends AdmitRequest {
    * replayed or admitted. Optional for older dispatchers (then nothing is checked).
    */
   fingerprint?: string;
+  /**
+   * Asked while the dispatcher's /verify is still out, with the payer the payload claims
+   * (provisional.ts): refused with `payer_unverified` when a limit is keyed by the payer;
+   * withdrawn with `withdrawPaid` if verify does not confirm it.
+   */
+  provisional?: boolean;
 }
 
 /** A response kept for idempotent replay of an already settled payment. */
@@ -210,7 +216,9 @@ export type PaymentRefusal =
   | (RefusalBase & { code: "payment_request_mismatch"; status: 409 })
   | (RefusalBase & { code: "payment_replayed"; status: 200; stored: StoredResponse; transaction: string | null })
   | (RefusalBase & { code: "idempotency_key_conflict"; status: 409 })
-  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 });
+  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 })
+  /** A provisional admit (provisional.ts) for a tenant with a limit keyed by the payer: admit after verify. */
+  | (RefusalBase & { code: "payer_unverified"; status: 409 });
 
 interface RefusalBase {
   ok: false;

@@ -35,7 +35,9 @@ export async function callTenant(
   if (bodyProblem) result = { kind: "refused", error: bodyProblem, payer: null };
   else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
   else result = await freeFlow(call, tenant, request, path, ipCaller!);
-  await record(call, tenant, request, path, result, ipCaller);
+  // Off the critical path: recording needs nothing the answer waits for (hashes for a challenge's
+  // fingerprint or a caller's IP included), and usage is flushed in batches anyway.
+  call.ctx.waitUntil(record(call, tenant, request, path, result, ipCaller));
   return respond(result, { tenant, requirements, request, path, requestId: call.requestId });
 }
 

@@ -24,11 +24,19 @@ export async function verifyPayment(
 ): Promise<Verification> {
   let answer;
   try {
-    if (!(await facilitator.supports(requirements.scheme, requirements.network))) {
+    // Asked together: /verify changes nothing, and /supported is usually cached (x402/supported.ts),
+    // so a cold cache costs no extra round trip; an unsupported kind still wins over any answer.
+    const [supported, verified] = await Promise.allSettled([
+      facilitator.supports(requirements.scheme, requirements.network),
+      facilitator.verify(decoded.payload, requirements),
+    ]);
+    if (supported.status === "rejected") throw supported.reason;
+    if (!supported.value) {
       const message = `the facilitator does not settle ${requirements.scheme} payments on ${requirements.network}`;
       return { kind: "unavailable", error: new ApiError(503, "payments_unavailable", message) };
     }
-    answer = await facilitator.verify(decoded.payload, requirements);
+    if (verified.status === "rejected") throw verified.reason;
+    answer = verified.value;
   } catch (err) {
     if (!(err instanceof FacilitatorUnavailable)) throw err;
     const message = "the payment facilitator is unavailable; nothing was charged, retry later";
