@@ -3,7 +3,8 @@
 //   meta            config.ts ('config'), usage-stats.ts ('callers_total'), this file ('schema_version')
 //   buckets, quota_counts                        admission.ts
 //   usage_hourly, caller_days, callers           usage-stats.ts
-//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2)
+//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2,
+//                                                payments.charged / charge_error: migration 3)
 //   spend                                        spend-book.ts
 //   outbox                                       outbox.ts (rows of ledger-outbox.ts and usage-outbox.ts)
 // Version 1 is the schema as it first shipped (CREATE ... IF NOT EXISTS, so applying it again is
@@ -65,6 +66,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 export const MIGRATIONS: readonly { version: number; sql: string }[] = [
   // 2: the request a payment pays for (fingerprint.ts); null for payments admitted before.
   { version: 2, sql: "ALTER TABLE payments ADD COLUMN fingerprint TEXT" },
+  // 3: a usage-priced (upto) payment's actual charge and the tenant error of its report; null for
+  // every other payment (its charge is its amount).
+  {
+    version: 3,
+    sql: "ALTER TABLE payments ADD COLUMN charged TEXT; ALTER TABLE payments ADD COLUMN charge_error TEXT",
+  },
 ];
 
 /** The version a fresh or fully migrated meter is at. */
