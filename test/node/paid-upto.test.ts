@@ -3,16 +3,20 @@
 // (anvil + Permit2 + the x402 upto proxy + facilitator + wrangler dev). The function reports its
 // charge in X-Claw-Charge; the chain moves exactly that (never above the ceiling), a charge of 0
 // moves nothing (and its replay neither), spend caps reserve the ceiling and commit the actual.
+import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
 import { balance, earnings, eventually, startPaidEnv, type PaidEnv } from "./support/paid-env.ts";
 import { deployCharging, signedUptoHeader, uptoFetch } from "./support/upto-env.ts";
+import { freePort } from "../../cli/local/ports.ts";
 
 let env: PaidEnv;
+let upstream: Server | undefined;
 beforeAll(async () => {
   env = await startPaidEnv();
 }, 120_000);
 afterAll(async () => {
+  upstream?.close();
   await env?.stop();
 });
 
@@ -135,5 +139,51 @@ describe("upto payments through the dispatcher", () => {
     expect(receipt.amount).toBeUndefined();
     expect(res.headers.get("x-claw-charge")).toBeNull();
     expect(await balances()).toEqual({ payer: before.payer - 1000n, payTo: before.payTo + 1000n });
+  });
+
+  it("a settled upto payment presented again gets its stored response, and nothing moves twice", async () => {
+    const { base } = await deployCharging(env, CEILING_USD);
+    const url = `${base}/v1/generate?charge=0.002`;
+    const header = await signedUptoHeader(env, url);
+    const before = await balances();
+    const first = await fetch(url, { headers: { "payment-signature": header } });
+    expect(first.status).toBe(200);
+    await first.arrayBuffer();
+    const again = await fetch(url, { headers: { "payment-signature": header } });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("x-payment-deduped")).toBe("true");
+    expect(decodePaymentResponseHeader(again.headers.get("payment-response")!)).toMatchObject({ amount: "2000" });
+    expect(await balances()).toEqual({ payer: before.payer - 2000n, payTo: before.payTo + 2000n });
+  });
+
+  it("a proxy's JSON-path charge rule (tokens × unit price) settles exactly that", async () => {
+    const port = await freePort();
+    upstream = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "x-claw-charge": "0.01" });
+      res.end(JSON.stringify({ text: "hello", usage: { total_tokens: 1234 } }));
+    });
+    await new Promise<void>((resolve) => upstream!.listen(port, "127.0.0.1", resolve));
+    const slug = `upto-proxy-${process.pid}`;
+    const form = new FormData();
+    const charge = { jsonPath: "usage.total_tokens", unitUsd: 0.000002 };
+    const resource = { type: "proxy", upstream: `http://127.0.0.1:${port}`, allowLoopback: true, charge };
+    const { payTo } = env.stack.payments.accounts;
+    const pay = { payTo: payTo.address, network: env.stack.payments.network, asset: env.stack.payments.asset };
+    const prices = { "GET /v1/complete": { upto: CEILING_USD } };
+    form.set("config", JSON.stringify({ priceUsd: 0.001, prices, ...pay, resource }));
+    const deployed = await fetch(`${env.stack.apiUrl}/v1/tenants/${slug}/deployments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.creatorKey}` },
+      body: form,
+    });
+    expect(deployed.status, await deployed.clone().text()).toBe(201);
+    const before = await balances();
+    const res = await uptoFetch(env)(`${env.stack.apiUrl}/t/${slug}/v1/complete`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ text: "hello", usage: { total_tokens: 1234 } });
+    // The upstream's own X-Claw-Charge is not the charge: the rule is (1234 × $0.000002).
+    expect(res.headers.get("x-claw-charge")).toBeNull();
+    expect(decodePaymentResponseHeader(res.headers.get("payment-response")!)).toMatchObject({ amount: "2468" });
+    expect(await balances()).toEqual({ payer: before.payer - 2468n, payTo: before.payTo + 2468n });
   });
 });
