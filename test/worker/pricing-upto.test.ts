@@ -65,7 +65,8 @@ describe("usage-priced (upto) operations", () => {
 
   it("reserves the maximum at admit, settles the actual, and the ledger keeps both", async () => {
     const { stub, slug } = await configured({ spendCapsAtomic: { daily: "100000" } });
-    const [a, b, c] = [1, 2, 3].map(() => claim({ amountAtomic: "50000" })) as [PaymentClaim, PaymentClaim, PaymentClaim];
+    const payments = [1, 2, 3].map(() => claim({ amountAtomic: "50000" }));
+    const [a, b, c] = payments as [PaymentClaim, PaymentClaim, PaymentClaim];
     expect((await admitPaid(stub, a)).ok).toBe(true);
     expect((await admitPaid(stub, b)).ok).toBe(true);
     // Two maxima reserved fill the cap, whatever they will cost.
