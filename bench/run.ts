@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startLocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
+import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
@@ -28,7 +29,12 @@ const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 /** Events ingested into one Leaderboard shard before the rollup is timed (0 skips that part). */
 const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
 const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
-/** `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher). */
+/** Paid calls per side of the upto-vs-exact comparison (bench/upto.ts). */
+const UPTO_CALLS = Number(process.env.BENCH_UPTO_CALLS ?? 100);
+/**
+ * `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
+ * `BENCH_ONLY=upto`: only the upto-vs-exact paid calls.
+ */
 const ONLY = process.env.BENCH_ONLY ?? "";
 
 function mean(values: number[]): number {
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
   try {
     try {
       const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+      if (ONLY === "upto") return writeReport(await benchUpto(stack, creator.key, UPTO_CALLS));
       // Limits high enough never to refuse, so the meter does its full work on every call.
       await deployDemo(dispatcher.url, creator.key, {
         slug: "bench-cities",
@@ -157,6 +164,7 @@ async function main(): Promise<void> {
         ``,
       );
 
+      lines.push(...(await benchUpto(stack, creator.key, UPTO_CALLS)));
       lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.
