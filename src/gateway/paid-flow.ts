@@ -202,7 +202,11 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   // Off the critical path (commit.ts says why that is safe).
   const ledger = { requestId: call.requestId, settledAt: Date.now() };
   const settlement = { transaction, network, payer, ...(upto ? { charge: upto.charge } : {}) };
-  call.ctx.waitUntil(commitWithRetry(meter, id, settlement, stored, ledger, admitted));
+  const committing = commitWithRetry(meter, id, settlement, stored, ledger, admitted);
+  // A 0 charge moved nothing on chain (the permit stays valid), so only the meter's settled record
+  // keeps it from buying a second free run: that record is written before the content goes out.
+  if (upto?.charge.atomic === "0") await committing;
+  else call.ctx.waitUntil(committing);
   const { status, statusText } = upstream;
   return { kind: "settled", status, statusText, headers, body, timing: timer.header(), payer };
 }

@@ -1,7 +1,8 @@
 // Decoding and checking a client's PAYMENT-SIGNATURE (or v1-style X-PAYMENT) header: base64 JSON
 // via @x402/core's codec, shape via valibot (an EIP-3009 `exact` payload, or a Permit2 `upto` one:
-// upto-payload.ts), then an exact match of `accepted` against what we asked for, then expiry. Pure: no I/O, never throws; every failure is a typed reason with a
-// stable code that the gateway answers as a 402 (property-tested in test/unit/payment-header.test.ts).
+// upto-payload.ts), then an exact match of `accepted` against what we asked for, then expiry.
+// Pure: no I/O, never throws; every failure is a typed reason with a stable code that the gateway
+// answers as a 402 (property-tested in test/unit/payment-header.test.ts).
 import * as v from "valibot";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
