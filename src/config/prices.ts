@@ -154,11 +154,19 @@ export function matchPattern(prices: Prices, method: string, path: string): Comp
   return best;
 }
 
-/**
- * The USD price of `method path` for a tenant: its matching operation's price, else `defaultUsd`.
- * For a usage-priced (`upto`) operation `usd` is its ceiling.
- */
+/** The USD price of `method path` for a tenant: its matching operation's price, else `defaultUsd`. */
 export function priceOf(
+  prices: Prices | undefined,
+  defaultUsd: number,
+  method: string,
+  path: string,
+): { usd: number; pattern: string | null } {
+  const { usd, pattern } = operationPrice(prices, defaultUsd, method, path);
+  return { usd, pattern };
+}
+
+/** priceOf with the pricing mode: for a usage-priced (`upto`) operation `usd` is its ceiling. */
+export function operationPrice(
   prices: Prices | undefined,
   defaultUsd: number,
   method: string,

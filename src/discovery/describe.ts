@@ -5,7 +5,7 @@
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
-import { anyPaid, priceOf } from "../config/prices.ts";
+import { anyPaid, operationPrice } from "../config/prices.ts";
 import type { OperationDecl } from "./declarations.ts";
 import { datasetOperations } from "./dataset-operations.ts";
 import type { ApiDescription, Operation, Parameter, Payment, Price } from "./description-types.ts";
@@ -38,7 +38,7 @@ export function describeTenant(config: TenantConfig, contact?: { name: string })
 }
 
 function priceFor(config: TenantConfig, decimals: number, op: Operation): Price | null {
-  const { usd, pattern, mode } = priceOf(config.prices, config.priceUsd, op.method, op.path);
+  const { usd, pattern, mode } = operationPrice(config.prices, config.priceUsd, op.method, op.path);
   if (usd <= 0) return null;
   const atomic = usdToAtomic(usd, decimals);
   const usdDisplay = atomicToUsd(atomic, decimals);

@@ -6,7 +6,7 @@
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
-import { priceOf } from "../config/prices.ts";
+import { operationPrice } from "../config/prices.ts";
 import { usdToAtomic } from "../../objects/shared/money.ts";
 
 export const MAX_TIMEOUT_SECONDS = 60;
@@ -18,7 +18,7 @@ export const MAX_TIMEOUT_SECONDS = 60;
 export function requirementsFor(tenant: TenantConfig, method?: string, path?: string): PaymentRequirements | null {
   const priced = method !== undefined && path !== undefined;
   const { usd, mode } = priced
-    ? priceOf(tenant.prices, tenant.priceUsd, method, path)
+    ? operationPrice(tenant.prices, tenant.priceUsd, method, path)
     : { usd: tenant.priceUsd, mode: "exact" };
   if (usd <= 0) return null;
   const asset = assetFor(tenant.network, tenant.asset);
