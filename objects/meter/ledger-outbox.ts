@@ -49,11 +49,14 @@ ON CONFLICT (payment_id) DO NOTHING`;
 const AUDIT_INSERT = `INSERT INTO audit_log (ts, actor, action, subject, request_id, detail, dedupe_key)
 SELECT json_extract(value, '$.settledAt'), 'meter', 'payment.settled', json_extract(value, '$.tenant'),
   json_extract(value, '$.requestId'),
-  json_object('paymentId', json_extract(value, '$.paymentId'), 'amountAtomic', json_extract(value, '$.amountAtomic'),
+  json_patch(json_object('paymentId', json_extract(value, '$.paymentId'),
+    'amountAtomic', json_extract(value, '$.amountAtomic'),
     'payer', json_extract(value, '$.payer'), 'payTo', json_extract(value, '$.payTo'),
     'network', json_extract(value, '$.network'), 'asset', json_extract(value, '$.asset'),
-    'transaction', json_extract(value, '$.transaction'), 'maxAmountAtomic', json_extract(value, '$.maxAmountAtomic'),
-    'chargeError', json_extract(value, '$.chargeError')),
+    'transaction', json_extract(value, '$.transaction')),
+    -- upto rows only: a merge patch drops the keys whose value is null
+    json_object('maxAmountAtomic', json_extract(value, '$.maxAmountAtomic'),
+      'chargeError', json_extract(value, '$.chargeError'))),
   'settlement:' || json_extract(value, '$.paymentId')
 FROM json_each(?1) WHERE true
 ON CONFLICT (dedupe_key) DO NOTHING`;
