@@ -90,7 +90,7 @@ export function entryPrice(entry: PriceEntry): { usd: number; mode: PricingMode 
 
 /** `prices` as a creator sends it: validated, keys normalized ("get /a/" → "GET /a"). */
 export const PricesSchema = v.pipe(
-  v.record(v.string(), v.union([usd, uptoPrice], "a price is a number of USD or {\"upto\": USD}")),
+  v.record(v.string(), v.union([usd, uptoPrice], 'a price is a number of USD or {"upto": USD}')),
   v.check(
     (p) => pricesProblems(p).length === 0,
     (issue) => {

@@ -73,9 +73,7 @@ export async function tenantEarnings(request: IRequest, pc: PlatformContext): Pr
       transaction: r.tx_hash,
       settledAt: r.settled_at,
       // amountAtomic is what was charged; an upto row also says what the payer signed for.
-      ...(r.max_amount_atomic !== null
-        ? { maxAmountAtomic: r.max_amount_atomic, chargeError: r.charge_error }
-        : {}),
+      ...(r.max_amount_atomic !== null ? { maxAmountAtomic: r.max_amount_atomic, chargeError: r.charge_error } : {}),
     })),
     nextBefore: rows.length === query.limit && last ? last.settled_at : null,
   });

@@ -28,7 +28,8 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
       const message = `rounds to 0 at ${asset.decimals} decimals`;
       if (roundsToZero(config.priceUsd)) problems.push({ path: "priceUsd", message: `priceUsd ${message}` });
       for (const [key, entry] of Object.entries(config.prices)) {
-        if (roundsToZero(entryPrice(entry).usd)) problems.push({ path: `prices.${key}`, message: `the price ${message}` });
+        if (roundsToZero(entryPrice(entry).usd))
+          problems.push({ path: `prices.${key}`, message: `the price ${message}` });
       }
     }
   }

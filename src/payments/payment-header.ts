@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
-import { decodeUptoPayload, type Permit2Authorization } from "./upto-payload.ts";
+import { decodeUptoPayload, type UptoDecoded } from "./upto-payload.ts";
 
 const HexAddress = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/));
 const UintString = v.pipe(v.string(), v.regex(/^\d{1,78}$/));
@@ -43,9 +43,7 @@ const ExactEvmPayloadSchema = v.object({
 /** The normalized authorization of either scheme (for upto: value = the signed maximum, validBefore = deadline). */
 export type Authorization = v.InferOutput<typeof ExactEvmPayloadSchema>["payload"]["authorization"];
 
-export type DecodedPayment =
-  | { scheme: "exact"; payload: PaymentPayload; authorization: Authorization }
-  | { scheme: "upto"; payload: PaymentPayload; authorization: Authorization; permit2: Permit2Authorization };
+export type DecodedPayment = { scheme: "exact"; payload: PaymentPayload; authorization: Authorization } | UptoDecoded;
 
 export type HeaderProblem = {
   code: "invalid_payment_header" | "unsupported_x402_version" | "payment_mismatch" | "payment_expired";

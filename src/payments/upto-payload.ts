@@ -6,7 +6,6 @@
 // of the paid flow treats both schemes alike. Pure: no I/O, never throws.
 import * as v from "valibot";
 import type { PaymentPayload } from "@x402/core/types";
-import type { DecodedPayment, HeaderProblem } from "./payment-header.ts";
 
 const HexAddress = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/));
 const UintString = v.pipe(v.string(), v.regex(/^\d{1,78}$/));
@@ -26,8 +25,18 @@ const UptoPayloadSchema = v.object({
   permit2Authorization: Permit2AuthorizationSchema,
 });
 
+/** An upto payment read: its normalized authorization and the Permit2 authorization it came from. */
+export interface UptoDecoded {
+  scheme: "upto";
+  payload: PaymentPayload;
+  authorization: { from: string; to: string; value: string; validAfter: string; validBefore: string; nonce: string };
+  permit2: Permit2Authorization;
+}
+
 /** The decoded upto payment, or why its `payload` is malformed. `accepted` was checked by the caller. */
-export function decodeUptoPayload(payload: PaymentPayload): DecodedPayment | HeaderProblem {
+export function decodeUptoPayload(
+  payload: PaymentPayload,
+): UptoDecoded | { code: "invalid_payment_header"; message: string } {
   const parsed = v.safeParse(UptoPayloadSchema, payload.payload);
   if (!parsed.success) {
     const path = parsed.issues[0]?.path?.map((p) => String(p.key)).join(".") ?? "";
