@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
+import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
@@ -31,9 +32,12 @@ const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 /** Events ingested into one Leaderboard shard before the rollup is timed (0 skips that part). */
 const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
 const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
+/** Paid calls per side of the upto-vs-exact comparison (bench/upto.ts). */
+const UPTO_CALLS = Number(process.env.BENCH_UPTO_CALLS ?? 100);
 /**
  * `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
  * `paid`: only the paid-call comparison (a fresh dispatcher, the two reference sellers);
+ * `upto`: only the upto-vs-exact paid calls;
  * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts);
  * `lease`: only the leased admission benchmarks (bench/lease.ts).
  */
@@ -152,6 +156,7 @@ async function main(): Promise<void> {
   try {
     try {
       const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+      if (ONLY === "upto") return writeReport(await benchUpto(stack, creator.key, UPTO_CALLS));
       // Limits high enough never to refuse, so the meter does its full work on every call.
       await deployDemo(dispatcher.url, creator.key, {
         slug: "bench-cities",
@@ -199,6 +204,7 @@ async function main(): Promise<void> {
       lines.push(...(await paidSection(stack, creator.key, state)));
 
       lines.push(...mcpReport(await benchMcpCalls(stack, "bench-paid", { calls: Math.min(PAID_CALLS, 100) })));
+      lines.push(...(await benchUpto(stack, creator.key, UPTO_CALLS)));
       lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.

@@ -232,6 +232,17 @@ export interface SettlementInfo {
   transaction: string;
   network: string;
   payer: string;
+  /** A usage-priced (upto) call: what was actually charged; absent = the reserved amount. */
+  charge?: UptoCharge;
+}
+
+/**
+ * The actual charge of an upto payment (atomic units, ≤ the reserved maximum; "0" settles nothing)
+ * and the tenant error of its report, if any (src/payments/charge.ts).
+ */
+export interface UptoCharge {
+  atomic: string;
+  error: string | null;
 }
 
 export interface LedgerEntryInput {
@@ -257,6 +268,8 @@ export interface SettlementRetry {
    * with a `transaction`). Written to the ledger if the transfer is later found to have happened.
    */
   transaction?: string | null;
+  /** markPending of an upto payment: the charge /settle was asked for, committed if it happened. */
+  charge?: UptoCharge;
 }
 
 /**
@@ -284,6 +297,10 @@ export interface AdmittedPayment {
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
 export interface PaymentStatusInfo extends PaymentClaim {
   status: PaymentState;
+  /** What is (or will be) charged: the amount, or an upto payment's actual charge. */
+  chargedAtomic: string;
+  /** An upto charge report's tenant error (upto_charge_capped, …), or null. */
+  chargeError: string | null;
   requestId: string;
   /** The admit's `now` (ms): the UTC day/month the amount counts against. */
   reservedAt: number;

@@ -10,7 +10,8 @@
 //   run      the tenant (a read-only one already ran, buffered, after the admit); ≥ 400 or a throw
 //            releases the reservation (nothing charged)
 //   settle   facilitator /settle only after a good answer; unknown → settlement_pending (held,
-//            with the tenant's response, which the payer's retry gets once the settlement is known)
+//            with the tenant's response, which the payer's retry gets once the settlement is known).
+//            A usage-priced (upto) call settles the tenant's reported charge (payments/upto-charge.ts)
 //   deliver  content with PAYMENT-RESPONSE; TenantMeter.commit in waitUntil, with retry
 // Paid content is never sent before a successful settle, and every failure after admit releases
 // the reservation so the payer is never charged for a failed call. Every phase ends the flow with
@@ -26,6 +27,8 @@ import { commitWithRetry } from "../payments/commit.ts";
 import { checkPayment, paymentHeader, paymentId, type DecodedPayment } from "../payments/payment-header.ts";
 import { settledHeaders, toStored } from "../payments/responses.ts";
 import { settlePayment } from "../payments/settle.ts";
+import { withoutCharge } from "../payments/charge.ts";
+import { settleUpto, uptoSettleOf } from "../payments/upto-charge.ts";
 import { readPaymentIdentifier } from "../payments/payment-identifier.ts";
 import { PhaseTimer } from "../payments/timing.ts";
 import { verifyPayment, type Verification } from "../payments/verify.ts";
@@ -238,17 +241,24 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   }
   timer.mark("tenant");
 
-  const settled = await settlePayment(paid.facilitator, paid.decoded, paid.requirements, payer);
+  // The charge report is read (upto) and never delivered, whatever the scheme.
+  const { tenant, requirements } = paid;
+  const upto = requirements.scheme === "upto" ? uptoSettleOf(tenant, requirements, upstream.headers) : null;
+  const tenantHeaders = withoutCharge(upstream.headers);
+  const settled = upto
+    ? await settleUpto(paid.facilitator, paid.decoded, upto, payer)
+    : await settlePayment(paid.facilitator, paid.decoded, paid.requirements, payer);
   if (settled.kind === "unknown") {
     // The transfer may be on its way: keep the reservation and the tenant's response (what the
     // payer paid for); the meter's alarm reconciles it and a retry with the same payment then
     // gets that response with the transaction, once the settlement is known.
     const retry = {
       paymentPayload: paid.decoded.payload,
-      paymentRequirements: paid.requirements,
+      paymentRequirements: upto?.requirements ?? paid.requirements,
       transaction: settled.transaction,
+      ...(upto ? { charge: upto.charge } : {}),
     };
-    const pendingHeaders = settledHeaders(upstream.headers, limitHeaders, null);
+    const pendingHeaders = settledHeaders(tenantHeaders, limitHeaders, null);
     await meter.markPending(id, retry, admitted, toStored(upstream.status, pendingHeaders, body));
     return { kind: "pending", payer };
   }
@@ -259,12 +269,17 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
     const message = `settlement failed: ${settled.reason}`;
     return { kind: "challenge", code: "settlement_failed", message, headers, payer };
   }
-  const headers = settledHeaders(upstream.headers, limitHeaders, settled.paymentResponse);
+  const headers = settledHeaders(tenantHeaders, limitHeaders, settled.paymentResponse);
   const stored = toStored(upstream.status, headers, body);
   const { transaction, network } = settled.settlement;
   // Off the critical path (commit.ts says why that is safe).
   const ledger = { requestId: call.requestId, settledAt: Date.now() };
-  call.ctx.waitUntil(commitWithRetry(meter, id, { transaction, network, payer }, stored, ledger, admitted));
+  const settlement = { transaction, network, payer, ...(upto ? { charge: upto.charge } : {}) };
+  const committing = commitWithRetry(meter, id, settlement, stored, ledger, admitted);
+  // A 0 charge moved nothing on chain (the permit stays valid), so only the meter's settled record
+  // keeps it from buying a second free run: that record is written before the content goes out.
+  if (upto?.charge.atomic === "0") await committing;
+  else call.ctx.waitUntil(committing);
   const { status, statusText } = upstream;
   return { kind: "settled", status, statusText, headers, body, timing: timer.header(), payer };
 }

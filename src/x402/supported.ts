@@ -51,3 +51,17 @@ export async function facilitatorSupported(baseUrl: string, fetchImpl: typeof fe
   cache.set(base, { supported: parsed.output, expiresAt: Date.now() + TTL_MS });
   return parsed.output;
 }
+
+/**
+ * The x402 v2 kind for `scheme` on `network` the facilitator at `baseUrl` lists (for `upto`, its
+ * `extra.facilitatorAddress`), or null when it lists none. Same cache, same errors.
+ */
+export async function supportedKind(
+  baseUrl: string,
+  scheme: string,
+  network: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<SupportedKind | null> {
+  const { kinds } = await facilitatorSupported(baseUrl, fetchImpl);
+  return kinds.find((k) => k.x402Version === 2 && k.scheme === scheme && k.network === network) ?? null;
+}

@@ -50,7 +50,7 @@ function decodedPayment(tenant: TenantConfig): DecodedPayment {
     nonce: `0x${(++nonce).toString(16).padStart(64, "0")}`,
   };
   const payload = { x402Version: 2, accepted: requirements, payload: { signature: "0x01", authorization } };
-  return { payload: payload as DecodedPayment["payload"], authorization };
+  return { scheme: "exact", payload: payload as DecodedPayment["payload"], authorization };
 }
 
 function early(tenant: TenantConfig, decoded: DecodedPayment, call = callContext()) {
