@@ -2,8 +2,10 @@
 //   ingest   events/s into ONE Leaderboard shard, batches of 500 (the TenantMeter outbox's
 //            delivery size), realistic events (random UUID request ids, ~1000 callers, five APIs
 //            on the shard, mixed lifecycles), sent by RPC from a Worker, one batch at a time;
-//   batched  the same timeline into another (empty) shard as aggregated usage batches
-//            (`ingestBatch`, each API's events folded 1000 at a time): calls/s, as it fills;
+//   batched  the same timeline into another (empty) shard as the TenantMeter now sends it:
+//            aggregated usage batches (each API's calls folded FOLD_EVENTS at a time, one per
+//            dispatcher interval), BATCHES_PER_RPC per `ingestBatches` RPC: calls/s per shard at
+//            each fill level (rows and bytes in the shard after every chunk), which must stay flat;
 //   rollup   the coordinator's rollup over those events (1M by default), and where its time goes;
 //   reads    GET /v1/leaderboard p99 under load vs GET /health on the bench's dispatcher.
 // ingest and rollup run the real Leaderboard DO in a bench Worker (bench/leaderboard-worker)
@@ -42,6 +44,8 @@ export interface IngestChunk {
   /** Batched mode: rows sent, and folding the events into batches (producer side, not counted). */
   rows?: number;
   foldMs?: number;
+  /** Batched mode: the shard after the chunk (aggregate rows, dedupe keys, database bytes). */
+  fill?: { payerHours: number; apiHours: number; batchKeys: number; challengeKeys: number; bytes: number };
   eventsPerSec: number;
   batchMs: { p50: number; p99: number; max: number };
 }
@@ -68,11 +72,13 @@ export interface IngestRollupResult {
   chunks: IngestChunk[];
   rollup: RollupReport;
   /** The same timeline as aggregated batches into an empty shard (absent when skipped). */
-  batched?: { foldEvents: number; chunks: IngestChunk[] };
+  batched?: { foldEvents: number; perRpc: number; chunks: IngestChunk[] };
 }
 
 /** Events of one API folded into one aggregated batch (≤ 1000, so ≤ 1000 rows). */
 const FOLD_EVENTS = 1000;
+/** Aggregated batches per ingestBatches RPC, as objects/meter/usage-outbox.ts sends them. */
+const BATCHES_PER_RPC = 5;
 
 /**
  * Bundles the bench Worker once (`wrangler deploy --dry-run --outdir`) and returns a config that
@@ -141,7 +147,8 @@ export async function benchLeaderboardIngest(
       );
     }
     const rollup = await post<RollupReport>(`${worker.url}/rollup`);
-    const batched = opts.batched === false ? undefined : { foldEvents: FOLD_EVENTS, chunks: [] as IngestChunk[] };
+    const batchedSetup = { foldEvents: FOLD_EVENTS, perRpc: BATCHES_PER_RPC, chunks: [] as IngestChunk[] };
+  const batched = opts.batched === false ? undefined : batchedSetup;
     for (let offset = 0; batched && offset < opts.totalEvents; offset += opts.chunk) {
       const events = Math.min(opts.chunk, opts.totalEvents - offset);
       const q = new URLSearchParams({
@@ -153,6 +160,7 @@ export async function benchLeaderboardIngest(
         spanHours: "168",
         mode: "batches",
         shard: "bench-batched",
+        perRpc: String(BATCHES_PER_RPC),
       });
       const c = await post<IngestChunk>(`${worker.url}/ingest?${q}`);
       batched.chunks.push(c);
@@ -221,22 +229,45 @@ function batchedReport(batched: NonNullable<IngestRollupResult["batched"]>, perE
   const eventRate = (perEvent.reduce((n, c) => n + c.events, 0) / perEvent.reduce((n, c) => n + c.rpcMs, 0)) * 1000;
   const first = chunks[0]!;
   const last = chunks[chunks.length - 1]!;
+  const rpcs = sum((c) => c.batches);
+  const rows = sum((c) => c.rows ?? 0);
+  const bad = sum((c) => c.duplicates + c.rejected);
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  let done = 0;
+  const fillRows = chunks.map((c) => {
+    done += c.events;
+    const f = c.fill;
+    const fill = f
+      ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${(f.bytes / 1024 / 1024).toFixed(1)}`
+      : "– | – | –";
+    const rpc = `${c.batchMs.p50.toFixed(1)} / ${c.batchMs.p99.toFixed(1)}`;
+    return `| ${int(done)} | ${fill} | ${int(c.eventsPerSec)} | ${rpc} |`;
+  });
   return [
-    `### Aggregated usage batches into one shard (issue 14)`,
+    `### Aggregated usage batches into one shard, as the TenantMeter sends them (issue 14)`,
     ``,
-    `The same ${int(calls)}-call timeline into an empty shard by \`ingestBatch\`: each API's calls folded ${batched.foldEvents} at a time ` +
-      `(\`foldUsage\`, objects/shared/usage-batch.ts) into ${int(sum((c) => c.rows ?? 0))} rows in ${int(sum((c) => c.batches))} batches, one RPC at a time; ` +
-      `deduped by batch id (one key per batch).`,
+    `The same ${int(calls)}-call timeline into an empty shard: ` +
+      `each API's calls folded ${batched.foldEvents} at a time ` +
+      `(\`foldUsage\`, objects/shared/usage-batch.ts; one batch per dispatcher interval) into ${int(rows)} rows, ` +
+      `${batched.perRpc} batches per \`ingestBatches\` RPC (${int(rpcs)} RPCs, one at a time); deduped by batch id ` +
+      `(one key per batch), aggregate rows upserted by primary key.`,
     ``,
     `| measure | value |`,
     `| --- | ---: |`,
-    `| calls applied (accepted / duplicate + rejected) | ${int(sum((c) => c.accepted))} / ${int(sum((c) => c.duplicates + c.rejected))} |`,
-    `| **ingest, all ${int(calls)} calls** | **${int(rate)} calls/s** (${(sum((c) => c.rpcMs) / 1000).toFixed(1)} s of batch RPCs; folding took ${(sum((c) => c.foldMs ?? 0) / 1000).toFixed(1)} s in the producer, not counted) |`,
-    `| first ${int(first.events)} calls (empty shard) / last ${int(last.events)} | ${int(first.eventsPerSec)} / ${int(last.eventsPerSec)} calls/s (last / first ${(last.eventsPerSec / first.eventsPerSec).toFixed(2)}) |`,
-    `| batch RPC p50 / p99, first chunk → last chunk | ${first.batchMs.p50.toFixed(1)} / ${first.batchMs.p99.toFixed(1)} → ${last.batchMs.p50.toFixed(1)} / ${last.batchMs.p99.toFixed(1)} ms |`,
+    `| calls applied (accepted / duplicate + rejected) | ${int(sum((c) => c.accepted))} / ${int(bad)} |`,
+    `| **ingest, all ${int(calls)} calls** | **${int(rate)} calls/s** (${seconds(sum((c) => c.rpcMs))} s of RPCs; ` +
+      `${(calls / Math.max(1, rows)).toFixed(2)} calls per row; ` +
+      `folding took ${seconds(sum((c) => c.foldMs ?? 0))} s in the producer, not counted) |`,
+    `| first ${int(first.events)} calls (empty shard) / last ${int(last.events)} | ` +
+      `${int(first.eventsPerSec)} / ${int(last.eventsPerSec)} calls/s ` +
+      `(last / first ${(last.eventsPerSec / first.eventsPerSec).toFixed(2)}) |`,
     `| **ratio batched / per-event ingest (same run)** | **${(rate / eventRate).toFixed(2)}** |`,
     ``,
-    `Per-chunk rate (${int(first.events)} calls each), calls/s: ${chunks.map((c) => int(c.eventsPerSec)).join(", ")}`,
+    `By fill level (the shard after each chunk of ${int(first.events)} calls):`,
+    ``,
+    `| calls in the shard | payer-hour rows | batch keys | database MiB | calls/s of the chunk | RPC p50 / p99 ms |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...fillRows,
     ``,
   ];
 }

@@ -33,6 +33,6 @@ interface __BaseEnv_Env {
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("./index.ts");
-    durableNamespaces: "TenantMeter" | "Leaderboard";
+    durableNamespaces: "TenantMeter" | "Leaderboard" | "TelemetrySink";
   }
 }

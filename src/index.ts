@@ -16,6 +16,7 @@ import { deploymentKeys } from "./receipts/signer.ts";
 
 export { TenantMeter } from "../objects/meter/tenant-meter.ts";
 export { Leaderboard } from "../objects/leaderboard/leaderboard.ts";
+export { TelemetrySink } from "../objects/telemetry/telemetry-sink.ts";
 export { DatasetStore } from "./runtimes/dataset-store.ts";
 export { EgressGateway } from "./runtimes/egress-gateway.ts";
 

@@ -25,9 +25,16 @@ export interface MeterWindow {
   p50LatencyMs: number | null;
   p95LatencyMs: number | null;
 }
+/** Calls of a window by how they arrived (TenantMeter stats() `transports`). */
+export interface TransportCalls {
+  http: number;
+  mcp: number;
+}
 export interface MeterStats {
   configVersion: number;
   windows: { today: MeterWindow; month: MeterWindow; total: MeterWindow };
+  /** Absent from servers older than aggregated usage. */
+  transports?: { today: TransportCalls; month: TransportCalls; total: TransportCalls };
 }
 
 /** GET /v1/tenants (src/control/tenants.ts listTenants). */

@@ -11,6 +11,7 @@ import { x402Client, x402HTTPClient } from "@x402/core/client";
 import { decodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequired } from "@x402/core/types";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { UptoEvmScheme } from "@x402/evm/upto/client";
 import { CliError, EXIT, usageError } from "../core/errors.ts";
 import { readDevState } from "../local/dev-state.ts";
 import { runCommand, type Ui } from "../core/ui.ts";
@@ -79,8 +80,9 @@ async function payFrom(
   // USDC-style assets have 6 decimals; the price check uses the offered amount in those units.
   const usd = Number(option.amount) / 1e6;
   if (usd > maxUsd) throw usageError(`this call costs $${usd}, more than --max-price $${maxUsd}`, "price_above_max");
+  // A usage-priced operation offers `upto`: the payer signs for the ceiling, the API charges what it used.
   const account = privateKeyToAccount(walletKey(key));
-  client.register(option.network, new ExactEvmScheme(account));
+  client.register(option.network, option.scheme === "upto" ? new UptoEvmScheme(account) : new ExactEvmScheme(account));
   client.setSpendControls({ allowedAssets: [{ network: option.network, asset: option.asset }] });
   ui.start(`paying $${usd} on ${option.network}…`);
   const payload = await client.createPaymentPayload({ ...required, accepts: [option] });

@@ -36,6 +36,7 @@ export function statsResult(
       total: meter.total ?? null,
       errorRate: calls > 0 ? (meter.total?.errors ?? 0) / calls : null,
       p95LatencyMs: meter.total?.p95LatencyMs ?? null,
+      byTransport: tenant.stats?.transports?.total ?? null,
     },
     revenue: earnings.totals,
     leaderboard: w
@@ -69,6 +70,7 @@ function statsText(r: ReturnType<typeof statsResult>): string {
       `(${today?.served ?? 0} served, ${today?.refused ?? 0} refused)`,
     `  revenue     ${r.revenue.amountUsd} from ${plural(r.revenue.payments, "payment")} (ledger)`,
     `  errors      ${pct(r.meter.errorRate)}   p95 ${r.meter.p95LatencyMs ?? "–"} ms`,
+    r.meter.byTransport ? `  transport   ${r.meter.byTransport.http} http, ${r.meter.byTransport.mcp} mcp` : "",
     lb
       ? `  ${lb.window.padEnd(10)}  rank ${lb.rank ?? lb.status}, score ${lb.score}; ` +
         `402→paid ${pct(lb.conversion)} (${lb.calls} of ${plural(lb.challenges, "challenge")}); ` +

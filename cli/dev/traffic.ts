@@ -55,14 +55,19 @@ export async function registerWallet(stack: LocalStack, creator: Creator, addres
   await expectStatus(res, res.status === 200 ? 200 : 201, "register wallet");
 }
 
-/** A fetch that pays 402s from `key`, only in the stack's token on the stack's network. */
-export function payingFetch(stack: LocalStack, key: Hex): typeof fetch {
+/** The official x402 client paying from `key`, only in the stack's token on the stack's network. */
+export function payerClient(stack: LocalStack, key: Hex): x402Client {
   const client = new x402Client();
   client.register(stack.payments.network, new ExactEvmScheme(privateKeyToAccount(key)));
   client.setSpendControls({
     allowedAssets: [{ network: stack.payments.network, asset: stack.payments.asset.address }],
   });
-  return wrapFetchWithPayment(fetch, client);
+  return client;
+}
+
+/** A fetch that pays 402s from `key` with `payerClient`. */
+export function payingFetch(stack: LocalStack, key: Hex): typeof fetch {
+  return wrapFetchWithPayment(fetch, payerClient(stack, key));
 }
 
 /** Runs the tasks with at most `limit` in flight; rejects with the first failure. */
@@ -90,8 +95,11 @@ export async function waitFor<T>(
 }
 
 /**
- * Waits until the leaderboard has received, per API, the settled payments made since `sinceMs`
- * (the meters deliver usage events on their alarms, so they land a moment after the calls).
+ * Waits until the leaderboard has received, per API, the settled payments made since `sinceMs`.
+ * The raw call events (GET /__platform/events, docs/ARCHITECTURE.md §14) are written when a call
+ * is answered, so they show the calls are done; the meters deliver their usage events to the
+ * leaderboard on their alarms, a moment later, so it has them once a rollup counts at least as
+ * many events for the API as its raw events list.
  */
 export async function waitForSettledEvents(
   stack: LocalStack,
@@ -99,20 +107,34 @@ export async function waitForSettledEvents(
   sinceMs = 0,
 ): Promise<void> {
   const operator = operatorFetch(stack);
-  const settled = async (slug: string) => {
+  const recorded = async (slug: string) => {
     const res = await operator(`/__platform/events?limit=1000&api=${encodeURIComponent(slug)}`);
-    const body = (await res.json()) as { items: { lifecycle: string; ts: number }[] };
-    return body.items.filter((e) => e.lifecycle === "payment_settled" && e.ts >= sinceMs).length;
+    const body = await expectStatus<{ items: { lifecycle: string; ts: number }[] }>(res, 200, "raw events");
+    const settled = body.items.filter((e) => e.lifecycle === "payment_settled" && e.ts >= sinceMs).length;
+    return { settled, all: body.items.length };
   };
-  await Promise.all(
-    Object.entries(expected).map(([slug, n]) =>
-      waitFor(
-        () => settled(slug),
-        (got) => got >= n,
-        `usage events of ${slug}`,
-      ),
-    ),
+  const seen = await Promise.all(
+    Object.entries(expected).map(async ([slug, n]) => {
+      const got = await waitFor(
+        () => recorded(slug),
+        (r) => r.settled >= n,
+        `settled calls of ${slug}`,
+      );
+      return [slug, got.all] as const;
+    }),
   );
+  const ingested = async () => {
+    await forceRollup(stack);
+    return Promise.all(
+      seen.map(async ([slug, all]) => {
+        const res = await fetch(`${stack.apiUrl}/v1/apis/${encodeURIComponent(slug)}`);
+        if (!res.ok) return false; // not in a snapshot yet
+        const body = (await res.json()) as { api: { windows: { overall: { metrics: { events: number } } } } };
+        return body.api.windows.overall.metrics.events >= all;
+      }),
+    );
+  };
+  await waitFor(ingested, (done) => done.every(Boolean), "usage events in the leaderboard");
 }
 
 /** Forces the leaderboard rollup now (instead of at its next alarm). */

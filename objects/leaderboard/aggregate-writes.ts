@@ -19,6 +19,8 @@ export function writeAggregates(sql: SqlStorage, agg: BatchAggregates): void {
     return [a.apiId, a.hour, ...counts, apiBilled[i], ...a.hist];
   });
   upsert(sql, SQL.API_HOURS_UPSERT, apiRows);
+  const transportRows = agg.transports.map((t) => [t.apiId, t.hour, t.transport, t.events, t.countable]);
+  upsert(sql, SQL.API_TRANSPORTS_UPSERT, transportRows);
   const payerBilled = newTotals(sql, SQL.PAYER_HOUR_BILLED, agg.payerHours, (p) => [p.apiId, p.payer, p.hour]);
   const payerRows = agg.payerHours.map((p, i) => [p.apiId, p.payer, p.hour, p.n, p.fails, payerBilled[i], ...p.hist]);
   upsert(sql, SQL.PAYER_HOURS_UPSERT, payerRows);

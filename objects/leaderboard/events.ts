@@ -20,7 +20,7 @@
 // attempts (countable + failure): refusals and challenges never reached the tenant.
 import { emptyHist, latencyBucket } from "../shared/histogram.ts";
 import { addAtomic } from "../shared/money.ts";
-import { OUTCOME_TRAITS, type Outcome } from "../shared/outcomes.ts";
+import { OUTCOME_TRAITS, type Outcome, type Transport } from "../shared/outcomes.ts";
 import type { UsageBatch } from "../shared/usage-batch.ts";
 import type { UsageEvent } from "../shared/usage-event.ts";
 import { hourOf } from "./windows.ts";
@@ -107,8 +107,18 @@ export interface ApiMetaDelta {
   ts: number;
 }
 
+/** Per (api, hour, transport): events and countable calls by how they arrived (docs/ARCHITECTURE.md §12). */
+export interface ApiTransportDelta {
+  apiId: string;
+  hour: number;
+  transport: Transport;
+  events: number;
+  countable: number;
+}
+
 export interface BatchAggregates {
   apiHours: ApiHourDelta[];
+  transports: ApiTransportDelta[];
   payerHours: PayerHourDelta[];
   payerTotals: PayerTotalDelta[];
   apis: ApiMetaDelta[];
@@ -129,6 +139,7 @@ export interface UsageFact {
   class: EventClass;
   latencyBucket: number;
   calls: number;
+  transport: Transport;
   /** Earliest and latest call time of the fact (equal for one event). */
   firstTs: number;
   lastTs: number;
@@ -159,6 +170,7 @@ export function eventFacts(events: readonly UsageEvent[]): UsageFact[] {
       class: classifyEvent(e),
       latencyBucket: latencyBucket(e.latencyMs),
       calls: 1,
+      transport: e.transport ?? "http",
       firstTs: e.ts,
       lastTs: e.ts,
     };
@@ -179,6 +191,7 @@ export function rowFacts(batch: UsageBatch): UsageFact[] {
       class: classifyOutcome(r.lifecycle, r.countable, r.billable, r.billedAtomic, r.error),
       latencyBucket: r.latencyBucket,
       calls: r.calls,
+      transport: r.transport ?? "http",
       firstTs: r.firstTs,
       lastTs: r.lastTs,
     };
@@ -206,6 +219,7 @@ function distinctChallenges(facts: readonly UsageFact[]): (f: UsageFact) => numb
 export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
   const challengesOf = distinctChallenges(facts);
   const apiHours = new Map<string, ApiHourDelta>();
+  const transports = new Map<string, ApiTransportDelta>();
   const payerHours = new Map<string, PayerHourDelta>();
   const payerTotals = new Map<string, PayerTotalDelta>();
   const apis = new Map<string, ApiMetaDelta>();
@@ -236,6 +250,15 @@ export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
     if (c.error) ah.errors += n;
     if (c.billed !== "0") ah.billed = addAtomic(ah.billed, c.billed);
     if (attempt) ah.hist[f.latencyBucket]! += n;
+    const at = getOr(transports, `${f.apiId}${SEP}${hour}${SEP}${f.transport}`, () => ({
+      apiId: f.apiId,
+      hour,
+      transport: f.transport,
+      events: 0,
+      countable: 0,
+    }));
+    at.events += n;
+    if (c.kind === "countable") at.countable += n;
 
     const meta = apis.get(f.apiId);
     if (!meta || f.lastTs >= meta.ts)
@@ -276,6 +299,7 @@ export function aggregateFacts(facts: readonly UsageFact[]): BatchAggregates {
   }
   return {
     apiHours: [...apiHours.values()],
+    transports: [...transports.values()],
     payerHours: [...payerHours.values()],
     payerTotals: [...payerTotals.values()],
     apis: [...apis.values()],

@@ -39,6 +39,8 @@ const PRUNE_EVERY_MS = HOUR_MS;
 const KICK_EVERY_MS = 10 * 60_000;
 const KICK_DELAY_MS = 1000;
 const KICK_RETRY_MS = 30_000;
+/** Aggregated batches per ingestBatches call (each up to MAX_BATCH_ROWS rows). */
+const MAX_BATCHES_PER_CALL = 20;
 
 export class Leaderboard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -78,6 +80,28 @@ export class Leaderboard extends DurableObject<Env> {
       now,
       this.ctx.storage.transactionSync(() => recordUsageBatch(this.sql, parsed, now)),
     );
+  }
+
+  /**
+   * Records several aggregated batches in one transaction (the meter's outbox sends a few per
+   * RPC), each exactly once per (apiId, batchId). Counts are summed over the batches.
+   */
+  ingestBatches(batches: unknown[]): IngestResult {
+    if (!Array.isArray(batches) || batches.length > MAX_BATCHES_PER_CALL) {
+      throw new TypeError(`ingestBatches takes an array of at most ${MAX_BATCHES_PER_CALL} usage batches`);
+    }
+    const parsed = batches.map(parseUsageBatch);
+    const now = Date.now();
+    const total: IngestResult = { accepted: 0, duplicates: 0, rejected: 0 };
+    this.ctx.storage.transactionSync(() => {
+      for (const p of parsed) {
+        const r = recordUsageBatch(this.sql, p, now);
+        total.accepted += r.accepted;
+        total.duplicates += r.duplicates;
+        total.rejected += r.rejected;
+      }
+    });
+    return this.recorded(now, total);
   }
 
   /** After a write: wake up soon to kick the coordinator, or later to prune keys. */

@@ -14,11 +14,18 @@
 //   api_hours(api_id, hour, events, countable, fails, challenges, refusals, replays, errors,
 //             billed, h0..h13)                    everything, per API and epoch hour, kept forever;
 //                                                 challenges = distinct challenged requests
-//   payer_hours(api_id, payer, hour, n, fails, billed, h0..h13)
+//   api_transports(api_id, hour, transport, events, countable)
+//                                                 the same events by how they arrived (http | mcp)
+//   payer_hours(api_id, payer, hour, n, fails, billed, h0..h13)   PRIMARY KEY (hour, api_id, payer)
 //                                                 attempts per (API, caller, hour), kept forever:
 //                                                 creator-linked wallets are only known at rollup
 //                                                 (and may be registered later), so their share of
-//                                                 any hour must stay computable
+//                                                 any hour must stay computable. Hour first:
+//                                                 ingest (in time order) writes near the end of
+//                                                 the B-tree, so its cost does not grow with the
+//                                                 shard; windows are one range scan. (Shards made
+//                                                 before keep (api_id, payer, hour) and an index
+//                                                 on hour; every statement works on both.)
 //   payer_totals(api_id, payer, n, fails, billed, first_ms)
 //                                                 the same all time (the overall window without a
 //                                                 scan of payer_hours); first_ms = first countable
@@ -54,12 +61,16 @@ CREATE TABLE IF NOT EXISTS api_hours (
   PRIMARY KEY (api_id, hour)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS api_hours_by_hour ON api_hours (hour);
+CREATE TABLE IF NOT EXISTS api_transports (
+  api_id TEXT NOT NULL, hour INTEGER NOT NULL, transport TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0, countable INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (api_id, hour, transport)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS payer_hours (
   api_id TEXT NOT NULL, payer TEXT NOT NULL, hour INTEGER NOT NULL,
   n INTEGER NOT NULL DEFAULT 0, fails INTEGER NOT NULL DEFAULT 0, billed TEXT NOT NULL DEFAULT '0', ${histDefs},
-  PRIMARY KEY (api_id, payer, hour)
+  PRIMARY KEY (hour, api_id, payer)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS payer_hours_by_hour ON payer_hours (hour);
 CREATE TABLE IF NOT EXISTS payer_totals (
   api_id TEXT NOT NULL, payer TEXT NOT NULL,
   n INTEGER NOT NULL DEFAULT 0, fails INTEGER NOT NULL DEFAULT 0, billed TEXT NOT NULL DEFAULT '0', first_ms INTEGER,
@@ -109,10 +120,16 @@ ON CONFLICT (api_id, hour) DO UPDATE SET events = events + excluded.events, coun
   fails = fails + excluded.fails, challenges = challenges + excluded.challenges, refusals = refusals + excluded.refusals,
   replays = replays + excluded.replays, errors = errors + excluded.errors, ${keepBilled}, ${histAdd}`;
 
+/** Rows [apiId, hour, transport, events, countable]. */
+export const API_TRANSPORTS_UPSERT = `INSERT INTO api_transports (api_id, hour, transport, events, countable)
+SELECT ${ats(5)} FROM json_each(?) AS j WHERE true
+ON CONFLICT (api_id, hour, transport) DO UPDATE SET events = events + excluded.events,
+  countable = countable + excluded.countable`;
+
 /** Rows [apiId, payer, hour, n, fails, billed, h0..h13]. */
 export const PAYER_HOURS_UPSERT = `INSERT INTO payer_hours (api_id, payer, hour, n, fails, billed, ${HIST.join(", ")})
 SELECT ${ats(6 + HIST.length)} FROM json_each(?) AS j WHERE true
-ON CONFLICT (api_id, payer, hour) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, ${keepBilled}, ${histAdd}`;
+ON CONFLICT (hour, api_id, payer) DO UPDATE SET n = n + excluded.n, fails = fails + excluded.fails, ${keepBilled}, ${histAdd}`;
 
 /** Rows [apiId, payer, n, fails, billed, firstMs | null]. */
 export const PAYER_TOTALS_UPSERT = `INSERT INTO payer_totals (api_id, payer, n, fails, billed, first_ms)
@@ -150,17 +167,19 @@ export const API_TOTALS_IN_RANGE = `SELECT api_id, SUM(events) AS events, SUM(co
   group_concat(NULLIF(billed, '0')) AS billed, ${histSum()}
 FROM api_hours WHERE hour >= ? AND hour < ? GROUP BY api_id`;
 
-const LINKED_JOIN = `json_each(?) AS j JOIN payer_hours AS p
-  ON p.api_id = json_extract(j.value, '$[0]') AND p.payer = json_extract(j.value, '$[1]')`;
+// The creator-linked pairs: the window is scanned once (hour-first key) and each row checked
+// against the pairs (an IN list SQLite indexes once), never one window scan per pair.
+const LINKED_PAIRS = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)";
+const LINKED_IN = `(p.api_id, p.payer) IN (${LINKED_PAIRS})`;
 
 /** Latency histogram of the creator-linked callers, per API (subtracted from API totals). */
 export const LINKED_HIST_IN_RANGE = `SELECT p.api_id AS api_id, ${histSum("p.")}
-FROM ${LINKED_JOIN} WHERE p.hour >= ? AND p.hour < ? GROUP BY p.api_id`;
+FROM payer_hours AS p WHERE ${LINKED_IN} AND p.hour >= ? AND p.hour < ? GROUP BY p.api_id`;
 
 /** Busiest hour per API counting only callers that are not creator-linked. */
 export const PEAK_HOUR_IN_RANGE = `WITH l AS (
-  SELECT p.api_id AS api_id, p.hour AS hour, SUM(p.n) AS n FROM ${LINKED_JOIN}
-  WHERE p.hour >= ? AND p.hour < ? GROUP BY p.api_id, p.hour
+  SELECT p.api_id AS api_id, p.hour AS hour, SUM(p.n) AS n FROM payer_hours AS p
+  WHERE ${LINKED_IN} AND p.hour >= ? AND p.hour < ? GROUP BY p.api_id, p.hour
 )
 SELECT a.api_id AS api_id, MAX(a.countable - COALESCE(l.n, 0)) AS peak
 FROM api_hours AS a LEFT JOIN l ON l.api_id = a.api_id AND l.hour = a.hour
@@ -181,4 +200,7 @@ export const BATCH_CLAIM =
 export const RECENT_ALL = "SELECT seq, body FROM recent_events WHERE seq < ? ORDER BY seq DESC LIMIT ?";
 export const RECENT_FOR_API =
   "SELECT seq, body FROM recent_events WHERE api_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
+/** Events and countable calls per transport of one API in [fromHour, toHour) (operator reads, tests). */
+export const TRANSPORTS_IN_RANGE = `SELECT transport, SUM(events) AS events, SUM(countable) AS countable
+FROM api_transports WHERE api_id = ? AND hour >= ? AND hour < ? GROUP BY transport`;
 export const COUNTERS = "SELECT key, value FROM meta WHERE key IN ('accepted', 'duplicates', 'rejected')";

@@ -2,8 +2,11 @@
 // keyed so each hot statement is a primary-key lookup. Which module reads and writes each table:
 //   meta            config.ts ('config'), usage-stats.ts ('callers_total'), this file ('schema_version')
 //   buckets, quota_counts                        admission.ts
-//   usage_hourly, caller_days, callers           usage-stats.ts
-//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2)
+//   usage_hourly, caller_days, callers           usage-stats.ts, usage-aggregate.ts
+//   usage_batches, usage_transport               usage-aggregate.ts (migration 3; usage_transport
+//                                                also usage-stats.ts)
+//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2,
+//                                                payments.charged / charge_error: migration 4)
 //   spend                                        spend-book.ts
 //   outbox                                       outbox.ts (rows of ledger-outbox.ts and usage-outbox.ts)
 // Version 1 is the schema as it first shipped (CREATE ... IF NOT EXISTS, so applying it again is
@@ -65,6 +68,22 @@ CREATE TABLE IF NOT EXISTS outbox (
 export const MIGRATIONS: readonly { version: number; sql: string }[] = [
   // 2: the request a payment pays for (fingerprint.ts); null for payments admitted before.
   { version: 2, sql: "ALTER TABLE payments ADD COLUMN fingerprint TEXT" },
+  // 3: aggregated usage (usage-aggregate.ts): dispatcher batch ids applied, calls per transport.
+  {
+    version: 3,
+    sql: `CREATE TABLE IF NOT EXISTS usage_batches (batch_id TEXT PRIMARY KEY, seen_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_batches_by_time ON usage_batches (seen_ms);
+CREATE TABLE IF NOT EXISTS usage_transport (
+  hour INTEGER NOT NULL, transport TEXT NOT NULL, calls INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (hour, transport)
+) WITHOUT ROWID;`,
+  },
+  // 4: a usage-priced (upto) payment's actual charge and the tenant error of its report; null for
+  // every other payment (its charge is its amount).
+  {
+    version: 4,
+    sql: "ALTER TABLE payments ADD COLUMN charged TEXT; ALTER TABLE payments ADD COLUMN charge_error TEXT",
+  },
 ];
 
 /** The version a fresh or fully migrated meter is at. */

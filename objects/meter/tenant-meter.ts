@@ -3,8 +3,10 @@
 // RPC surface, the alarm and the wiring only; each job is a synchronous module with its own SQL:
 //   schema.ts          tables and migrations          config.ts        the pushed tenant config
 //   admission.ts       buckets and quotas              paid-admit.ts    a paid call's admission
+//   lease.ts           token leases to isolates (docs/ARCHITECTURE.md §14)
 //   payment-book.ts    the reservation state machine   spend-book.ts    spend counters
 //   reconciler.ts      held payments vs. facilitator   usage-stats.ts   calls, callers, latency
+//   usage-aggregate.ts the dispatcher's usage batches, applied once by batch id
 //   outbox.ts          the one outbox drainer: ledger-outbox.ts (D1), usage-outbox.ts (Leaderboard)
 //   housekeeping.ts    pruning on a schedule
 // One alarm (objects/shared/alarm.ts, real clock) serves them all: each run delivers both
@@ -17,6 +19,7 @@ import { AlarmScheduler } from "../shared/alarm.ts";
 import { Admission, requestNow } from "./admission.ts";
 import { ConfigStore, parseMeterConfig } from "./config.ts";
 import { Housekeeping } from "./housekeeping.ts";
+import { LeaseBook } from "./lease.ts";
 import { LedgerOutbox, ledgerChannel } from "./ledger-outbox.ts";
 import { Outbox } from "./outbox.ts";
 import { PaidAdmit } from "./paid-admit.ts";
@@ -33,6 +36,8 @@ import type {
   CommitResult,
   ConfigureResult,
   FlushResult,
+  LeaseRequest,
+  LeaseResult,
   LedgerEntryInput,
   MeterConfig,
   MeterStats,
@@ -47,7 +52,9 @@ import type {
   StoredResponse,
   UsageRecord,
 } from "./types.ts";
+import { type ApplyUsageResult, UsageAggregates } from "./usage-aggregate.ts";
 import { UsageOutbox, usageChannel } from "./usage-outbox.ts";
+import type { UsageAggregateBatch } from "./usage-fold.ts";
 import { UsageStats } from "./usage-stats.ts";
 
 export class TenantMeter extends DurableObject<Env> {
@@ -56,7 +63,9 @@ export class TenantMeter extends DurableObject<Env> {
   private readonly housekeeping: Housekeeping;
   private readonly outbox: Outbox;
   private readonly admission: Admission;
+  private readonly leases: LeaseBook;
   private readonly usageStats: UsageStats;
+  private readonly usageAggregates: UsageAggregates;
   private readonly spendBook: SpendBook;
   private readonly paidAdmit: PaidAdmit;
   private readonly book: PaymentBook;
@@ -77,13 +86,16 @@ export class TenantMeter extends DurableObject<Env> {
       (now) => this.usageStats.prune(now),
       (now) => this.book.prune(now),
       (now) => spend.prune(now),
+      (now) => this.usageAggregates.prune(now),
     ]);
     this.outbox = new Outbox(sql, this.alarms, [ledgerChannel(env.DB), usageChannel(env, this.config)]);
     const usage = new UsageOutbox(this.outbox, this.config);
     const ledger = new LedgerOutbox(this.outbox);
     this.usageStats = new UsageStats(sql, transactionSync, this.housekeeping, usage);
+    this.usageAggregates = new UsageAggregates(sql, transactionSync, this.housekeeping, usage);
     const recordedAdmits = (start: number, end: number) => this.usageStats.admittedBetween(start, end);
     this.admission = new Admission(sql, this.config, this.housekeeping, recordedAdmits);
+    this.leases = new LeaseBook(this.admission, this.config);
     const { config, alarms, housekeeping } = this;
     const parts = { transactionSync, store, spend, config, alarms, housekeeping };
     this.paidAdmit = new PaidAdmit({ ...parts, admission: this.admission });
@@ -124,11 +136,24 @@ export class TenantMeter extends DurableObject<Env> {
     return this.paidAdmit.admit(req);
   }
 
+  /** Leased admission (lease.ts): credits returned tokens, grants tokens of one part or refuses. */
+  lease(req: LeaseRequest): LeaseResult {
+    return this.leases.lease(req);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // the payment book
 
   release(paymentId: string, options?: { includePending?: boolean; requestId?: string }): void {
     this.book.release(paymentId, options);
+  }
+
+  /**
+   * A provisional admit (`provisional: true`) that /verify did not confirm: the record that request
+   * admitted goes and the limits it took come back (provisional.ts). True when one was withdrawn.
+   */
+  withdrawPaid(paymentId: string, requestId: string): boolean {
+    return this.paidAdmit.withdraw(paymentId, requestId);
   }
 
   /**
@@ -214,6 +239,11 @@ export class TenantMeter extends DurableObject<Env> {
 
   // ---------------------------------------------------------------------------------------------
   // usage stats
+
+  /** A dispatcher's aggregated usage batch (usage-fold.ts), applied once per batch id. */
+  applyUsage(batch: UsageAggregateBatch): ApplyUsageResult {
+    return this.usageAggregates.apply(batch, Date.now());
+  }
 
   recordBatch(usages: UsageRecord[]): { recorded: number; rejected: number } {
     return this.usageStats.recordBatch(usages);

@@ -2,7 +2,7 @@
 // §4): what is pushed on configure, what admit takes and returns, the payment book's inputs and
 // answers, and the usage record of a finished call.
 import type { RateLimitRule } from "../../src/config/tenant-config.ts";
-import type { Outcome } from "../shared/outcomes.ts";
+import type { Outcome, Transport } from "../shared/outcomes.ts";
 
 /** The slice of TenantConfig that the meter enforces. Pushed by the control plane on every change. */
 export interface MeterConfig {
@@ -56,6 +56,48 @@ export interface ConfigureResult {
   version: number;
 }
 
+// ─────────────────────────── Leases (lease.ts) ───────────────────────────
+// A dispatcher isolate leases tokens for a tenant's global bucket and quotas ("tenant" part) or
+// for one caller's bucket ("caller" part) and admits free calls from them without an RPC.
+
+export interface LeaseRequest {
+  /** The asking isolate's random id: the meter splits what remains between recent holders. */
+  holder: string;
+  part: "tenant" | "caller";
+  /** The verified caller (IP hash) for the caller part; ignored for the tenant part. */
+  caller: string;
+  /** Tokens the holder expects to use within the TTL (≥ 1); 0 = only return `returns`. */
+  want: number;
+  now: number;
+  /** Unused tokens of earlier leases, credited back once each (unknown ids are ignored). */
+  returns?: LeaseReturn[];
+}
+
+export interface LeaseReturn {
+  id: string;
+  unused: number;
+}
+
+/** The state a grant leaves, so the holder can compute the RateLimit and X-Usage headers. */
+export interface LeaseSnapshot {
+  buckets: { name: "caller" | "global"; rule: RateLimitRule; tokens: number; updatedMs: number }[];
+  quotas: { name: "daily" | "monthly"; limit: number; used: number; startMs: number; endMs: number }[];
+}
+
+export type LeaseResult =
+  | {
+      ok: true;
+      /** "" for a part without limits (nothing to return). */
+      id: string;
+      configVersion: number;
+      /** Tokens granted; null = this part has no limit (the lease only carries the tenant state). */
+      tokens: number | null;
+      /** The holder must not admit from the lease at or after this instant (ms since epoch). */
+      expiresAt: number;
+      snapshot: LeaseSnapshot;
+    }
+  | Extract<AdmitResult, { ok: false }>;
+
 /** One finished call, as the meter stores it for stats (and later for the leaderboard outbox). */
 export interface UsageRecord {
   requestId: string;
@@ -75,11 +117,20 @@ export interface UsageRecord {
    * Leaderboard's funnel counts challenged requests, not 402s (docs/ARCHITECTURE.md §7).
    */
   fingerprint?: string;
+  /** How the call arrived: over HTTP (the default) or as an MCP tool call (docs/ARCHITECTURE.md §12). */
+  transport?: Transport;
 }
+
+export type { Transport } from "../shared/outcomes.ts";
+
+/** Calls (in the `calls` sense of WindowStats) by how they arrived. */
+export type TransportCalls = Record<Transport, number>;
 
 export interface MeterStats {
   configVersion: number;
   windows: { today: WindowStats; month: WindowStats; total: WindowStats };
+  /** Calls by transport in the same windows (recorded from aggregated usage; older calls count as http). */
+  transports: { today: TransportCalls; month: TransportCalls; total: TransportCalls };
 }
 
 export interface WindowStats {
@@ -143,6 +194,12 @@ export interface PaidAdmitRequest extends AdmitRequest {
    * replayed or admitted. Optional for older dispatchers (then nothing is checked).
    */
   fingerprint?: string;
+  /**
+   * Asked while the dispatcher's /verify is still out, with the payer the payload claims
+   * (provisional.ts): refused with `payer_unverified` when a limit is keyed by the payer;
+   * withdrawn with `withdrawPaid` if verify does not confirm it.
+   */
+  provisional?: boolean;
 }
 
 /** A response kept for idempotent replay of an already settled payment. */
@@ -159,7 +216,9 @@ export type PaymentRefusal =
   | (RefusalBase & { code: "payment_request_mismatch"; status: 409 })
   | (RefusalBase & { code: "payment_replayed"; status: 200; stored: StoredResponse; transaction: string | null })
   | (RefusalBase & { code: "idempotency_key_conflict"; status: 409 })
-  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 });
+  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 })
+  /** A provisional admit (provisional.ts) for a tenant with a limit keyed by the payer: admit after verify. */
+  | (RefusalBase & { code: "payer_unverified"; status: 409 });
 
 interface RefusalBase {
   ok: false;
@@ -173,6 +232,17 @@ export interface SettlementInfo {
   transaction: string;
   network: string;
   payer: string;
+  /** A usage-priced (upto) call: what was actually charged; absent = the reserved amount. */
+  charge?: UptoCharge;
+}
+
+/**
+ * The actual charge of an upto payment (atomic units, ≤ the reserved maximum; "0" settles nothing)
+ * and the tenant error of its report, if any (src/payments/charge.ts).
+ */
+export interface UptoCharge {
+  atomic: string;
+  error: string | null;
 }
 
 export interface LedgerEntryInput {
@@ -200,6 +270,8 @@ export interface SettlementRetry {
    * with a `transaction`). Written to the ledger if the transfer is later found to have happened.
    */
   transaction?: string | null;
+  /** markPending of an upto payment: the charge /settle was asked for, committed if it happened. */
+  charge?: UptoCharge;
 }
 
 /**
@@ -227,6 +299,10 @@ export interface AdmittedPayment {
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
 export interface PaymentStatusInfo extends PaymentClaim {
   status: PaymentState;
+  /** What is (or will be) charged: the amount, or an upto payment's actual charge. */
+  chargedAtomic: string;
+  /** An upto charge report's tenant error (upto_charge_capped, …), or null. */
+  chargeError: string | null;
   requestId: string;
   /** The admit's `now` (ms): the UTC day/month the amount counts against. */
   reservedAt: number;

@@ -1,7 +1,9 @@
 // Usage stats of the tenant (docs/ARCHITECTURE.md §4): hourly aggregates with a latency
 // histogram, distinct callers per UTC day and ever, with their SQL (tables usage_hourly,
-// caller_days, callers, meta 'callers_total'). Recording a call also queues its usage event for
-// the Leaderboard (usage-outbox.ts), in the same storage transaction.
+// caller_days, callers, meta 'callers_total', calls per transport in usage_transport). Recording a
+// call also queues its usage event for the Leaderboard (usage-outbox.ts), in the same storage
+// transaction. The dispatcher sends aggregated batches instead (usage-aggregate.ts, same rules);
+// `record`/`recordBatch` stay for single records (tests, older dispatchers).
 //
 // calls = every recorded call; served = outcome "served" or "payment_settled"; errors = status
 // ≥ 500 or outcome "tenant_error" (may overlap served); refused = outcomes whose trait is
@@ -12,7 +14,7 @@ import { isOutcome, OUTCOME_TRAITS } from "../shared/outcomes.ts";
 import { DAY_MS, nextUtcMonthStartMs, utcDayKey, utcDayStartMs, utcHour, utcMonthStartMs } from "../shared/time.ts";
 import { dayCutoff, dayRowExpiresAt, type Housekeeping } from "./housekeeping.ts";
 import { HIST_COLUMNS } from "./schema.ts";
-import type { MeterStats, UsageRecord, WindowStats } from "./types.ts";
+import type { MeterStats, TransportCalls, UsageRecord, WindowStats } from "./types.ts";
 import type { UsageOutbox } from "./usage-outbox.ts";
 
 const MAX_LABEL_LENGTH = 128;
@@ -28,6 +30,10 @@ const SQL_HOURLY_WITH_LATENCY = HIST_COLUMNS.map(
 const SQL_HOURLY_NO_LATENCY = `${HOURLY_BASE}) VALUES (?, 1, ?, ?, ?) ${HOURLY_UPDATE}`;
 const SUMMED = ["calls", "served", "errors", "refused", ...HIST_COLUMNS];
 const SQL_HOURLY_SUM = `SELECT ${SUMMED.map((c) => `COALESCE(SUM(${c}), 0) AS ${c}`).join(", ")} FROM usage_hourly`;
+const SQL_TRANSPORT_ADD =
+  "INSERT INTO usage_transport (hour, transport, calls) VALUES (?, ?, 1) " +
+  "ON CONFLICT (hour, transport) DO UPDATE SET calls = calls + 1";
+const SQL_MCP_CALLS = "SELECT COALESCE(SUM(calls), 0) AS n FROM usage_transport WHERE transport = 'mcp'";
 const SQL_CALLERS_TOTAL_ADD =
   "INSERT INTO meta (key, value) VALUES ('callers_total', '1') " +
   "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1";
@@ -94,6 +100,7 @@ export class UsageStats {
     } else {
       this.sql.exec(SQL_HOURLY_WITH_LATENCY[latencyBucket(latencyMs)]!, hour, served, errors, refused);
     }
+    this.sql.exec(SQL_TRANSPORT_ADD, hour, usage.transport === "mcp" ? "mcp" : "http");
     this.countCaller(usage, ts);
   }
 
@@ -126,7 +133,21 @@ export class UsageStats {
     const selectTotal = "SELECT value FROM meta WHERE key = 'callers_total'";
     const totalRow = this.sql.exec<{ value: string }>(selectTotal).toArray()[0];
     total.uniqueCallers = totalRow ? Number(totalRow.value) : 0;
-    return { configVersion, windows: { today, month, total } };
+    const transports = {
+      today: this.byTransport(today.calls, utcHour(dayStart), utcHour(dayStart + DAY_MS)),
+      month: this.byTransport(month.calls, utcHour(monthStart), utcHour(monthEnd)),
+      total: this.byTransport(total.calls, null, null),
+    };
+    return { configVersion, windows: { today, month, total }, transports };
+  }
+
+  /** MCP calls from usage_transport; the rest are HTTP (calls recorded before it existed too). */
+  private byTransport(calls: number, fromHour: number | null, toHour: number | null): TransportCalls {
+    const mcp =
+      fromHour === null || toHour === null
+        ? this.sql.exec<{ n: number }>(SQL_MCP_CALLS).one().n
+        : this.sql.exec<{ n: number }>(`${SQL_MCP_CALLS} AND hour >= ? AND hour < ?`, fromHour, toHour).one().n;
+    return { http: Math.max(0, calls - mcp), mcp };
   }
 
   /** Admitted (not refused) calls recorded between two instants: what a new quota starts from. */

@@ -30,6 +30,10 @@ export const OUTCOMES = [
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** How a call arrived: over HTTP, or as an MCP tool call (docs/ARCHITECTURE.md §12). */
+export const TRANSPORTS = ["http", "mcp"] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
 /** How the Leaderboard reads an outcome (see objects/leaderboard/events.ts). */
 export type RankKind = "countable" | "failure" | "challenge" | "refusal" | "replay" | "other";
 

@@ -1,5 +1,5 @@
 // The aggregated usage batch (docs/ARCHITECTURE.md §7): the producer's calls of one API folded
-// into rows of like calls (same hour, caller, outcome, flags, latency bucket) with counts and a
+// into rows of like calls (same hour, caller, outcome, flags, latency bucket, transport) with counts and a
 // money total, sent with a batch id unique per API. Challenges with a request fingerprint are
 // folded per fingerprint too, so the Leaderboard can count challenged requests, not 402s. The
 // Leaderboard applies each batch exactly once (`Leaderboard.ingestBatch`, dedupe by (apiId,
@@ -13,7 +13,7 @@
 import * as v from "valibot";
 import { LATENCY_BUCKETS, latencyBucket } from "./histogram.ts";
 import { addAtomic } from "./money.ts";
-import { OUTCOMES } from "./outcomes.ts";
+import { OUTCOMES, TRANSPORTS } from "./outcomes.ts";
 import { HOUR_MS } from "./time.ts";
 import type { UsageEvent } from "./usage-event.ts";
 
@@ -41,6 +41,8 @@ export const UsageRowSchema = v.object({
   lastTs: EpochMs,
   /** Challenge rows: the challenged request's fingerprint (as UsageEvent.fingerprint). */
   fingerprint: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+  /** How the row's calls arrived (docs/ARCHITECTURE.md §12); absent = "http". */
+  transport: v.optional(v.picklist(TRANSPORTS)),
 });
 export type UsageRow = v.InferOutput<typeof UsageRowSchema>;
 
@@ -73,7 +75,9 @@ export function foldUsage(batchId: string, events: readonly UsageEvent[]): Usage
     const bucket = latencyBucket(e.latencyMs);
     const error = e.status >= 500;
     const fingerprint = e.lifecycle === "payment_challenged" ? e.fingerprint : undefined;
-    const key = [hour, e.caller, e.lifecycle, e.countable, e.billable, error, bucket, fingerprint ?? ""].join(SEP);
+    const transport = e.transport ?? "http";
+    const flags = [e.lifecycle, e.countable, e.billable, error];
+    const key = [hour, e.caller, ...flags, bucket, fingerprint ?? "", transport].join(SEP);
     const row = rows.get(key);
     if (row) {
       row.calls += 1;
@@ -86,6 +90,7 @@ export function foldUsage(batchId: string, events: readonly UsageEvent[]): Usage
     const billedAtomic = addAtomic("0", e.billedAtomic);
     const counts = { calls: 1, billedAtomic, firstTs: e.ts, lastTs: e.ts };
     const fresh: UsageRow = { hour, caller, lifecycle, countable, billable, error, latencyBucket: bucket, ...counts };
+    if (e.transport !== undefined) fresh.transport = e.transport;
     if (fingerprint !== undefined) fresh.fingerprint = fingerprint;
     rows.set(key, fresh);
     if (rows.size > MAX_BATCH_ROWS) throw new RangeError(`a batch holds at most ${MAX_BATCH_ROWS} rows`);

@@ -8,7 +8,7 @@
 // APIs are countable; challenges, refusals, replays and failures are recorded for metrics but
 // never rank.
 import * as v from "valibot";
-import { isCountable, OUTCOME_TRAITS, OUTCOMES, type Outcome } from "./outcomes.ts";
+import { isCountable, OUTCOME_TRAITS, OUTCOMES, type Outcome, TRANSPORTS } from "./outcomes.ts";
 
 const AtomicString = v.pipe(v.string(), v.regex(/^\d{1,78}$/));
 
@@ -42,6 +42,8 @@ export const UsageEventSchema = v.object({
    * caller, fingerprint); an event without one counts every time (older producers).
    */
   fingerprint: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+  /** How the call arrived (docs/ARCHITECTURE.md §12); absent = "http". */
+  transport: v.optional(v.picklist(TRANSPORTS)),
 });
 export type UsageEvent = v.InferOutput<typeof UsageEventSchema>;
 

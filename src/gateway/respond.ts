@@ -8,6 +8,7 @@ import { ApiError, errorResponse, withHeaders } from "../http/errors.ts";
 import { challengeExtensions } from "../discovery/bazaar.ts";
 import { paymentIdentifierDeclaration } from "../payments/payment-identifier.ts";
 import { challenge, replay } from "../payments/responses.ts";
+import { CHARGE_HEADER } from "../payments/charge.ts";
 import type { CallResult, LimitHeaders } from "./result.ts";
 
 export interface Answering {
@@ -29,6 +30,7 @@ function challengeExtensionsOf(a: Answering): Record<string, unknown> {
 
 function withLimits(response: Response, limitHeaders: LimitHeaders): Response {
   const out = new Response(response.body, response);
+  out.headers.delete(CHARGE_HEADER); // a tenant's charge report is never delivered (payments/charge.ts)
   for (const [name, value] of Object.entries(limitHeaders)) out.headers.set(name, value);
   return out;
 }

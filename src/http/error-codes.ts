@@ -101,6 +101,9 @@ export const ERROR_CODES = {
   publishing_unavailable: 503,
   secrets_unavailable: 503,
   publish_failed: 502,
+  // The operator's raw-event view (src/telemetry/reader.ts): Analytics Engine not readable.
+  telemetry_unavailable: 503,
+  telemetry_failed: 502,
   // Web pages (src/web): assets and the dashboard's sign-in forms.
   asset_not_found: 404,
   cross_site_request: 403,

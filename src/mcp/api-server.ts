@@ -5,6 +5,7 @@
 import type { TenantConfig } from "../config/tenant-config.ts";
 import type { CallContext } from "../gateway/call.ts";
 import { describeTenant } from "../discovery/describe.ts";
+import type { ApiDescription } from "../discovery/description-types.ts";
 import { callerFromIp } from "../tenancy/caller.ts";
 import { callOperation } from "./call-operation.ts";
 import { serveMcp, type McpSurface } from "./server.ts";
@@ -15,7 +16,7 @@ export const MCP_PATH = "/mcp";
 export function apiSurface(call: CallContext, tenant: TenantConfig, base: string, original: Request): McpSurface {
   const d = describeTenant(tenant);
   const tools = toolsOf(d);
-  const price = d.payment ? `Each tool call costs ${d.payment.display}, paid with x402 over MCP.` : "Free.";
+  const price = pricingNote(d);
   return {
     name: `402claw-${d.slug}`,
     version: String(d.version),
@@ -34,4 +35,12 @@ export async function tenantMcp(call: CallContext, tenant: TenantConfig, request
   if (path !== MCP_PATH) return null;
   const caller = await callerFromIp(request, call.config.apiKeySecret);
   return serveMcp(request, apiSurface(call, tenant, base, request), caller, call.startedAt);
+}
+
+/** The server's instructions say what calls cost: one price, a price per tool, or free. */
+export function pricingNote(d: ApiDescription): string {
+  const prices = new Set(d.operations.map((op) => op.price?.display ?? "free"));
+  if (!d.payment || (prices.size === 1 && prices.has("free"))) return "Free.";
+  if (prices.size === 1) return `Each tool call costs ${[...prices][0]}, paid with x402 over MCP.`;
+  return "Tools are priced per operation (each tool's description says its price), paid with x402 over MCP.";
 }

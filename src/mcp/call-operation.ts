@@ -1,7 +1,8 @@
 // A tool call of one API's operation, run through the gateway's one call path (docs/ARCHITECTURE.md
 // §12, §3): the arguments become the operation's HTTP request, the `_meta` payment its
 // PAYMENT-SIGNATURE header, and `callTenant` does what it does for HTTP (verify → admit
-// exactly-once, spend caps, limits → run → settle → commit, one usage record). The caller's IP
+// exactly-once, spend caps, limits → run → settle → commit, one usage record, with transport
+// "mcp" so stats and the leaderboard tell tool calls from HTTP calls). The caller's IP
 // and self-label are carried over, so free tools are metered under the same identity as HTTP.
 // Each tool call gets its own request id (one HTTP request may carry a JSON-RPC batch, and usage
 // is deduped by request id), returned in `_meta["402claw/requestId"]`.
@@ -54,7 +55,7 @@ export async function callOperation(
   if (payment.kind === "malformed") return toolError("invalid_payment_meta", payment.message);
   const request = tenantRequestOf(c, args, payment.kind === "header" ? payment.header : null);
   const path = new URL(request.url).pathname.slice(new URL(c.base).pathname.replace(/\/$/, "").length) || "/";
-  const call: CallContext = { ...c.call, requestId: newRequestId(), startedAt: Date.now() };
+  const call: CallContext = { ...c.call, requestId: newRequestId(), startedAt: Date.now(), transport: "mcp" };
   let result: ToolResult;
   try {
     result = await toolResultOf(await callTenant(call, c.tenant, request, path), c.structured);

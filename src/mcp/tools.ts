@@ -50,8 +50,9 @@ export function outputSchemaOf(op: Operation): McpTool["outputSchema"] | undefin
   return (schema as Record<string, unknown>).type === "object" ? (schema as McpTool["outputSchema"]) : undefined;
 }
 
+/** Priced per operation (docs/ARCHITECTURE.md §5): each tool states its own operation's price. */
 function describeTool(d: ApiDescription, op: Operation): string {
-  const price = d.payment ? ` Costs ${d.payment.display} per call (x402 over MCP).` : " Free.";
+  const price = op.price ? ` Costs ${op.price.display} per call (x402 over MCP).` : " Free.";
   return `${op.summary}${op.description ? `. ${op.description}` : ""} (${op.method} ${op.path} of ${d.slug}).${price}`;
 }
 

@@ -73,7 +73,7 @@ function remember(etag: string, text: string): void {
   if (bodyCache.size > BODY_CACHE_MAX) bodyCache.delete(bodyCache.keys().next().value!);
 }
 
-function etagMatches(header: string | null, etag: string): boolean {
+export function etagMatches(header: string | null, etag: string): boolean {
   if (!header) return false;
   return header.split(",").some((t) => {
     const tag = t.trim();

@@ -117,9 +117,9 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: "get",
     path: "/__platform/events",
-    summary: "Newest ingested usage events (operator)",
+    summary: "Newest raw call events (operator)",
     auth: "bearer",
     query: EVENTS_QUERY,
-    ok: { description: "Events and per-shard ingest counters" },
+    ok: { description: "Raw call events (Analytics Engine or the local sink, per `source`) and ingest counters" },
   },
 ];

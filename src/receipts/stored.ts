@@ -1,4 +1,4 @@
-// A receipt as the ledger keeps it (JSON text in ledger.receipt, migrations/0006) back to its
+// A receipt as the ledger keeps it (JSON text in ledger.receipt, migrations/0007) back to its
 // object, for earnings and the dashboard. Parsed with the same schema as any receipt from outside:
 // a row that does not hold one reads as null rather than failing the page.
 import type { EIP712SignedReceipt } from "@x402/extensions/offer-receipt";

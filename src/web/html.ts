@@ -46,6 +46,14 @@ export function htmlResponse(html: string, options: PageOptions = {}): Response 
   return new Response(html, { status: options.status ?? 200, headers });
 }
 
+/** 304 to a conditional GET whose ETag still matches (no body; the validators and cache policy). */
+export function notModified(etag: string, maxAge: number): Response {
+  const headers = new Headers(SECURITY_HEADERS);
+  headers.set("etag", etag);
+  headers.set("cache-control", `public, max-age=${maxAge}`);
+  return new Response(null, { status: 304, headers });
+}
+
 export async function page(node: JSX.Element, options: PageOptions = {}): Promise<Response> {
   return htmlResponse(await renderToHtml(node), options);
 }

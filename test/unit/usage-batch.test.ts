@@ -32,8 +32,16 @@ const eventArb: fc.Arbitrary<UsageEvent> = fc
     owner: fc.constantFrom("cr_a", "cr_b"),
     directory: fc.constantFrom("geo", "general"),
     fingerprint: fc.constantFrom(undefined, "v1:aa", "v1:bb"),
+    transport: fc.constantFrom(undefined, "http" as const, "mcp" as const),
   })
-  .map(({ fingerprint, ...f }) => usageEvent({ ...f, apiId: "prop-api", ...(fingerprint ? { fingerprint } : {}) }));
+  .map(({ fingerprint, transport, ...f }) =>
+    usageEvent({
+      ...f,
+      apiId: "prop-api",
+      ...(fingerprint ? { fingerprint } : {}),
+      ...(transport ? { transport } : {}),
+    }),
+  );
 
 /** Aggregates with every list in key order (the aggregator's Map order is not a contract). */
 function canonical(agg: BatchAggregates): BatchAggregates {
@@ -42,6 +50,7 @@ function canonical(agg: BatchAggregates): BatchAggregates {
     [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return {
     apiHours: sort(agg.apiHours),
+    transports: sort(agg.transports),
     payerHours: sort(agg.payerHours),
     payerTotals: sort(agg.payerTotals),
     apis: sort(agg.apis),

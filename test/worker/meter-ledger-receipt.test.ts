@@ -1,5 +1,5 @@
 // The signed receipt a dispatcher passes to TenantMeter.commit reaches the D1 ledger row with the
-// settlement (ledger outbox, migrations/0006), where earnings and the dashboard read it; a
+// settlement (ledger outbox, migrations/0007), where earnings and the dashboard read it; a
 // commit without one, or with something that is not a bounded string (the RPC is outside input),
 // records the payment with no receipt.
 import { env } from "cloudflare:workers";

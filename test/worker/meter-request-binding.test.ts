@@ -4,6 +4,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
+import { SCHEMA_VERSION } from "../../objects/meter/schema.ts";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
 import {
   admitPaid,
@@ -105,6 +106,9 @@ describe("payments: a payment is bound to the request it paid for", () => {
     // Roll the object's SQLite back to schema version 1, as a meter deployed before this change has it.
     await runInDurableObject(stub, (_m: TenantMeter, state) => {
       state.storage.sql.exec("ALTER TABLE payments DROP COLUMN fingerprint");
+      // (and the later migrations' columns: schema.ts migration 4)
+      state.storage.sql.exec("ALTER TABLE payments DROP COLUMN charged");
+      state.storage.sql.exec("ALTER TABLE payments DROP COLUMN charge_error");
       state.storage.sql.exec("DELETE FROM meta WHERE key = 'schema_version'");
     });
     await evictDurableObject(stub);
@@ -114,7 +118,9 @@ describe("payments: a payment is bound to the request it paid for", () => {
       (_m: TenantMeter, state) =>
         state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value,
     );
-    expect(version).toBe("2");
+    // Every later migration runs too (3: aggregated usage tables, 4: upto charges), each once.
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(version).toBe(String(SCHEMA_VERSION));
     // The old payment has no binding: any request may replay it, as before.
     await commit(stub, old);
     expect(refused(await admitPaid(stub, old, { fingerprint: SCHEMA })).code).toBe("payment_replayed");

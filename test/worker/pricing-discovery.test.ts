@@ -1,7 +1,7 @@
 // Prices per operation in every discovery document and on the API page, through the real
 // dispatcher (docs/ARCHITECTURE.md §11, §13): per-API and platform OpenAPI `x-payment-info`,
 // `/.well-known/x402` (paid operations only), the markdown twin, the bazaar listing in the 402,
-// and a redeploy that changes a price changes all of them at once.
+// the MCP tools of the API, and a redeploy that changes a price changes all of them at once.
 import { describe, expect, it } from "vitest";
 import { call, CITIES_CSV, createCreator, deployOk, OPERATOR, uniqueSlug } from "./helpers.ts";
 
@@ -68,5 +68,24 @@ describe("prices per operation in discovery", () => {
     expect(before).toContain("<code>GET /v1/records/{id}</code> $0.005");
     await deployOk(creator.key, slug, CITIES_CSV, { config: { prices: { ...prices, "GET /v1/records": 0.003 } } });
     expect(await list()).toContain("<code>GET /v1/records</code> $0.003");
+  });
+
+  it("each MCP tool says its own operation's price, and the server's instructions say prices vary", async () => {
+    const creator = await createCreator();
+    const slug = uniqueSlug("pmcp");
+    const prices = { "GET /v1/schema": 0, "GET /v1/records": 0.001 };
+    await deployOk(creator.key, slug, CITIES_CSV, { config: { ...PAID, prices } });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const rpc = async (method: string, params: unknown = {}) => {
+      const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+      return (await (await call(`/t/${slug}/mcp`, { method: "POST", headers, body })).json<any>()).result;
+    };
+    const byName = new Map<string, string>((await rpc("tools/list")).tools.map((t: any) => [t.name, t.description]));
+    expect(byName.get("get_v1_schema")).toMatch(/ Free\.$/);
+    expect(byName.get("get_v1_records")).toContain("Costs $0.001 per call");
+    expect(byName.get("get_v1_records_id")).toContain("Costs $0.005 per call");
+    const clientInfo = { name: "pricing-test", version: "1" };
+    const init = await rpc("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo });
+    expect(init.instructions).toContain("priced per operation");
   });
 });

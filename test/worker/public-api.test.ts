@@ -317,6 +317,13 @@ describe("operator routes", () => {
   });
 
   it("GET /__platform/events shows the newest ingested events and ingest counters", async () => {
+    // Raw events come from the call telemetry (docs/ARCHITECTURE.md §14): calls through the dispatcher.
+    for (let i = 0; i < 4; i++) expect((await call(`/t/${free}/v1/records`)).status).toBe(200);
+    for (let tries = 0; tries < 50; tries++) {
+      const seen = await getJson(`/__platform/events?api=${free}&limit=4`, { headers: OPERATOR });
+      if (seen.body.items.length === 4) break;
+      await new Promise((r) => setTimeout(r, 40));
+    }
     const { res, body } = await getJson(`/__platform/events?api=${free}&limit=3`, { headers: OPERATOR });
     expect(res.status).toBe(200);
     expect(body.items).toHaveLength(3);

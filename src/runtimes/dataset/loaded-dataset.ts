@@ -1,8 +1,9 @@
 // A loaded dataset and the indexes that make queries fast, built lazily once per isolate and
 // cached on it (per-field equality index, per-field sort rank, per-sort-spec permutation,
-// lowercase search text); and loadDataset, which checks a stored dataset before trusting it.
+// lowercase search text, search-text.ts); and loadDataset, which checks a stored dataset before trusting it.
 import * as v from "valibot";
 import type { SortKey } from "./query-types.ts";
+import { SearchText } from "./search-text.ts";
 import type { Cell, DatasetSchema, FieldSchema, FieldType, NormalizedDataset } from "./types.ts";
 
 /** The rank of a null cell: after every value, whichever the direction. */
@@ -17,7 +18,7 @@ export class LoadedDataset {
   private readonly equality = new Map<number, Map<Cell, number | number[]>>();
   private readonly ranks = new Map<number, Uint32Array>();
   private readonly permutations = new Map<string, Uint32Array>();
-  private haystack: string[] | null = null;
+  private haystack: SearchText | null = null;
   private marks: Uint32Array | null = null;
   private markGeneration = 0;
 
@@ -63,9 +64,14 @@ export class LoadedDataset {
     return rank;
   }
 
+  /** Whether `permutation(sort)` is already built (it costs O(keys * n) the first time). */
+  hasPermutation(sort: SortKey[]): boolean {
+    return this.permutations.has(sortKey(sort));
+  }
+
   /** Every row number in the order of `sort` (stable, ties by row number). */
   permutation(sort: SortKey[]): Uint32Array {
-    const key = sort.map((k) => (k.desc ? `-${k.field}` : `${k.field}`)).join(",");
+    const key = sortKey(sort);
     let perm = this.permutations.get(key);
     if (perm) {
       // Refresh recency so the bounded cache evicts the least recently used spec.
@@ -87,19 +93,9 @@ export class LoadedDataset {
     return perm;
   }
 
-  /** Lowercased string cells of each row, joined so a match cannot span two fields. */
-  searchText(): string[] {
-    if (!this.haystack) {
-      const stringFields = this.schema.fields.flatMap((f, i) => (f.type === "string" ? [i] : []));
-      this.haystack = this.rows.map((row) => {
-        let text = "";
-        for (const f of stringFields) {
-          const value = row[f];
-          if (typeof value === "string") text += value.toLowerCase() + "\u0000";
-        }
-        return text;
-      });
-    }
+  /** The `q` index: lowercased string cells of every row in one string (search-text.ts). */
+  searchText(): SearchText {
+    if (!this.haystack) this.haystack = SearchText.build(this.rows, this.schema.fields);
     return this.haystack;
   }
 
@@ -115,6 +111,10 @@ export class LoadedDataset {
     for (let i = 0; i < rows.length; i++) marks[rows[i] as number] = generation;
     return (row) => marks[row] === generation;
   }
+}
+
+function sortKey(sort: SortKey[]): string {
+  return sort.map((k) => (k.desc ? `-${k.field}` : `${k.field}`)).join(",");
 }
 
 function identity(n: number): Uint32Array {

@@ -2,6 +2,7 @@
 // equality index, then sorted through cached ranks or permutations, then paged), and the
 // `GET /v1/records/:id` lookup. Pure: no I/O.
 import { NULL_RANK, type LoadedDataset } from "./loaded-dataset.ts";
+import type { SearchText } from "./search-text.ts";
 import { coerce, encodeCursor, parseFields } from "./query-params.ts";
 import {
   QueryError,
@@ -10,6 +11,7 @@ import {
   type RecordItem,
   type RecordsPage,
   type RecordsQuery,
+  type SortKey,
 } from "./query-types.ts";
 import type { Cell } from "./types.ts";
 
@@ -30,15 +32,19 @@ export function runRecordsQuery(dataset: LoadedDataset, query: RecordsQuery): Re
 }
 
 /** The row numbers of the requested page, in sort order. */
-function pageRows(dataset: LoadedDataset, query: RecordsQuery, matches: number[] | null, total: number): number[] {
+function pageRows(
+  dataset: LoadedDataset,
+  query: RecordsQuery,
+  matches: readonly number[] | null,
+  total: number,
+): number[] {
   const end = Math.min(total, query.offset + query.limit);
   const page: number[] = [];
   if (query.sort.length === 0) {
     for (let i = query.offset; i < end; i++) page.push(matches === null ? i : (matches[i] as number));
     return page;
   }
-  if (matches !== null && total * 16 < dataset.size) {
-    // Few matches: sorting them directly beats walking the whole permutation.
+  if (matches !== null && !walkBeatsSort(dataset, query.sort, matches.length, end)) {
     const sorted = sortByRanks(dataset, query, matches);
     for (let i = query.offset; i < end; i++) page.push(sorted[i] as number);
     return page;
@@ -59,7 +65,20 @@ function pageRows(dataset: LoadedDataset, query: RecordsQuery, matches: number[]
   return page;
 }
 
-function sortByRanks(dataset: LoadedDataset, query: RecordsQuery, matches: number[]): Uint32Array {
+/**
+ * Whether walking the sort's permutation (skipping rows that do not match) is cheaper than sorting
+ * the matches. With matches spread over the order, the walk visits about end × size / matches
+ * rows, stops once the page is full (plus building the permutation if it is not cached, which later
+ * queries reuse); sorting costs about m·log m comparisons. A walk never visits more than every row.
+ */
+function walkBeatsSort(dataset: LoadedDataset, sort: SortKey[], matches: number, end: number): boolean {
+  if (matches === 0) return false;
+  const build = dataset.hasPermutation(sort) ? 0 : dataset.size * sort.length;
+  const walk = matches + Math.min(dataset.size, (end * dataset.size) / matches) + build;
+  return walk < 4 * matches * Math.log2(matches + 2);
+}
+
+function sortByRanks(dataset: LoadedDataset, query: RecordsQuery, matches: readonly number[]): Uint32Array {
   const ranks = query.sort.map((k) => ({ rank: dataset.rank(k.field), desc: k.desc }));
   return Uint32Array.from(matches).sort((a, b) => {
     for (const { rank, desc } of ranks) {
@@ -92,35 +111,48 @@ function indexCandidates(dataset: LoadedDataset, filters: Filter[]): { candidate
   });
   const chosen = filters[best] as Filter;
   const index = dataset.equalityIndex(chosen.field);
+  const rest = filters.filter((_, i) => i !== best);
+  const values = new Set(chosen.values);
+  if (values.size === 1) {
+    // One value: its index entry is the candidate list as is (read only, never copied).
+    const entry = index.get(chosen.values[0] as Cell);
+    return { candidates: entry === undefined ? [] : typeof entry === "number" ? [entry] : entry, rest };
+  }
   const rows: number[] = [];
-  for (const value of new Set(chosen.values)) {
+  for (const value of values) {
     const entry = index.get(value);
     if (entry === undefined) continue;
     if (typeof entry === "number") rows.push(entry);
     else for (const r of entry) rows.push(r);
   }
-  if (chosen.values.length > 1) rows.sort((a, b) => a - b);
-  return { candidates: rows, rest: filters.filter((_, i) => i !== best) };
+  rows.sort((a, b) => a - b);
+  return { candidates: rows, rest };
 }
 
 /** Ascending row numbers matching the filters and q; null means every row. */
-function matchingRows(dataset: LoadedDataset, query: RecordsQuery): number[] | null {
+function matchingRows(dataset: LoadedDataset, query: RecordsQuery): readonly number[] | null {
   const { filters, q } = query;
   if (filters.length === 0 && q === null) return null;
   const { candidates, rest } =
     filters.length > 0 ? indexCandidates(dataset, filters) : { candidates: null, rest: filters };
   const text = q === null ? null : dataset.searchText();
+  // No filter: q alone, answered from the search text in one pass of native indexOf.
+  if (candidates === null) return (text as SearchText).rowsContaining(q as string);
+  if (rest.length === 0 && text === null) return candidates;
+  // Many candidates and a q: find q's rows in one pass, then keep those among the candidates.
+  const viaText = text !== null && candidates.length * 16 > dataset.size;
+  const isCandidate = viaText ? dataset.markRows(candidates) : null;
   const out: number[] = [];
-  const test = (r: number): boolean => {
+  for (const r of viaText ? text.rowsContaining(q as string) : candidates) {
+    if (isCandidate !== null && !isCandidate(r)) continue;
     const row = dataset.rows[r] as Cell[];
-    for (const f of rest) if (!f.values.includes(row[f.field] ?? null)) return false;
-    return text === null || (text[r] as string).includes(q as string);
-  };
-  if (candidates === null) {
-    for (let r = 0; r < dataset.size; r++) if (test(r)) out.push(r);
-  } else {
-    if (rest.length === 0 && text === null) return candidates;
-    for (const r of candidates) if (test(r)) out.push(r);
+    let ok = true;
+    for (const f of rest)
+      if (!f.values.includes(row[f.field] ?? null)) {
+        ok = false;
+        break;
+      }
+    if (ok && (viaText || text === null || text.rowContains(r, q as string))) out.push(r);
   }
   return out;
 }
