@@ -148,7 +148,7 @@ export async function benchLeaderboardIngest(
     }
     const rollup = await post<RollupReport>(`${worker.url}/rollup`);
     const batchedSetup = { foldEvents: FOLD_EVENTS, perRpc: BATCHES_PER_RPC, chunks: [] as IngestChunk[] };
-  const batched = opts.batched === false ? undefined : batchedSetup;
+    const batched = opts.batched === false ? undefined : batchedSetup;
     for (let offset = 0; batched && offset < opts.totalEvents; offset += opts.chunk) {
       const events = Math.min(opts.chunk, opts.totalEvents - offset);
       const q = new URLSearchParams({
@@ -237,9 +237,7 @@ function batchedReport(batched: NonNullable<IngestRollupResult["batched"]>, perE
   const fillRows = chunks.map((c) => {
     done += c.events;
     const f = c.fill;
-    const fill = f
-      ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${(f.bytes / 1024 / 1024).toFixed(1)}`
-      : "– | – | –";
+    const fill = f ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${(f.bytes / 1024 / 1024).toFixed(1)}` : "– | – | –";
     const rpc = `${c.batchMs.p50.toFixed(1)} / ${c.batchMs.p99.toFixed(1)}`;
     return `| ${int(done)} | ${fill} | ${int(c.eventsPerSec)} | ${rpc} |`;
   });

@@ -92,7 +92,10 @@ export class LeaseBook {
       this.admission.setBucket(kind, rec.caller, { tokens, updatedMs: state.updatedMs });
     }
     if (rec.part !== "tenant") return;
-    for (const [kind, period] of [["d", rec.day], ["m", rec.month]] as const) {
+    for (const [kind, period] of [
+      ["d", rec.day],
+      ["m", rec.month],
+    ] as const) {
       if (period === null) continue;
       const counter = this.admission.windowCounter(kind, now);
       // A lease never outlives its window, so a return for a past window is a late one: ignored.
@@ -143,7 +146,10 @@ function snapshotOf(cfg: MeterConfig, plan: LimitPlan): LeaseSnapshot {
   if (plan.callerState && perCaller) snapshot.buckets.push({ name: "caller", rule: perCaller, ...plan.callerState });
   if (plan.globalState && global) snapshot.buckets.push({ name: "global", rule: global, ...plan.globalState });
   const { day, month } = plan;
-  for (const [name, limit, w] of [["daily", dailyRequests, day], ["monthly", monthlyRequests, month]] as const) {
+  for (const [name, limit, w] of [
+    ["daily", dailyRequests, day],
+    ["monthly", monthlyRequests, month],
+  ] as const) {
     if (!w || limit === undefined) continue;
     snapshot.quotas.push({ name, limit, used: w.count, startMs: w.startMs, endMs: w.endMs });
   }

@@ -159,13 +159,7 @@ export class LeaseCache {
     call.defer(part.inflight);
   }
 
-  private async grant(
-    slug: string,
-    t: TenantLeases,
-    part: Part,
-    kind: Kind,
-    call: LeaseCall,
-  ): Promise<Refusal | null> {
+  private async grant(slug: string, t: TenantLeases, part: Part, kind: Kind, call: LeaseCall): Promise<Refusal | null> {
     const want = Math.min(MAX_LEASE_TOKENS, Math.max(part.waiting + 1, 2 * part.used));
     part.used = 0;
     const returns = takeReturns(t);
