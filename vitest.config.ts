@@ -17,6 +17,8 @@ export default defineConfig({
                 OPERATOR_TOKEN: "test-operator-token",
                 API_KEY_SECRET: "test-api-key-secret",
                 SECRETS_KEY: "test-secrets-key-0123456789abcdef",
+                // Signs offers and receipts in workerd tests (anvil's well-known account 9, no value).
+                RECEIPT_SIGNING_KEY: "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
                 TEST_MIGRATIONS: migrations,
               },
             },

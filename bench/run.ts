@@ -5,12 +5,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { startLocalStack } from "../cli/dev/stack.ts";
+import { startLocalStack, type LocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls } from "./paid.ts";
+import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
+import { benchLease } from "./lease.ts";
 import { load, type LoadResult } from "./load.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
@@ -30,8 +32,15 @@ const PAID_CALLS = Number(process.env.BENCH_PAID_CALLS ?? 200);
 /** Events ingested into one Leaderboard shard before the rollup is timed (0 skips that part). */
 const LEADERBOARD_EVENTS = Number(process.env.BENCH_LEADERBOARD_EVENTS ?? 1_000_000);
 const LEADERBOARD_BATCH = 500; // what the TenantMeter outbox delivers per RPC
-/** `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
- * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts). */
+/** Paid calls per side of the upto-vs-exact comparison (bench/upto.ts). */
+const UPTO_CALLS = Number(process.env.BENCH_UPTO_CALLS ?? 100);
+/**
+ * `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
+ * `paid`: only the paid-call comparison (a fresh dispatcher, the two reference sellers);
+ * `upto`: only the upto-vs-exact paid calls;
+ * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts);
+ * `lease`: only the leased admission benchmarks (bench/lease.ts).
+ */
 const ONLY = process.env.BENCH_ONLY ?? "";
 
 function mean(values: number[]): number {
@@ -68,8 +77,70 @@ async function leaderboardOnly(): Promise<void> {
   }
 }
 
+async function leaseOnly(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
+  try {
+    writeReport(await benchLease(state, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS }));
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function paidOnly(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
+  process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
+  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
+  try {
+    const creator = await ensureDevCreator(stack.dispatcher.url, stack.secrets.OPERATOR_TOKEN);
+    writeReport(await paidSection(stack, creator.key, state));
+  } finally {
+    await stack.stop();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+/** The paid-call comparison (bench/paid.ts) on a fresh paid dataset tenant: its report lines. */
+async function paidSection(stack: LocalStack, creatorKey: string, state: string): Promise<string[]> {
+  const { payments } = stack;
+  await deployDemo(stack.dispatcher.url, creatorKey, {
+    slug: "bench-paid",
+    file: "world-cities.csv",
+    config: {
+      priceUsd: 0.001,
+      payTo: payments.accounts.payTo.address,
+      network: payments.network,
+      asset: payments.asset,
+    },
+  });
+  const [ours, workerRef, nodeRef] = await benchPaidCalls(
+    stack,
+    `${stack.dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`,
+    PAID_CALLS,
+    state,
+  );
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  return [
+    `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
+    ``,
+    `Command: \`npm run bench\` (${PAID_CALLS} sequential paid calls per target with @x402/fetch, round-robin, after 5 warm-up calls each)`,
+    ``,
+    `| server | calls | p50 ms | p99 ms | failures |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    ...[ours!, workerRef!, nodeRef!].map(
+      (r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`,
+    ),
+    ``,
+    `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.00)`,
+    ``,
+    `Ratio dispatcher / Node reference: p50 ${ratio(ours!.p50Ms, nodeRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, nodeRef!.p99Ms)}`,
+    ``,
+  ];
+}
+
 async function main(): Promise<void> {
   if (ONLY === "leaderboard") return leaderboardOnly();
+  if (ONLY === "paid") return paidOnly();
+  if (ONLY === "lease") return leaseOnly();
   if (isOnlyPart(ONLY)) {
     const opts = { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, paidCalls: PAID_CALLS };
     return writeReport(await benchOnly(ONLY, opts));
@@ -85,6 +156,7 @@ async function main(): Promise<void> {
   try {
     try {
       const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+      if (ONLY === "upto") return writeReport(await benchUpto(stack, creator.key, UPTO_CALLS));
       // Limits high enough never to refuse, so the meter does its full work on every call.
       await deployDemo(dispatcher.url, creator.key, {
         slug: "bench-cities",
@@ -129,42 +201,10 @@ async function main(): Promise<void> {
       );
       if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the run.`, ``);
 
-      const { payments } = stack;
-      await deployDemo(dispatcher.url, creator.key, {
-        slug: "bench-paid",
-        file: "world-cities.csv",
-        config: {
-          priceUsd: 0.001,
-          payTo: payments.accounts.payTo.address,
-          network: payments.network,
-          asset: payments.asset,
-        },
-      });
-      const [ours, workerRef, nodeRef] = await benchPaidCalls(
-        stack,
-        `${dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`,
-        PAID_CALLS,
-        state,
-      );
-      const ratio = (a: number, b: number) => (a / b).toFixed(2);
-      lines.push(
-        `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
-        ``,
-        `Command: \`npm run bench\` (${PAID_CALLS} sequential paid calls per target with @x402/fetch, round-robin, after 5 warm-up calls each)`,
-        ``,
-        `| server | calls | p50 ms | p99 ms | failures |`,
-        `| --- | ---: | ---: | ---: | ---: |`,
-        ...[ours!, workerRef!, nodeRef!].map(
-          (r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`,
-        ),
-        ``,
-        `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.2)`,
-        ``,
-        `Ratio dispatcher / Node reference: p50 ${ratio(ours!.p50Ms, nodeRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, nodeRef!.p99Ms)}`,
-        ``,
-      );
+      lines.push(...(await paidSection(stack, creator.key, state)));
 
       lines.push(...mcpReport(await benchMcpCalls(stack, "bench-paid", { calls: Math.min(PAID_CALLS, 100) })));
+      lines.push(...(await benchUpto(stack, creator.key, UPTO_CALLS)));
       lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.
@@ -186,8 +226,10 @@ async function main(): Promise<void> {
     }
     // Leaderboard ingest + rollup: its own Worker, once the dispatcher is gone (nothing competes).
     if (LEADERBOARD_EVENTS > 0) ingest = await leaderboardIngest(state);
+    const leases = await benchLease(state, { seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS });
     lines.push(...leaderboardReport(ingest, reads, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
     if (explore) lines.push(...exploreReport(explore, { connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS }));
+    lines.push(...leases);
   } finally {
     rmSync(state, { recursive: true, force: true });
   }

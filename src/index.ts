@@ -10,6 +10,9 @@ import { callTenant } from "./gateway/call.ts";
 import { platformRouter } from "./platform/router.ts";
 import { tenantDocument } from "./discovery/http.ts";
 import { tenantMcp } from "./mcp/api-server.ts";
+import { RECEIPT_KEYS_PATH } from "./receipts/document.ts";
+import { receiptKeysResponse } from "./receipts/http.ts";
+import { deploymentKeys } from "./receipts/signer.ts";
 
 export { TenantMeter } from "../objects/meter/tenant-meter.ts";
 export { Leaderboard } from "../objects/leaderboard/leaderboard.ts";
@@ -44,7 +47,10 @@ async function route(
   }
   // The tenant's discovery documents are the platform's, ahead of its code (docs/ARCHITECTURE.md §11).
   const base = target.kind === "tenant-path" ? `${url.origin}/t/${tenant.slug}` : url.origin;
-  const document = await tenantDocument(env.DB, tenant, request, target.path, base);
+  if (target.path === RECEIPT_KEYS_PATH && (request.method === "GET" || request.method === "HEAD")) {
+    return receiptKeysResponse(request, config);
+  }
+  const document = await tenantDocument(env.DB, tenant, request, target.path, base, deploymentKeys(config.receipts));
   if (document) return document;
   const call = { env, ctx, config, requestId, startedAt: now };
   // So is its MCP endpoint (docs/ARCHITECTURE.md §12): `/mcp` is the platform's on every API.

@@ -71,6 +71,8 @@ export interface Earnings {
     network: string;
     transaction: string | null;
     settledAt: number;
+    /** The signed offer-receipt receipt the payer got (src/receipts/), or null. */
+    receipt: { format: string; payload: Record<string, unknown>; signature: string } | null;
   }[];
   nextBefore: number | null;
 }

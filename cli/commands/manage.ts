@@ -33,7 +33,9 @@ function priceLine(t: TenantView): string {
 function priceTable(t: TenantView): string[] {
   const entries = Object.entries(t.prices ?? {});
   const width = Math.max(0, ...entries.map(([op]) => op.length));
-  return entries.map(([op, usd]) => `             ${op.padEnd(width)}  ${usd > 0 ? `$${usd} per call` : "free"}`);
+  const text = (p: (typeof entries)[number][1]) =>
+    typeof p === "object" ? `up to $${p.upto} per call, usage-priced` : p > 0 ? `$${p} per call` : "free";
+  return entries.map(([op, price]) => `             ${op.padEnd(width)}  ${text(price)}`);
 }
 
 export function showText(body: TenantDetail): string {

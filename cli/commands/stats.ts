@@ -139,7 +139,8 @@ export const earningsCommand = defineCommand({
       ui.print(table([["API", "PAYMENTS", "EARNED"], ...rows, ["total", String(payments), totalUsd]]));
       for (const p of args.name ? (apis[0]?.items ?? []) : []) {
         const at = new Date(p.settledAt).toISOString();
-        ui.print(`  ${at}  ${p.amountAtomic} from ${p.payer}  tx ${p.transaction ?? "unknown"}`);
+        const receipt = p.receipt ? "  signed receipt" : "";
+        ui.print(`  ${at}  ${p.amountAtomic} from ${p.payer}  tx ${p.transaction ?? "unknown"}${receipt}`);
       }
       return { totals: { payments, amountAtomic: totalAtomic.toString(), amountUsd: totalUsd }, apis };
     });

@@ -3,7 +3,7 @@
 import { usageError } from "../core/errors.ts";
 import { repeated } from "../core/ui.ts";
 import { slugProblem, type SlugProblem } from "../../src/config/slug.ts";
-import { parsePattern } from "../../src/config/prices.ts";
+import { parsePattern, type PriceEntry } from "../../src/config/prices.ts";
 
 export const deployArgs = {
   name: {
@@ -14,7 +14,8 @@ export const deployArgs = {
   price: {
     type: "string",
     description:
-      "Default price per call in USD, e.g. 0.001 (0 = free); repeatable 'GET /v1/search=0.001' prices one operation",
+      "Default price per call in USD, e.g. 0.001 (0 = free); repeatable 'GET /v1/search=0.001' prices one " +
+      "operation, 'POST /v1/generate=upto:0.05' makes one usage-priced up to $0.05",
   },
   "pay-to": { type: "string", description: "Wallet (0x…) that receives payments; required when --price > 0" },
   network: { type: "string", description: "CAIP-2 network (default eip155:84532)" },
@@ -50,10 +51,11 @@ export interface RateRule {
 
 /**
  * Every --price: a plain number is the default price, "METHOD /path=USD" one operation's price
- * (the server's own pattern rule, src/config/prices.ts). Only what was given.
+ * (the server's own pattern rule, src/config/prices.ts), "METHOD /path=upto:USD" a usage-priced
+ * operation with that ceiling. Only what was given.
  */
-export function pricesFromFlags(rawArgs: string[]): { priceUsd?: number; prices?: Record<string, number> } {
-  const out: { priceUsd?: number; prices?: Record<string, number> } = {};
+export function pricesFromFlags(rawArgs: string[]): { priceUsd?: number; prices?: Record<string, PriceEntry> } {
+  const out: { priceUsd?: number; prices?: Record<string, PriceEntry> } = {};
   for (const value of repeated(rawArgs, "price")) {
     const at = value.lastIndexOf("=");
     if (at < 0) {
@@ -67,7 +69,11 @@ export function pricesFromFlags(rawArgs: string[]): { priceUsd?: number; prices?
     if (typeof pattern === "string") throw usageError(`--price '${value}': the operation ${pattern}`, "invalid_price");
     const prices = (out.prices ??= {});
     if (prices[pattern.key] !== undefined) throw usageError(`--price: ${pattern.key} is priced twice`, "invalid_price");
-    prices[pattern.key] = parseUsd("price", value.slice(at + 1));
+    const price = value.slice(at + 1);
+    const upto = /^upto:/i.test(price.trim());
+    const usd = parseUsd("price", upto ? price.trim().slice(5) : price);
+    if (upto && usd <= 0) throw usageError(`--price '${value}': an upto ceiling must be above 0`, "invalid_price");
+    prices[pattern.key] = upto ? { upto: usd } : usd;
   }
   return out;
 }

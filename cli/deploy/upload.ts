@@ -7,6 +7,7 @@ import { CliError } from "../core/errors.ts";
 import { uploadProgress } from "../api/upload.ts";
 import { clawCommand, plural, type Ui } from "../core/ui.ts";
 import { fetchReadiness, readinessText } from "./readiness.ts";
+import { anyPaid, type Prices } from "../../src/config/prices.ts";
 
 /**
  * A paid deploy without --network/--asset settles in what the platform it goes to settles in
@@ -15,7 +16,7 @@ import { fetchReadiness, readinessText } from "./readiness.ts";
 type Config = Record<string, unknown>;
 
 export async function withPlatformDefaults(api: PlatformApi, config: Config): Promise<Config> {
-  const perOperation = Object.values((config.prices ?? {}) as Record<string, number>).some((p) => p > 0);
+  const perOperation = anyPaid((config.prices ?? {}) as Prices, 0);
   const paid = (typeof config.priceUsd === "number" && config.priceUsd > 0) || perOperation;
   if (!paid || config.network !== undefined || config.asset !== undefined) return config;
   let info;
@@ -48,7 +49,7 @@ export function callLine(endpoint: string, kind: string): string {
 export function report(ui: Ui, kind: string, slug: string, result: Uploaded) {
   const { tenant, deployment } = result;
   const endpoint = tenant.endpoints.path;
-  const perOperation = Object.values(tenant.prices ?? {}).some((p) => p > 0);
+  const perOperation = anyPaid(tenant.prices ?? {}, 0);
   const free = !tenant.priceUsd && !perOperation;
   const defaultNote = perOperation ? " by default, per operation: claw show" : "";
   const call = callLine(endpoint, kind);

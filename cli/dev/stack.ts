@@ -18,11 +18,13 @@ export interface LocalStackOptions {
   echo?: boolean;
   /** Extra dispatcher vars (e.g. CF_* for publish tests). */
   vars?: Record<string, string>;
+  /** Options of the payment stack (e.g. a longer anvil start on a loaded machine). */
+  payments?: Parameters<typeof startPaymentStack>[0];
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const secrets = ensureDevSecrets();
-  const payments = await startPaymentStack();
+  const payments = await startPaymentStack(options.payments);
   let dispatcher: LocalDispatcher;
   try {
     const vars = {

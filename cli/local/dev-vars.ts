@@ -27,6 +27,8 @@ export function ensureDevSecrets(extra: Record<string, string> = {}): DevSecrets
     OPERATOR_TOKEN: existing.OPERATOR_TOKEN || `op_${randomBytes(24).toString("hex")}`,
     API_KEY_SECRET: existing.API_KEY_SECRET || randomBytes(32).toString("hex"),
     SECRETS_KEY: existing.SECRETS_KEY || randomBytes(32).toString("hex"),
+    // Signs the local offers and receipts (x402 offer-receipt); any 32 random bytes are a valid key.
+    RECEIPT_SIGNING_KEY: existing.RECEIPT_SIGNING_KEY || `0x${randomBytes(32).toString("hex")}`,
     ...existing,
     ...extra,
   };

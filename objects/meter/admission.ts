@@ -36,6 +36,7 @@ import {
   refill,
   secondsUntilToken,
   take,
+  takeMany,
 } from "./limits.ts";
 import type { AdmitResult, MeterConfig } from "./types.ts";
 
@@ -51,12 +52,18 @@ const SQL_QUOTA_PUT =
   "INSERT INTO quota_counts (kind, period, count) VALUES (?, ?, ?) " +
   "ON CONFLICT (kind, period) DO UPDATE SET count = excluded.count";
 
-type BucketKind = "c" | "g";
-type QuotaKind = "d" | "m";
+export type BucketKind = "c" | "g";
+export type QuotaKind = "d" | "m";
+/** Which limits a check looks at: a lease (lease.ts) asks for the caller's or the tenant's only. */
+export interface LimitParts {
+  caller: boolean;
+  tenant: boolean;
+}
+const ALL_PARTS: LimitParts = { caller: true, tenant: true };
 export type Refusal = Extract<AdmitResult, { ok: false }>;
 
 /** A quota window's counter as cached in memory: valid for now in [startMs, endMs). */
-interface WindowCounter {
+export interface WindowCounter {
   period: string;
   startMs: number;
   endMs: number;
@@ -135,26 +142,31 @@ export class Admission {
     const check = this.check(cfg, caller, now);
     if (!check.ok) return check.refusal;
     const plan = check.plan;
-    this.take(plan);
-    const stateful = plan.callerState || plan.globalState || plan.day;
-    if (!this.housekeeping.scheduled && stateful) this.scheduleHousekeeping(cfg, plan, now);
+    this.takeScheduling(cfg, plan, now);
     return { ok: true, configVersion: cfg.version, headers: this.headers(cfg, plan, now) };
   }
 
+  /** take(), then make sure housekeeping will prune what it wrote (admits and lease grants). */
+  takeScheduling(cfg: MeterConfig, plan: LimitPlan, now: number, n = 1): void {
+    this.take(plan, n);
+    const stateful = plan.callerState || plan.globalState || plan.day;
+    if (!this.housekeeping.scheduled && stateful) this.scheduleHousekeeping(cfg, plan, now);
+  }
+
   /** Buckets, then quotas: reads only, so a refusal consumes nothing. */
-  check(cfg: MeterConfig, caller: string, now: number): LimitCheck {
+  check(cfg: MeterConfig, caller: string, now: number, parts: LimitParts = ALL_PARTS): LimitCheck {
     const { perCaller, global } = cfg.rateLimit;
     const plan: LimitPlan = { caller, callerState: undefined, globalState: undefined, day: null, month: null };
     let bucketRetry = 0;
     const emptyBuckets: string[] = [];
-    if (perCaller) {
+    if (perCaller && parts.caller) {
       plan.callerState = refill(this.loadCallerBucket(caller, perCaller, now), perCaller, now);
       if (!hasToken(plan.callerState)) {
         bucketRetry = Math.max(bucketRetry, secondsUntilToken(plan.callerState, perCaller));
         emptyBuckets.push(`per-caller limit (${describeRule(perCaller)})`);
       }
     }
-    if (global) {
+    if (global && parts.tenant) {
       plan.globalState = refill(this.loadGlobalBucket(global, now), global, now);
       if (!hasToken(plan.globalState)) {
         bucketRetry = Math.max(bucketRetry, secondsUntilToken(plan.globalState, global));
@@ -162,8 +174,9 @@ export class Admission {
       }
     }
     // Quotas (count < limit), read from the cached counter of the current UTC window.
-    plan.day = cfg.usageLimit.dailyRequests !== undefined ? this.windowCounter("d", now) : null;
-    plan.month = cfg.usageLimit.monthlyRequests !== undefined ? this.windowCounter("m", now) : null;
+    const { dailyRequests, monthlyRequests } = parts.tenant ? cfg.usageLimit : {};
+    plan.day = dailyRequests !== undefined ? this.windowCounter("d", now) : null;
+    plan.month = monthlyRequests !== undefined ? this.windowCounter("m", now) : null;
     if (emptyBuckets.length > 0) {
       const message = `Rate limit exceeded: ${emptyBuckets.join(" and ")}. Retry in ${bucketRetry} s.`;
       return { ok: false, refusal: this.refusal(cfg, plan, "rate_limited", message, bucketRetry, now) };
@@ -188,26 +201,63 @@ export class Admission {
     return { ok: false, refusal: this.refusal(cfg, plan, "quota_exceeded", message, quotaRetry, now) };
   }
 
-  /** Admitted: take and count, SQLite first so memory never runs ahead of the durable copy. */
-  take(plan: LimitPlan): void {
+  /**
+   * Admitted: take and count `n` (1 per call; a lease takes what it grants), SQLite first so
+   * memory never runs ahead of the durable copy.
+   */
+  take(plan: LimitPlan, n = 1): void {
     const { caller, day, month } = plan;
     if (plan.callerState) {
-      plan.callerState = take(plan.callerState);
-      this.sql.exec(SQL_BUCKET_PUT, "c", caller, plan.callerState.tokens, plan.callerState.updatedMs);
-      this.cacheCallerBucket(caller, plan.callerState);
+      plan.callerState = n === 1 ? take(plan.callerState) : takeMany(plan.callerState, n);
+      this.setBucket("c", caller, plan.callerState);
     }
     if (plan.globalState) {
-      plan.globalState = take(plan.globalState);
-      this.sql.exec(SQL_BUCKET_PUT, "g", "", plan.globalState.tokens, plan.globalState.updatedMs);
-      this.globalBucket = plan.globalState;
+      plan.globalState = n === 1 ? take(plan.globalState) : takeMany(plan.globalState, n);
+      this.setBucket("g", "", plan.globalState);
     }
-    if (day) {
-      this.sql.exec(SQL_QUOTA_PUT, "d", day.period, day.count + 1);
-      day.count += 1;
+    if (day) this.setQuota("d", day, day.count + n);
+    if (month) this.setQuota("m", month, month.count + n);
+  }
+
+  /** Writes a bucket state through (SQLite, then memory); lease.ts credits returned tokens with it. */
+  setBucket(kind: BucketKind, caller: string, state: BucketState): void {
+    this.sql.exec(SQL_BUCKET_PUT, kind, caller, state.tokens, state.updatedMs);
+    if (kind === "c") this.cacheCallerBucket(caller, state);
+    else this.globalBucket = state;
+  }
+
+  /** Writes a quota counter through (SQLite, then memory). */
+  setQuota(kind: QuotaKind, counter: WindowCounter, count: number): void {
+    this.sql.exec(SQL_QUOTA_PUT, kind, counter.period, count);
+    counter.count = count;
+  }
+
+  /**
+   * Undoes take(plan) for a provisional paid admit whose payment was not verified (provisional.ts):
+   * a token back into each bucket it took from (never above capacity), a count off each quota
+   * window it counted in, if that window is still the current one.
+   */
+  giveBack(plan: LimitPlan, now: number): void {
+    const { perCaller, global } = this.config.current?.rateLimit ?? {};
+    if (plan.callerState && perCaller) {
+      const state = refill(this.loadCallerBucket(plan.caller, perCaller, now), perCaller, now);
+      const back = { tokens: Math.min(bucketCapacity(perCaller), state.tokens + 1), updatedMs: state.updatedMs };
+      this.sql.exec(SQL_BUCKET_PUT, "c", plan.caller, back.tokens, back.updatedMs);
+      this.cacheCallerBucket(plan.caller, back);
     }
-    if (month) {
-      this.sql.exec(SQL_QUOTA_PUT, "m", month.period, month.count + 1);
-      month.count += 1;
+    if (plan.globalState && global) {
+      const state = refill(this.loadGlobalBucket(global, now), global, now);
+      this.globalBucket = { tokens: Math.min(bucketCapacity(global), state.tokens + 1), updatedMs: state.updatedMs };
+      this.sql.exec(SQL_BUCKET_PUT, "g", "", this.globalBucket.tokens, this.globalBucket.updatedMs);
+    }
+    for (const [kind, taken] of [
+      ["d", plan.day],
+      ["m", plan.month],
+    ] as const) {
+      const counter = taken ? this.windowCounter(kind, now) : null;
+      if (!counter || counter.period !== taken?.period || counter.count <= 0) continue;
+      counter.count -= 1;
+      this.sql.exec(SQL_QUOTA_PUT, kind, counter.period, counter.count);
     }
   }
 
@@ -293,7 +343,7 @@ export class Admission {
   // -------------------------------------------------------------------------------------------
   // state: memory over SQLite
 
-  private loadCallerBucket(caller: string, rule: RateLimitRule, now: number): BucketState {
+  loadCallerBucket(caller: string, rule: RateLimitRule, now: number): BucketState {
     const cached = this.callerBuckets.get(caller);
     if (cached) return cached;
     const row = this.sql.exec<{ tokens: number; updated_ms: number }>(SQL_BUCKET_GET, "c", caller).toArray()[0];
@@ -310,7 +360,7 @@ export class Admission {
     this.callerBuckets.set(caller, state);
   }
 
-  private loadGlobalBucket(rule: RateLimitRule, now: number): BucketState {
+  loadGlobalBucket(rule: RateLimitRule, now: number): BucketState {
     if (this.globalBucket) return this.globalBucket;
     const row = this.sql.exec<{ tokens: number; updated_ms: number }>(SQL_BUCKET_GET, "g", "").toArray()[0];
     this.globalBucket = row ? { tokens: row.tokens, updatedMs: row.updated_ms } : fullBucket(rule, now);
@@ -318,7 +368,7 @@ export class Admission {
   }
 
   /** The counter of the UTC window holding `now`; SQLite is read only when the window changes. */
-  private windowCounter(kind: QuotaKind, now: number): WindowCounter {
+  windowCounter(kind: QuotaKind, now: number): WindowCounter {
     const cached = kind === "d" ? this.dayCounter : this.monthCounter;
     if (cached && now >= cached.startMs && now < cached.endMs) return cached;
     const counter: WindowCounter =

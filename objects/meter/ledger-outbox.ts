@@ -19,12 +19,22 @@ export interface LedgerOutboxEntry {
   requestId: string;
   payer: string;
   payTo: string;
+  /** What was charged (an upto payment's actual charge). */
   amountAtomic: string;
+  /** An upto payment's signed maximum (what was reserved); absent for a fixed price. */
+  maxAmountAtomic?: string;
+  /** An upto charge report's tenant error (upto_charge_capped, …); absent when none. */
+  chargeError?: string;
   asset: string;
   network: string;
   transaction: string | null;
   settledAt: number;
+  /** The signed receipt the payer got (JSON, src/receipts/); absent or null: none was issued. */
+  receipt?: string | null;
 }
+
+/** Longest receipt kept with a ledger row (an EIP-712 receipt is about 500 characters). */
+export const MAX_RECEIPT_LENGTH = 4096;
 
 /**
  * D1 statements of one batch: each takes the whole batch as one JSON array (json_each), so a
@@ -34,20 +44,25 @@ export interface LedgerOutboxEntry {
  * (`WHERE true` resolves SQLite's parsing ambiguity between a join's ON and upsert's ON CONFLICT.)
  */
 const LEDGER_INSERT = `INSERT INTO ledger (payment_id, tenant, request_id, payer, pay_to, amount_atomic, asset, network,
-  tx_hash, settled_at, recorded_at)
+  tx_hash, settled_at, recorded_at, max_amount_atomic, charge_error, receipt)
 SELECT json_extract(value, '$.paymentId'), json_extract(value, '$.tenant'), json_extract(value, '$.requestId'),
   json_extract(value, '$.payer'), json_extract(value, '$.payTo'), json_extract(value, '$.amountAtomic'),
   json_extract(value, '$.asset'), json_extract(value, '$.network'), json_extract(value, '$.transaction'),
-  json_extract(value, '$.settledAt'), ?2
+  json_extract(value, '$.settledAt'), ?2, json_extract(value, '$.maxAmountAtomic'), json_extract(value, '$.chargeError'),
+  json_extract(value, '$.receipt')
 FROM json_each(?1) WHERE true
 ON CONFLICT (payment_id) DO NOTHING`;
 const AUDIT_INSERT = `INSERT INTO audit_log (ts, actor, action, subject, request_id, detail, dedupe_key)
 SELECT json_extract(value, '$.settledAt'), 'meter', 'payment.settled', json_extract(value, '$.tenant'),
   json_extract(value, '$.requestId'),
-  json_object('paymentId', json_extract(value, '$.paymentId'), 'amountAtomic', json_extract(value, '$.amountAtomic'),
+  json_patch(json_object('paymentId', json_extract(value, '$.paymentId'),
+    'amountAtomic', json_extract(value, '$.amountAtomic'),
     'payer', json_extract(value, '$.payer'), 'payTo', json_extract(value, '$.payTo'),
     'network', json_extract(value, '$.network'), 'asset', json_extract(value, '$.asset'),
     'transaction', json_extract(value, '$.transaction')),
+    -- upto rows only: a merge patch drops the keys whose value is null
+    json_object('maxAmountAtomic', json_extract(value, '$.maxAmountAtomic'),
+      'chargeError', json_extract(value, '$.chargeError'))),
   'settlement:' || json_extract(value, '$.paymentId')
 FROM json_each(?1) WHERE true
 ON CONFLICT (dedupe_key) DO NOTHING`;

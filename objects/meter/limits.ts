@@ -80,6 +80,12 @@ export function take(state: BucketState): BucketState {
   return { tokens: tokens > 0 ? tokens : 0, updatedMs: state.updatedMs };
 }
 
+/** Removes `n` tokens (a lease's grant, never more than the state holds whole). */
+export function takeMany(state: BucketState, n: number): BucketState {
+  const tokens = state.tokens - n;
+  return { tokens: tokens > 0 ? tokens : 0, updatedMs: state.updatedMs };
+}
+
 export type TakeResult =
   | { ok: true; state: BucketState }
   | { ok: false; state: BucketState; retryAfterSeconds: number };

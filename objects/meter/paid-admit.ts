@@ -7,8 +7,9 @@
 //      consumes a token.
 //   2. Idempotency-Key or x402 payment-identifier (scoped to tenant and payer) bound to another
 //      payment id → 409 `idempotency_key_conflict`.
-//   3. tenant_not_configured / tenant_not_found, then buckets and quotas as for free calls with
-//      caller = the verified payer.
+//   3. tenant_not_configured / tenant_not_found; a provisional admit (asked during /verify with the
+//      claimed payer, provisional.ts) for a tenant with a limit keyed by the payer → 409
+//      `payer_unverified`; then buckets and quotas as for free calls with caller = the payer.
 //   4. spend caps → 402 `spend_cap_exceeded`.
 //   5. admitted: the payment row (in_flight) IS the reservation; reserved += amount; tokens and
 //      quota counts are taken as for a free call; the retry material is stored with it, which
@@ -21,6 +22,7 @@ import { dayRowExpiresAt, type Housekeeping } from "./housekeeping.ts";
 import { idempotencyKeysOf, parseClaim, retryJson } from "./payment-claim.ts";
 import { IDEMPOTENCY_KEY_TTL_MS, inFlightCheckAtMs, staleAtMs } from "./payment-rules.ts";
 import { newPaymentRow, type PaymentRow, type PaymentStore, storedResponseOf } from "./payment-store.ts";
+import { needsVerifiedPayer, ProvisionalAdmits } from "./provisional.ts";
 import { describeExceeded, spendHeaders } from "./spend-caps.ts";
 import type { SpendBook } from "./spend-book.ts";
 import type { AdmitResult, PaidAdmitRequest, PaymentRefusal } from "./types.ts";
@@ -88,7 +90,14 @@ function keyConflict(configVersion: number): PaymentRefusal {
   };
 }
 
+function payerUnverified(configVersion: number): PaymentRefusal {
+  const message = "This API limits calls per payer: the payment is admitted once its payer is verified.";
+  return { ok: false, code: "payer_unverified", status: 409, message, configVersion, headers: {} };
+}
+
 export class PaidAdmit {
+  private readonly provisional = new ProvisionalAdmits();
+
   constructor(private readonly p: PaidAdmitParts) {}
 
   /** A paid admit (see the file header for the order of checks). Throws TypeError on a malformed request. */
@@ -112,6 +121,7 @@ export class PaidAdmit {
 
     if (cfg === null) return notConfigured();
     if (cfg.deleted) return notFound(cfg);
+    if (req.provisional === true && needsVerifiedPayer(cfg)) return payerUnverified(cfg.version);
     const now = requestNow(req.now);
     const check = this.p.admission.check(cfg, claim.payer, now);
     if (!check.ok) return check.refusal;
@@ -140,6 +150,9 @@ export class PaidAdmit {
       for (const key of keys) this.p.store.bindKey(claim.payer, key, claim.id, now);
       this.p.admission.take(plan);
     });
+    if (req.provisional === true) {
+      this.provisional.remember(claim.id, { requestId: req.requestId, at: Date.now(), now, plan });
+    }
     this.p.alarms.arm(dueAt);
     // Spend rows and idempotency keys are pruned by housekeeping (a no-op when one is already due).
     this.p.housekeeping.ensure(keys.length > 0 ? now + IDEMPOTENCY_KEY_TTL_MS : dayRowExpiresAt(now), now);
@@ -148,5 +161,24 @@ export class PaidAdmit {
       ...spendHeaders(spend.caps, BigInt(claim.amountAtomic)),
     };
     return { ok: true, configVersion: cfg.version, headers };
+  }
+
+  /**
+   * A provisional admit whose /verify failed or named another payer: as if it never happened.
+   * The in-flight record that request admitted goes (reservation and keys, like a release), and
+   * the tokens and quota counts it took come back. Anything else (settled, pending, admitted by
+   * another request, unknown) is left alone. True when a record was withdrawn.
+   */
+  withdraw(paymentId: string, requestId: string): boolean {
+    if (typeof paymentId !== "string" || typeof requestId !== "string") return false;
+    const taken = this.provisional.takeBack(paymentId, requestId);
+    const row = this.p.store.get(paymentId);
+    if (row?.status !== "in_flight" || row.request_id !== requestId) return false;
+    this.p.transactionSync(() => {
+      this.p.store.delete(row);
+      this.p.spend.adjust(row, row.amount, "release");
+      if (taken) this.p.admission.giveBack(taken.plan, taken.now);
+    });
+    return true;
   }
 }

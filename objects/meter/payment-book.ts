@@ -7,7 +7,9 @@
 //                reconciled by the alarm. Once it is known settled, the payer's retry gets that
 //                response with the transaction, like any replay; released, the payer was not charged.
 //   commit       in_flight | settlement_pending → settled: reserved → settled spend, the response
-//                kept for replays, the ledger row and the usage event queued in the outboxes.
+//                kept for replays, the ledger row and the usage event queued in the outboxes. An
+//                upto payment reserved its maximum and settles its actual charge (≤ it; 0 too: the
+//                row is what locks the unused permit against a second free run).
 //   reconcile    the reconciler's decision applied (commit, release, hold, retry later).
 // A released record whose dispatcher was merely slow is recreated by a late commit or a late
 // markPending from the `AdmittedPayment` the dispatcher passes back, so money that moved is always
@@ -16,7 +18,7 @@ import type { AlarmScheduler } from "../shared/alarm.ts";
 import type { ConfigStore } from "./config.ts";
 import { MAX_FINGERPRINT_LENGTH } from "./fingerprint.ts";
 import type { Housekeeping } from "./housekeeping.ts";
-import type { LedgerOutbox } from "./ledger-outbox.ts";
+import { MAX_RECEIPT_LENGTH, type LedgerOutbox } from "./ledger-outbox.ts";
 import { boundedString, finiteOr, nonEmptyOrNull, parseClaim, retryJson } from "./payment-claim.ts";
 import { IDEMPOTENCY_KEY_TTL_MS, nextReconcileAtMs, settledPruneAtMs } from "./payment-rules.ts";
 import { newPaymentRow, type PaymentRow, type PaymentStore, statusOf, storedResponseOf } from "./payment-store.ts";
@@ -36,6 +38,16 @@ import type {
   StoredResponse,
 } from "./types.ts";
 import type { UsageOutbox } from "./usage-outbox.ts";
+import { ATOMIC_PATTERN } from "../shared/money.ts";
+
+/** A charge as the dispatcher reports it, bounded by the reserved amount; null when it sent none or garbage. */
+function chargeOf(given: unknown, reserved: string): { atomic: string; error: string | null } | null {
+  if (!given || typeof given !== "object") return null;
+  const { atomic, error } = given as { atomic?: unknown; error?: unknown };
+  if (typeof atomic !== "string" || !ATOMIC_PATTERN.test(atomic)) return null;
+  const bounded = BigInt(atomic) > BigInt(reserved) ? reserved : atomic;
+  return { atomic: bounded, error: boundedString(error, 64) ? error : null };
+}
 
 /** Without a facilitator, reconcilable payments are only looked at again this often. */
 const NO_FACILITATOR_RETRY_MS = 5 * 60_000;
@@ -91,8 +103,10 @@ export class PaymentBook {
     const json = retryJson(retry, "markPending: retry");
     const tx = nonEmptyOrNull(retry.transaction) ?? row.tx;
     const dueAt = nextReconcileAtMs(Date.now(), 0, row.valid_before);
+    const charge = chargeOf(retry.charge, row.amount);
     this.p.transactionSync(() => {
       this.p.store.markPending(row.id, json, tx, dueAt);
+      if (charge) this.p.store.setCharge(row.id, charge.atomic, charge.error);
       if (response !== undefined && response !== null) this.p.store.keepResponse(row.id, capStoredResponse(response));
     });
     this.p.alarms.arm(dueAt);
@@ -144,19 +158,26 @@ export class PaymentBook {
     const row = this.p.store.get(paymentId);
     const reported = settlement && typeof settlement === "object" ? settlement.transaction : null;
     const tx = nonEmptyOrNull(reported) ?? row?.tx ?? null;
-    const given = ledger && typeof ledger === "object" ? ledger : null;
-    const settledAt = Math.floor(finiteOr(given?.settledAt, Date.now()));
-    const ledgerRequestId = nonEmptyOrNull(given?.requestId);
+    const entry = ledger && typeof ledger === "object" ? ledger : null;
+    const settledAt = Math.floor(finiteOr(entry?.settledAt, Date.now()));
+    const ledgerRequestId = nonEmptyOrNull(entry?.requestId);
+    const givenReceipt = entry?.receipt;
+    const receipt = boundedString(givenReceipt, MAX_RECEIPT_LENGTH) ? givenReceipt : null;
     const stored = capStoredResponse(response);
+    const given = settlement && typeof settlement === "object" ? settlement.charge : undefined;
     if (row) {
       if (row.status === "settled") return "already_settled";
-      this.settleRow(row, tx, stored, settledAt, ledgerRequestId ?? row.request_id, false);
+      const charged = chargeOf(given, row.amount);
+      const withCharge = charged ? { ...row, charged: charged.atomic, charge_error: charged.error } : row;
+      this.settleRow(withCharge, tx, stored, settledAt, ledgerRequestId ?? row.request_id, false, receipt);
       return "committed";
     }
-    const late = admitted ? this.rowFromAdmitted(paymentId, ledgerRequestId, admitted) : null;
-    if (!late) return "unknown_payment";
+    const found = admitted ? this.rowFromAdmitted(paymentId, ledgerRequestId, admitted) : null;
+    if (!found) return "unknown_payment";
+    const charged = chargeOf(given, found.amount);
+    const late = charged ? { ...found, charged: charged.atomic, charge_error: charged.error } : found;
     // Its reservation was released already: the amount becomes settled spend without being un-reserved again.
-    this.settleRow(late, tx, stored, settledAt, late.request_id, true);
+    this.settleRow(late, tx, stored, settledAt, late.request_id, true, receipt);
     console.warn(
       `late commit: payment ${late.id} was released as orphaned before its dispatcher committed; recorded as settled`,
     );
@@ -185,7 +206,10 @@ export class PaymentBook {
     return newPaymentRow(claim, { requestId: rid, tenant, reservedAt, ...rest });
   }
 
-  /** `recreate`: a late commit, which first inserts the row (same transaction) and does not un-reserve. */
+  /**
+   * `recreate`: a late commit, which first inserts the row (same transaction) and does not un-reserve.
+   * `row.charged` (an upto payment's actual charge) is what becomes settled spend and the ledger amount.
+   */
   private settleRow(
     row: PaymentRow,
     tx: string | null,
@@ -193,13 +217,16 @@ export class PaymentBook {
     settledAt: number,
     requestId: string,
     recreate: boolean,
+    receipt: string | null = null,
   ): void {
     const realNow = Date.now();
     const pruneAt = settledPruneAtMs(realNow, row.valid_before);
+    const charged = row.charged ?? row.amount;
     this.p.transactionSync(() => {
       if (recreate) this.p.store.insert(row);
       this.p.store.markSettled(row.id, tx, settledAt, pruneAt, stored);
-      this.p.spend.adjust(row, row.amount, recreate ? "settle_unreserved" : "settle");
+      if (row.charged !== null) this.p.store.setCharge(row.id, row.charged, row.charge_error);
+      this.p.spend.adjust(row, row.amount, recreate ? "settle_unreserved" : "settle", charged);
       this.p.ledger.append(
         {
           paymentId: row.id,
@@ -207,11 +234,14 @@ export class PaymentBook {
           requestId,
           payer: row.payer,
           payTo: row.pay_to,
-          amountAtomic: row.amount,
+          amountAtomic: charged,
+          ...(row.charged !== null ? { maxAmountAtomic: row.amount } : {}),
+          ...(row.charge_error !== null ? { chargeError: row.charge_error } : {}),
           asset: row.asset,
           network: row.network,
           transaction: tx,
           settledAt,
+          receipt,
         },
         realNow,
       );
@@ -223,7 +253,7 @@ export class PaymentBook {
         // Admit to settlement: the paid call as the payer waited for it (tenant + settle).
         latencyMs: Math.max(0, settledAt - row.reserved_at),
         lifecycle: "payment_settled",
-        billedAtomic: row.amount,
+        billedAtomic: charged,
       });
     });
     this.p.housekeeping.ensure(pruneAt, realNow);

@@ -35,6 +35,10 @@ export type PaymentRow = {
   resp_omitted: number | null;
   /** The request the payment pays for (fingerprint.ts), or null when the admit had none. */
   fingerprint: string | null;
+  /** An upto payment's actual charge (≤ amount, the reserved maximum); null: the charge is `amount`. */
+  charged: string | null;
+  /** The tenant error of an upto charge report (upto_charge_capped, …), or null. */
+  charge_error: string | null;
 };
 
 /** Records the alarm asks the facilitator about: pending settlements and in-flight payments with retry material. */
@@ -83,6 +87,11 @@ export class PaymentStore {
     if (row.idem_key !== null) {
       this.sql.exec("DELETE FROM idempotency_keys WHERE payer = ? AND payment_id = ?", row.payer, row.id);
     }
+  }
+
+  /** An upto payment's actual charge, known before its settlement is (kept for the reconciler's commit). */
+  setCharge(id: string, charged: string, error: string | null): void {
+    this.sql.exec("UPDATE payments SET charged = ?, charge_error = ? WHERE id = ?", charged, error, id);
   }
 
   markSettled(id: string, tx: string | null, settledAt: number, pruneAt: number, stored: StoredResponse): void {
@@ -218,6 +227,8 @@ export function statusOf(row: PaymentRow): PaymentStatusInfo {
     id: row.id,
     status: row.status,
     amountAtomic: row.amount,
+    chargedAtomic: row.charged ?? row.amount,
+    chargeError: row.charge_error,
     payer: row.payer,
     payTo: row.pay_to,
     network: row.network,
@@ -274,5 +285,7 @@ export function newPaymentRow(
     resp_body: null,
     resp_omitted: null,
     fingerprint: o.fingerprint ?? null,
+    charged: null,
+    charge_error: null,
   };
 }

@@ -5,7 +5,8 @@
 //   usage_hourly, caller_days, callers           usage-stats.ts, usage-aggregate.ts
 //   usage_batches, usage_transport               usage-aggregate.ts (migration 3; usage_transport
 //                                                also usage-stats.ts)
-//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2)
+//   payments, idempotency_keys                   payment-store.ts (payments.fingerprint: migration 2,
+//                                                payments.charged / charge_error: migration 4)
 //   spend                                        spend-book.ts
 //   outbox                                       outbox.ts (rows of ledger-outbox.ts and usage-outbox.ts)
 // Version 1 is the schema as it first shipped (CREATE ... IF NOT EXISTS, so applying it again is
@@ -76,6 +77,12 @@ CREATE TABLE IF NOT EXISTS usage_transport (
   hour INTEGER NOT NULL, transport TEXT NOT NULL, calls INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (hour, transport)
 ) WITHOUT ROWID;`,
+  },
+  // 4: a usage-priced (upto) payment's actual charge and the tenant error of its report; null for
+  // every other payment (its charge is its amount).
+  {
+    version: 4,
+    sql: "ALTER TABLE payments ADD COLUMN charged TEXT; ALTER TABLE payments ADD COLUMN charge_error TEXT",
   },
 ];
 

@@ -53,8 +53,12 @@ export class SpendBook {
     });
   }
 
-  /** Moves `amount` in the three counters of a payment's windows; clamped at 0. */
-  adjust(key: SpendKey, amount: string, op: SpendOp): void {
+  /**
+   * Moves `amount` in the three counters of a payment's windows; clamped at 0. `settledAmount`
+   * (settle ops; default `amount`) is what becomes settled spend: an upto payment reserves its
+   * maximum and settles its actual charge.
+   */
+  adjust(key: SpendKey, amount: string, op: SpendOp, settledAmount: string = amount): void {
     const rows: [SpendKind, string, string][] = [
       ["d", key.day, ""],
       ["m", key.month, ""],
@@ -65,7 +69,8 @@ export class SpendBook {
       let reserved = w.reserved; // settle_unreserved: the reservation was released already
       if (op === "reserve") reserved = addAtomic(w.reserved, amount);
       else if (op === "release" || op === "settle") reserved = subAtomicClamped(w.reserved, amount);
-      const settled = op === "settle" || op === "settle_unreserved" ? addAtomic(w.settled, amount) : w.settled;
+      const settles = op === "settle" || op === "settle_unreserved";
+      const settled = settles ? addAtomic(w.settled, settledAmount) : w.settled;
       this.sql.exec(SQL_SPEND_PUT, kind, period, who, settled, reserved);
     }
   }

@@ -3,6 +3,7 @@
 // RPC surface, the alarm and the wiring only; each job is a synchronous module with its own SQL:
 //   schema.ts          tables and migrations          config.ts        the pushed tenant config
 //   admission.ts       buckets and quotas              paid-admit.ts    a paid call's admission
+//   lease.ts           token leases to isolates (docs/ARCHITECTURE.md §14)
 //   payment-book.ts    the reservation state machine   spend-book.ts    spend counters
 //   reconciler.ts      held payments vs. facilitator   usage-stats.ts   calls, callers, latency
 //   usage-aggregate.ts the dispatcher's usage batches, applied once by batch id
@@ -19,6 +20,7 @@ import { AlarmScheduler } from "../shared/alarm.ts";
 import { Admission, requestNow } from "./admission.ts";
 import { ConfigStore, parseMeterConfig } from "./config.ts";
 import { Housekeeping } from "./housekeeping.ts";
+import { LeaseBook } from "./lease.ts";
 import { LedgerOutbox, ledgerChannel } from "./ledger-outbox.ts";
 import { Outbox } from "./outbox.ts";
 import { PaidAdmit } from "./paid-admit.ts";
@@ -35,6 +37,8 @@ import type {
   CommitResult,
   ConfigureResult,
   FlushResult,
+  LeaseRequest,
+  LeaseResult,
   LedgerEntryInput,
   MeterConfig,
   MeterStats,
@@ -61,6 +65,7 @@ export class TenantMeter extends DurableObject<Env> {
   private readonly housekeeping: Housekeeping;
   private readonly outbox: Outbox;
   private readonly admission: Admission;
+  private readonly leases: LeaseBook;
   private readonly usageStats: UsageStats;
   private readonly usageAggregates: UsageAggregates;
   private readonly spendBook: SpendBook;
@@ -93,6 +98,7 @@ export class TenantMeter extends DurableObject<Env> {
     this.usageAggregates = new UsageAggregates(sql, transactionSync, this.housekeeping, usage);
     const recordedAdmits = (start: number, end: number) => this.usageStats.admittedBetween(start, end);
     this.admission = new Admission(sql, this.config, this.housekeeping, recordedAdmits);
+    this.leases = new LeaseBook(this.admission, this.config);
     const { config, alarms, housekeeping } = this;
     const parts = { transactionSync, store, spend, config, alarms, housekeeping };
     this.paidAdmit = new PaidAdmit({ ...parts, admission: this.admission });
@@ -133,11 +139,24 @@ export class TenantMeter extends DurableObject<Env> {
     return this.paidAdmit.admit(req);
   }
 
+  /** Leased admission (lease.ts): credits returned tokens, grants tokens of one part or refuses. */
+  lease(req: LeaseRequest): LeaseResult {
+    return this.leases.lease(req);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // the payment book
 
   release(paymentId: string, options?: { includePending?: boolean; requestId?: string }): void {
     this.book.release(paymentId, options);
+  }
+
+  /**
+   * A provisional admit (`provisional: true`) that /verify did not confirm: the record that request
+   * admitted goes and the limits it took come back (provisional.ts). True when one was withdrawn.
+   */
+  withdrawPaid(paymentId: string, requestId: string): boolean {
+    return this.paidAdmit.withdraw(paymentId, requestId);
   }
 
   /**

@@ -56,6 +56,48 @@ export interface ConfigureResult {
   version: number;
 }
 
+// ─────────────────────────── Leases (lease.ts) ───────────────────────────
+// A dispatcher isolate leases tokens for a tenant's global bucket and quotas ("tenant" part) or
+// for one caller's bucket ("caller" part) and admits free calls from them without an RPC.
+
+export interface LeaseRequest {
+  /** The asking isolate's random id: the meter splits what remains between recent holders. */
+  holder: string;
+  part: "tenant" | "caller";
+  /** The verified caller (IP hash) for the caller part; ignored for the tenant part. */
+  caller: string;
+  /** Tokens the holder expects to use within the TTL (≥ 1); 0 = only return `returns`. */
+  want: number;
+  now: number;
+  /** Unused tokens of earlier leases, credited back once each (unknown ids are ignored). */
+  returns?: LeaseReturn[];
+}
+
+export interface LeaseReturn {
+  id: string;
+  unused: number;
+}
+
+/** The state a grant leaves, so the holder can compute the RateLimit and X-Usage headers. */
+export interface LeaseSnapshot {
+  buckets: { name: "caller" | "global"; rule: RateLimitRule; tokens: number; updatedMs: number }[];
+  quotas: { name: "daily" | "monthly"; limit: number; used: number; startMs: number; endMs: number }[];
+}
+
+export type LeaseResult =
+  | {
+      ok: true;
+      /** "" for a part without limits (nothing to return). */
+      id: string;
+      configVersion: number;
+      /** Tokens granted; null = this part has no limit (the lease only carries the tenant state). */
+      tokens: number | null;
+      /** The holder must not admit from the lease at or after this instant (ms since epoch). */
+      expiresAt: number;
+      snapshot: LeaseSnapshot;
+    }
+  | Extract<AdmitResult, { ok: false }>;
+
 /** One finished call, as the meter stores it for stats (and later for the leaderboard outbox). */
 export interface UsageRecord {
   requestId: string;
@@ -152,6 +194,12 @@ export interface PaidAdmitRequest extends AdmitRequest {
    * replayed or admitted. Optional for older dispatchers (then nothing is checked).
    */
   fingerprint?: string;
+  /**
+   * Asked while the dispatcher's /verify is still out, with the payer the payload claims
+   * (provisional.ts): refused with `payer_unverified` when a limit is keyed by the payer;
+   * withdrawn with `withdrawPaid` if verify does not confirm it.
+   */
+  provisional?: boolean;
 }
 
 /** A response kept for idempotent replay of an already settled payment. */
@@ -168,7 +216,9 @@ export type PaymentRefusal =
   | (RefusalBase & { code: "payment_request_mismatch"; status: 409 })
   | (RefusalBase & { code: "payment_replayed"; status: 200; stored: StoredResponse; transaction: string | null })
   | (RefusalBase & { code: "idempotency_key_conflict"; status: 409 })
-  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 });
+  | (RefusalBase & { code: "spend_cap_exceeded"; status: 402 })
+  /** A provisional admit (provisional.ts) for a tenant with a limit keyed by the payer: admit after verify. */
+  | (RefusalBase & { code: "payer_unverified"; status: 409 });
 
 interface RefusalBase {
   ok: false;
@@ -182,12 +232,25 @@ export interface SettlementInfo {
   transaction: string;
   network: string;
   payer: string;
+  /** A usage-priced (upto) call: what was actually charged; absent = the reserved amount. */
+  charge?: UptoCharge;
+}
+
+/**
+ * The actual charge of an upto payment (atomic units, ≤ the reserved maximum; "0" settles nothing)
+ * and the tenant error of its report, if any (src/payments/charge.ts).
+ */
+export interface UptoCharge {
+  atomic: string;
+  error: string | null;
 }
 
 export interface LedgerEntryInput {
   requestId: string;
   /** ms since epoch when settle returned. */
   settledAt: number;
+  /** The signed offer-receipt receipt (JSON) given to the payer, kept with the ledger row; null: none. */
+  receipt?: string | null;
 }
 
 // ─────────────────────────── Payments: the book ───────────────────────────
@@ -207,6 +270,8 @@ export interface SettlementRetry {
    * with a `transaction`). Written to the ledger if the transfer is later found to have happened.
    */
   transaction?: string | null;
+  /** markPending of an upto payment: the charge /settle was asked for, committed if it happened. */
+  charge?: UptoCharge;
 }
 
 /**
@@ -234,6 +299,10 @@ export interface AdmittedPayment {
 /** `paymentStatus`: one payment record, for tests, debugging and operators. */
 export interface PaymentStatusInfo extends PaymentClaim {
   status: PaymentState;
+  /** What is (or will be) charged: the amount, or an upto payment's actual charge. */
+  chargedAtomic: string;
+  /** An upto charge report's tenant error (upto_charge_capped, …), or null. */
+  chargeError: string | null;
   requestId: string;
   /** The admit's `now` (ms): the UTC day/month the amount counts against. */
   reservedAt: number;

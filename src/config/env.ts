@@ -32,6 +32,9 @@ const VAR_NAMES = [
   "OPERATOR_TOKEN",
   "API_KEY_SECRET",
   "SECRETS_KEY",
+  "BENCH_METER_DELAY_MS",
+  "RECEIPT_SIGNING_KEY",
+  "RECEIPT_PREVIOUS_SIGNERS",
 ] as const;
 type VarName = (typeof VAR_NAMES)[number];
 
@@ -72,6 +75,18 @@ const RawSchema = v.object({
   OPERATOR_TOKEN: Text,
   API_KEY_SECRET: Text,
   SECRETS_KEY: Text,
+  BENCH_METER_DELAY_MS: v.optional(PositiveInt(10_000)),
+  // A 32-byte secp256k1 private key (hex, 0x optional) and the addresses of retired ones (src/receipts/).
+  RECEIPT_SIGNING_KEY: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key")),
+  ),
+  RECEIPT_PREVIOUS_SIGNERS: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^0x[0-9a-fA-F]{40}(\s*,\s*0x[0-9a-fA-F]{40})*$/, "must be comma-separated 0x addresses"),
+    ),
+  ),
 });
 
 export interface PlatformConfig {
@@ -105,6 +120,17 @@ export interface PlatformConfig {
   apiKeySecret: string;
   /** Master key of tenant secrets; null when missing or shorter than 16 characters. */
   secretsKey: string | null;
+  /**
+   * Benchmarks only (`npm run bench`, never set in wrangler.jsonc): every TenantMeter RPC waits
+   * this long first, to simulate distance between dispatcher and meter (src/tenancy/meter-delay.ts).
+   * 0 = unset: no wrapper at all.
+   */
+  benchMeterDelayMs: number;
+  /**
+   * Signed offers and receipts (x402 `offer-receipt`, src/receipts/): the current signing key
+   * (null: no offers, no receipts) and the lowercase addresses of previous keys, still published.
+   */
+  receipts: { signingKey: `0x${string}` | null; previousSigners: readonly string[] };
 }
 
 /** A var is set to a value that is not valid for it. */
@@ -161,7 +187,18 @@ export function parseConfig(raw: Partial<Record<VarName, string | undefined>>): 
     operatorToken: nonEmpty(c.OPERATOR_TOKEN),
     apiKeySecret: c.API_KEY_SECRET,
     secretsKey,
+    benchMeterDelayMs: c.BENCH_METER_DELAY_MS ?? 0,
+    receipts: receiptKeys(c.RECEIPT_SIGNING_KEY, c.RECEIPT_PREVIOUS_SIGNERS),
   };
+}
+
+function receiptKeys(key: string | undefined, previous: string | undefined): PlatformConfig["receipts"] {
+  const signingKey = key ? (`0x${key.replace(/^0x/, "").toLowerCase()}` as const) : null;
+  const previousSigners = (previous ?? "")
+    .split(",")
+    .map((a) => a.trim().toLowerCase())
+    .filter(Boolean);
+  return { signingKey, previousSigners: [...new Set(previousSigners)] };
 }
 
 // One entry: an isolate serves one deployment, so its raw values rarely change.

@@ -1,6 +1,8 @@
 // Price per operation (docs/ARCHITECTURE.md §5, §6): a tenant's `prices` map "METHOD /path" patterns
 // (the per-API description's template syntax, `{name}` for one path segment) to a USD price; every
-// other request costs the tenant's `priceUsd`. A price of 0 makes that operation a free call.
+// other request costs the tenant's `priceUsd`. A price of 0 makes that operation a free call; a
+// price `{"upto": USD}` makes it usage-priced: the buyer signs up to that ceiling and the tenant
+// reports what the call actually costs (src/payments/charge.ts, x402 `upto` scheme).
 // Pure: the schema of the map, and the matcher the dispatcher and the discovery documents share.
 import * as v from "valibot";
 
@@ -45,7 +47,7 @@ function shapeOf(p: PricePattern): string {
 }
 
 /** Problems of a raw prices map, each naming its key; empty when the map is valid. */
-export function pricesProblems(prices: Record<string, number>): { key: string; message: string }[] {
+export function pricesProblems(prices: Record<string, unknown>): { key: string; message: string }[] {
   const problems: { key: string; message: string }[] = [];
   const keys = Object.keys(prices);
   if (keys.length > MAX_PRICED_OPERATIONS) {
@@ -73,13 +75,26 @@ const usd = v.pipe(
   v.maxValue(1_000_000, "a price is at most 1000000 USD"),
 );
 
+/** A usage-priced operation: the buyer signs up to `upto` USD, the tenant reports the actual charge. */
+const uptoPrice = v.strictObject({
+  upto: v.pipe(usd, v.minValue(0.000001, "an upto ceiling must be above 0")),
+});
+export type PriceEntry = number | v.InferOutput<typeof uptoPrice>;
+/** How an operation is paid: a fixed price (x402 `exact`) or usage-priced up to a ceiling (`upto`). */
+export type PricingMode = "exact" | "upto";
+
+/** The USD of an entry (the ceiling of an upto one) and its mode. */
+export function entryPrice(entry: PriceEntry): { usd: number; mode: PricingMode } {
+  return typeof entry === "number" ? { usd: entry, mode: "exact" } : { usd: entry.upto, mode: "upto" };
+}
+
 /** `prices` as a creator sends it: validated, keys normalized ("get /a/" → "GET /a"). */
 export const PricesSchema = v.pipe(
-  v.record(v.string(), usd),
+  v.record(v.string(), v.union([usd, uptoPrice], 'a price is a number of USD or {"upto": USD}')),
   v.check(
     (p) => pricesProblems(p).length === 0,
     (issue) => {
-      const first = pricesProblems(issue.input as Record<string, number>)[0]!;
+      const first = pricesProblems(issue.input as Record<string, unknown>)[0]!;
       return first.key ? `"${first.key.slice(0, 80)}": ${first.message}` : first.message;
     },
   ),
@@ -92,6 +107,7 @@ export type Prices = v.InferOutput<typeof PricesSchema>;
 interface Compiled {
   pattern: PricePattern;
   usd: number;
+  mode: PricingMode;
   /** "1" per literal, "0" per param: the greater string is the more specific pattern. */
   rank: string;
 }
@@ -105,7 +121,8 @@ function compile(prices: Prices): Compiled[] {
     for (const [key, price] of Object.entries(prices)) {
       const pattern = parsePattern(key);
       if (typeof pattern === "string") continue; // stored maps are validated; never price by a bad key
-      hit.push({ pattern, usd: price, rank: pattern.segments.map((s) => ("literal" in s ? "1" : "0")).join("") });
+      const rank = pattern.segments.map((s) => ("literal" in s ? "1" : "0")).join("");
+      hit.push({ pattern, ...entryPrice(price), rank });
     }
     compiledCache.set(prices, hit);
   }
@@ -144,11 +161,24 @@ export function priceOf(
   method: string,
   path: string,
 ): { usd: number; pattern: string | null } {
+  const { usd, pattern } = operationPrice(prices, defaultUsd, method, path);
+  return { usd, pattern };
+}
+
+/** priceOf with the pricing mode: for a usage-priced (`upto`) operation `usd` is its ceiling. */
+export function operationPrice(
+  prices: Prices | undefined,
+  defaultUsd: number,
+  method: string,
+  path: string,
+): { usd: number; pattern: string | null; mode: PricingMode } {
   const hit = prices ? matchPattern(prices, method, path) : null;
-  return hit ? { usd: hit.usd, pattern: hit.pattern.key } : { usd: defaultUsd, pattern: null };
+  return hit
+    ? { usd: hit.usd, pattern: hit.pattern.key, mode: hit.mode }
+    : { usd: defaultUsd, pattern: null, mode: "exact" };
 }
 
 /** Whether any call of this tenant can cost money (the default or any priced operation). */
 export function anyPaid(prices: Prices | undefined, defaultUsd: number): boolean {
-  return defaultUsd > 0 || Object.values(prices ?? {}).some((p) => p > 0);
+  return defaultUsd > 0 || Object.values(prices ?? {}).some((p) => entryPrice(p).usd > 0);
 }

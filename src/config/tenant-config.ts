@@ -204,6 +204,20 @@ export const ProxyTransformSchema = v.strictObject({
 });
 export type ProxyTransform = v.InferOutput<typeof ProxyTransformSchema>;
 
+/**
+ * How a proxy reports a usage-priced (upto) call's charge (src/runtimes/proxy/charge-rule.ts): an
+ * upstream response header carrying USD, or a number in the upstream's JSON body times a USD unit
+ * price (e.g. `usage.total_tokens` × 0.000002).
+ */
+export const ProxyChargeSchema = v.union([
+  v.strictObject({ header: HttpHeaderNameSchema }),
+  v.strictObject({
+    jsonPath: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,9}$/, "a dotted path")),
+    unitUsd: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1_000_000)),
+  }),
+]);
+export type ProxyCharge = v.InferOutput<typeof ProxyChargeSchema>;
+
 /** A proxy tenant: our proxy engine forwards to `upstream` (its base path kept). */
 export const ProxyArtifactSchema = v.strictObject({
   type: v.literal("proxy"),
@@ -215,6 +229,8 @@ export const ProxyArtifactSchema = v.strictObject({
   ),
   cacheTtlSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
   transform: v.optional(ProxyTransformSchema),
+  /** The charge report of usage-priced operations (README "Pricing"). */
+  charge: v.optional(ProxyChargeSchema),
   allowLoopback: v.boolean(),
   /** Declared operations (flags or an upstream OpenAPI), for discovery (ARCHITECTURE §11). */
   operations: v.optional(OperationsSchema),

@@ -88,6 +88,7 @@ function proxyArtifact(
   if (url.protocol !== "https:" && !loopback)
     throw invalid("resource.upstream", "must use https (plain http only for a dev loopback upstream)");
   const transform = sent?.transform ?? before?.transform;
+  const charge = sent?.charge ?? before?.charge;
   const methods = [...new Set(sent?.methods ?? before?.methods ?? (["GET"] as const))];
   const operations = resolveOperations(sent, before?.operations, methods);
   return {
@@ -97,6 +98,7 @@ function proxyArtifact(
     headers: sent?.headers ?? before?.headers ?? {},
     cacheTtlSeconds: sent?.cacheTtlSeconds ?? before?.cacheTtlSeconds ?? 0,
     ...(transform ? { transform } : {}),
+    ...(charge ? { charge } : {}),
     allowLoopback,
     ...(operations ? { operations } : {}),
   };

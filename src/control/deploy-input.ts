@@ -7,6 +7,7 @@ import {
   FUNCTION_MAX_DURATION_MS,
   HostSchema,
   HttpMethodSchema,
+  ProxyChargeSchema,
   ProxyHeaderSchema,
   ProxyTransformSchema,
   HttpHeaderNameSchema,
@@ -43,6 +44,7 @@ const ProxyResourceInput = v.strictObject({
   ),
   cacheTtlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
   transform: v.optional(ProxyTransformSchema),
+  charge: v.optional(ProxyChargeSchema),
   allowLoopback: v.optional(v.boolean()),
   operations: v.optional(OperationsSchema),
 });

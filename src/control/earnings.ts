@@ -1,5 +1,6 @@
 // GET /v1/tenants/:slug/earnings: the creator's settled payments from the D1 ledger (exact
-// integer atomic amounts, summed as bigints), newest first, with cursor pagination.
+// integer atomic amounts, summed as bigints), newest first, with cursor pagination. Each row carries
+// the signed receipt its payer got (x402 offer-receipt, src/receipts/), or null.
 import * as v from "valibot";
 import type { IRequest } from "itty-router";
 import { json } from "../http/json.ts";
@@ -8,6 +9,7 @@ import { assetFor } from "../config/assets.ts";
 import { atomicToUsd } from "../../objects/shared/money.ts";
 import { requireCreator } from "./auth.ts";
 import { ownedTenant, slugParam } from "./tenants.ts";
+import { storedReceipt } from "../receipts/stored.ts";
 import type { PlatformContext } from "./context.ts";
 
 const QuerySchema = v.object({
@@ -34,6 +36,10 @@ interface LedgerRow {
   network: string;
   tx_hash: string | null;
   settled_at: number;
+  /** Usage-priced (upto) rows: the signed maximum, and the charge report's tenant error. */
+  max_amount_atomic: string | null;
+  charge_error: string | null;
+  receipt: string | null;
 }
 
 export async function tenantEarnings(request: IRequest, pc: PlatformContext): Promise<Response> {
@@ -44,8 +50,9 @@ export async function tenantEarnings(request: IRequest, pc: PlatformContext): Pr
   const [page, all] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
-        `SELECT payment_id, request_id, payer, pay_to, amount_atomic, asset, network, tx_hash, settled_at
-         FROM ledger WHERE tenant = ? AND settled_at < ? ORDER BY settled_at DESC, payment_id LIMIT ?`,
+        `SELECT payment_id, request_id, payer, pay_to, amount_atomic, asset, network, tx_hash, settled_at,
+         max_amount_atomic, charge_error, receipt FROM ledger
+         WHERE tenant = ? AND settled_at < ? ORDER BY settled_at DESC, payment_id LIMIT ?`,
       )
       .bind(config.slug, query.before ?? Number.MAX_SAFE_INTEGER, query.limit),
     db.prepare("SELECT amount_atomic FROM ledger WHERE tenant = ?").bind(config.slug),
@@ -69,6 +76,9 @@ export async function tenantEarnings(request: IRequest, pc: PlatformContext): Pr
       network: r.network,
       transaction: r.tx_hash,
       settledAt: r.settled_at,
+      // amountAtomic is what was charged; an upto row also says what the payer signed for.
+      ...(r.max_amount_atomic !== null ? { maxAmountAtomic: r.max_amount_atomic, chargeError: r.charge_error } : {}),
+      receipt: storedReceipt(r.receipt),
     })),
     nextBefore: rows.length === query.limit && last ? last.settled_at : null,
   });

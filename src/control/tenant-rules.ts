@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { ApiError } from "../http/errors.ts";
 import { validate } from "../http/body.ts";
 import { TenantConfigSchema, type TenantConfig } from "../config/tenant-config.ts";
-import { anyPaid, PricesSchema } from "../config/prices.ts";
+import { anyPaid, entryPrice, PricesSchema } from "../config/prices.ts";
 import { PLAN_LIMITS } from "../config/plans.ts";
 import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
@@ -27,8 +27,9 @@ export function checkTenantConfig(candidate: unknown, env: Env, previous: Tenant
       const roundsToZero = (usd: number) => usd > 0 && usdToAtomic(usd, asset.decimals) === 0n;
       const message = `rounds to 0 at ${asset.decimals} decimals`;
       if (roundsToZero(config.priceUsd)) problems.push({ path: "priceUsd", message: `priceUsd ${message}` });
-      for (const [key, usd] of Object.entries(config.prices)) {
-        if (roundsToZero(usd)) problems.push({ path: `prices.${key}`, message: `the price ${message}` });
+      for (const [key, entry] of Object.entries(config.prices)) {
+        if (roundsToZero(entryPrice(entry).usd))
+          problems.push({ path: `prices.${key}`, message: `the price ${message}` });
       }
     }
   }

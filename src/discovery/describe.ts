@@ -5,7 +5,7 @@
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { assetFor } from "../config/assets.ts";
 import { atomicToUsd, usdToAtomic } from "../../objects/shared/money.ts";
-import { anyPaid, priceOf } from "../config/prices.ts";
+import { anyPaid, operationPrice } from "../config/prices.ts";
 import type { OperationDecl } from "./declarations.ts";
 import { datasetOperations } from "./dataset-operations.ts";
 import type { ApiDescription, Operation, Parameter, Payment, Price } from "./description-types.ts";
@@ -38,11 +38,13 @@ export function describeTenant(config: TenantConfig, contact?: { name: string })
 }
 
 function priceFor(config: TenantConfig, decimals: number, op: Operation): Price | null {
-  const { usd, pattern } = priceOf(config.prices, config.priceUsd, op.method, op.path);
+  const { usd, pattern, mode } = operationPrice(config.prices, config.priceUsd, op.method, op.path);
   if (usd <= 0) return null;
   const atomic = usdToAtomic(usd, decimals);
-  const display = atomicToUsd(atomic, decimals);
-  return { amountUsd: display.slice(1), amountAtomic: atomic.toString(), display, pattern };
+  const usdDisplay = atomicToUsd(atomic, decimals);
+  // A usage-priced operation shows its ceiling as such everywhere its display is used.
+  const display = mode === "upto" ? `up to ${usdDisplay}, usage-priced` : usdDisplay;
+  return { amountUsd: usdDisplay.slice(1), amountAtomic: atomic.toString(), display, pattern, mode };
 }
 
 export function paymentOf(config: TenantConfig): Payment | null {

@@ -40,6 +40,8 @@ export interface Price {
   display: string;
   /** The `prices` pattern that set it, or null for the tenant's default price. */
   pattern: string | null;
+  /** `upto`: usage-priced, the amounts are the ceiling (x402 `upto` scheme); else a fixed price. */
+  mode: "exact" | "upto";
 }
 
 /** The payment terms; `amount*`/`display` are the default price (operations carry their own). */

@@ -21,6 +21,8 @@ import { apiOpenApi } from "./openapi.ts";
 import { paidResources, platformOpenApi, wellKnownX402 } from "./platform-docs.ts";
 import { DISCOVERY_ROUTES } from "./routes-doc.ts";
 import { apiMarkdown, llmsTxt } from "./markdown.ts";
+import { wellKnownReceiptField } from "../receipts/document.ts";
+import { deploymentKeys, type PublishedKey } from "../receipts/signer.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const cache = new Map<string, { etag: string; text: string }>();
@@ -78,11 +80,16 @@ export async function getPlatformOpenApi(request: IRequest, pc: PlatformContext)
 export async function getPlatformWellKnown(request: IRequest, pc: PlatformContext): Promise<Response> {
   const origin = new URL(request.url).origin;
   const version = await catalogVersion(pc.env.DB);
-  return cached(request, `well-known|${origin}|${version}`, JSON_TYPE, 60, async () => {
+  const keys = deploymentKeys(pc.config.receipts);
+  return cached(request, `well-known|${origin}|${version}|${keysTag(keys)}`, JSON_TYPE, 60, async () => {
     const all = await descriptions(pc.env.DB, version);
-    return JSON.stringify(wellKnownX402(all.flatMap((d) => paidResources(d, `${origin}/t/${d.slug}`))));
+    const doc = wellKnownX402(all.flatMap((d) => paidResources(d, `${origin}/t/${d.slug}`)));
+    return JSON.stringify({ ...doc, ...wellKnownReceiptField(keys, origin) });
   });
 }
+
+/** The receipt keys a well-known document lists are part of its cache key. */
+const keysTag = (keys: readonly PublishedKey[]): string => keys.map((k) => k.address).join(",");
 
 export async function getLlmsTxt(request: IRequest, pc: PlatformContext): Promise<Response> {
   const origin = new URL(request.url).origin;
@@ -124,7 +131,8 @@ export const TENANT_DOCUMENT_PATHS = new Set(["/openapi.json", "/.well-known/x40
 
 /**
  * A tenant's own discovery documents, or null when `path` is not one of them. `baseUrl` is the
- * API root on this request's origin (`{origin}/t/<slug>` or `https://<host>`).
+ * API root on this request's origin (`{origin}/t/<slug>` or `https://<host>`); `receiptKeys` are
+ * listed in its `/.well-known/x402` (src/receipts/document.ts).
  */
 export async function tenantDocument(
   db: D1Database,
@@ -132,11 +140,14 @@ export async function tenantDocument(
   request: Request,
   path: string,
   baseUrl: string,
+  receiptKeys: readonly PublishedKey[] = [],
 ): Promise<Response | null> {
   if (!TENANT_DOCUMENT_PATHS.has(path) || (request.method !== "GET" && request.method !== "HEAD")) return null;
-  const key = `${path}|${baseUrl}|${config.slug}@${config.version}`;
+  const key = `${path}|${baseUrl}|${config.slug}@${config.version}|${keysTag(receiptKeys)}`;
   return cached(request, key, JSON_TYPE, 60, async () => {
     const d = await describedWithContact(db, config);
-    return JSON.stringify(path === "/openapi.json" ? apiOpenApi(d, baseUrl) : wellKnownX402(paidResources(d, baseUrl)));
+    if (path === "/openapi.json") return JSON.stringify(apiOpenApi(d, baseUrl));
+    const doc = wellKnownX402(paidResources(d, baseUrl));
+    return JSON.stringify({ ...doc, ...wellKnownReceiptField(receiptKeys, baseUrl) });
   });
 }

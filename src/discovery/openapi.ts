@@ -105,7 +105,11 @@ function operationDoc(d: ApiDescription, op: Operation): Doc {
   if (d.payment && op.price) {
     responses["402"] = { $ref: "#/components/responses/X402PaymentRequired" };
     doc["x-payment-info"] = {
-      price: { mode: "fixed", currency: "USD", amount: op.price.amountUsd },
+      // A usage-priced (upto) operation costs between 0 and its ceiling, decided after the call.
+      price:
+        op.price.mode === "upto"
+          ? { mode: "dynamic", currency: "USD", min: "0", max: op.price.amountUsd, scheme: "upto" }
+          : { mode: "fixed", currency: "USD", amount: op.price.amountUsd },
       protocols: [{ x402: {} }],
     };
   }

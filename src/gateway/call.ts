@@ -6,7 +6,10 @@ import type { TenantConfig } from "../config/tenant-config.ts";
 import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
 import type { UsageRecord } from "../../objects/meter/types.ts";
 import { checkTenantBodySize } from "../http/body-limit.ts";
+import { ApiError } from "../http/errors.ts";
 import { requirementsFor } from "../payments/requirements.ts";
+import { withFacilitatorAddress } from "../payments/upto-requirements.ts";
+import { challengeOffer } from "../receipts/gateway.ts";
 import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
 import type { CallContext } from "./context.ts";
 import { freeFlow } from "./free-flow.ts";
@@ -26,17 +29,29 @@ export async function callTenant(
   path: string,
 ): Promise<Response> {
   // Priced per operation: a free operation of a paid tenant takes the free flow (no 402).
-  const requirements = requirementsFor(tenant, request.method, path);
+  let requirements = requirementsFor(tenant, request.method, path);
+  // A usage-priced operation's offer names the facilitator (its /supported, cached per isolate).
+  let offerProblem: ApiError | null = null;
+  if (requirements?.scheme === "upto") {
+    const offer = await withFacilitatorAddress(requirements, call.config.facilitatorUrl);
+    if (offer instanceof ApiError) offerProblem = offer;
+    else requirements = offer;
+  }
   // The caller of a free call is its IP hash; of a paid call, the verified payer once known.
   const ipCaller = requirements ? null : await callerFromIp(request, call.config.apiKeySecret);
   // An oversized or malformed body is refused before any metering, verification or tenant work.
   const bodyProblem = checkTenantBodySize(request);
   let result: CallResult;
   if (bodyProblem) result = { kind: "refused", error: bodyProblem, payer: null };
+  else if (offerProblem) result = { kind: "refused", error: offerProblem, payer: null };
   else if (requirements) result = await paidFlow(call, tenant, requirements, request, path);
   else result = await freeFlow(call, tenant, request, path, ipCaller!);
-  await record(call, tenant, request, path, result, ipCaller);
-  return respond(result, { tenant, requirements, request, path, requestId: call.requestId });
+  // Off the critical path: recording needs nothing the answer waits for (hashes for a challenge's
+  // fingerprint or a caller's IP included), and usage is flushed in batches anyway.
+  call.ctx.waitUntil(record(call, tenant, request, path, result, ipCaller));
+  // A 402 carries a signed offer of its terms (x402 offer-receipt, src/receipts/).
+  const offer = result.kind === "challenge" && requirements ? await challengeOffer(call, requirements, request) : null;
+  return respond(result, { tenant, requirements, request, path, requestId: call.requestId, offer });
 }
 
 /** The one recording site. An unverified `from` is never an identity: without a payer, the IP hash. */

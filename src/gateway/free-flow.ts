@@ -1,10 +1,10 @@
 // The free flow (docs/ARCHITECTURE.md §3): admit (the caller is an HMAC of its IP) → tenant.
-// Refusals never reach tenant code.
+// Refusals never reach tenant code. The admit comes from this isolate's leases of the meter's
+// tokens (lease-admit.ts, docs/ARCHITECTURE.md §14), with the same refusals and headers.
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { ApiError } from "../http/errors.ts";
-import { meterFor } from "../tenancy/meter-config.ts";
-import { admitSyncingConfig } from "./admit.ts";
 import type { CallContext } from "./context.ts";
+import { admitLeased } from "./lease-admit.ts";
 import type { CallResult } from "./result.ts";
 import { runTenant } from "./run-tenant.ts";
 
@@ -15,8 +15,7 @@ export async function freeFlow(
   path: string,
   caller: string,
 ): Promise<CallResult> {
-  const meter = meterFor(call.env, tenant.slug);
-  const admit = await admitSyncingConfig(call, meter, tenant, { caller, now: call.startedAt });
+  const admit = await admitLeased(call, tenant, caller);
   if (!admit.ok) {
     const error = new ApiError(admit.status, admit.code, admit.message, undefined, admit.headers);
     return { kind: "refused", error, payer: null };

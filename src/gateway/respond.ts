@@ -1,5 +1,5 @@
 // The one mapping from a call result to the HTTP answer (docs/ARCHITECTURE.md §3, §8): x402
-// challenges (their one `extensions` object: Bazaar + payment-identifier), error envelopes, replays,
+// challenges (their one `extensions` object: Bazaar + payment-identifier + offer), error envelopes, replays,
 // the tenant's own answer with the meter's limit headers, and settled content with
 // PAYMENT-RESPONSE and Server-Timing.
 import type { PaymentRequirements } from "@x402/core/types";
@@ -8,6 +8,7 @@ import { ApiError, errorResponse, withHeaders } from "../http/errors.ts";
 import { challengeExtensions } from "../discovery/bazaar.ts";
 import { paymentIdentifierDeclaration } from "../payments/payment-identifier.ts";
 import { challenge, replay } from "../payments/responses.ts";
+import { CHARGE_HEADER } from "../payments/charge.ts";
 import type { CallResult, LimitHeaders } from "./result.ts";
 
 export interface Answering {
@@ -18,15 +19,18 @@ export interface Answering {
   /** The tenant-relative path: the operation a 402's Bazaar listing describes. */
   path: string;
   requestId: string;
+  /** A challenge's signed offer (`{"offer-receipt": …}`, src/receipts/), when receipts are configured. */
+  offer?: Record<string, unknown> | null;
 }
 
-/** One `extensions` object: the Bazaar listing of this operation (if any) and payment-identifier. */
+/** One `extensions` object: the Bazaar listing of this operation (if any), payment-identifier, the offer. */
 function challengeExtensionsOf(a: Answering): Record<string, unknown> {
-  return { ...challengeExtensions(a.tenant, a.request, a.path), ...paymentIdentifierDeclaration() };
+  return { ...challengeExtensions(a.tenant, a.request, a.path), ...paymentIdentifierDeclaration(), ...a.offer };
 }
 
 function withLimits(response: Response, limitHeaders: LimitHeaders): Response {
   const out = new Response(response.body, response);
+  out.headers.delete(CHARGE_HEADER); // a tenant's charge report is never delivered (payments/charge.ts)
   for (const [name, value] of Object.entries(limitHeaders)) out.headers.set(name, value);
   return out;
 }

@@ -1,13 +1,20 @@
 // Decoding and checking a client's PAYMENT-SIGNATURE (or v1-style X-PAYMENT) header: base64 JSON
-// via @x402/core's codec, shape via valibot, then an exact match of `accepted` against what we
-// asked for, then expiry. Pure: no I/O, never throws; every failure is a typed reason with a
-// stable code that the gateway answers as a 402 (property-tested in test/unit/payment-header.test.ts).
+// via @x402/core's codec, shape via valibot (an EIP-3009 `exact` payload, or a Permit2 `upto` one:
+// upto-payload.ts), then an exact match of `accepted` against what we asked for, then expiry.
+// Pure: no I/O, never throws; every failure is a typed reason with a stable code that the gateway
+// answers as a 402 (property-tested in test/unit/payment-header.test.ts).
 import * as v from "valibot";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import { decodeUptoPayload, type UptoDecoded } from "./upto-payload.ts";
 
 const HexAddress = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/));
 const UintString = v.pipe(v.string(), v.regex(/^\d{1,78}$/));
+
+const AcceptedSchema = v.object({
+  x402Version: v.literal(2),
+  accepted: v.object({ scheme: v.string() }),
+});
 
 const ExactEvmPayloadSchema = v.object({
   x402Version: v.literal(2),
@@ -33,10 +40,10 @@ const ExactEvmPayloadSchema = v.object({
   }),
 });
 
-export type DecodedPayment = {
-  payload: PaymentPayload;
-  authorization: v.InferOutput<typeof ExactEvmPayloadSchema>["payload"]["authorization"];
-};
+/** The normalized authorization of either scheme (for upto: value = the signed maximum, validBefore = deadline). */
+export type Authorization = v.InferOutput<typeof ExactEvmPayloadSchema>["payload"]["authorization"];
+
+export type DecodedPayment = { scheme: "exact"; payload: PaymentPayload; authorization: Authorization } | UptoDecoded;
 
 export type HeaderProblem = {
   code: "invalid_payment_header" | "unsupported_x402_version" | "payment_mismatch" | "payment_expired";
@@ -64,6 +71,11 @@ export function decodePayment(header: string): DecodedPayment | HeaderProblem {
   ) {
     return { code: "unsupported_x402_version", message: "only x402Version 2 payments are accepted" };
   }
+  const accepted = v.safeParse(AcceptedSchema, decoded);
+  if (accepted.success && accepted.output.accepted.scheme === "upto") {
+    const outer = v.safeParse(v.object({ ...ExactEvmPayloadSchema.entries, payload: v.unknown() }), decoded);
+    if (outer.success) return decodeUptoPayload(decoded as PaymentPayload);
+  }
   const parsed = v.safeParse(ExactEvmPayloadSchema, decoded);
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -73,7 +85,7 @@ export function decodePayment(header: string): DecodedPayment | HeaderProblem {
       message: `PAYMENT-SIGNATURE payload is malformed${path ? ` at ${path}` : ""}`,
     };
   }
-  return { payload: decoded as PaymentPayload, authorization: parsed.output.payload.authorization };
+  return { scheme: "exact", payload: decoded as PaymentPayload, authorization: parsed.output.payload.authorization };
 }
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -92,6 +104,9 @@ export function mismatch(decoded: DecodedPayment, required: PaymentRequirements)
   if (!sameAddress(a.payTo, required.payTo)) return fail("payTo");
   if (!sameAddress(decoded.authorization.to, required.payTo)) return fail("authorization recipient");
   if (decoded.authorization.value !== required.amount) return fail("authorization value");
+  if (decoded.scheme === "upto" && !sameAddress(decoded.permit2.permitted.token, required.asset)) {
+    return fail("permitted token");
+  }
   return null;
 }
 
@@ -112,7 +127,12 @@ export function checkPayment(header: string, required: PaymentRequirements, nowM
   return decoded;
 }
 
-/** The payment's identity (docs/ARCHITECTURE.md §6): network, asset, payer and EIP-3009 nonce. */
+/**
+ * The payment's identity (docs/ARCHITECTURE.md §6): network, asset, payer and EIP-3009 nonce; an
+ * upto payment's Permit2 nonce is marked `permit2-` (its own namespace, never read as EIP-3009's).
+ */
 export function paymentId(required: PaymentRequirements, decoded: DecodedPayment): string {
-  return `${required.network}:${required.asset}:${decoded.authorization.from}:${decoded.authorization.nonce}`.toLowerCase();
+  const { from, nonce } = decoded.authorization;
+  const key = decoded.scheme === "upto" ? `permit2-${nonce}` : nonce;
+  return `${required.network}:${required.asset}:${from}:${key}`.toLowerCase();
 }

@@ -45,6 +45,8 @@ export function paymentResponseHeader(result: {
   network: string;
   payer?: string | undefined;
   errorReason?: string | undefined;
+  /** The settled amount of an upto payment (its actual charge). */
+  amount?: string | undefined;
 }): string {
   const clean: SettleResponse = {
     success: result.success,
@@ -53,6 +55,7 @@ export function paymentResponseHeader(result: {
   };
   if (result.payer) clean.payer = result.payer;
   if (result.errorReason) clean.errorReason = result.errorReason;
+  if (result.amount !== undefined) clean.amount = result.amount;
   return encodePaymentResponseHeader(clean);
 }
 

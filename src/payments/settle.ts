@@ -39,5 +39,7 @@ export async function settlePayment(
     const paymentResponse = paymentResponseHeader({ ...settlement, success: false });
     return { kind: "failed", reason: settlement.errorReason ?? "unknown reason", paymentResponse };
   }
-  return { kind: "settled", settlement, paymentResponse: paymentResponseHeader({ ...settlement, payer }) };
+  // An upto settlement's PAYMENT-RESPONSE says what was actually charged.
+  const amount = requirements.scheme === "upto" ? requirements.amount : undefined;
+  return { kind: "settled", settlement, paymentResponse: paymentResponseHeader({ ...settlement, payer, amount }) };
 }

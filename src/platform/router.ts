@@ -35,12 +35,17 @@ import { webRoutes } from "../web/routes.ts";
 import { platformMcp } from "../mcp/platform-server.ts";
 import { getServerCard } from "../mcp/server-card.ts";
 import { getPlatformInfo } from "./info.ts";
+import { RECEIPT_KEYS_PATH } from "../receipts/document.ts";
+import { receiptKeysResponse } from "../receipts/http.ts";
 
 type Handler = (request: IRequest, pc: PlatformContext) => Promise<Response> | Response;
 
 // /v1/apis/:slug.md, or Accept: text/markdown, is the API's markdown twin (docs/ARCHITECTURE.md §11).
 const apiOrMarkdown: Handler = (request, pc) =>
   wantsMarkdown(request) ? getApiMarkdown(request, pc) : getApi(request, pc);
+
+// The published receipt signing keys (src/receipts/document.ts).
+const receiptKeys: Handler = (request, pc) => receiptKeysResponse(request, pc.config);
 
 const health: Handler = (_request, pc) => json({ ok: true, service: "402claw", time: new Date(pc.now).toISOString() });
 
@@ -64,6 +69,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .get("/.well-known/x402", publicRoute(getPlatformWellKnown))
   .get("/llms.txt", publicRoute(getLlmsTxt))
   .get("/.well-known/mcp/server-card.json", publicRoute(getServerCard))
+  .get(RECEIPT_KEYS_PATH, publicRoute(receiptKeys))
   // MCP (docs/ARCHITECTURE.md §12): stateless Streamable HTTP, POST only (other methods answer 405).
   .all("/mcp", platformMcp)
   .get("/v1/platform", publicRoute(getPlatformInfo))
@@ -75,6 +81,7 @@ export const platformRouter = Router<IRequest, [PlatformContext]>()
   .options("/openapi.json", preflight)
   .options("/.well-known/x402", preflight)
   .options("/llms.txt", preflight)
+  .options(RECEIPT_KEYS_PATH, preflight)
   // Creator (API key)
   .get("/v1/me", whoAmI)
   .get("/v1/keys", listOwnKeys)

@@ -3,6 +3,8 @@ import type { TenantConfig } from "../config/tenant-config.ts";
 import type { MeterConfig } from "../../objects/meter/types.ts";
 import { assetFor } from "../config/assets.ts";
 import { usdToAtomic } from "../../objects/shared/money.ts";
+import { configOf } from "../config/env.ts";
+import { delayedMeter } from "./meter-delay.ts";
 
 export function meterConfigFrom(config: TenantConfig, deployEnv: string | undefined, deleted = false): MeterConfig {
   const asset = assetFor(config.network, config.asset);
@@ -37,5 +39,8 @@ function spendCapsAtomic(limit: TenantConfig["spendLimit"], decimals: number): M
 export type TenantMeterStub = DurableObjectStub<import("../../objects/meter/tenant-meter.ts").TenantMeter>;
 
 export function meterFor(env: Env, slug: string): TenantMeterStub {
-  return env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as TenantMeterStub;
+  const stub = env.TENANT_METER.get(env.TENANT_METER.idFromName(slug)) as TenantMeterStub;
+  // Benchmarks only: simulated distance to the meter (unset in every real deployment).
+  const delayMs = configOf(env).benchMeterDelayMs;
+  return delayMs > 0 ? delayedMeter(stub, delayMs) : stub;
 }

@@ -6,15 +6,13 @@
 // because they can carry RPC calldata and must never reach a client or a log line.
 import * as v from "valibot";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import { FacilitatorUnavailable, SettlementUnknown } from "./errors.ts";
+import { facilitatorSupported } from "./supported.ts";
+
+export { FacilitatorUnavailable, SettlementUnknown } from "./errors.ts";
 
 const VERIFY_TIMEOUT_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 30_000;
-const SUPPORTED_TTL_MS = 5 * 60_000;
-
-/** The facilitator could not be asked, or gave no usable answer. Nothing happened. */
-export class FacilitatorUnavailable extends Error {}
-/** The settle request may or may not have reached the chain: the outcome is unknown. */
-export class SettlementUnknown extends Error {}
 
 const VerificationSchema = v.object({
   isValid: v.boolean(),
@@ -33,10 +31,6 @@ const SettlementSchema = v.object({
   network: v.optional(v.string(), ""),
 });
 export type Settlement = v.InferOutput<typeof SettlementSchema>;
-
-const SupportedSchema = v.object({
-  kinds: v.array(v.object({ x402Version: v.number(), scheme: v.string(), network: v.string() })),
-});
 
 /** The facilitator as both callers see it; tests substitute their own. */
 export interface Facilitator {
@@ -71,9 +65,6 @@ export function facilitatorBody(
       : undefined;
   return { x402Version: typeof version === "number" ? version : 2, paymentPayload, paymentRequirements };
 }
-
-// Cached values, never promises: a promise made in one request cannot be awaited in another.
-let supportedCache: { url: string; kinds: Set<string>; expiresAt: number } | null = null;
 
 /** The HTTP facilitator at `baseUrl`. */
 export function httpFacilitator(baseUrl: string, fetchImpl: typeof fetch = fetch): Facilitator {
@@ -127,22 +118,8 @@ export function httpFacilitator(baseUrl: string, fetchImpl: typeof fetch = fetch
   };
 }
 
+/** Whether /supported (cached per isolate, supported.ts) lists `scheme` on `network` for x402 v2. */
 async function supports(base: string, fetchImpl: typeof fetch, scheme: string, network: string): Promise<boolean> {
-  const now = Date.now();
-  if (!supportedCache || supportedCache.url !== base || supportedCache.expiresAt < now) {
-    let json: unknown;
-    try {
-      const res = await fetchImpl(`${base}/supported`, { signal: AbortSignal.timeout(VERIFY_TIMEOUT_MS) });
-      json = res.ok ? await res.json() : null;
-    } catch (err) {
-      throw new FacilitatorUnavailable(`GET /supported failed: ${(err as Error).name}`);
-    }
-    const parsed = v.safeParse(SupportedSchema, json);
-    if (!parsed.success) throw new FacilitatorUnavailable("GET /supported returned an unreadable answer");
-    const kinds = new Set(
-      parsed.output.kinds.filter((k) => k.x402Version === 2).map((k) => `${k.scheme}|${k.network}`),
-    );
-    supportedCache = { url: base, kinds, expiresAt: now + SUPPORTED_TTL_MS };
-  }
-  return supportedCache.kinds.has(`${scheme}|${network}`);
+  const { kinds } = await facilitatorSupported(base, fetchImpl);
+  return kinds.some((k) => k.x402Version === 2 && k.scheme === scheme && k.network === network);
 }

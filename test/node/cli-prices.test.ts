@@ -28,6 +28,13 @@ describe("--price", () => {
     expect(one).toEqual({ prices: { "GET /v1/records/{id}": 0.01 } });
     expect(configFromFlags({}, ["x.csv"])).toEqual({});
   });
+  it("takes a usage-priced operation as METHOD /path=upto:USD", () => {
+    const raw = ["x.js", "--price", "POST /v1/generate=upto:0.05", "--price", "GET /v1/search=0.001"];
+    expect(pricesFromFlags(raw)).toEqual({ prices: { "POST /v1/generate": { upto: 0.05 }, "GET /v1/search": 0.001 } });
+    for (const bad of ["POST /v1/generate=upto:0", "POST /v1/generate=upto:", "POST /v1/generate=upto:-1"]) {
+      expect(refusal(() => pricesFromFlags(["--price", bad])).code, bad).toBe("invalid_price");
+    }
+  });
   it("refuses bad operations, negative prices, two defaults and one operation twice", () => {
     for (const raw of [
       ["--price", "FETCH /v1=0.1"],
@@ -55,7 +62,7 @@ describe("claw show", () => {
       endpoints: { path: "http://localhost/t/cities/", hosts: [] },
       priceUsd: 0.002,
       payTo: "0x" + "b".repeat(40),
-      prices: { "GET /v1/records/{id}": 0.01, "GET /v1/schema": 0 },
+      prices: { "GET /v1/records/{id}": 0.01, "GET /v1/schema": 0, "POST /v1/ask": { upto: 0.05 } },
       network: "eip155:84532",
       price: { usd: 0.002, atomic: "2000", display: "$0.002", asset: null },
       rateLimit: {},
@@ -66,5 +73,6 @@ describe("claw show", () => {
     expect(text).toContain("  price      $0.002 per call → 0x");
     expect(text).toContain("             GET /v1/records/{id}  $0.01 per call\n");
     expect(text).toContain("             GET /v1/schema        free\n");
+    expect(text).toContain("             POST /v1/ask          up to $0.05 per call, usage-priced\n");
   });
 });

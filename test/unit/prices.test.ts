@@ -116,7 +116,7 @@ describe("priceOf properties", () => {
         if (!r.success) expect(r.issues[0].message.length).toBeGreaterThan(0);
         else {
           for (const [k, p] of Object.entries(r.output)) {
-            expect(typeof parsePattern(k) === "object" && p >= 0).toBe(true);
+            expect(typeof parsePattern(k) === "object" && typeof p === "number" && p >= 0).toBe(true);
           }
         }
       }),

@@ -106,6 +106,9 @@ describe("payments: a payment is bound to the request it paid for", () => {
     // Roll the object's SQLite back to schema version 1, as a meter deployed before this change has it.
     await runInDurableObject(stub, (_m: TenantMeter, state) => {
       state.storage.sql.exec("ALTER TABLE payments DROP COLUMN fingerprint");
+      // (and the later migrations' columns: schema.ts migration 4)
+      state.storage.sql.exec("ALTER TABLE payments DROP COLUMN charged");
+      state.storage.sql.exec("ALTER TABLE payments DROP COLUMN charge_error");
       state.storage.sql.exec("DELETE FROM meta WHERE key = 'schema_version'");
     });
     await evictDurableObject(stub);
@@ -115,8 +118,8 @@ describe("payments: a payment is bound to the request it paid for", () => {
       (_m: TenantMeter, state) =>
         state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value,
     );
-    // Every later migration runs too (3: aggregated usage tables), each once.
-    expect(SCHEMA_VERSION).toBe(3);
+    // Every later migration runs too (3: aggregated usage tables, 4: upto charges), each once.
+    expect(SCHEMA_VERSION).toBe(4);
     expect(version).toBe(String(SCHEMA_VERSION));
     // The old payment has no binding: any request may replay it, as before.
     await commit(stub, old);

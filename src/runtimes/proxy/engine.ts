@@ -5,6 +5,7 @@
 import type { ProxyArtifact, TenantConfig } from "../../config/tenant-config.ts";
 import { ApiError, errorResponse } from "../../http/errors.ts";
 import { applyTransform } from "./transform.ts";
+import { chargeFromUpstream, chargeNeedsBody } from "./charge-rule.ts";
 import { cacheTtlFor, LruCache } from "./cache.ts";
 import { checkUpstreamUrl } from "./ssrf.ts";
 import { upstreamHeaderName } from "./upstream-headers.ts";
@@ -181,7 +182,12 @@ async function proxyOnce(
   const declared = Number(upstream.headers.get("content-length") ?? "NaN");
   const wantsTransform = !!artifact.transform && contentType.toLowerCase().includes("json");
   const ttl = cacheTtlFor(method, upstream.status, upstream.headers, artifact.cacheTtlSeconds);
-  const mustBuffer = (isTextual(contentType) && usedSecrets.length > 0) || wantsTransform || ttl > 0;
+  // The charge rule of usage-priced operations: a header rule now, a JSON-path rule from the body.
+  const chargeBody = chargeNeedsBody(artifact.charge);
+  const rule = artifact.charge;
+  const headerCharge = rule && !chargeBody ? chargeFromUpstream(rule, upstream.headers, null) : null;
+  if (headerCharge !== null) outHeaders.set("x-claw-charge", headerCharge);
+  const mustBuffer = (isTextual(contentType) && usedSecrets.length > 0) || wantsTransform || ttl > 0 || chargeBody;
   if (!mustBuffer || method === "HEAD" || (Number.isFinite(declared) && declared > MAX_BUFFERED_BYTES)) {
     outHeaders.set("x-claw-cache", cacheable ? "BYPASS" : "NONE");
     return new Response(method === "HEAD" ? null : upstream.body, { status: upstream.status, headers: outHeaders });
@@ -189,6 +195,10 @@ async function proxyOnce(
   let body: ArrayBuffer = await upstream.arrayBuffer();
   if (body.byteLength > MAX_BUFFERED_BYTES)
     throw new ApiError(502, "upstream_too_large", `the upstream response is larger than ${MAX_BUFFERED_BYTES} bytes`);
+  if (chargeBody) {
+    const charge = chargeFromUpstream(artifact.charge!, upstream.headers, new TextDecoder().decode(body));
+    if (charge !== null) outHeaders.set("x-claw-charge", charge);
+  }
   if (isTextual(contentType) && (wantsTransform || usedSecrets.length)) {
     let text = new TextDecoder().decode(body);
     if (wantsTransform) {

@@ -18,6 +18,8 @@ const DROP_RESPONSE = new Set([
   "content-length",
   "content-encoding",
   "x-claw-cache",
+  // The charge report is the proxy's charge rule's to set (charge-rule.ts), never the upstream's.
+  "x-claw-charge",
 ]);
 
 /** `RateLimit`, `RateLimit-Policy`, `RateLimit-Limit|Remaining|Reset`, `X-RateLimit-*`, `X-Rate-Limit-*`,

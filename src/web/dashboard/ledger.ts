@@ -1,7 +1,10 @@
 // The creator's settled payments for the dashboard, from the D1 ledger: the same rows and the same
 // exact bigint totals as GET /v1/tenants/:slug/earnings (src/control/earnings.ts), plus per-payer
-// sums and the caps' "today" view. Amounts stay decimal strings of atomic units.
+// sums and the caps' "today" view. Amounts stay decimal strings of atomic units. Recent settlements
+// carry their signed receipt (src/receipts/), as earnings does.
+import type { EIP712SignedReceipt } from "@x402/extensions/offer-receipt";
 import { atomicToUsd } from "../../../objects/shared/money.ts";
+import { storedReceipt } from "../../receipts/stored.ts";
 
 export interface Settlement {
   paymentId: string;
@@ -9,6 +12,7 @@ export interface Settlement {
   amountAtomic: string;
   transaction: string | null;
   settledAt: number;
+  receipt: EIP712SignedReceipt | null;
 }
 
 export interface PayerTotal {
@@ -37,6 +41,7 @@ interface Row {
   amount_atomic: string;
   tx_hash: string | null;
   settled_at: number;
+  receipt?: string | null;
 }
 
 /** Pure: rows (newest first, the earnings endpoint's order) → the dashboard's view. */
@@ -66,6 +71,7 @@ export function ledgerView(rows: readonly Row[], decimals: number, dayStart: num
       amountAtomic: r.amount_atomic,
       transaction: r.tx_hash,
       settledAt: r.settled_at,
+      receipt: storedReceipt(r.receipt),
     })),
     topPayers: top.map(([payer, p]) => ({
       payer,
@@ -85,7 +91,7 @@ export async function readLedgerView(
 ): Promise<LedgerView> {
   const { results } = await db
     .prepare(
-      `SELECT payment_id, payer, amount_atomic, tx_hash, settled_at FROM ledger WHERE tenant = ?
+      `SELECT payment_id, payer, amount_atomic, tx_hash, settled_at, receipt FROM ledger WHERE tenant = ?
        ORDER BY settled_at DESC, payment_id`,
     )
     .bind(slug)

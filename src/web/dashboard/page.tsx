@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // /dashboard when signed in: the creator's APIs (exact revenue from the ledger), then the chosen
 // API's calls, revenue, funnel, traffic, payers, errors, p95, settlements and limits.
+import { priceSummary } from "../price-summary.ts";
 import { WINDOWS, type WindowName } from "../../../objects/leaderboard/windows.ts";
 import { atomicToUsd } from "../../../objects/shared/money.ts";
 import { Layout } from "../layout.tsx";
@@ -68,7 +69,7 @@ function Overview(props: { data: DashboardData }) {
                     {a.slug}
                   </a>
                 </td>
-                <td class="wide">{a.config.priceUsd > 0 ? `$${a.config.priceUsd}` : "free"}</td>
+                <td class="wide">{priceSummary(a.config.priceUsd, a.config.prices)}</td>
                 <td class="num wide">{formatInt(a.payments)}</td>
                 <td class="num" data-field="revenue">
                   {a.revenueUsd}

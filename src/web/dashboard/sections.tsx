@@ -1,10 +1,10 @@
 /** @jsxImportSource hono/jsx */
 // Dashboard sections of one API: funnel, traffic (organic vs self-dealt), payers, errors,
-// settlements, limits. Numbers come in computed; these components only lay them out.
+// settlements (with their signed receipts), limits. Numbers come in computed; these components only lay them out.
 import type { ApiWindowDetail } from "../../../objects/leaderboard/snapshot-types.ts";
 import { formatFactor, formatInt, formatPercent, isoMinute, shortId } from "../format.ts";
 import type { CodeCount } from "../charts/series.ts";
-import type { LedgerView } from "./ledger.ts";
+import type { LedgerView, Settlement } from "./ledger.ts";
 import type { LimitRow } from "./limits.ts";
 
 export function Funnel(props: { detail: ApiWindowDetail | undefined }) {
@@ -143,6 +143,7 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
               Amount
             </th>
             <th scope="col">Transaction</th>
+            <th scope="col">Receipt</th>
           </tr>
         </thead>
         <tbody>
@@ -162,11 +163,25 @@ export function Settlements(props: { ledger: LedgerView; usd: (atomic: string) =
                   <span class="muted">reconciled, hash unknown</span>
                 )}
               </td>
+              <td>
+                <ReceiptCell receipt={s.receipt} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** The signed receipt the payer got, readable without JavaScript (a disclosure with its JSON). */
+function ReceiptCell(props: { receipt: Settlement["receipt"] }) {
+  if (!props.receipt) return <span class="muted">none</span>;
+  return (
+    <details class="receipt">
+      <summary>signed</summary>
+      <pre>{JSON.stringify(props.receipt, null, 2)}</pre>
+    </details>
   );
 }
 

@@ -23,7 +23,9 @@ export interface PaidEnv {
 
 export async function startPaidEnv(): Promise<PaidEnv> {
   const dir = mkdtempSync(join(tmpdir(), "claw-paid-"));
-  const stack = await startLocalStack({ port: await freePort(), persistTo: join(dir, "state") });
+  // 60 s for anvil to boot: the machine running the tests is shared and often loaded.
+  const payments = { anvil: { startTimeoutMs: 60_000 } };
+  const stack = await startLocalStack({ port: await freePort(), persistTo: join(dir, "state"), payments });
   const res = await fetch(`${stack.apiUrl}/__platform/creators`, {
     method: "POST",
     headers: { authorization: `Bearer ${stack.secrets.OPERATOR_TOKEN}`, "content-type": "application/json" },
