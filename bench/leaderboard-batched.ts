@@ -3,7 +3,40 @@
 // into one empty shard. calls/s AND rows/s per chunk, the calls-per-row ratio the traffic
 // produced, and the rates at fill levels (after 0.2M, 0.5M, 1M, 2M calls), so "flat as it fills"
 // reads off one table.
-import type { IngestChunk, IngestRollupResult } from "./leaderboard.ts";
+
+/** One chunk of an ingest run, as the bench Worker reports it (both modes). */
+export interface IngestChunk {
+  events: number;
+  batches: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** Sum of the batch RPC times (what the shard took, seen from the caller). */
+  rpcMs: number;
+  /** The batch loop's wall time (≈ rpcMs). */
+  wallMs: number;
+  /** Generating the chunk's events in the Worker, before the timed loop (not counted). */
+  generateMs: number;
+  /** Batched mode: rows sent, calls generated (settlements among them are not in the batches). */
+  rows?: number;
+  rowsPerSec?: number;
+  generated?: number;
+  settled?: number;
+  /** Batched mode: dispatcher batches the meter queued, and the delivery batches it sealed. */
+  sourceBatches?: number;
+  deliveryBatches?: number;
+  /** Batched mode: the shard after the chunk (aggregate rows, dedupe keys, database bytes). */
+  fill?: { payerHours: number; apiHours: number; batchKeys: number; challengeKeys: number; bytes: number };
+  eventsPerSec: number;
+  batchMs: { p50: number; p99: number; max: number };
+}
+
+/** The batched mode's run: its timeline, batches per RPC and chunks. */
+export interface BatchedResult {
+  callsPerHour: number;
+  perRpc: number;
+  chunks: IngestChunk[];
+}
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 /** Fill levels the summary reports (calls carried by batches, cumulative). */
@@ -34,14 +67,12 @@ function fillCells(c: IngestChunk): string {
   return f ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${(f.bytes / 1024 / 1024).toFixed(1)}` : "– | – | –";
 }
 
-type Batched = NonNullable<IngestRollupResult["batched"]>;
-
 /** Calls per second over several chunks: their calls over their RPC time. */
 function rateOf(chunks: readonly IngestChunk[]): number {
   return (chunks.reduce((n, c) => n + c.events, 0) / chunks.reduce((n, c) => n + c.rpcMs, 0)) * 1000;
 }
 
-export function batchedReport(batched: Batched, perEvent: IngestChunk[]): string[] {
+export function batchedReport(batched: BatchedResult, perEvent: IngestChunk[]): string[] {
   const chunks = batched.chunks;
   const sum = (f: (c: IngestChunk) => number) => chunks.reduce((n, c) => n + f(c), 0);
   const calls = sum((c) => c.events);

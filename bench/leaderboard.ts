@@ -22,7 +22,7 @@ import { delimiter, join } from "node:path";
 import { startWranglerDev } from "../cli/local/dispatcher.ts";
 import { BIN_DIR, REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
-import { batchedReport } from "./leaderboard-batched.ts";
+import { type BatchedResult, batchedReport, type IngestChunk } from "./leaderboard-batched.ts";
 import { load, type LoadResult } from "./load.ts";
 
 const WORKER_CONFIG = join(REPO_ROOT, "bench", "leaderboard-worker", "wrangler.jsonc");
@@ -36,31 +36,7 @@ const WRANGLER_ENV = {
   NO_COLOR: "1",
 };
 
-export interface IngestChunk {
-  events: number;
-  batches: number;
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  /** Sum of the batch RPC times (what the shard took, seen from the caller). */
-  rpcMs: number;
-  /** The batch loop's wall time (≈ rpcMs). */
-  wallMs: number;
-  /** Generating the chunk's events in the Worker, before the timed loop (not counted). */
-  generateMs: number;
-  /** Batched mode: rows sent, calls generated (settlements among them are not in the batches). */
-  rows?: number;
-  rowsPerSec?: number;
-  generated?: number;
-  settled?: number;
-  /** Batched mode: dispatcher batches the meter queued, and the delivery batches it sealed. */
-  sourceBatches?: number;
-  deliveryBatches?: number;
-  /** Batched mode: the shard after the chunk (aggregate rows, dedupe keys, database bytes). */
-  fill?: { payerHours: number; apiHours: number; batchKeys: number; challengeKeys: number; bytes: number };
-  eventsPerSec: number;
-  batchMs: { p50: number; p99: number; max: number };
-}
+export type { IngestChunk };
 
 export interface RollupReport {
   seeded: { creators: number; tenants: number; linkedWallets: number };
@@ -84,7 +60,7 @@ export interface IngestRollupResult {
   chunks: IngestChunk[];
   rollup: RollupReport;
   /** The same timeline as aggregated batches into an empty shard (absent when skipped). */
-  batched?: { callsPerHour: number; perRpc: number; chunks: IngestChunk[] };
+  batched?: BatchedResult;
 }
 
 /** The batched mode's timeline: one hour per 100k calls (traffic.js CALLS_PER_HOUR), ending now. */
