@@ -18,23 +18,14 @@
 // under its own `wrangler dev` with its own state dir, after the dispatcher has stopped, so
 // nothing else competes for the two cores.
 import { readFileSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
-import { startWranglerDev } from "../cli/local/dispatcher.ts";
-import { BIN_DIR, REPO_ROOT } from "../cli/local/paths.ts";
+import { join } from "node:path";
+import { startWranglerDev, WRANGLER_ENV, WRANGLER_JS } from "../cli/local/dispatcher.ts";
+import { REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
 import { type BatchedResult, batchedReport, type IngestChunk } from "./leaderboard-batched.ts";
 import { load, type LoadResult } from "./load.ts";
 
 const WORKER_CONFIG = join(REPO_ROOT, "bench", "leaderboard-worker", "wrangler.jsonc");
-// As in cli/local/dispatcher.ts: wrangler runs on the Node that runs this script.
-const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const WRANGLER_ENV = {
-  ...process.env,
-  PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
-  WRANGLER_SEND_METRICS: "false",
-  CI: "true",
-  NO_COLOR: "1",
-};
 
 export type { IngestChunk };
 

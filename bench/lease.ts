@@ -6,11 +6,11 @@
 //             isolates) vs one TenantMeter.admit RPC per call, calls/s and over-admission (must
 //             be 0) against a daily quota the run exhausts.
 import { readFileSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { ensureDevSecrets } from "../cli/local/dev-vars.ts";
-import { startDispatcher, startWranglerDev } from "../cli/local/dispatcher.ts";
-import { BIN_DIR, REPO_ROOT } from "../cli/local/paths.ts";
+import { startDispatcher, startWranglerDev, WRANGLER_ENV, WRANGLER_JS } from "../cli/local/dispatcher.ts";
+import { REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
 import { load, type LoadResult } from "./load.ts";
 
@@ -19,14 +19,6 @@ const HOT_CALLS = Number(process.env.BENCH_LEASE_CALLS ?? 20_000);
 const HOT_CONCURRENCY = 40;
 const HOT_HOLDERS = 4;
 const WORKER_CONFIG = join(REPO_ROOT, "bench", "lease-worker", "wrangler.jsonc");
-const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const WRANGLER_ENV = {
-  ...process.env,
-  PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
-  WRANGLER_SEND_METRICS: "false",
-  CI: "true",
-  NO_COLOR: "1",
-};
 
 export interface LeaseBenchOptions {
   seconds: number;

@@ -23,8 +23,8 @@ export interface DispatcherOptions {
 
 // Wrangler needs Node >= 22: run it with the Node that runs this CLI (the one npm scripts put in
 // node_modules/.bin), never whatever `node` the shell's PATH finds first (Node 20 on these machines).
-const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const WRANGLER_ENV = {
+export const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+export const WRANGLER_ENV = {
   ...process.env,
   PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
   WRANGLER_SEND_METRICS: "false",
