@@ -12,7 +12,7 @@ import { ensureDevSecrets } from "../cli/local/dev-vars.ts";
 import { startDispatcher, startWranglerDev, WRANGLER_ENV, WRANGLER_JS } from "../cli/local/dispatcher.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
-import { load, type LoadResult } from "./load.ts";
+import { HIGH_LIMITS, load, type LoadResult } from "./load.ts";
 
 const DISTANCE_MS = Number(process.env.BENCH_METER_DELAY_MS ?? 20);
 const HOT_CALLS = Number(process.env.BENCH_LEASE_CALLS ?? 20_000);
@@ -49,13 +49,7 @@ async function meteredCall(stateDir: string, delayMs: number, opts: LeaseBenchOp
     await deployDemo(dispatcher.url, creator.key, {
       slug: "bench-lease",
       file: "world-cities.csv",
-      config: {
-        rateLimit: {
-          perCaller: { requests: 10_000_000, windowSeconds: 60 },
-          global: { requests: 10_000_000, windowSeconds: 60 },
-        },
-        usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
-      },
+      config: HIGH_LIMITS,
     });
     const url = `${dispatcher.url}/t/bench-lease/v1/records?country=JP&limit=5`;
     await load("warm-up", url, { seconds: 2, connections: opts.connections });

@@ -50,3 +50,12 @@ export async function load(
     errors: result.errors,
   };
 }
+
+/** A free tenant's limits high enough never to refuse, so the meter does its full work on every call. */
+export const HIGH_LIMITS = {
+  rateLimit: {
+    perCaller: { requests: 10_000_000, windowSeconds: 60 },
+    global: { requests: 10_000_000, windowSeconds: 60 },
+  },
+  usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
+};

@@ -1,4 +1,4 @@
-// `BENCH_ONLY=explore|mcp|datasets`: one part of `npm run bench` on its own fresh local stack
+// `BENCH_ONLY=free|explore|mcp|datasets|profile`: one part of `npm run bench` on its own fresh local stack
 // (own state dir, free port), seeded with only what that part needs, so one change can be
 // measured before and after without the whole run. The report lines are the full run's.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,8 +10,11 @@ import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { benchExplore, exploreReport } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
 import { benchDatasets } from "./datasets.ts";
+import { profileUnderLoad } from "./profile.ts";
+import { benchFree, FREE_VARS } from "./free.ts";
+import { HIGH_LIMITS, load } from "./load.ts";
 
-export const ONLY_PARTS = ["explore", "mcp", "datasets"] as const;
+export const ONLY_PARTS = ["free", "explore", "mcp", "datasets", "profile"] as const;
 export type OnlyPart = (typeof ONLY_PARTS)[number];
 
 export function isOnlyPart(name: string): name is OnlyPart {
@@ -28,10 +31,12 @@ export interface OnlyOptions {
 export async function benchOnly(part: OnlyPart, opts: OnlyOptions): Promise<string[]> {
   const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
   process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
-  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
+  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), vars: FREE_VARS });
   try {
     const creator = await ensureDevCreator(stack.apiUrl, stack.secrets.OPERATOR_TOKEN);
+    if (part === "free") return await benchFree(stack.apiUrl, creator.key, opts);
     if (part === "datasets") return await benchDatasets(stack.apiUrl, creator.key);
+    if (part === "profile") return await profileFree(stack.apiUrl, stack.dispatcher.inspectorPort, creator.key, opts);
     if (part === "mcp") {
       const { payments } = stack;
       const config = { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network };
@@ -56,4 +61,12 @@ export async function benchOnly(part: OnlyPart, opts: OnlyOptions): Promise<stri
     await stack.stop();
     rmSync(state, { recursive: true, force: true });
   }
+}
+
+/** The metered free call (or BENCH_PROFILE_PATH) under a CPU profile of every isolate. */
+async function profileFree(apiUrl: string, inspectorPort: number, creatorKey: string, opts: OnlyOptions) {
+  await deployDemo(apiUrl, creatorKey, { slug: "bench-cities", file: "world-cities.csv", config: HIGH_LIMITS });
+  const url = `${apiUrl}${process.env.BENCH_PROFILE_PATH ?? "/t/bench-cities/v1/records?country=JP&limit=5"}`;
+  await load("warm-up", url, { seconds: 2, connections: opts.connections });
+  return profileUnderLoad(inspectorPort, url, { seconds: opts.seconds, connections: opts.connections });
 }

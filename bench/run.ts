@@ -3,7 +3,7 @@
 // rollup in their own Worker, bench/leaderboard.ts). Prints a markdown report that
 // BENCHMARKS.md quotes; also writes it to bench/results/latest.md (gitignored).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
@@ -13,10 +13,10 @@ import { benchDatasets } from "./datasets.ts";
 import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { benchLease } from "./lease.ts";
-import { load, type LoadResult } from "./load.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
 import { benchOnly, isOnlyPart } from "./only.ts";
+import { benchFree, FREE_VARS } from "./free.ts";
 import {
   benchLeaderboardIngest,
   benchLeaderboardReads,
@@ -38,14 +38,10 @@ const UPTO_CALLS = Number(process.env.BENCH_UPTO_CALLS ?? 100);
  * `BENCH_ONLY=leaderboard`: only the leaderboard ingest + rollup (its own Worker, no dispatcher);
  * `paid`: only the paid-call comparison (a fresh dispatcher, the two reference sellers);
  * `upto`: only the upto-vs-exact paid calls;
- * `explore`, `mcp`, `datasets`: only that part, on its own stack (bench/only.ts);
+ * `free`, `explore`, `mcp`, `datasets`, `profile`: only that part, on its own stack (bench/only.ts);
  * `lease`: only the leased admission benchmarks (bench/lease.ts).
  */
 const ONLY = process.env.BENCH_ONLY ?? "";
-
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
 
 function leaderboardIngest(state: string): Promise<IngestRollupResult> {
   return benchLeaderboardIngest(state, {
@@ -147,7 +143,7 @@ async function main(): Promise<void> {
   }
   const state = mkdtempSync(join(tmpdir(), "claw-bench-"));
   process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
-  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
+  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), vars: FREE_VARS });
   const { dispatcher, secrets } = stack;
   const lines: string[] = [];
   let reads: ReadResult | null = null;
@@ -157,49 +153,13 @@ async function main(): Promise<void> {
     try {
       const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
       if (ONLY === "upto") return writeReport(await benchUpto(stack, creator.key, UPTO_CALLS));
-      // Limits high enough never to refuse, so the meter does its full work on every call.
-      await deployDemo(dispatcher.url, creator.key, {
-        slug: "bench-cities",
-        file: "world-cities.csv",
-        config: {
-          rateLimit: {
-            perCaller: { requests: 10_000_000, windowSeconds: 60 },
-            global: { requests: 10_000_000, windowSeconds: 60 },
-          },
-          usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
-        },
-      });
-      const health = `${dispatcher.url}/health`;
-      const metered = `${dispatcher.url}/t/bench-cities/v1/records?country=JP&limit=5`;
-      await load("warm-up", metered, { seconds: 2, connections: CONNECTIONS });
-
-      const runs: { health: LoadResult[]; metered: LoadResult[] } = { health: [], metered: [] };
-      // Interleaved rounds so drift (thermal, GC, background work) hits both sides alike.
-      for (let round = 0; round < ROUNDS; round++) {
-        runs.health.push(await load("GET /health", health, { seconds: SECONDS, connections: CONNECTIONS }));
-        runs.metered.push(
-          await load("metered free dataset call", metered, { seconds: SECONDS, connections: CONNECTIONS }),
-        );
-      }
-      const h = mean(runs.health.map((r) => r.requestsPerSec));
-      const m = mean(runs.metered.map((r) => r.requestsPerSec));
-      const failures = [...runs.health, ...runs.metered].reduce((n, r) => n + r.non2xx + r.errors, 0);
-
       lines.push(
-        `## Metered free call vs plain /health`,
-        ``,
-        `Command: \`npm run bench\` (autocannon, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s interleaved rounds, wrangler dev on 127.0.0.1)`,
-        `Machine: ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-        ``,
-        `| endpoint | req/s (mean) | p50 ms | p99 ms | non-2xx + errors |`,
-        `| --- | ---: | ---: | ---: | ---: |`,
-        `| GET /health | ${h.toFixed(0)} | ${mean(runs.health.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.health.map((r) => r.p99Ms)).toFixed(1)} | ${runs.health.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
-        `| GET /t/bench-cities/v1/records (metered, free) | ${m.toFixed(0)} | ${mean(runs.metered.map((r) => r.p50Ms)).toFixed(1)} | ${mean(runs.metered.map((r) => r.p99Ms)).toFixed(1)} | ${runs.metered.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`,
-        ``,
-        `**Ratio metered / health: ${(m / h).toFixed(2)}** (target ≥ 0.50)`,
-        ``,
+        ...(await benchFree(dispatcher.url, creator.key, {
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+          rounds: ROUNDS,
+        })),
       );
-      if (failures > 0) lines.push(`WARNING: ${failures} non-2xx responses or errors during the run.`, ``);
 
       lines.push(...(await paidSection(stack, creator.key, state)));
 

@@ -8,6 +8,8 @@ import { freePort, isPortFree } from "./ports.ts";
 export interface LocalDispatcher {
   url: string;
   port: number;
+  /** workerd's inspector (DevTools protocol), e.g. for bench/profile.ts. */
+  inspectorPort: number;
   process: Managed;
   stop: () => Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function startWranglerDev(
   options: DispatcherOptions & { config?: string; persistTo: string },
 ): Promise<LocalDispatcher> {
   const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
   const args = [
     "dev",
     "--ip",
@@ -67,7 +70,7 @@ export async function startWranglerDev(
     "--port",
     String(port),
     "--inspector-port",
-    String(await freePort()),
+    String(inspectorPort),
     "--persist-to",
     options.persistTo,
     "--show-interactive-dev-session=false",
@@ -88,7 +91,7 @@ export async function startWranglerDev(
     await proc.stop();
     throw err;
   }
-  return { url, port, process: proc, stop: proc.stop };
+  return { url, port, inspectorPort, process: proc, stop: proc.stop };
 }
 
 async function waitForHealth(url: string, proc: Managed, timeoutMs = 60_000): Promise<void> {

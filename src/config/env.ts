@@ -33,6 +33,7 @@ const VAR_NAMES = [
   "API_KEY_SECRET",
   "SECRETS_KEY",
   "BENCH_METER_DELAY_MS",
+  "BENCH_UNMETERED_SLUG",
   "RECEIPT_SIGNING_KEY",
   "RECEIPT_PREVIOUS_SIGNERS",
 ] as const;
@@ -76,6 +77,7 @@ const RawSchema = v.object({
   API_KEY_SECRET: Text,
   SECRETS_KEY: Text,
   BENCH_METER_DELAY_MS: v.optional(PositiveInt(10_000)),
+  BENCH_UNMETERED_SLUG: Text,
   // A 32-byte secp256k1 private key (hex, 0x optional) and the addresses of retired ones (src/receipts/).
   RECEIPT_SIGNING_KEY: v.optional(
     v.pipe(v.string(), v.trim(), v.regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key")),
@@ -126,6 +128,12 @@ export interface PlatformConfig {
    * 0 = unset: no wrapper at all.
    */
   benchMeterDelayMs: number;
+  /**
+   * Benchmarks only (never set in wrangler.jsonc, refused with DEPLOY_ENV=prod): the free calls of
+   * this one tenant skip the meter (no admit, no usage or telemetry record) on the same runtime hop,
+   * so `npm run bench` can state the metered call as a share of the same call unmetered.
+   */
+  benchUnmeteredSlug: string | null;
   /**
    * Signed offers and receipts (x402 `offer-receipt`, src/receipts/): the current signing key
    * (null: no offers, no receipts) and the lowercase addresses of previous keys, still published.
@@ -188,8 +196,16 @@ export function parseConfig(raw: Partial<Record<VarName, string | undefined>>): 
     apiKeySecret: c.API_KEY_SECRET,
     secretsKey,
     benchMeterDelayMs: c.BENCH_METER_DELAY_MS ?? 0,
+    benchUnmeteredSlug: benchUnmeteredSlug(c.BENCH_UNMETERED_SLUG, c.DEPLOY_ENV),
     receipts: receiptKeys(c.RECEIPT_SIGNING_KEY, c.RECEIPT_PREVIOUS_SIGNERS),
   };
+}
+
+function benchUnmeteredSlug(slug: string | undefined, deployEnv: string): string | null {
+  if (!slug) return null;
+  if (deployEnv.trim() === "prod")
+    throw new ConfigError("invalid BENCH_UNMETERED_SLUG: benchmarks only, not with DEPLOY_ENV=prod");
+  return slug;
 }
 
 function receiptKeys(key: string | undefined, previous: string | undefined): PlatformConfig["receipts"] {
@@ -204,8 +220,23 @@ function receiptKeys(key: string | undefined, previous: string | undefined): Pla
 // One entry: an isolate serves one deployment, so its raw values rarely change.
 let memo: { key: string; config: PlatformConfig } | null = null;
 
+/**
+ * Per env object: workerd hands every request of an isolate the same env, so the hot path reads
+ * one map entry instead of walking every var (an env is never mutated in place; tests that vary
+ * vars pass a new object).
+ */
+const byEnv = new WeakMap<object, PlatformConfig>();
+
 /** The typed config of `env`, parsed once per isolate and raw values. */
 export function configOf(env: Env): PlatformConfig {
+  const known = byEnv.get(env);
+  if (known) return known;
+  const config = configOfValues(env);
+  byEnv.set(env, config);
+  return config;
+}
+
+function configOfValues(env: Env): PlatformConfig {
   const raw = env as unknown as Partial<Record<VarName, unknown>>;
   const values: Partial<Record<VarName, string>> = {};
   let key = "";

@@ -12,7 +12,7 @@ import { withFacilitatorAddress } from "../payments/upto-requirements.ts";
 import { challengeOffer } from "../receipts/gateway.ts";
 import { callerFromIp, callerLabel } from "../tenancy/caller.ts";
 import type { CallContext } from "./context.ts";
-import { freeFlow } from "./free-flow.ts";
+import { freeFlow, unmeteredFreeCall } from "./free-flow.ts";
 import { recordedOf } from "./outcome.ts";
 import { paidFlow } from "./paid-flow.ts";
 import { respond } from "./respond.ts";
@@ -37,6 +37,8 @@ export async function callTenant(
     if (offer instanceof ApiError) offerProblem = offer;
     else requirements = offer;
   }
+  if (!requirements && tenant.slug === call.config.benchUnmeteredSlug)
+    return unmeteredFreeCall(call, tenant, request, path);
   // The caller of a free call is its IP hash; of a paid call, the verified payer once known.
   const ipCaller = requirements ? null : await callerFromIp(request, call.config.apiKeySecret);
   // An oversized or malformed body is refused before any metering, verification or tenant work.

@@ -26,3 +26,19 @@ export async function freeFlow(
   }
   return { kind: "served", response: run.response, limitHeaders: admit.headers, payer: null };
 }
+
+/**
+ * Benchmarks only (`BENCH_UNMETERED_SLUG`, src/config/env.ts): the same call without its meter (no
+ * admit, no limit headers, nothing recorded), on the same runtime hop: the baseline the metered
+ * call is measured against.
+ */
+export async function unmeteredFreeCall(
+  call: CallContext,
+  tenant: TenantConfig,
+  request: Request,
+  path: string,
+): Promise<Response> {
+  const run = await runTenant(call, tenant, request, path);
+  if (run.kind === "threw") throw run.error;
+  return run.response;
+}

@@ -14,14 +14,14 @@ import { LeaseCache } from "./lease-cache.ts";
 const leases = new LeaseCache();
 
 export function admitLeased(call: CallContext, tenant: TenantConfig, caller: string): Promise<AdmitResult> {
-  // A stub per request: workerd forbids using one request's I/O objects in another.
-  const meter = meterFor(call.env, tenant.slug);
+  // A stub per request (workerd forbids using one request's I/O objects in another), made only
+  // when this request asks the meter: most calls are admitted from the lease without it.
   return leases.admit(tenant.slug, {
     caller,
     now: call.startedAt,
     version: tenant.version,
     perCaller: tenant.rateLimit.perCaller !== undefined,
-    ask: (req) => leaseSyncingConfig(call, meter, tenant, req),
+    ask: (req) => leaseSyncingConfig(call, meterFor(call.env, tenant.slug), tenant, req),
     defer: (work) => call.ctx.waitUntil(work.catch(() => undefined)),
   });
 }

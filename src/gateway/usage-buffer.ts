@@ -3,24 +3,34 @@
 // (objects/meter/usage-fold.ts), so a batch costs the meter per row, not per call. Every batch
 // gets an id unique to this isolate (a random isolate id + a sequence number) and the meter
 // applies an id once, so a batch resent after a failed or lost RPC is never counted twice; a
-// failed batch is kept as it was (same id, same rows) and sent again first. Every call schedules
-// a flush in its own waitUntil, so a record waits at most FLUSH_DELAY_MS and never depends on
-// later traffic; one flush at a time sends a tenant's batches. Each flush uses a stub made in its
-// own request, because workerd forbids I/O objects from one request being used in another.
+// failed batch is kept as it was (same id, same rows) and sent again first.
+//
+// One flush per tenant is scheduled at a time, in the waitUntil of the call that found none
+// scheduled, so a record waits at most one interval (flush-interval.ts: 50 ms quiet, up to 1 s
+// hot) and never depends on later traffic; records that arrive while a flush is sending are
+// sealed and sent by the same flush. A flush whose request context was cut (it never finished)
+// is replaced after STALE_FLUSH_MS; should both run, each removes only the batch it sent, and a
+// batch sent twice counts once. Each flush makes its stub in its own request, because workerd
+// forbids I/O objects from one request being used in another.
 import type { UsageAggregateBatch, UsageFold } from "../../objects/meter/usage-fold.ts";
 import { addRow, MAX_FOLD_ROWS, rowOf } from "../../objects/meter/usage-fold.ts";
 import type { UsageRecord } from "../../objects/meter/types.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
+import { MIN_FLUSH_MS, nextFlushInterval } from "./flush-interval.ts";
 
-const FLUSH_DELAY_MS = 50;
 /** Sealed batches kept per tenant while its meter is unreachable (then new records are dropped). */
 const MAX_PENDING_BATCHES = 100;
+const STALE_FLUSH_MS = 10_000;
 
 interface TenantBuffer {
   open: UsageFold;
+  /** Calls folded into `open` so far (what the adaptive interval counts). */
+  openCalls: number;
   /** Sealed batches in order, sent first; a failed one stays here with its id. */
   pending: UsageAggregateBatch[];
-  sending: boolean;
+  /** When the current flush was scheduled; 0 when none is. */
+  scheduledAt: number;
+  intervalMs: number;
 }
 
 const buffers = new Map<string, TenantBuffer>();
@@ -38,49 +48,77 @@ function seal(buffer: TenantBuffer): void {
   if (buffer.open.size === 0) return;
   buffer.pending.push({ batchId: nextBatchId(), rows: [...buffer.open.values()] });
   buffer.open = new Map();
+  buffer.openCalls = 0;
+}
+
+function bufferOf(slug: string): TenantBuffer {
+  let buffer = buffers.get(slug);
+  if (!buffer) {
+    buffer = { open: new Map(), openCalls: 0, pending: [], scheduledAt: 0, intervalMs: MIN_FLUSH_MS };
+    buffers.set(slug, buffer);
+  }
+  return buffer;
 }
 
 export function recordUsage(env: Env, ctx: ExecutionContext, slug: string, usage: UsageRecord): void {
-  let buffer = buffers.get(slug);
-  if (!buffer) buffers.set(slug, (buffer = { open: new Map(), pending: [], sending: false }));
+  const buffer = bufferOf(slug);
   const row = rowOf(usage);
   if (!addRow(buffer.open, row, MAX_FOLD_ROWS)) {
     // A full batch is sealed; a meter that cannot keep up must not grow memory without bound.
-    if (buffer.pending.length < MAX_PENDING_BATCHES) {
-      seal(buffer);
-      addRow(buffer.open, row, MAX_FOLD_ROWS);
-    }
+    if (buffer.pending.length >= MAX_PENDING_BATCHES) return;
+    seal(buffer);
+    addRow(buffer.open, row, MAX_FOLD_ROWS);
   }
-  ctx.waitUntil(flushSoon(env, slug));
+  buffer.openCalls += 1;
+  const now = Date.now();
+  if (buffer.scheduledAt !== 0 && now - buffer.scheduledAt < STALE_FLUSH_MS) return;
+  buffer.scheduledAt = now;
+  ctx.waitUntil(flushAfter(env, slug, buffer, now));
 }
 
-async function flushSoon(env: Env, slug: string): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS));
-  const buffer = buffers.get(slug);
-  if (!buffer || buffer.sending) return;
-  buffer.sending = true;
+async function flushAfter(env: Env, slug: string, buffer: TenantBuffer, scheduledAt: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, buffer.intervalMs));
+  const calls = buffer.openCalls;
+  // Called in the same synchronous step as the seal that found nothing left (or the failure), so
+  // a record folded after it always schedules a flush of its own. A flush replaced as stale
+  // leaves its successor's schedule alone.
+  const release = () => {
+    if (buffer.scheduledAt !== scheduledAt) return;
+    buffer.scheduledAt = 0;
+    buffer.intervalMs = nextFlushInterval(buffer.intervalMs, calls);
+  };
   try {
-    const meter = meterFor(env, slug);
-    for (;;) {
-      seal(buffer);
-      const batch = buffer.pending[0];
-      if (!batch) return;
-      try {
-        await meter.applyUsage(batch);
-      } catch (err) {
-        // The meter refuses only what is not a batch (TypeError): resending it would block the rest.
-        if (err instanceof TypeError) {
-          console.error(`usage batch ${batch.batchId} for ${slug} refused by the meter (dropped)`, err);
-          buffer.pending.shift();
-          continue;
-        }
-        // Kept with its id for the next flush; stats lag rather than lose or double calls.
-        console.error(`usage flush for ${slug} failed (batch ${batch.batchId} kept)`, err);
-        return;
-      }
-      buffer.pending.shift();
-    }
+    await sendPending(env, slug, buffer, release);
   } finally {
-    buffer.sending = false;
+    release();
   }
+}
+
+/** Seals what is open and sends every pending batch in order, until none is left or one fails. */
+async function sendPending(env: Env, slug: string, buffer: TenantBuffer, release: () => void): Promise<void> {
+  const meter = meterFor(env, slug);
+  for (;;) {
+    seal(buffer);
+    const batch = buffer.pending[0];
+    if (!batch) return release();
+    try {
+      await meter.applyUsage(batch);
+    } catch (err) {
+      // The meter refuses only what is not a batch (TypeError): resending it would block the rest.
+      if (err instanceof TypeError) {
+        console.error(`usage batch ${batch.batchId} for ${slug} refused by the meter (dropped)`, err);
+        removeBatch(buffer, batch);
+        continue;
+      }
+      // Kept with its id for the next flush; stats lag rather than lose or double calls.
+      console.error(`usage flush for ${slug} failed (batch ${batch.batchId} kept)`, err);
+      return release();
+    }
+    removeBatch(buffer, batch);
+  }
+}
+
+function removeBatch(buffer: TenantBuffer, batch: UsageAggregateBatch): void {
+  const at = buffer.pending.indexOf(batch);
+  if (at >= 0) buffer.pending.splice(at, 1);
 }

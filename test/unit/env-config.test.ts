@@ -81,4 +81,20 @@ describe("platform config", () => {
     expect(changed).not.toBe(first);
     expect(changed.maxDatasetBytes).toBe(2048);
   });
+
+  it("takes a bench-only unmetered slug outside production and refuses it in production", () => {
+    expect(parseConfig(BASE).benchUnmeteredSlug).toBeNull();
+    expect(parseConfig({ ...BASE, BENCH_UNMETERED_SLUG: "bench-raw" }).benchUnmeteredSlug).toBe("bench-raw");
+    expect(() => parseConfig({ ...BASE, BENCH_UNMETERED_SLUG: "bench-raw", DEPLOY_ENV: "prod" })).toThrow(
+      /invalid BENCH_UNMETERED_SLUG/,
+    );
+  });
+
+  it("parses an env object once, whatever is asked of it afterwards", () => {
+    const own = { ...env, MAX_DATASET_BYTES: "4096" } as unknown as Env;
+    const first = configOf(own);
+    configOf({ ...env, MAX_DATASET_BYTES: "8192" } as unknown as Env); // another env in between
+    expect(configOf(own)).toBe(first);
+    expect(first.maxDatasetBytes).toBe(4096);
+  });
 });
