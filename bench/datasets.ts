@@ -39,7 +39,7 @@ async function deployWithCli(apiUrl: string, apiKey: string, file: string, name:
   return performance.now() - t0;
 }
 
-export async function benchDatasets(apiUrl: string, apiKey: string, queries = 300): Promise<string[]> {
+export async function benchDatasets(apiUrl: string, apiKey: string, queries = 400): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "claw-bench-data-"));
   try {
     const big = csv(10 * 1024 * 1024, null);
@@ -56,12 +56,19 @@ export async function benchDatasets(apiUrl: string, apiKey: string, queries = 30
       "?country=JP&active=true&sort=-score&limit=20",
       "?q=user-2&limit=10",
       "?sort=name&offset=50000&limit=50&fields=id,name",
+      "?limit=1", // the floor: the same metered path with next to no engine work
     ];
     // Warm-up: the first query of an isolate loads the dataset and builds sort indexes.
     for (const shape of shapes) await (await fetch(base + shape)).arrayBuffer();
     const times: Record<string, number[]> = Object.fromEntries(shapes.map((s) => [s, []]));
     let failures = 0;
+    const health: number[] = [];
     for (let i = 0; i < queries; i++) {
+      if (i % shapes.length === 0) {
+        const t0 = performance.now();
+        await (await fetch(`${apiUrl}/health`)).arrayBuffer();
+        health.push(performance.now() - t0);
+      }
       const shape = shapes[i % shapes.length]!;
       const t0 = performance.now();
       const res = await fetch(base + shape);
@@ -81,6 +88,7 @@ export async function benchDatasets(apiUrl: string, apiKey: string, queries = 30
         (shape) =>
           `| query p50 / p99 on 100k rows: \`${shape}\` | ${percentile(times[shape]!, 50).toFixed(1)} / ${percentile(times[shape]!, 99).toFixed(1)} ms |`,
       ),
+      `| \`GET /health\` p50 / p99, sequential, same run | ${percentile(health, 50).toFixed(1)} / ${percentile(health, 99).toFixed(1)} ms |`,
       `| failed queries | ${failures} |`,
       ``,
     ];

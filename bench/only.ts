@@ -10,7 +10,12 @@ import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { benchExplore, exploreReport } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
 import { benchDatasets } from "./datasets.ts";
-import { profileUnderLoad } from "./profile.ts";
+import { privateKeyToAccount } from "viem/accounts";
+import { x402Client } from "@x402/core/client";
+import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { wrapFetchWithPayment } from "@x402/fetch";
+import type { LocalStack } from "../cli/dev/stack.ts";
+import { profileUnderLoad, profileWhile } from "./profile.ts";
 import { benchFree, FREE_VARS } from "./free.ts";
 import { HIGH_LIMITS, load } from "./load.ts";
 
@@ -36,6 +41,7 @@ export async function benchOnly(part: OnlyPart, opts: OnlyOptions): Promise<stri
     const creator = await ensureDevCreator(stack.apiUrl, stack.secrets.OPERATOR_TOKEN);
     if (part === "free") return await benchFree(stack.apiUrl, creator.key, opts);
     if (part === "datasets") return await benchDatasets(stack.apiUrl, creator.key);
+    if (part === "profile" && process.env.BENCH_PROFILE_PAID) return await profilePaid(stack, creator.key, opts);
     if (part === "profile") return await profileFree(stack.apiUrl, stack.dispatcher.inspectorPort, creator.key, opts);
     if (part === "mcp") {
       const { payments } = stack;
@@ -69,4 +75,26 @@ async function profileFree(apiUrl: string, inspectorPort: number, creatorKey: st
   const url = `${apiUrl}${process.env.BENCH_PROFILE_PATH ?? "/t/bench-cities/v1/records?country=JP&limit=5"}`;
   await load("warm-up", url, { seconds: 2, connections: opts.connections });
   return profileUnderLoad(inspectorPort, url, { seconds: opts.seconds, connections: opts.connections });
+}
+
+/** `BENCH_PROFILE_PAID=1`: sequential paid calls with @x402/fetch under a CPU profile. */
+async function profilePaid(stack: LocalStack, creatorKey: string, opts: OnlyOptions) {
+  const { payments } = stack;
+  const config = { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network };
+  await deployDemo(stack.apiUrl, creatorKey, {
+    slug: "bench-paid",
+    file: "world-cities.csv",
+    config: { ...config, asset: payments.asset },
+  });
+  const url = `${stack.apiUrl}/t/bench-paid/v1/records?country=JP&limit=5`;
+  const client = new x402Client();
+  client.register(payments.network, new ExactEvmScheme(privateKeyToAccount(payments.accounts.payer.privateKey)));
+  client.setSpendControls({ allowedAssets: [{ network: payments.network, asset: payments.asset.address }] });
+  const pay = wrapFetchWithPayment(fetch, client);
+  for (let i = 0; i < 5; i++) await (await pay(url)).arrayBuffer();
+  return profileWhile(stack.dispatcher.inspectorPort, async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < opts.paidCalls; i++) await (await pay(url)).arrayBuffer();
+    return `Profiled ${opts.paidCalls} sequential paid calls: ${((performance.now() - t0) / opts.paidCalls).toFixed(1)} ms each`;
+  });
 }

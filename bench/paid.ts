@@ -19,6 +19,12 @@ export interface LatencySummary {
   p50Ms: number;
   p99Ms: number;
   failures: number;
+  /** p50 of the unpaid request answered 402, and of the paid request, to its response headers. */
+  challengeP50Ms: number;
+  paidP50Ms: number;
+  clientP50Ms: number;
+  /** p50 per Server-Timing phase of the paid request, when the server reports them. */
+  phasesP50Ms: Record<string, number>;
 }
 
 interface Target {
@@ -26,6 +32,35 @@ interface Target {
   url: string;
   samples: number[];
   failures: number;
+  challenges: number[];
+  paid: number[];
+  /** From the 402's headers to the paid request's start: the client reading the offer and signing. */
+  client: number[];
+  phases: Map<string, number[]>;
+  lastChallengeAt: number;
+}
+
+/** A fetch that times each leg of a paid call (the 402, then the paid request) for `target`. */
+function timedFetch(target: Target, record: () => boolean): typeof fetch {
+  return async (input, init) => {
+    const t0 = performance.now();
+    const res = await fetch(input, init);
+    const ms = performance.now() - t0;
+    if (!record()) return res;
+    if (res.status === 402) {
+      target.challenges.push(ms);
+      target.lastChallengeAt = t0 + ms;
+    } else {
+      target.paid.push(ms);
+      if (target.lastChallengeAt > 0) target.client.push(t0 - target.lastChallengeAt);
+      target.lastChallengeAt = 0;
+    }
+    for (const part of (res.headers.get("server-timing") ?? "").split(",")) {
+      const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
+      if (m) target.phases.set(m[1]!, [...(target.phases.get(m[1]!) ?? []), Number(m[2])]);
+    }
+    return res;
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -64,22 +99,38 @@ export async function benchPaidCalls(
     const client = new x402Client();
     client.register(payments.network, new ExactEvmScheme(privateKeyToAccount(payments.accounts.payer.privateKey)));
     client.setSpendControls({ allowedAssets: [{ network: payments.network, asset: payments.asset.address }] });
-    const pay = wrapFetchWithPayment(fetch, client);
+    const target = (label: string, url: string): Target => ({
+      label,
+      url,
+      samples: [],
+      failures: 0,
+      challenges: [],
+      paid: [],
+      client: [],
+      phases: new Map(),
+      lastChallengeAt: 0,
+    });
     const targets: Target[] = [
-      { label: "402claw dispatcher, paid dataset call (wrangler dev)", url: dispatcherUrl, samples: [], failures: 0 },
-      {
-        label: "@x402/hono reference as a Worker (wrangler dev)",
-        url: `${workerReference.url}/paid`,
-        samples: [],
-        failures: 0,
-      },
-      { label: "@x402/hono reference in Node", url: nodeReference.paidUrl, samples: [], failures: 0 },
+      target("402claw dispatcher, paid dataset call (wrangler dev)", dispatcherUrl),
+      target("@x402/hono reference as a Worker (wrangler dev)", `${workerReference.url}/paid`),
+      target("@x402/hono reference in Node", nodeReference.paidUrl),
     ];
+    let recording = false;
+    const pays = new Map(
+      targets.map((t) => [
+        t,
+        wrapFetchWithPayment(
+          timedFetch(t, () => recording),
+          client,
+        ),
+      ]),
+    );
     const once = async (target: Target, record: boolean) => {
+      recording = record;
       const t0 = performance.now();
       let ok = false;
       try {
-        const res = await pay(target.url);
+        const res = await pays.get(target)!(target.url);
         await res.arrayBuffer();
         ok = res.status === 200 && res.headers.get("payment-response") !== null;
         if (!ok) console.error(`${target.label}: HTTP ${res.status}`);
@@ -96,12 +147,21 @@ export async function benchPaidCalls(
     for (let i = 0; i < calls; i++) for (const t of targets) await once(t, true);
     return targets.map((t) => {
       const sorted = [...t.samples].sort((a, b) => a - b);
+      const p50 = (values: number[]) =>
+        percentile(
+          [...values].sort((a, b) => a - b),
+          50,
+        );
       return {
         label: t.label,
         n: sorted.length,
         p50Ms: percentile(sorted, 50),
         p99Ms: percentile(sorted, 99),
         failures: t.failures,
+        challengeP50Ms: p50(t.challenges),
+        paidP50Ms: p50(t.paid),
+        clientP50Ms: p50(t.client),
+        phasesP50Ms: Object.fromEntries([...t.phases].map(([name, values]) => [name, p50(values)])),
       };
     });
   } finally {

@@ -96,12 +96,8 @@ export function summarise(profile: Profile, top = 30): string[] {
   ];
 }
 
-/** Profiles every inspectable isolate while `url` is under load. */
-export async function profileUnderLoad(
-  inspectorPort: number,
-  url: string,
-  opts: { seconds: number; connections: number },
-): Promise<string[]> {
+/** Profiles every inspectable isolate while `drive` runs; `drive` says what it did. */
+export async function profileWhile(inspectorPort: number, drive: () => Promise<string>): Promise<string[]> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Target[];
   const sessions = await Promise.all(targets.map((t) => session(t.webSocketDebuggerUrl)));
   for (const s of sessions) {
@@ -109,12 +105,23 @@ export async function profileUnderLoad(
     await s.send("Profiler.setSamplingInterval", { interval: 200 });
     await s.send("Profiler.start");
   }
-  const result = await load("profiled", url, opts);
-  const lines = [`Profiled \`${new URL(url).pathname}\`: ${result.requestsPerSec.toFixed(0)} req/s`, ``];
+  const lines = [await drive(), ``];
   for (const [i, s] of sessions.entries()) {
     const { profile } = (await s.send("Profiler.stop")) as { profile: Profile };
     s.close();
     lines.push(`### isolate ${targets[i]!.title}`, ``, ...summarise(profile), ``);
   }
   return lines;
+}
+
+/** Profiles every inspectable isolate while `url` is under load. */
+export function profileUnderLoad(
+  inspectorPort: number,
+  url: string,
+  opts: { seconds: number; connections: number },
+): Promise<string[]> {
+  return profileWhile(inspectorPort, async () => {
+    const result = await load("profiled", url, opts);
+    return `Profiled \`${new URL(url).pathname}\`: ${result.requestsPerSec.toFixed(0)} req/s`;
+  });
 }

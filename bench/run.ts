@@ -120,11 +120,20 @@ async function paidSection(stack: LocalStack, creatorKey: string, state: string)
     ``,
     `Command: \`npm run bench\` (${PAID_CALLS} sequential paid calls per target with @x402/fetch, round-robin, after 5 warm-up calls each)`,
     ``,
-    `| server | calls | p50 ms | p99 ms | failures |`,
-    `| --- | ---: | ---: | ---: | ---: |`,
+    `| server | calls | p50 ms | p99 ms | 402 leg p50 ms | client p50 ms | paid leg p50 ms | failures |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...[ours!, workerRef!, nodeRef!].map(
-      (r) => `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.failures} |`,
+      (r) =>
+        `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.challengeP50Ms.toFixed(1)} | ${r.clientP50Ms.toFixed(1)} | ${r.paidP50Ms.toFixed(1)} | ${r.failures} |`,
     ),
+    ``,
+    `Dispatcher phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): ${Object.entries(
+      ours!.phasesP50Ms,
+    )
+      .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+      .join(
+        ", ",
+      )}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
     ``,
     `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.00)`,
     ``,

@@ -21,6 +21,7 @@ import type { PaymentRequirements } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import type { AdmitResult, AdmittedPayment, PaidAdmitRequest, PaymentRefusal } from "../../objects/meter/types.ts";
 import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
+import { deliveredBody } from "../http/delivered-body.ts";
 import { ApiError } from "../http/errors.ts";
 import { httpFacilitator, type Facilitator } from "../x402/facilitator.ts";
 import { knownPaymentLookup, paidAdmitRequest } from "../payments/claim.ts";
@@ -40,6 +41,9 @@ import type { CallContext } from "./context.ts";
 import type { CallResult, LimitHeaders } from "./result.ts";
 import { discardEarly, isReadOnly, outcomeOf, startEarly } from "./paid-overlap.ts";
 import { runTenant, type TenantRun } from "./run-tenant.ts";
+
+/** The longest a settled payment's commit waits for its content to be taken (delivered-body.ts). */
+const DELIVERY_WAIT_MS = 1_000;
 
 /** What the phases after `present` share. */
 interface PaidCall {
@@ -281,11 +285,13 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   // Off the critical path (commit.ts says why that is safe).
   const ledger = { requestId: call.requestId, settledAt: Date.now(), receipt: signed.receipt };
   const settlement = { transaction, network, payer, ...(upto ? { charge: upto.charge } : {}) };
-  const committing = commitWithRetry(meter, id, settlement, stored, ledger, admitted);
+  const commit = () => commitWithRetry(meter, id, settlement, stored, ledger, admitted);
   // A 0 charge moved nothing on chain (the permit stays valid), so only the meter's settled record
   // keeps it from buying a second free run: that record is written before the content goes out.
-  if (upto?.charge.atomic === "0") await committing;
-  else call.ctx.waitUntil(committing);
+  // Any other commit starts once the content was taken (delivered-body.ts says why).
+  const content = deliveredBody(body, DELIVERY_WAIT_MS);
+  if (upto?.charge.atomic === "0") await commit();
+  else call.ctx.waitUntil(content.delivered.then(commit));
   const { status, statusText } = upstream;
-  return { kind: "settled", status, statusText, headers, body, timing: timer.header(), payer };
+  return { kind: "settled", status, statusText, headers, body: content.body, timing: timer.header(), payer };
 }

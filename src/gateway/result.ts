@@ -26,7 +26,8 @@ export type CallResult =
       status: number;
       statusText: string;
       headers: Headers;
-      body: ArrayBuffer;
+      /** The buffered content, as a stream that tells the flow when it was taken (http/delivered-body.ts). */
+      body: ReadableStream<Uint8Array> | null;
       /** The Server-Timing value: verify, admit, tenant, settle. */
       timing: string;
       payer: string;

@@ -1,8 +1,9 @@
 // Issuing the x402 `offer-receipt` extension (docs/ARCHITECTURE.md §6) with the official
 // @x402/extensions implementation, EIP-712 format: the extension's own server hooks build and sign
 // a 402's offers and a settlement's receipt (with its `schema`, as x402ResourceServer would), and
-// viem's signTypedData signs, which runs in workerd. Signing never fails a call: the official
-// hooks log a signing error and return nothing, and the call goes on without the artifact.
+// viem's account signs the EIP-712 digest (typed-data.ts), which runs in workerd. Signing never
+// fails a call: the official hooks log a signing error and return nothing, and the call goes on
+// without the artifact.
 import { decodePaymentResponseHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements, ResourceServerExtension } from "@x402/core/types";
 import {
@@ -14,6 +15,7 @@ import {
   type SignTypedDataFn,
 } from "@x402/extensions/offer-receipt";
 import type { ReceiptSigner } from "./signer.ts";
+import { typedDataDigest } from "./typed-data.ts";
 
 /** Receipts carry the transaction hash: verifiability over privacy (spec §5.2), so a receipt names its payment. */
 const DECLARATION = declareOfferReceiptExtension({ includeTxHash: true })[OFFER_RECEIPT];
@@ -22,7 +24,9 @@ const extensions = new WeakMap<ReceiptSigner, ResourceServerExtension>();
 function extensionOf(signer: ReceiptSigner): ResourceServerExtension {
   let ext = extensions.get(signer);
   if (!ext) {
-    const sign: SignTypedDataFn = (params) => signer.account.signTypedData(params as never);
+    // The same signature as account.signTypedData (RFC 6979 is deterministic), over a digest that
+    // skips viem's per-call validation and domain hashing (typed-data.ts).
+    const sign: SignTypedDataFn = (params) => signer.account.sign({ hash: typedDataDigest(params) });
     ext = createOfferReceiptExtension(createEIP712OfferReceiptIssuer(signer.kid, sign));
     extensions.set(signer, ext);
   }

@@ -150,4 +150,40 @@ describe("indexed dataset queries equal a plain scan", () => {
       { numRuns: 500 },
     );
   });
+
+  it("the trigram index (q of 3+ characters) equals includes on each row, any characters, any position", () => {
+    const unit = fc.oneof(
+      fc.constantFrom("a", "b", "-", "\u0000", "é", "ß", "中", "😀"),
+      fc.string({ unit: "binary", maxLength: 2 }),
+    );
+    const cell = fc.option(
+      fc.array(unit, { maxLength: 8 }).map((u) => u.join("")),
+      { nil: null },
+    );
+    const fields = [
+      { name: "a", type: "string" as const, nullable: true },
+      { name: "b", type: "string" as const, nullable: true },
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(cell, cell), { maxLength: 80 }),
+        fc.nat(),
+        fc.integer({ min: 3, max: 9 }),
+        (rows, at, len) => {
+          const index = SearchText.build(rows, fields);
+          const texts = rows.map((r) =>
+            r.map((v) => (typeof v === "string" ? v.toLowerCase() + "\u0000" : "")).join(""),
+          );
+          const joined = texts.join("");
+          // Needles cut from the text (hits within and across rows) and one that is not in it.
+          const cut = joined.length ? joined.slice(at % joined.length, (at % joined.length) + len) : "";
+          for (const q of [cut, `${cut}\u0001zz`].filter((x) => x.length >= 3)) {
+            expect(index.rowsContaining(q)).toEqual(texts.flatMap((t, r) => (t.includes(q) ? [r] : [])));
+            expect(index.rowsContaining(q)).toEqual(texts.flatMap((t, r) => (t.includes(q) ? [r] : []))); // index reused
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
 });

@@ -87,7 +87,7 @@ describe("gateway outcomes", () => {
       status: 200,
       statusText: "",
       headers: new Headers(),
-      body: new ArrayBuffer(0),
+      body: null,
       timing: "",
       payer: "0xabc",
     };
