@@ -81,6 +81,17 @@ export async function benchExplore(
   return { ...runs, weight, apisOnPage };
 }
 
+/** Non-2xx statuses and socket errors of some runs, e.g. "503 × 2, errors × 1". */
+export function statusesOf(runs: LoadResult[]): string {
+  const counts = new Map<string, number>();
+  for (const r of runs) {
+    for (const [code, n] of Object.entries(r.statuses))
+      if (!code.startsWith("2")) counts.set(code, (counts.get(code) ?? 0) + n);
+    if (r.errors > 0) counts.set("errors", (counts.get("errors") ?? 0) + r.errors);
+  }
+  return [...counts].map(([code, n]) => `${code} × ${n}`).join(", ") || "none";
+}
+
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const kb = (n: number) => (n / 1024).toFixed(1);
 
@@ -126,6 +137,11 @@ export function exploreReport(
     ),
     `| **total** | | **${total[0]} KiB** | ${total[1]} KiB | ${total[2]} KiB |`,
     ``,
-    ...(failures > 0 ? [`WARNING: ${failures} non-2xx responses or errors during the /explore run.`, ``] : []),
+    ...(failures > 0
+      ? [
+          `WARNING: ${failures} non-2xx responses or errors during the /explore run (${statusesOf([...r.explore, ...r.health])}).`,
+          ``,
+        ]
+      : []),
   ];
 }

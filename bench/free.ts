@@ -4,6 +4,7 @@
 // Targets: metered / health ≥ 0.6 and metered / unmetered ≥ 0.8 (req/s, same run).
 import { cpus, totalmem } from "node:os";
 import { deployDemo } from "../cli/dev/seed.ts";
+import { statusesOf } from "./explore.ts";
 import { HIGH_LIMITS, load, type LoadResult } from "./load.ts";
 
 /** The tenant the bench dispatcher serves unmetered (its var BENCH_UNMETERED_SLUG). */
@@ -54,6 +55,8 @@ export async function benchFree(apiUrl: string, creatorKey: string, opts: FreeOp
     ``,
     `**Ratio metered / health: ${(metered / health).toFixed(2)}** (target ≥ 0.6); **metered / unmetered: ${(metered / unmetered).toFixed(2)}** (target ≥ 0.8); unmetered / health: ${(unmetered / health).toFixed(2)}`,
     ``,
-    ...(failures > 0 ? [`WARNING: ${failures} non-2xx responses or errors during the run.`, ``] : []),
+    ...(failures > 0
+      ? [`WARNING: ${failures} non-2xx responses or errors during the run (${statusesOf(runs.flat())}).`, ``]
+      : []),
   ];
 }

@@ -13,6 +13,8 @@ export interface LoadResult {
   total: number;
   non2xx: number;
   errors: number;
+  /** Responses per HTTP status, so a warning can say what went wrong. */
+  statuses: Record<string, number>;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -48,6 +50,7 @@ export async function load(
     total: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,
+    statuses: statusCounts(result),
   };
 }
 
@@ -59,3 +62,9 @@ export const HIGH_LIMITS = {
   },
   usageLimit: { dailyRequests: 100_000_000, monthlyRequests: 1_000_000_000 },
 };
+
+function statusCounts(result: autocannon.Result): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) out[code] = stat?.count ?? 0;
+  return out;
+}
