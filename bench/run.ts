@@ -95,6 +95,11 @@ async function paidOnly(): Promise<void> {
   }
 }
 
+const phases = (r: { phasesP50Ms: Record<string, number> }) =>
+  Object.entries(r.phasesP50Ms)
+    .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+    .join(", ") || "none reported";
+
 /** The paid-call comparison (bench/paid.ts) on a fresh paid dataset tenant: its report lines. */
 async function paidSection(stack: LocalStack, creatorKey: string, state: string): Promise<string[]> {
   const { payments } = stack;
@@ -127,13 +132,7 @@ async function paidSection(stack: LocalStack, creatorKey: string, state: string)
         `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.challengeP50Ms.toFixed(1)} | ${r.clientP50Ms.toFixed(1)} | ${r.paidP50Ms.toFixed(1)} | ${r.failures} |`,
     ),
     ``,
-    `Dispatcher phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): ${Object.entries(
-      ours!.phasesP50Ms,
-    )
-      .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
-      .join(
-        ", ",
-      )}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
+    `Phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): dispatcher ${phases(ours!)}; reference Worker ${phases(workerRef!)}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
     ``,
     `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.00)`,
     ``,

@@ -19,11 +19,36 @@ interface ReferenceEnv {
 
 let app: Hono<{ Bindings: ReferenceEnv }> | null = null;
 
+/**
+ * The facilitator round trips of the current request, reported as Server-Timing like the
+ * dispatcher's (the bench's calls are sequential, so one request's marks are never mixed with
+ * another's): the bench compares verify and settle as each server sees them.
+ */
+let marks: string[] = [];
+
+async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await work();
+  } finally {
+    marks.push(`${name};dur=${Date.now() - t0}`);
+  }
+}
+
+class TimedFacilitator extends HTTPFacilitatorClient {
+  override verify(...args: Parameters<HTTPFacilitatorClient["verify"]>) {
+    return timed("verify", () => super.verify(...args));
+  }
+  override settle(...args: Parameters<HTTPFacilitatorClient["settle"]>) {
+    return timed("settle", () => super.settle(...args));
+  }
+}
+
 // Built and initialized inside the first request, and the middleware told not to sync on its
 // own: its lazy start-up promise would be created in one request and awaited in later ones,
 // which workerd refuses (the request hangs). Same facilitator round trips per call otherwise.
 async function build(env: ReferenceEnv): Promise<Hono<{ Bindings: ReferenceEnv }>> {
-  const server = new x402ResourceServer(new HTTPFacilitatorClient({ url: env.FACILITATOR_URL }));
+  const server = new x402ResourceServer(new TimedFacilitator({ url: env.FACILITATOR_URL }));
   server.register(env.NETWORK as Network, new ExactEvmScheme());
   await server.initialize();
   const hono = new Hono<{ Bindings: ReferenceEnv }>();
@@ -64,6 +89,11 @@ export default {
     ctx: { waitUntil(p: Promise<unknown>): void; passThroughOnException(): void },
   ): Promise<Response> {
     app ??= await build(env);
-    return app.fetch(request, env, ctx as never);
+    marks = [];
+    const res = await app.fetch(request, env, ctx as never);
+    if (marks.length === 0) return res;
+    const timed = new Response(res.body, res);
+    timed.headers.set("server-timing", marks.join(", "));
+    return timed;
   },
 };
