@@ -12,7 +12,8 @@ export const QUIET_CALLS_PER_FLUSH = 4;
 
 /** The next interval after a flush that sent `calls` calls, having waited `previousMs`. */
 export function nextFlushInterval(previousMs: number, calls: number): number {
-  const base = Math.min(MAX_FLUSH_MS, Math.max(MIN_FLUSH_MS, previousMs));
+  const known = Number.isFinite(previousMs) ? previousMs : MIN_FLUSH_MS;
+  const base = Math.min(MAX_FLUSH_MS, Math.max(MIN_FLUSH_MS, known));
   if (calls >= HOT_CALLS_PER_FLUSH) return Math.min(MAX_FLUSH_MS, base * 2);
   if (calls <= QUIET_CALLS_PER_FLUSH) return Math.max(MIN_FLUSH_MS, Math.floor(base / 2));
   return base;

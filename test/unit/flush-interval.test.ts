@@ -27,14 +27,20 @@ describe("nextFlushInterval", () => {
 
   it("stays within [MIN, MAX] and moves the right way for any input", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.integer(), fc.double()), fc.nat(1_000_000), (previous, calls) => {
-        const next = nextFlushInterval(previous, calls);
-        expect(next).toBeGreaterThanOrEqual(MIN_FLUSH_MS);
-        expect(next).toBeLessThanOrEqual(MAX_FLUSH_MS);
-        const base = Math.min(MAX_FLUSH_MS, Math.max(MIN_FLUSH_MS, previous));
-        if (calls >= HOT_CALLS_PER_FLUSH) expect(next).toBeGreaterThanOrEqual(base);
-        if (calls <= QUIET_CALLS_PER_FLUSH) expect(next).toBeLessThanOrEqual(base);
-      }),
+      fc.property(
+        fc.oneof(fc.integer(), fc.double(), fc.constantFrom(Number.NaN, Infinity, -Infinity)),
+        fc.nat(1_000_000),
+        (previous, calls) => {
+          const next = nextFlushInterval(previous, calls);
+          expect(next).toBeGreaterThanOrEqual(MIN_FLUSH_MS);
+          expect(next).toBeLessThanOrEqual(MAX_FLUSH_MS);
+          const base = Number.isFinite(previous)
+            ? Math.min(MAX_FLUSH_MS, Math.max(MIN_FLUSH_MS, previous))
+            : MIN_FLUSH_MS;
+          if (calls >= HOT_CALLS_PER_FLUSH) expect(next).toBeGreaterThanOrEqual(base);
+          if (calls <= QUIET_CALLS_PER_FLUSH) expect(next).toBeLessThanOrEqual(base);
+        },
+      ),
     );
   });
 });
