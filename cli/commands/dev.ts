@@ -111,7 +111,7 @@ async function start(ui: Ui, args: DevArgs): Promise<Summary> {
   ui.start("Starting the local chain, the facilitator and the dispatcher on 127.0.0.1…");
   const portNumber = port(args.port);
   const stack = await startLocalStack({
-    ...(portNumber ? { port: portNumber } : {}),
+    ...(portNumber ? { port: portNumber, exactPort: true } : {}),
     ...(args["persist-to"] ? { persistTo: args["persist-to"] } : {}),
     echo: args.verbose,
   });

@@ -21,6 +21,12 @@ export interface DispatcherOptions {
   /** Extra wrangler `--var NAME:value` pairs (e.g. facilitator URL). */
   vars?: Record<string, string>;
   echo?: boolean;
+  /**
+   * `port` must be used as given (a user's `claw dev --port`): a clash fails. Otherwise `port` is a
+   * preference, and a port another process took meanwhile is replaced by a fresh one (the
+   * returned `url` is what counts).
+   */
+  exactPort?: boolean;
 }
 
 // Wrangler needs Node >= 22: run it with the Node that runs this CLI (the one npm scripts put in
@@ -54,11 +60,28 @@ export async function startDispatcher(options: DispatcherOptions = {}): Promise<
   return startWranglerDev({ ...options, port, persistTo });
 }
 
+/** Starts taken by a port clash before one is given up (only when the port is not pinned). */
+const PORT_CLASH_ATTEMPTS = 3;
+
 /**
  * `wrangler dev` on 127.0.0.1 for a Worker config (the dispatcher's by default), resolved once
  * `/health` answers. Also used by the benchmarks for their reference Worker.
  */
 export async function startWranglerDev(
+  options: DispatcherOptions & { config?: string; persistTo: string },
+): Promise<LocalDispatcher> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWranglerDevOnce(attempt === 1 ? options : { ...options, port: await freePort() });
+    } catch (err) {
+      // A port picked a while ago can be taken by another process before wrangler binds it.
+      const clash = err instanceof Error && err.message.includes("Address already in use");
+      if (!clash || options.exactPort || attempt >= PORT_CLASH_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startWranglerDevOnce(
   options: DispatcherOptions & { config?: string; persistTo: string },
 ): Promise<LocalDispatcher> {
   const port = options.port ?? (await freePort());
