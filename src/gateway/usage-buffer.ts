@@ -12,7 +12,7 @@
 // is replaced after STALE_FLUSH_MS; should both run, each removes only the batch it sent, and a
 // batch sent twice counts once. Each flush makes its stub in its own request, because workerd
 // forbids I/O objects from one request being used in another.
-import type { UsageAggregateBatch, UsageFold } from "../../objects/meter/usage-fold.ts";
+import type { UsageAggregateBatch, UsageAggregateRow, UsageFold } from "../../objects/meter/usage-fold.ts";
 import { addRow, MAX_FOLD_ROWS, rowOf } from "../../objects/meter/usage-fold.ts";
 import type { UsageRecord } from "../../objects/meter/types.ts";
 import { meterFor } from "../tenancy/meter-config.ts";
@@ -28,8 +28,8 @@ interface TenantBuffer {
   openCalls: number;
   /** Sealed batches in order, sent first; a failed one stays here with its id. */
   pending: UsageAggregateBatch[];
-  /** When the current flush was scheduled; 0 when none is. */
-  scheduledAt: number;
+  /** The flush scheduled now (its schedule time), null when none is: each flush owns its token. */
+  flush: { at: number } | null;
   intervalMs: number;
 }
 
@@ -54,37 +54,43 @@ function seal(buffer: TenantBuffer): void {
 function bufferOf(slug: string): TenantBuffer {
   let buffer = buffers.get(slug);
   if (!buffer) {
-    buffer = { open: new Map(), openCalls: 0, pending: [], scheduledAt: 0, intervalMs: MIN_FLUSH_MS };
+    buffer = { open: new Map(), openCalls: 0, pending: [], flush: null, intervalMs: MIN_FLUSH_MS };
     buffers.set(slug, buffer);
   }
   return buffer;
 }
 
-export function recordUsage(env: Env, ctx: ExecutionContext, slug: string, usage: UsageRecord): void {
-  const buffer = bufferOf(slug);
-  const row = rowOf(usage);
-  if (!addRow(buffer.open, row, MAX_FOLD_ROWS)) {
-    // A full batch is sealed; a meter that cannot keep up must not grow memory without bound.
-    if (buffer.pending.length >= MAX_PENDING_BATCHES) return;
-    seal(buffer);
-    addRow(buffer.open, row, MAX_FOLD_ROWS);
-  }
-  buffer.openCalls += 1;
-  const now = Date.now();
-  if (buffer.scheduledAt !== 0 && now - buffer.scheduledAt < STALE_FLUSH_MS) return;
-  buffer.scheduledAt = now;
-  ctx.waitUntil(flushAfter(env, slug, buffer, now));
+/**
+ * Folds a row into the open batch; a full batch is sealed first. A meter that cannot keep up must
+ * not grow memory without bound: with MAX_PENDING_BATCHES waiting, the row is dropped (false), and
+ * the caller still schedules a flush so the pending batches are retried.
+ */
+function fold(buffer: TenantBuffer, row: UsageAggregateRow): boolean {
+  if (addRow(buffer.open, row, MAX_FOLD_ROWS)) return true;
+  if (buffer.pending.length >= MAX_PENDING_BATCHES) return false;
+  seal(buffer);
+  return addRow(buffer.open, row, MAX_FOLD_ROWS);
 }
 
-async function flushAfter(env: Env, slug: string, buffer: TenantBuffer, scheduledAt: number): Promise<void> {
+export function recordUsage(env: Env, ctx: ExecutionContext, slug: string, usage: UsageRecord): void {
+  const buffer = bufferOf(slug);
+  if (fold(buffer, rowOf(usage))) buffer.openCalls += 1;
+  const now = Date.now();
+  if (buffer.flush !== null && now - buffer.flush.at < STALE_FLUSH_MS) return;
+  const token = { at: now };
+  buffer.flush = token;
+  ctx.waitUntil(flushAfter(env, slug, buffer, token));
+}
+
+async function flushAfter(env: Env, slug: string, buffer: TenantBuffer, token: { at: number }): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, buffer.intervalMs));
   const calls = buffer.openCalls;
   // Called in the same synchronous step as the seal that found nothing left (or the failure), so
   // a record folded after it always schedules a flush of its own. A flush replaced as stale
   // leaves its successor's schedule alone.
   const release = () => {
-    if (buffer.scheduledAt !== scheduledAt) return;
-    buffer.scheduledAt = 0;
+    if (buffer.flush !== token) return;
+    buffer.flush = null;
     buffer.intervalMs = nextFlushInterval(buffer.intervalMs, calls);
   };
   try {

@@ -1,7 +1,7 @@
 // A response body that tells when the runtime has taken all of it (docs/ARCHITECTURE.md §3): the
 // paid flow starts the meter's commit only then, so the commit's storage transaction never runs
-// ahead of the paid content on the thread they share (measured: ~2 ms of a local paid call's
-// p50). A FixedLengthStream keeps the exact Content-Length; its write settles once the reader
+// ahead of the paid content on a thread they share (one workerd thread runs everything locally).
+// A FixedLengthStream keeps the exact Content-Length; its write settles once the reader
 // (the runtime sending the response, or an MCP tool call reading it) has taken the bytes. A
 // reader that never comes (a HEAD, a client gone) is waited for at most `capMs`.
 export interface DeliveredBody {

@@ -1,6 +1,6 @@
 // The EIP-712 digest of an offer or a receipt (docs/ARCHITECTURE.md §6), on the paid call's
 // critical path. viem's hashTypedData validates every field and hashes the domain again on every
-// call: a CPU profile put it at ~4 ms of a paid call's ~6 ms receipt. The offer-receipt types
+// call, the larger part of the receipt's cost in a CPU profile of paid calls. The offer-receipt types
 // use only `string` and `uint256` fields, whose encoding is simple: a string is the keccak of its
 // UTF-8 bytes, a uint256 its 32-byte big-endian value; the type hash and the domain separator
 // (constant per type and domain) are computed once. Any other shape falls back to viem, so the
@@ -22,14 +22,10 @@ const MEMO_MAX = 64;
 
 const keccak = (bytes: Uint8Array): Uint8Array => keccak256(bytes, "bytes");
 
-function remembered(key: string, compute: () => Uint8Array): Uint8Array {
-  let hit = memo.get(key);
-  if (!hit) {
-    hit = compute();
-    if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
-    memo.set(key, hit);
-  }
-  return hit;
+function remember(key: string, value: Uint8Array): Uint8Array {
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
+  memo.set(key, value);
+  return value;
 }
 
 /** A uint256 word, or null for a value hashTypedData would refuse or read otherwise. */
@@ -52,7 +48,7 @@ function simpleStructHash(
 ) {
   if (!fields.every((f) => SIMPLE.has(f.type))) return null;
   const signature = `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`;
-  const typeHash = remembered(`type:${signature}`, () => keccak(UTF8.encode(signature)));
+  const typeHash = memo.get(signature) ?? remember(signature, keccak(UTF8.encode(signature)));
   const encoded = new Uint8Array(32 * (fields.length + 1));
   encoded.set(typeHash, 0);
   for (const [i, field] of fields.entries()) {
@@ -81,8 +77,7 @@ function domainSeparator(domain: TypedDataDomain): Uint8Array | null {
   const known = memo.get(key);
   if (known) return known;
   const separator = simpleStructHash("EIP712Domain", domainFields(domain), domain as Record<string, unknown>);
-  if (separator) remembered(key, () => separator);
-  return separator;
+  return separator && remember(key, separator);
 }
 
 /** The EIP-712 digest (what is signed), equal to viem's hashTypedData for every input. */
