@@ -10,11 +10,8 @@ import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { benchExplore, exploreReport } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
 import { benchDatasets } from "./datasets.ts";
-import { privateKeyToAccount } from "viem/accounts";
-import { x402Client } from "@x402/core/client";
-import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { wrapFetchWithPayment } from "@x402/fetch";
 import type { LocalStack } from "../cli/dev/stack.ts";
+import { deployPaidDemo, PAID_SLUG, payingFetch } from "./paid.ts";
 import { profileUnderLoad, profileWhile } from "./profile.ts";
 import { benchFree, FREE_VARS } from "./free.ts";
 import { HIGH_LIMITS, load } from "./load.ts";
@@ -44,14 +41,8 @@ export async function benchOnly(part: OnlyPart, opts: OnlyOptions): Promise<stri
     if (part === "profile" && process.env.BENCH_PROFILE_PAID) return await profilePaid(stack, creator.key, opts);
     if (part === "profile") return await profileFree(stack.apiUrl, stack.dispatcher.inspectorPort, creator.key, opts);
     if (part === "mcp") {
-      const { payments } = stack;
-      const config = { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network };
-      await deployDemo(stack.apiUrl, creator.key, {
-        slug: "bench-paid",
-        file: "world-cities.csv",
-        config: { ...config, asset: payments.asset },
-      });
-      return mcpReport(await benchMcpCalls(stack, "bench-paid", { calls: opts.paidCalls }));
+      await deployPaidDemo(stack, creator.key);
+      return mcpReport(await benchMcpCalls(stack, PAID_SLUG, { calls: opts.paidCalls }));
     }
     // explore: one free API with some traffic, rolled up, so the page lists it.
     await deployDemo(stack.apiUrl, creator.key, { slug: "bench-cities", file: "world-cities.csv", config: {} });
@@ -79,18 +70,8 @@ async function profileFree(apiUrl: string, inspectorPort: number, creatorKey: st
 
 /** `BENCH_PROFILE_PAID=1`: sequential paid calls with @x402/fetch under a CPU profile. */
 async function profilePaid(stack: LocalStack, creatorKey: string, opts: OnlyOptions) {
-  const { payments } = stack;
-  const config = { priceUsd: 0.001, payTo: payments.accounts.payTo.address, network: payments.network };
-  await deployDemo(stack.apiUrl, creatorKey, {
-    slug: "bench-paid",
-    file: "world-cities.csv",
-    config: { ...config, asset: payments.asset },
-  });
-  const url = `${stack.apiUrl}/t/bench-paid/v1/records?country=JP&limit=5`;
-  const client = new x402Client();
-  client.register(payments.network, new ExactEvmScheme(privateKeyToAccount(payments.accounts.payer.privateKey)));
-  client.setSpendControls({ allowedAssets: [{ network: payments.network, asset: payments.asset.address }] });
-  const pay = wrapFetchWithPayment(fetch, client);
+  const url = await deployPaidDemo(stack, creatorKey);
+  const pay = payingFetch(stack.payments);
   for (let i = 0; i < 5; i++) await (await pay(url)).arrayBuffer();
   return profileWhile(stack.dispatcher.inspectorPort, async () => {
     const t0 = performance.now();

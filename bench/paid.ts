@@ -9,6 +9,7 @@ import { x402Client } from "@x402/core/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import type { LocalStack } from "../cli/dev/stack.ts";
+import { deployDemo } from "../cli/dev/seed.ts";
 import { startWranglerDev } from "../cli/local/dispatcher.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { startReferenceServer } from "../cli/stack/reference-server.ts";
@@ -63,6 +64,33 @@ function timedFetch(target: Target, record: () => boolean): typeof fetch {
   };
 }
 
+/** The paid dataset API every paid bench calls ($0.001 in the local token), deployed on `stack`. */
+export const PAID_SLUG = "bench-paid";
+export const PAID_QUERY = "/v1/records?country=JP&limit=5";
+
+export async function deployPaidDemo(stack: LocalStack, creatorKey: string): Promise<string> {
+  const { payments } = stack;
+  await deployDemo(stack.apiUrl, creatorKey, {
+    slug: PAID_SLUG,
+    file: "world-cities.csv",
+    config: {
+      priceUsd: 0.001,
+      payTo: payments.accounts.payTo.address,
+      network: payments.network,
+      asset: payments.asset,
+    },
+  });
+  return `${stack.apiUrl}/t/${PAID_SLUG}${PAID_QUERY}`;
+}
+
+/** The local payer's @x402/fetch over `fetchImpl`, allowed to pay in the local token. */
+export function payingFetch(payments: LocalStack["payments"], fetchImpl: typeof fetch = fetch): typeof fetch {
+  const client = new x402Client();
+  client.register(payments.network, new ExactEvmScheme(privateKeyToAccount(payments.accounts.payer.privateKey)));
+  client.setSpendControls({ allowedAssets: [{ network: payments.network, asset: payments.asset.address }] });
+  return wrapFetchWithPayment(fetchImpl, client);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -96,9 +124,6 @@ export async function benchPaidCalls(
     },
   });
   try {
-    const client = new x402Client();
-    client.register(payments.network, new ExactEvmScheme(privateKeyToAccount(payments.accounts.payer.privateKey)));
-    client.setSpendControls({ allowedAssets: [{ network: payments.network, asset: payments.asset.address }] });
     const target = (label: string, url: string): Target => ({
       label,
       url,
@@ -119,9 +144,9 @@ export async function benchPaidCalls(
     const pays = new Map(
       targets.map((t) => [
         t,
-        wrapFetchWithPayment(
+        payingFetch(
+          payments,
           timedFetch(t, () => recording),
-          client,
         ),
       ]),
     );

@@ -7,10 +7,10 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
-import { benchPaidCalls } from "./paid.ts";
+import { benchPaidCalls, deployPaidDemo, PAID_SLUG } from "./paid.ts";
 import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
-import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
+import { ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { benchLease } from "./lease.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
@@ -102,23 +102,8 @@ const phases = (r: { phasesP50Ms: Record<string, number> }) =>
 
 /** The paid-call comparison (bench/paid.ts) on a fresh paid dataset tenant: its report lines. */
 async function paidSection(stack: LocalStack, creatorKey: string, state: string): Promise<string[]> {
-  const { payments } = stack;
-  await deployDemo(stack.dispatcher.url, creatorKey, {
-    slug: "bench-paid",
-    file: "world-cities.csv",
-    config: {
-      priceUsd: 0.001,
-      payTo: payments.accounts.payTo.address,
-      network: payments.network,
-      asset: payments.asset,
-    },
-  });
-  const [ours, workerRef, nodeRef] = await benchPaidCalls(
-    stack,
-    `${stack.dispatcher.url}/t/bench-paid/v1/records?country=JP&limit=5`,
-    PAID_CALLS,
-    state,
-  );
+  const url = await deployPaidDemo(stack, creatorKey);
+  const [ours, workerRef, nodeRef] = await benchPaidCalls(stack, url, PAID_CALLS, state);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   return [
     `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
@@ -171,7 +156,7 @@ async function main(): Promise<void> {
 
       lines.push(...(await paidSection(stack, creator.key, state)));
 
-      lines.push(...mcpReport(await benchMcpCalls(stack, "bench-paid", { calls: Math.min(PAID_CALLS, 100) })));
+      lines.push(...mcpReport(await benchMcpCalls(stack, PAID_SLUG, { calls: Math.min(PAID_CALLS, 100) })));
       lines.push(...(await benchUpto(stack, creator.key, UPTO_CALLS)));
       lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
 
@@ -182,7 +167,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
       });
       // The explore page renders from that snapshot (issue 12): under load, interleaved with /health.
-      const apis = ["bench-cities", "bench-paid", "bench-ten-mb", "bench-rows-100k"];
+      const apis = ["bench-cities", PAID_SLUG, "bench-ten-mb", "bench-rows-100k"];
       explore = await benchExplore(dispatcher.url, {
         seconds: SECONDS,
         connections: CONNECTIONS,
