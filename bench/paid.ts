@@ -12,6 +12,7 @@ import type { LocalStack } from "../cli/dev/stack.ts";
 import { deployDemo } from "../cli/dev/seed.ts";
 import { startWranglerDev } from "../cli/local/dispatcher.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
+import type { ServedRequest } from "../cli/stack/facilitator.ts";
 import { startReferenceServer } from "../cli/stack/reference-server.ts";
 
 export interface LatencySummary {
@@ -26,6 +27,30 @@ export interface LatencySummary {
   clientP50Ms: number;
   /** p50 per Server-Timing phase of the paid request, when the server reports them. */
   phasesP50Ms: Record<string, number>;
+  /** p50 per leg of the paid request as the facilitator saw it (FACILITATOR_LEGS). */
+  facilitatorLegsP50Ms: Record<string, number>;
+}
+
+/**
+ * The paid request cut at the facilitator's boundary, which every target shares, on one clock:
+ * until /verify arrives, /verify, from its answer until /settle arrives, /settle, from its answer
+ * until the response headers. Unlike Server-Timing this sees CPU work, which workerd's frozen
+ * clock does not.
+ */
+export const FACILITATOR_LEGS = ["to verify", "verify", "verify to settle", "settle", "settle to headers"] as const;
+
+/** `served`: what the facilitator answered during this one request. */
+function facilitatorLegs(served: readonly ServedRequest[], startedAt: number, headersAt: number): number[] | null {
+  const verify = served.find((s) => s.path === "/verify");
+  const settle = served.find((s) => s.path === "/settle");
+  if (!verify || !settle) return null;
+  return [
+    verify.arrivedAt - startedAt,
+    verify.answeredAt - verify.arrivedAt,
+    settle.arrivedAt - verify.answeredAt,
+    settle.answeredAt - settle.arrivedAt,
+    headersAt - settle.answeredAt,
+  ];
 }
 
 interface Target {
@@ -38,16 +63,25 @@ interface Target {
   /** From the 402's headers to the paid request's start: the client reading the offer and signing. */
   client: number[];
   phases: Map<string, number[]>;
+  legs: Map<string, number[]>;
   lastChallengeAt: number;
 }
 
-/** A fetch that times each leg of a paid call (the 402, then the paid request) for `target`. */
-function timedFetch(target: Target, record: () => boolean): typeof fetch {
+const push = (m: Map<string, number[]>, key: string, value: number) => m.set(key, [...(m.get(key) ?? []), value]);
+
+/**
+ * A fetch that times each leg of a paid call (the 402, then the paid request) for `target`;
+ * `served` is what the facilitator answered meanwhile (calls are sequential).
+ */
+function timedFetch(target: Target, record: () => boolean, served: readonly ServedRequest[]): typeof fetch {
   return async (input, init) => {
+    const servedBefore = served.length;
     const t0 = performance.now();
     const res = await fetch(input, init);
     const ms = performance.now() - t0;
     if (!record()) return res;
+    const legs = res.status === 402 ? null : facilitatorLegs(served.slice(servedBefore), t0, t0 + ms);
+    for (const [i, leg] of (legs ?? []).entries()) push(target.legs, FACILITATOR_LEGS[i]!, leg);
     if (res.status === 402) {
       target.challenges.push(ms);
       target.lastChallengeAt = t0 + ms;
@@ -58,7 +92,7 @@ function timedFetch(target: Target, record: () => boolean): typeof fetch {
     }
     for (const part of (res.headers.get("server-timing") ?? "").split(",")) {
       const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
-      if (m) target.phases.set(m[1]!, [...(target.phases.get(m[1]!) ?? []), Number(m[2])]);
+      if (m) push(target.phases, m[1]!, Number(m[2]));
     }
     return res;
   };
@@ -123,6 +157,8 @@ export async function benchPaidCalls(
       PAY_TO: payments.accounts.payTo.address,
     },
   });
+  const served: ServedRequest[] = [];
+  const stopListening = payments.facilitator.onServed((s) => served.push(s));
   try {
     const target = (label: string, url: string): Target => ({
       label,
@@ -133,6 +169,7 @@ export async function benchPaidCalls(
       paid: [],
       client: [],
       phases: new Map(),
+      legs: new Map(),
       lastChallengeAt: 0,
     });
     const targets: Target[] = [
@@ -146,7 +183,7 @@ export async function benchPaidCalls(
         t,
         payingFetch(
           payments,
-          timedFetch(t, () => recording),
+          timedFetch(t, () => recording, served),
         ),
       ]),
     );
@@ -187,9 +224,11 @@ export async function benchPaidCalls(
         paidP50Ms: p50(t.paid),
         clientP50Ms: p50(t.client),
         phasesP50Ms: Object.fromEntries([...t.phases].map(([name, values]) => [name, p50(values)])),
+        facilitatorLegsP50Ms: Object.fromEntries([...t.legs].map(([name, values]) => [name, p50(values)])),
       };
     });
   } finally {
+    stopListening();
     await Promise.all([nodeReference.stop(), workerReference.stop()]);
   }
 }

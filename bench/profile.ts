@@ -2,7 +2,9 @@
 // `BENCH_ONLY=profile npm run bench` (BENCH_PROFILE_PATH picks the URL path, default the metered
 // free dataset call). Prints each isolate's heaviest functions by self time and by total time, so
 // a change to the hot path is aimed at what the samples show, and its effect measured by the
-// same-run ratios elsewhere in bench/.
+// same-run ratios elsewhere in bench/. BENCH_PROFILE_OUT=<prefix> also writes each isolate's raw
+// profile to <prefix>.<n>.cpuprofile (DevTools opens it, for the call tree).
+import { writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { load } from "./load.ts";
 
@@ -109,6 +111,8 @@ export async function profileWhile(inspectorPort: number, drive: () => Promise<s
   for (const [i, s] of sessions.entries()) {
     const { profile } = (await s.send("Profiler.stop")) as { profile: Profile };
     s.close();
+    if (process.env.BENCH_PROFILE_OUT)
+      writeFileSync(`${process.env.BENCH_PROFILE_OUT}.${i}.cpuprofile`, JSON.stringify(profile));
     lines.push(`### isolate ${targets[i]!.title}`, ``, ...summarise(profile), ``);
   }
   return lines;

@@ -7,7 +7,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
-import { benchPaidCalls, deployPaidDemo, PAID_SLUG } from "./paid.ts";
+import { benchPaidCalls, deployPaidDemo, FACILITATOR_LEGS, PAID_SLUG } from "./paid.ts";
 import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
 import { ensureDevCreator } from "../cli/dev/seed.ts";
@@ -95,8 +95,8 @@ async function paidOnly(): Promise<void> {
   }
 }
 
-const phases = (r: { phasesP50Ms: Record<string, number> }) =>
-  Object.entries(r.phasesP50Ms)
+const msList = (p50s: Record<string, number>) =>
+  Object.entries(p50s)
     .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
     .join(", ") || "none reported";
 
@@ -117,7 +117,9 @@ async function paidSection(stack: LocalStack, creatorKey: string, state: string)
         `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.challengeP50Ms.toFixed(1)} | ${r.clientP50Ms.toFixed(1)} | ${r.paidP50Ms.toFixed(1)} | ${r.failures} |`,
     ),
     ``,
-    `Phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): dispatcher ${phases(ours!)}; reference Worker ${phases(workerRef!)}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
+    `Phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): dispatcher ${msList(ours!.phasesP50Ms)}; reference Worker ${msList(workerRef!.phasesP50Ms)}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
+    ``,
+    `The paid leg at the facilitator (p50 ms each, one clock: ${FACILITATOR_LEGS.join(" · ")}): dispatcher ${msList(ours!.facilitatorLegsP50Ms)}; reference Worker ${msList(workerRef!.facilitatorLegsP50Ms)}; Node reference ${msList(nodeRef!.facilitatorLegsP50Ms)}.`,
     ``,
     `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.00)`,
     ``,

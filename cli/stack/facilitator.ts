@@ -101,9 +101,17 @@ export type FacilitatorServer = {
   facilitator: x402Facilitator;
   /** The settlement sender's queue, as GET /health reports it under `queue`. */
   health: () => SenderHealth;
+  /**
+   * Calls `listener` once per answered request with when it arrived and when its answer was
+   * written (performance.now() of this process), until the returned function is called. The
+   * benchmarks time a paid call's legs at this boundary, where workerd's frozen clock cannot.
+   */
+  onServed(listener: (served: ServedRequest) => void): () => void;
   /** Close the server and all its connections. Idempotent. */
   stop(): Promise<void>;
 };
+
+export type ServedRequest = { path: string; arrivedAt: number; answeredAt: number };
 
 // ---------------------------------------------------------------- RPC failure tracking
 
@@ -264,7 +272,16 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     }
   };
 
+  const servedListeners = new Set<(served: ServedRequest) => void>();
   const server: Server = createServer((req, res) => {
+    if (servedListeners.size > 0) {
+      const path = (req.url ?? "").split("?")[0]!;
+      const arrivedAt = performance.now();
+      res.once("finish", () => {
+        const served = { path, arrivedAt, answeredAt: performance.now() };
+        for (const listener of servedListeners) listener(served);
+      });
+    }
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
         const error: Record<string, unknown> = { code: err.code, message: err.message };
@@ -298,6 +315,10 @@ export async function startFacilitator(opts: StartFacilitatorOptions): Promise<F
     network,
     facilitator,
     health: () => sender.health(),
+    onServed: (listener) => {
+      servedListeners.add(listener);
+      return () => servedListeners.delete(listener);
+    },
     stop: stopAll,
   };
 }
