@@ -39,11 +39,14 @@ import { meterFor, type TenantMeterStub } from "../tenancy/meter-config.ts";
 import { admitSyncingConfig } from "./admit.ts";
 import type { CallContext } from "./context.ts";
 import type { CallResult, LimitHeaders } from "./result.ts";
-import { discardEarly, isReadOnly, outcomeOf, startEarly } from "./paid-overlap.ts";
+import { discardEarly, isReadOnly, outcomeOf, startEarly, verifyRequestLeaves } from "./paid-overlap.ts";
 import { runTenant, type TenantRun } from "./run-tenant.ts";
 
-/** The longest a settled payment's commit waits for its content to be taken (delivered-body.ts). */
-const DELIVERY_WAIT_MS = 1_000;
+/**
+ * When a settled payment's commit starts (delivered-body.ts): 10 ms after its content was taken,
+ * and at most 1 s after the response was made.
+ */
+const DELIVERY_WAIT = { capMs: 1_000, graceMs: 10 };
 
 /** What the phases after `present` share. */
 interface PaidCall {
@@ -107,6 +110,7 @@ export async function paidFlow(
   const claim = paidAdmitRequest(requirements, decoded, claimed, { now, requestId, ...keys });
   const provisional: PaidAdmitRequest = { ...claim, provisional: true };
   const tenantCall = isReadOnly(tenant, request.method) ? { request, path } : null;
+  await verifyRequestLeaves();
   const early = startEarly(call, meter, tenant, provisional, tenantCall);
   const paid: PaidCall = { call, tenant, requirements, decoded, facilitator, meter, timer, fingerprint };
   const verified = await verifying;
@@ -289,7 +293,7 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   // A 0 charge moved nothing on chain (the permit stays valid), so only the meter's settled record
   // keeps it from buying a second free run: that record is written before the content goes out.
   // Any other commit starts once the content was taken (delivered-body.ts says why).
-  const content = deliveredBody(body, DELIVERY_WAIT_MS);
+  const content = deliveredBody(body, DELIVERY_WAIT);
   if (upto?.charge.atomic === "0") await commit();
   else call.ctx.waitUntil(content.delivered.then(commit));
   const { status, statusText } = upstream;
