@@ -2,10 +2,10 @@
 // as the body, plus our `code` and `requestId`), PAYMENT-RESPONSE headers, and replays of a
 // stored response for an already settled payment.
 import { Buffer } from "node:buffer";
-import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { MAX_STORED_BODY_BYTES, type StoredResponse } from "../../objects/meter/types.ts";
+import { encodePaymentRequired, encodeSettleResponse } from "./header-json.ts";
 import { paymentRequired } from "./requirements.ts";
 
 /** The codes a 402 answer carries in its body's `code` (README "Payments": the 402 body). */
@@ -31,7 +31,7 @@ export function challenge(
 ): Response {
   const required = paymentRequired(tenant, requirements, request.url, message, extensions);
   const headers = new Headers(extraHeaders);
-  headers.set("payment-required", encodePaymentRequiredHeader(required));
+  headers.set("payment-required", encodePaymentRequired(required));
   headers.set("content-type", "application/json; charset=utf-8");
   headers.set("cache-control", "no-store");
   headers.set("x-request-id", requestId);
@@ -56,7 +56,7 @@ export function paymentResponseHeader(result: {
   if (result.payer) clean.payer = result.payer;
   if (result.errorReason) clean.errorReason = result.errorReason;
   if (result.amount !== undefined) clean.amount = result.amount;
-  return encodePaymentResponseHeader(clean);
+  return encodeSettleResponse(clean);
 }
 
 /**

@@ -4,7 +4,7 @@
 // viem's account signs the EIP-712 digest (typed-data.ts), which runs in workerd. Signing never
 // fails a call: the official hooks log a signing error and return nothing, and the call goes on
 // without the artifact.
-import { decodePaymentResponseHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { decodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements, ResourceServerExtension } from "@x402/core/types";
 import {
   createEIP712OfferReceiptIssuer,
@@ -14,6 +14,7 @@ import {
   type EIP712SignedReceipt,
   type SignTypedDataFn,
 } from "@x402/extensions/offer-receipt";
+import { encodeSettleResponse } from "../payments/header-json.ts";
 import type { ReceiptSigner } from "./signer.ts";
 import { typedDataDigest } from "./typed-data.ts";
 
@@ -108,5 +109,5 @@ export interface ReceiptExtension {
 export function withReceipt(paymentResponse: string, receipt: ReceiptExtension | null): string {
   if (!receipt) return paymentResponse;
   const settle = decodePaymentResponseHeader(paymentResponse);
-  return encodePaymentResponseHeader({ ...settle, extensions: { ...settle.extensions, [OFFER_RECEIPT]: receipt } });
+  return encodeSettleResponse({ ...settle, extensions: { ...settle.extensions, [OFFER_RECEIPT]: receipt } });
 }
