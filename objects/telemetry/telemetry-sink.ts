@@ -42,21 +42,36 @@ export class TelemetrySink extends DurableObject<Env> {
     this.sql.exec(SCHEMA);
   }
 
-  /** Appends the points (at most MAX_APPEND) and trims to the newest SINK_CAPACITY; returns the size. */
+  /**
+   * Appends the points (at most MAX_APPEND) and trims to the newest SINK_CAPACITY; returns the size.
+   * One INSERT for the whole batch (SQLite reads it with json_each) and no COUNT(*): seqs are
+   * consecutive (AUTOINCREMENT, trimmed from the oldest end only, in one transaction with the
+   * insert), so the size is the span between the first and the last. A per-row INSERT and a count
+   * of up to 10,000 rows on every flush were a tenth of the dispatcher's CPU per free call under
+   * load in `claw dev`, on the thread the calls use.
+   */
   append(points: SinkPoint[]): number {
-    const batch = points.slice(0, MAX_APPEND);
+    const rows = points
+      .slice(0, MAX_APPEND)
+      .map((p) => [String(p.index1), JSON.stringify(p.blobs.map(String)), JSON.stringify(p.doubles.map(Number))]);
     return this.ctx.storage.transactionSync(() => {
-      for (const p of batch) {
+      if (rows.length > 0) {
         this.sql.exec(
-          "INSERT INTO points (index1, blobs, doubles) VALUES (?, ?, ?)",
-          String(p.index1),
-          JSON.stringify(p.blobs.map(String)),
-          JSON.stringify(p.doubles.map(Number)),
+          "INSERT INTO points (index1, blobs, doubles) " +
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') " +
+            "FROM json_each(?) ORDER BY key",
+          JSON.stringify(rows),
         );
       }
-      const last = this.sql.exec<{ seq: number }>("SELECT MAX(seq) AS seq FROM points").one().seq ?? 0;
-      this.sql.exec("DELETE FROM points WHERE seq <= ?", last - SINK_CAPACITY);
-      return this.size();
+      const span = this.sql
+        .exec<{ lo: number | null; hi: number | null }>(
+          "SELECT (SELECT MIN(seq) FROM points) AS lo, (SELECT MAX(seq) FROM points) AS hi",
+        )
+        .one();
+      if (span.hi === null || span.lo === null) return 0;
+      const keepFrom = Math.max(span.lo, span.hi - SINK_CAPACITY + 1);
+      if (keepFrom > span.lo) this.sql.exec("DELETE FROM points WHERE seq < ?", keepFrom);
+      return span.hi - keepFrom + 1;
     });
   }
 

@@ -2,13 +2,15 @@
 // points are kept in a per-isolate buffer and sent to the TelemetrySink Durable Object in batches.
 // The hot path is one array push; a flush is scheduled in the call's waitUntil only when none is
 // pending, so a burst of calls costs one timer and one RPC per FLUSH_DELAY_MS, not one per call.
+// 200 ms: the operator's raw-event view lags that much in development, and a busy `claw dev`
+// sends a few larger appends per second instead of twenty small ones.
 // The buffer is bounded (a sink that cannot keep up drops points, counted, instead of growing the
 // isolate), and a flush that never finished (its request's context was cut) is replaced after
 // STALE_FLUSH_MS. Each flush makes its stub in its own request (workerd forbids I/O objects across
 // requests).
 import { MAX_APPEND, SINK_INSTANCE, type SinkPoint } from "../../objects/telemetry/telemetry-sink.ts";
 
-const FLUSH_DELAY_MS = 50;
+const FLUSH_DELAY_MS = 200;
 const STALE_FLUSH_MS = 5_000;
 export const MAX_BUFFERED = 5_000;
 

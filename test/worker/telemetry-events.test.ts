@@ -111,6 +111,7 @@ describe("raw telemetry in development: the local sink", () => {
       }
       size = await sink.append(batch);
       expect(size).toBeLessThanOrEqual(SINK_CAPACITY);
+      expect(size).toBe(await sink.size());
     }
     expect(size).toBe(SINK_CAPACITY);
     const newest = await sink.recent({ limit: 3 });
@@ -119,6 +120,33 @@ describe("raw telemetry in development: the local sink", () => {
     expect(odd.map((r) => r.double1)).toEqual([total - 1, total - 3].map((n) => (n % 2 ? n : n - 1)));
     const oldest = await sink.recent({ limit: SINK_CAPACITY });
     expect(oldest.at(-1)!.blob1).toBe(`req_${total - SINK_CAPACITY}`);
+  });
+});
+
+describe("the local sink keeps each point exactly", () => {
+  it("any text in the index and blobs, any number in the doubles, in order", async () => {
+    const sink = env.TELEMETRY_SINK!.get(env.TELEMETRY_SINK!.idFromName(`exact-${crypto.randomUUID()}`));
+    const points: SinkPoint[] = [
+      { index1: 'api "quoted" \\ 𝄞', blobs: ["é", "", "a,b", '{"x":1}', "\u0000"], doubles: [0, -1.5, 1e300] },
+      { index1: "api", blobs: [], doubles: [Number.NaN] },
+      { index1: "api", blobs: ["last"], doubles: [] },
+    ];
+    expect(await sink.append(points)).toBe(3);
+    expect(await sink.append([])).toBe(3);
+    const rows = await sink.recent({ limit: 3 });
+    expect(rows[0]).toEqual({ index1: "api", blob1: "last" });
+    expect(rows[1]).toEqual({ index1: "api", double1: null });
+    expect(rows[2]).toEqual({
+      index1: 'api "quoted" \\ 𝄞',
+      blob1: "é",
+      blob2: "",
+      blob3: "a,b",
+      blob4: '{"x":1}',
+      blob5: "\u0000",
+      double1: 0,
+      double2: -1.5,
+      double3: 1e300,
+    });
   });
 });
 
