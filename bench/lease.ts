@@ -1,7 +1,8 @@
 // Leased admission benchmarks (issue 14, docs/ARCHITECTURE.md §14), `BENCH_ONLY=lease` alone:
 //   distance  the metered free call's p50 through the whole dispatcher with every TenantMeter RPC
 //             delayed by BENCH_METER_DELAY_MS (src/tenancy/meter-delay.ts, bench-only) vs
-//             without: two dispatchers one after the other, same tenant and load;
+//             without: two dispatchers up at once, same tenant and load, loaded in interleaved
+//             rounds;
 //   hot       one hot tenant in a bench Worker (bench/lease-worker): 4 lease holders (simulated
 //             isolates) vs one TenantMeter.admit RPC per call, calls/s and over-admission (must
 //             be 0) against a daily quota the run exhausts.
@@ -39,8 +40,14 @@ interface HotResult {
   callsPerSec: number | null;
 }
 
-/** The metered free call's load result on a fresh dispatcher whose meter RPCs wait `delayMs`. */
-async function meteredCall(stateDir: string, delayMs: number, opts: LeaseBenchOptions): Promise<LoadResult> {
+interface Side {
+  delayMs: number;
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** A fresh dispatcher whose meter RPCs wait `delayMs`, with the metered free tenant deployed and warm. */
+async function startSide(stateDir: string, delayMs: number, opts: LeaseBenchOptions): Promise<Side> {
   const secrets = ensureDevSecrets();
   const vars: Record<string, string> = delayMs > 0 ? { BENCH_METER_DELAY_MS: String(delayMs) } : {};
   const dispatcher = await startDispatcher({ persistTo: join(stateDir, `lease-distance-${delayMs}`), vars });
@@ -53,12 +60,37 @@ async function meteredCall(stateDir: string, delayMs: number, opts: LeaseBenchOp
     });
     const url = `${dispatcher.url}/t/bench-lease/v1/records?country=JP&limit=5`;
     await load("warm-up", url, { seconds: 2, connections: opts.connections });
-    return await load(`metered free call, meter ${delayMs} ms away`, url, {
-      seconds: opts.seconds,
-      connections: opts.connections,
-    });
-  } finally {
+    return { delayMs, url, stop: () => dispatcher.stop() };
+  } catch (err) {
     await dispatcher.stop();
+    throw err;
+  }
+}
+
+/**
+ * The metered free call with the meter near and `DISTANCE_MS` away: both dispatchers up at once
+ * and loaded in turn, `rounds` interleaved rounds, so drift hits both sides alike.
+ */
+async function distance(stateDir: string, opts: LeaseBenchOptions): Promise<{ near: LoadResult[]; far: LoadResult[] }> {
+  const near = await startSide(stateDir, 0, opts);
+  try {
+    const far = await startSide(stateDir, DISTANCE_MS, opts);
+    try {
+      const results = { near: [] as LoadResult[], far: [] as LoadResult[] };
+      const seconds = Math.max(2, Math.round(opts.seconds / 2));
+      for (let round = 0; round < opts.rounds; round++) {
+        for (const side of [near, far]) {
+          const label = `metered free call, meter ${side.delayMs} ms away`;
+          const result = await load(label, side.url, { seconds, connections: opts.connections });
+          (side === near ? results.near : results.far).push(result);
+        }
+      }
+      return results;
+    } finally {
+      await far.stop();
+    }
+  } finally {
+    await near.stop();
   }
 }
 
@@ -96,29 +128,29 @@ async function hotTenant(stateDir: string, rounds: number): Promise<HotResult[]>
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export async function benchLease(stateDir: string, opts: LeaseBenchOptions): Promise<string[]> {
-  const near = await meteredCall(stateDir, 0, opts);
-  const far = await meteredCall(stateDir, DISTANCE_MS, opts);
+  const { near, far } = await distance(stateDir, opts);
   const hot = await hotTenant(stateDir, opts.rounds);
   const byMode = (m: HotResult["mode"]) => hot.filter((r) => r.mode === m);
   const rate = (m: HotResult["mode"]) => mean(byMode(m).map((r) => r.callsPerSec ?? 0));
   const over = hot.reduce((n, r) => n + r.overAdmitted, 0);
-  const row = (r: LoadResult) =>
-    `| ${r.label} | ${r.requestsPerSec.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)}` +
-    ` | ${r.non2xx + r.errors} |`;
+  const side = (label: string, rs: LoadResult[]) =>
+    `| ${label} | ${mean(rs.map((r) => r.requestsPerSec)).toFixed(0)} | ${mean(rs.map((r) => r.medianMs)).toFixed(2)}` +
+    ` | ${mean(rs.map((r) => r.p99Ms)).toFixed(1)} | ${rs.reduce((n, r) => n + r.non2xx + r.errors, 0)} |`;
+  const growth = mean(far.map((r) => r.medianMs)) - mean(near.map((r) => r.medianMs));
   return [
     `## Leased admission`,
     ``,
-    `Command: \`BENCH_ONLY=lease npm run bench\` (autocannon, ${opts.connections} connections,` +
-      ` ${opts.seconds} s per side; each side its own fresh dispatcher;` +
-      ` BENCH_METER_DELAY_MS=${DISTANCE_MS} delays every TenantMeter RPC)`,
+    `Command: \`BENCH_ONLY=lease npm run bench\` (autocannon, ${opts.connections} connections; two fresh` +
+      ` dispatchers up at once, loaded in turn: ${opts.rounds} interleaved rounds of` +
+      ` ${Math.max(2, Math.round(opts.seconds / 2))} s each; BENCH_METER_DELAY_MS=${DISTANCE_MS} delays every` +
+      ` TenantMeter RPC of the second; p50 is the median of the per-response times, mean over the rounds)`,
     ``,
     `| metered free call | req/s | p50 ms | p99 ms | non-2xx + errors |`,
     `| --- | ---: | ---: | ---: | ---: |`,
-    row(near),
-    row(far),
+    side("meter 0 ms away", near),
+    side(`meter ${DISTANCE_MS} ms away`, far),
     ``,
-    `**p50 growth with the meter ${DISTANCE_MS} ms away: ${(far.p50Ms - near.p50Ms).toFixed(1)} ms**` +
-      ` (target < 2 ms)`,
+    `**p50 growth with the meter ${DISTANCE_MS} ms away: ${growth.toFixed(2)} ms** (target < 2 ms)`,
     ``,
     `One hot tenant in bench/lease-worker: ${HOT_CALLS} calls per run, ${HOT_CONCURRENCY} concurrent` +
       ` loops, daily quota at 90% of the calls, ${opts.rounds} interleaved rounds`,

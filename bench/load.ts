@@ -8,6 +8,8 @@ export interface LoadResult {
   url: string;
   requestsPerSec: number;
   p50Ms: number;
+  /** The median of the per-response times, which are finer than autocannon's whole-ms p50. */
+  medianMs: number;
   p95Ms: number;
   p99Ms: number;
   total: number;
@@ -45,6 +47,7 @@ export async function load(
     url,
     requestsPerSec: result.requests.average,
     p50Ms: result.latency.p50,
+    medianMs: percentile(times, 50),
     p95Ms: percentile(times, 95),
     p99Ms: result.latency.p99,
     total: result.requests.total,
