@@ -6,7 +6,7 @@
 //     is refused the other's token goes back into its lease (a refusal consumes nothing).
 //   - One in-flight grant per part: callers finding the part empty wait on it (no thundering
 //     herd), and a grant asks for what the waiters and the recent demand need. A lease running
-//     low is refilled in the background before it runs out.
+//     low, or in the last quarter of its TTL, is refilled in the background before it runs out.
 //   - A lease is used only before its expiry and only while its config version is not older than
 //     the tenant config this isolate serves; a dropped or expired lease's unused tokens go back
 //     to the meter with the next grant of that tenant, or at its expiry (`flush`).
@@ -64,6 +64,8 @@ const TENANT_PART = "";
 const MAX_PARTS = 10_000;
 /** Tenants kept per isolate; the oldest entry is dropped first (its leases' tokens count as used). */
 const MAX_TENANTS = 2_000;
+/** A lease this close to its expiry is refilled in the background (a quarter of the 1 s TTL). */
+const REFILL_BEFORE_EXPIRY_MS = 250;
 
 export class LeaseCache {
   private readonly tenants = new Map<string, TenantLeases>();
@@ -152,7 +154,11 @@ export class LeaseCache {
   }
 
   private prefetchIfLow(slug: string, t: TenantLeases, part: Part, kind: Kind, l: Lease, call: LeaseCall): void {
-    if (l.unlimited || part.inflight || l.granted < 4 || l.left > l.granted / 4) return;
+    if (l.unlimited || part.inflight || l.granted < 4) return;
+    // Low, or about to expire with tokens left: a lease sized for a second of demand often lasts
+    // longer than its TTL, and without this every caller then waited one meter round trip.
+    const low = l.left <= l.granted / 4;
+    if (!low && l.expiresAt - call.now > REFILL_BEFORE_EXPIRY_MS) return;
     // Only the newest lease asks: one already refilled must not ask again while it drains.
     if (part.leases[part.leases.length - 1] !== l) return;
     part.inflight = this.grant(slug, t, part, kind, call);

@@ -150,6 +150,26 @@ describe("leased admission: one holder", () => {
     expect(h.state.rpcs - before).toBeLessThanOrEqual(8);
   });
 
+  it("a lease about to expire is refilled in the background: the call after its expiry waits on nothing", async () => {
+    const meter = await configured({ usageLimit: { dailyRequests: 1_000_000 } });
+    // Grants only: a holder also gives unused tokens back at each lease's expiry (want 0).
+    const grants: number[] = [];
+    const h = holder(meter, { ask: (req) => (req.want > 0 && grants.push(req.now), meter.lease(req)) });
+    expect(ok(await h.burst(20))).toBe(20);
+    const atStart = grants.length;
+    // Mid-life, with most of the lease left: no refill.
+    expect((await h.admit({ now: T0 + LEASE_TTL_MS / 2 })).ok).toBe(true);
+    expect(grants.length).toBe(atStart);
+    // In its last quarter: one refill, started in the background.
+    const late = T0 + LEASE_TTL_MS - 100;
+    expect((await h.admit({ now: late })).ok).toBe(true);
+    expect(grants.slice(atStart)).toEqual([late]);
+    await Promise.all(background.slice());
+    // The first leases have expired; the refill serves the next call, which asks for nothing.
+    expect((await h.admit({ now: T0 + LEASE_TTL_MS + 1 })).ok).toBe(true);
+    expect(grants.slice(atStart)).toEqual([late]);
+  });
+
   it("headers are the meter's: remaining counts what the lease still holds", async () => {
     const meter = await configured({ usageLimit: { dailyRequests: 1000 } });
     const h = holder(meter);
