@@ -55,17 +55,18 @@ async function cached(
   return new Response(request.method === "HEAD" ? null : hit.text, { status: 200, headers });
 }
 
-/** All live tenants' descriptions, memoised per catalog version (one build per change). */
-let catalog: { version: string; descriptions: Promise<ApiDescription[]> } | null = null;
+/**
+ * All live tenants' descriptions, memoised per catalog version (one build per change). The value
+ * is kept, not the build in progress: a promise of one request awaited by another fails once the
+ * first one ends (see src/public/snapshot-meta.ts).
+ */
+let catalog: { version: string; descriptions: ApiDescription[] } | null = null;
 async function descriptions(db: D1Database, version: string): Promise<ApiDescription[]> {
-  if (catalog?.version !== version) {
-    const pending = liveTenants(db).then((rows) =>
-      rows.map((t) => describeTenant(t.config, t.creatorName ? { name: t.creatorName } : undefined)),
-    );
-    catalog = { version, descriptions: pending };
-    pending.catch(() => (catalog = null));
-  }
-  return catalog.descriptions;
+  if (catalog?.version === version) return catalog.descriptions;
+  const rows = await liveTenants(db);
+  const built = rows.map((t) => describeTenant(t.config, t.creatorName ? { name: t.creatorName } : undefined));
+  catalog = { version, descriptions: built };
+  return built;
 }
 
 export async function getPlatformOpenApi(request: IRequest, pc: PlatformContext): Promise<Response> {
