@@ -40,6 +40,9 @@ interface HotResult {
   callsPerSec: number | null;
 }
 
+/** Each side's share of a round: half the bench's seconds, at least 2 s. */
+const roundSeconds = (opts: LeaseBenchOptions) => Math.max(2, Math.round(opts.seconds / 2));
+
 interface Side {
   delayMs: number;
   url: string;
@@ -77,7 +80,7 @@ async function distance(stateDir: string, opts: LeaseBenchOptions): Promise<{ ne
     const far = await startSide(stateDir, DISTANCE_MS, opts);
     try {
       const results = { near: [] as LoadResult[], far: [] as LoadResult[] };
-      const seconds = Math.max(2, Math.round(opts.seconds / 2));
+      const seconds = roundSeconds(opts);
       for (let round = 0; round < opts.rounds; round++) {
         for (const side of [near, far]) {
           const label = `metered free call, meter ${side.delayMs} ms away`;
@@ -142,7 +145,7 @@ export async function benchLease(stateDir: string, opts: LeaseBenchOptions): Pro
     ``,
     `Command: \`BENCH_ONLY=lease npm run bench\` (autocannon, ${opts.connections} connections; two fresh` +
       ` dispatchers up at once, loaded in turn: ${opts.rounds} interleaved rounds of` +
-      ` ${Math.max(2, Math.round(opts.seconds / 2))} s each; BENCH_METER_DELAY_MS=${DISTANCE_MS} delays every` +
+      ` ${roundSeconds(opts)} s each; BENCH_METER_DELAY_MS=${DISTANCE_MS} delays every` +
       ` TenantMeter RPC of the second; p50 is the median of the per-response times, mean over the rounds)`,
     ``,
     `| metered free call | req/s | p50 ms | p99 ms | non-2xx + errors |`,

@@ -67,7 +67,11 @@ interface Target {
   lastChallengeAt: number;
 }
 
-const push = (m: Map<string, number[]>, key: string, value: number) => m.set(key, [...(m.get(key) ?? []), value]);
+function push(m: Map<string, number[]>, key: string, value: number): void {
+  const values = m.get(key);
+  if (values) values.push(value);
+  else m.set(key, [value]);
+}
 
 /**
  * A fetch that times each leg of a paid call (the 402, then the paid request) for `target`;

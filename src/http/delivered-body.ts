@@ -31,10 +31,8 @@ export function deliveredBody(bytes: ArrayBuffer, wait: DeliveryWait): Delivered
   const cap = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, wait.capMs);
   });
-  const taken = written.then(
-    () => pause(wait.graceMs),
-    () => pause(wait.graceMs),
-  );
+  const afterGrace = () => pause(wait.graceMs);
+  const taken = written.then(afterGrace, afterGrace);
   const delivered = Promise.race([taken, cap]).finally(() => clearTimeout(timer));
   return { body: readable, delivered };
 }

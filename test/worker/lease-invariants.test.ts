@@ -154,7 +154,12 @@ describe("leased admission: one holder", () => {
     const meter = await configured({ usageLimit: { dailyRequests: 1_000_000 } });
     // Grants only: a holder also gives unused tokens back at each lease's expiry (want 0).
     const grants: number[] = [];
-    const h = holder(meter, { ask: (req) => (req.want > 0 && grants.push(req.now), meter.lease(req)) });
+    const h = holder(meter, {
+      ask: (req) => {
+        if (req.want > 0) grants.push(req.now);
+        return meter.lease(req);
+      },
+    });
     expect(ok(await h.burst(20))).toBe(20);
     const atStart = grants.length;
     // Mid-life, with most of the lease left: no refill.
