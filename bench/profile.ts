@@ -1,28 +1,19 @@
 // CPU profile of the dispatcher under load, through workerd's inspector (DevTools protocol):
 // `BENCH_ONLY=profile npm run bench` (BENCH_PROFILE_PATH picks the URL path, default the metered
-// free dataset call). Prints each isolate's heaviest functions by self time and by total time, so
+// free dataset call). Prints each isolate's heaviest functions by self time and by total time
+// (bench/profile-summary.ts: the time between samples far apart is left out, not charged), so
 // a change to the hot path is aimed at what the samples show, and its effect measured by the
 // same-run ratios elsewhere in bench/. BENCH_PROFILE_OUT=<prefix> also writes each isolate's raw
 // profile to <prefix>.<n>.cpuprofile (DevTools opens it, for the call tree).
 import { writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { load } from "./load.ts";
+import { summarise, type Profile } from "./profile-summary.ts";
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+/** The sampling interval asked of the profiler, and the sample spacing above which time is a gap. */
+const SAMPLING_INTERVAL_US = 200;
+const GAP_MS = 1;
+
 interface Target {
   title: string;
   webSocketDebuggerUrl: string;
@@ -56,55 +47,13 @@ async function session(
   return { send, close: () => ws.close() };
 }
 
-const label = (f: CallFrame) =>
-  `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
-
-/** Self and total milliseconds per function (by name and place), heaviest first. */
-export function summarise(profile: Profile, top = 30): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const self = new Map<string, number>();
-  const total = new Map<string, number>();
-  let all = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
-    all += dt;
-    const node = byId.get(id)!;
-    self.set(label(node.callFrame), (self.get(label(node.callFrame)) ?? 0) + dt);
-    const seen = new Set<string>();
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-      const l = label(byId.get(cur)!.callFrame);
-      if (seen.has(l)) continue;
-      seen.add(l);
-      total.set(l, (total.get(l) ?? 0) + dt);
-    }
-  });
-  const rows = (m: Map<string, number>) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([l, ms]) => `| ${ms.toFixed(0)} | ${((100 * ms) / all).toFixed(1)} % | \`${l}\` |`);
-  return [
-    `sampled ${all.toFixed(0)} ms`,
-    ``,
-    `| self ms | share | function |`,
-    `| ---: | ---: | --- |`,
-    ...rows(self),
-    ``,
-    `| total ms | share | function |`,
-    `| ---: | ---: | --- |`,
-    ...rows(total),
-  ];
-}
-
 /** Profiles every inspectable isolate while `drive` runs; `drive` says what it did. */
 export async function profileWhile(inspectorPort: number, drive: () => Promise<string>): Promise<string[]> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Target[];
   const sessions = await Promise.all(targets.map((t) => session(t.webSocketDebuggerUrl)));
   for (const s of sessions) {
     await s.send("Profiler.enable");
-    await s.send("Profiler.setSamplingInterval", { interval: 200 });
+    await s.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
     await s.send("Profiler.start");
   }
   const lines = [await drive(), ``];
@@ -113,7 +62,7 @@ export async function profileWhile(inspectorPort: number, drive: () => Promise<s
     s.close();
     if (process.env.BENCH_PROFILE_OUT)
       writeFileSync(`${process.env.BENCH_PROFILE_OUT}.${i}.cpuprofile`, JSON.stringify(profile));
-    lines.push(`### isolate ${targets[i]!.title}`, ``, ...summarise(profile), ``);
+    lines.push(`### isolate ${targets[i]!.title}`, ``, ...summarise(profile, { gapMs: GAP_MS }), ``);
   }
   return lines;
 }
