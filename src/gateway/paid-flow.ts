@@ -283,7 +283,7 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   // The signed receipt (src/receipts/), in PAYMENT-RESPONSE, the stored response and the ledger row.
   const settledAs = { payer, network, transaction };
   const paidWith = { payload: paid.decoded.payload, requirements: upto?.requirements ?? paid.requirements };
-  const signed = await settledReceipt(call, request, settled.paymentResponse, settledAs, paidWith);
+  const signed = await settledReceipt(call, request, settled.response, settledAs, paidWith);
   const headers = settledHeaders(tenantHeaders, limitHeaders, signed.paymentResponse);
   const stored = toStored(upstream.status, headers, body);
   // Off the critical path (commit.ts says why that is safe).

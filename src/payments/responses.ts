@@ -38,8 +38,7 @@ export function challenge(
   return new Response(JSON.stringify({ ...required, code, requestId }), { status: 402, headers });
 }
 
-/** PAYMENT-RESPONSE value: the settle result without the facilitator's free-text errorMessage. */
-export function paymentResponseHeader(result: {
+export interface SettleFacts {
   success: boolean;
   transaction: string;
   network: string;
@@ -47,7 +46,15 @@ export function paymentResponseHeader(result: {
   errorReason?: string | undefined;
   /** The settled amount of an upto payment (its actual charge). */
   amount?: string | undefined;
-}): string {
+}
+
+/** PAYMENT-RESPONSE value: the settle result without the facilitator's free-text errorMessage. */
+export function paymentResponseHeader(result: SettleFacts): string {
+  return encodeSettleResponse(buyerSettleResponse(result));
+}
+
+/** What PAYMENT-RESPONSE says, before encoding: the settle result without errorMessage. */
+export function buyerSettleResponse(result: SettleFacts): SettleResponse {
   const clean: SettleResponse = {
     success: result.success,
     transaction: result.transaction,
@@ -56,7 +63,7 @@ export function paymentResponseHeader(result: {
   if (result.payer) clean.payer = result.payer;
   if (result.errorReason) clean.errorReason = result.errorReason;
   if (result.amount !== undefined) clean.amount = result.amount;
-  return encodeSettleResponse(clean);
+  return clean;
 }
 
 /**

@@ -3,13 +3,14 @@
 // answer, or the facilitator's own `settlement_pending`: broadcast, receipt not seen in time) means
 // the transfer may be on its way: the caller keeps the reservation as settlement_pending (with the
 // broadcast transaction, if any) and the meter's reconciliation decides it.
-import type { PaymentRequirements } from "@x402/core/types";
+import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { SettlementUnknown, type Facilitator, type Settlement } from "../x402/facilitator.ts";
 import type { DecodedPayment } from "./payment-header.ts";
-import { paymentResponseHeader } from "./responses.ts";
+import { buyerSettleResponse, paymentResponseHeader } from "./responses.ts";
 
 export type SettleOutcome =
-  | { kind: "settled"; settlement: Settlement; paymentResponse: string }
+  /** `response`: what PAYMENT-RESPONSE says, encoded once, with the receipt (src/receipts/gateway.ts). */
+  | { kind: "settled"; settlement: Settlement; response: SettleResponse }
   | { kind: "failed"; reason: string; paymentResponse: string }
   /** `transaction`: the hash the facilitator reported as broadcast, if it did. */
   | { kind: "unknown"; transaction: string | null };
@@ -41,5 +42,5 @@ export async function settlePayment(
   }
   // An upto settlement's PAYMENT-RESPONSE says what was actually charged.
   const amount = requirements.scheme === "upto" ? requirements.amount : undefined;
-  return { kind: "settled", settlement, paymentResponse: paymentResponseHeader({ ...settlement, payer, amount }) };
+  return { kind: "settled", settlement, response: buyerSettleResponse({ ...settlement, payer, amount }) };
 }

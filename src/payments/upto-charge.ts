@@ -10,7 +10,7 @@ import type { UptoCharge } from "../../objects/meter/types.ts";
 import type { Facilitator } from "../x402/facilitator.ts";
 import { CHARGE_HEADER, decideCharge } from "./charge.ts";
 import type { DecodedPayment } from "./payment-header.ts";
-import { paymentResponseHeader } from "./responses.ts";
+import { buyerSettleResponse } from "./responses.ts";
 import { settlePayment, type SettleOutcome } from "./settle.ts";
 
 /** An upto call's charge as reported in `headers`, with what /settle is asked for. */
@@ -41,5 +41,5 @@ export async function settleUpto(
 ): Promise<SettleOutcome> {
   if (upto.charge.atomic !== "0") return settlePayment(facilitator, decoded, upto.requirements, payer);
   const settlement = { success: true, transaction: "", network: upto.requirements.network, payer };
-  return { kind: "settled", settlement, paymentResponse: paymentResponseHeader({ ...settlement, amount: "0" }) };
+  return { kind: "settled", settlement, response: buyerSettleResponse({ ...settlement, amount: "0" }) };
 }

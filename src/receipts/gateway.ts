@@ -3,7 +3,7 @@
 // 402's `resource.url` names. The receipt is kept with the stored response (so a replay returns
 // the same one) and with the ledger row (earnings and the dashboard show it). No signing key: both
 // are null and nothing changes.
-import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { CallContext } from "../gateway/context.ts";
 import { offerExtension, receiptExtension, withReceipt, type ReceiptExtension } from "./issue.ts";
 import { receiptSigner } from "./signer.ts";
@@ -24,11 +24,11 @@ export interface SettledReceipt {
   receipt: string | null;
 }
 
-/** Signs the receipt of a settled payment and adds it to its PAYMENT-RESPONSE. */
+/** Signs the receipt of a settled payment and encodes its PAYMENT-RESPONSE with it (once). */
 export async function settledReceipt(
   call: CallContext,
   request: Request,
-  paymentResponse: string,
+  settle: SettleResponse,
   settled: { payer: string; network: string; transaction: string },
   paid: { payload: PaymentPayload; requirements: PaymentRequirements },
 ): Promise<SettledReceipt> {
@@ -39,5 +39,5 @@ export async function settledReceipt(
     paymentPayload: paid.payload,
     requirements: paid.requirements,
   });
-  return { paymentResponse: withReceipt(paymentResponse, ext), receipt: ext ? JSON.stringify(ext.info.receipt) : null };
+  return { paymentResponse: withReceipt(settle, ext), receipt: ext ? JSON.stringify(ext.info.receipt) : null };
 }

@@ -4,8 +4,7 @@
 // viem's account signs the EIP-712 digest (typed-data.ts), which runs in workerd. Signing never
 // fails a call: the official hooks log a signing error and return nothing, and the call goes on
 // without the artifact.
-import { decodePaymentResponseHeader } from "@x402/core/http";
-import type { PaymentPayload, PaymentRequirements, ResourceServerExtension } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequirements, ResourceServerExtension, SettleResponse } from "@x402/core/types";
 import {
   createEIP712OfferReceiptIssuer,
   createOfferReceiptExtension,
@@ -105,9 +104,8 @@ export interface ReceiptExtension {
   schema: unknown;
 }
 
-/** A PAYMENT-RESPONSE header value with the receipt added under `extensions["offer-receipt"]`. */
-export function withReceipt(paymentResponse: string, receipt: ReceiptExtension | null): string {
-  if (!receipt) return paymentResponse;
-  const settle = decodePaymentResponseHeader(paymentResponse);
+/** The PAYMENT-RESPONSE header value of `settle`, with the receipt under `extensions["offer-receipt"]`. */
+export function withReceipt(settle: SettleResponse, receipt: ReceiptExtension | null): string {
+  if (!receipt) return encodeSettleResponse(settle);
   return encodeSettleResponse({ ...settle, extensions: { ...settle.extensions, [OFFER_RECEIPT]: receipt } });
 }

@@ -58,8 +58,8 @@ describe("receipt signing config", () => {
     expect(await receiptExtension(null, SETTLED)).toBeNull();
     expect(deploymentKeys(receipts)).toEqual([]);
     expect(wellKnownReceiptField([], "https://claw.example")).toEqual({});
-    const header = encodePaymentResponseHeader({ success: true, transaction: "0x1", network: "eip155:1" });
-    expect(withReceipt(header, null)).toBe(header);
+    const settle = { success: true, transaction: "0x1", network: "eip155:1" } as const;
+    expect(withReceipt(settle, null)).toBe(encodePaymentResponseHeader(settle));
   });
 
   it("a key without 0x, upper case, is normalised; a malformed key or address list is a ConfigError", () => {
@@ -157,13 +157,13 @@ describe("receipts", () => {
 
   it("withReceipt adds the receipt under extensions['offer-receipt'] and keeps every settle field", async () => {
     const ext = await receiptExtension(receiptSigner(receiptsOf(KEY_A)), SETTLED);
-    const header = encodePaymentResponseHeader({
+    const settled = {
       success: true,
       transaction: SETTLED.transaction,
       network: "eip155:84532",
       payer: SETTLED.payer,
-    });
-    const settle = decodePaymentResponseHeader(withReceipt(header, ext));
+    } as const;
+    const settle = decodePaymentResponseHeader(withReceipt(settled, ext));
     expect(settle).toMatchObject({ success: true, transaction: SETTLED.transaction, payer: SETTLED.payer });
     const carried = (settle.extensions?.[OFFER_RECEIPT] as { info: { receipt: unknown } } | undefined)?.info;
     expect(carried?.receipt).toEqual(ext!.info.receipt);

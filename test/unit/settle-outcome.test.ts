@@ -25,8 +25,7 @@ describe("settlePayment", () => {
     const out = await settlePayment(ok, decoded, requirements, PAYER);
     expect(out.kind).toBe("settled");
     if (out.kind !== "settled") return;
-    const header = decodePaymentResponseHeader(out.paymentResponse);
-    expect(header).toMatchObject({ success: true, transaction: TX, payer: PAYER });
+    expect(out.response).toEqual({ success: true, transaction: TX, network: "eip155:31337", payer: PAYER });
   });
 
   it("settlement_pending (broadcast, not mined in time) → unknown with the broadcast hash", async () => {
@@ -61,5 +60,7 @@ describe("settlePayment", () => {
       PAYER,
     );
     expect(out).toMatchObject({ kind: "failed", reason: "invalid_transaction_state" });
+    if (out.kind !== "failed") return;
+    expect(decodePaymentResponseHeader(out.paymentResponse)).toEqual(reverted);
   });
 });
