@@ -39,7 +39,34 @@ async function deployWithCli(apiUrl: string, apiKey: string, file: string, name:
   return performance.now() - t0;
 }
 
-export async function benchDatasets(apiUrl: string, apiKey: string, queries = 400): Promise<string[]> {
+/** Sequential timings of each URL, taken in turn so drift hits them alike; failures counted. */
+async function timeInTurn(urls: string[], rounds: number): Promise<{ times: number[][]; failures: number }> {
+  const times = urls.map(() => [] as number[]);
+  let failures = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, url] of urls.entries()) {
+      const t0 = performance.now();
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === 200) times[i]!.push(performance.now() - t0);
+      else failures += 1;
+    }
+  }
+  return { times, failures };
+}
+
+const p50p99 = (values: number[]) => `${percentile(values, 50).toFixed(1)} / ${percentile(values, 99).toFixed(1)} ms`;
+
+/**
+ * `directUrl`: the dispatcher's own workerd socket (bench/direct-socket.ts), without wrangler
+ * dev's ProxyWorker hop; when given, every query is also timed there, in turn with the proxied one.
+ */
+export async function benchDatasets(
+  apiUrl: string,
+  apiKey: string,
+  directUrl: string | null,
+  queries = 400,
+): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "claw-bench-data-"));
   try {
     const big = csv(10 * 1024 * 1024, null);
@@ -51,45 +78,39 @@ export async function benchDatasets(apiUrl: string, apiKey: string, queries = 40
     const rows = csv(null, 100_000);
     writeFileSync(join(dir, "rows-100k.csv"), rows.text);
     await deployWithCli(apiUrl, apiKey, join(dir, "rows-100k.csv"), "bench-rows-100k");
-    const base = `${apiUrl}/t/bench-rows-100k/v1/records`;
     const shapes = [
-      "?country=JP&active=true&sort=-score&limit=20",
-      "?q=user-2&limit=10",
-      "?sort=name&offset=50000&limit=50&fields=id,name",
-      "?limit=1", // the floor: the same metered path with next to no engine work
+      "/t/bench-rows-100k/v1/records?country=JP&active=true&sort=-score&limit=20",
+      "/t/bench-rows-100k/v1/records?q=user-2&limit=10",
+      "/t/bench-rows-100k/v1/records?sort=name&offset=50000&limit=50&fields=id,name",
+      "/t/bench-rows-100k/v1/records?limit=1", // the floor: the same metered path with next to no engine work
+      "/health",
     ];
+    const origins = directUrl ? [apiUrl, directUrl] : [apiUrl];
+    const urls = shapes.flatMap((shape) => origins.map((origin) => origin + shape));
     // Warm-up: the first query of an isolate loads the dataset and builds sort indexes.
-    for (const shape of shapes) await (await fetch(base + shape)).arrayBuffer();
-    const times: Record<string, number[]> = Object.fromEntries(shapes.map((s) => [s, []]));
-    let failures = 0;
-    const health: number[] = [];
-    for (let i = 0; i < queries; i++) {
-      if (i % shapes.length === 0) {
-        const t0 = performance.now();
-        await (await fetch(`${apiUrl}/health`)).arrayBuffer();
-        health.push(performance.now() - t0);
-      }
-      const shape = shapes[i % shapes.length]!;
-      const t0 = performance.now();
-      const res = await fetch(base + shape);
-      await res.arrayBuffer();
-      if (res.status === 200) times[shape]!.push(performance.now() - t0);
-      else failures += 1;
-    }
+    await timeInTurn(urls, 3);
+    const { times, failures } = await timeInTurn(urls, Math.ceil(queries / 4));
+    const at = (shape: number, origin: number) => times[shape * origins.length + origin]!;
+    const name = (shape: string) =>
+      shape === "/health"
+        ? "`GET /health`, sequential, same run"
+        : `query on 100k rows: \`${shape.split("records")[1]}\``;
+    const direct = directUrl !== null;
     return [
       `## Creator and dataset numbers (issue 5)`,
       ``,
-      `Command: \`npm run bench\`. \`claw deploy\` is the real CLI binary (a new Node process each time) against the bench dispatcher; queries are sequential over loopback.`,
+      `Command: \`npm run bench\`. \`claw deploy\` is the real CLI binary (a new Node process each time) against the bench dispatcher; queries are sequential over loopback, ${Math.ceil(queries / 4)} of each, in turn` +
+        (direct
+          ? `, each also sent to the dispatcher's own workerd socket (without wrangler dev's ProxyWorker hop, which production does not have; bench/direct-socket.ts).`
+          : `; the dispatcher's own socket was not found, so only the figures through wrangler dev's proxy.`),
       ``,
-      `| measure | value |`,
-      `| --- | ---: |`,
-      `| \`claw deploy\` of a ${(big.text.length / 1048576).toFixed(1)} MiB CSV (${big.rows} rows), 3 runs | ${deployTimes.map((t) => (t / 1000).toFixed(2)).join(" s, ")} s (median ${(percentile(deployTimes, 50) / 1000).toFixed(2)} s) |`,
-      ...shapes.map(
-        (shape) =>
-          `| query p50 / p99 on 100k rows: \`${shape}\` | ${percentile(times[shape]!, 50).toFixed(1)} / ${percentile(times[shape]!, 99).toFixed(1)} ms |`,
-      ),
-      `| \`GET /health\` p50 / p99, sequential, same run | ${percentile(health, 50).toFixed(1)} / ${percentile(health, 99).toFixed(1)} ms |`,
-      `| failed queries | ${failures} |`,
+      direct
+        ? `| measure | through wrangler dev (p50 / p99) | at the dispatcher's socket (p50 / p99) |`
+        : `| measure | value |`,
+      direct ? `| --- | ---: | ---: |` : `| --- | ---: |`,
+      `| \`claw deploy\` of a ${(big.text.length / 1048576).toFixed(1)} MiB CSV (${big.rows} rows), 3 runs | ${deployTimes.map((t) => (t / 1000).toFixed(2)).join(" s, ")} s (median ${(percentile(deployTimes, 50) / 1000).toFixed(2)} s) |${direct ? " |" : ""}`,
+      ...shapes.map((shape, i) => `| ${name(shape)} | ${p50p99(at(i, 0))} |${direct ? ` ${p50p99(at(i, 1))} |` : ""}`),
+      `| failed queries | ${failures} |${direct ? " |" : ""}`,
       ``,
     ];
   } finally {

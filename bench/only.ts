@@ -10,6 +10,7 @@ import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
 import { benchExplore, exploreReport } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
 import { benchDatasets } from "./datasets.ts";
+import { directDispatcherUrl } from "./direct-socket.ts";
 import type { LocalStack } from "../cli/dev/stack.ts";
 import { deployPaidDemo, PAID_SLUG, payingFetch } from "./paid.ts";
 import { profileUnderLoad, profileWhile } from "./profile.ts";
@@ -37,7 +38,11 @@ export async function benchOnly(part: OnlyPart, opts: OnlyOptions): Promise<stri
   try {
     const creator = await ensureDevCreator(stack.apiUrl, stack.secrets.OPERATOR_TOKEN);
     if (part === "free") return await benchFree(stack.apiUrl, creator.key, opts);
-    if (part === "datasets") return await benchDatasets(stack.apiUrl, creator.key);
+    if (part === "datasets") {
+      const { dispatcher } = stack;
+      const direct = await directDispatcherUrl(dispatcher.process.child.pid!, dispatcher.port);
+      return await benchDatasets(stack.apiUrl, creator.key, direct);
+    }
     if (part === "profile" && process.env.BENCH_PROFILE_PAID) return await profilePaid(stack, creator.key, opts);
     if (part === "profile") return await profileFree(stack.apiUrl, stack.dispatcher.inspectorPort, creator.key, opts);
     if (part === "mcp") {

@@ -10,6 +10,7 @@ import { freePort } from "../cli/local/ports.ts";
 import { benchPaidCalls, deployPaidDemo, FACILITATOR_LEGS, PAID_SLUG } from "./paid.ts";
 import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
+import { directDispatcherUrl } from "./direct-socket.ts";
 import { ensureDevCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { benchLease } from "./lease.ts";
@@ -163,7 +164,8 @@ async function main(): Promise<void> {
 
       lines.push(...mcpReport(await benchMcpCalls(stack, PAID_SLUG, { calls: Math.min(PAID_CALLS, 100) })));
       lines.push(...(await benchUpto(stack, creator.key, UPTO_CALLS)));
-      lines.push(...(await benchDatasets(dispatcher.url, creator.key)));
+      const direct = await directDispatcherUrl(dispatcher.process.child.pid!, dispatcher.port);
+      lines.push(...(await benchDatasets(dispatcher.url, creator.key, direct)));
 
       // Leaderboard reads: a snapshot of this run's own traffic, read under load.
       reads = await benchLeaderboardReads(dispatcher.url, secrets.OPERATOR_TOKEN, {
