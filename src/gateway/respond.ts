@@ -47,7 +47,8 @@ export function respond(result: CallResult, a: Answering): Response {
         result.code,
         result.message,
         result.headers,
-        challengeExtensionsOf(a),
+        () => challengeExtensionsOf(a),
+        a.offer ?? null,
       );
     case "refused":
       return errorResponse(result.error, a.requestId);

@@ -5,6 +5,7 @@ import { Buffer } from "node:buffer";
 import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { TenantConfig } from "../config/tenant-config.ts";
 import { MAX_STORED_BODY_BYTES, type StoredResponse } from "../../objects/meter/types.ts";
+import { bodyWithRequestId, encodedChallenge, type EncodedChallenge } from "./challenge-cache.ts";
 import { encodePaymentRequired, encodeSettleResponse } from "./header-json.ts";
 import { paymentRequired } from "./requirements.ts";
 
@@ -19,6 +20,10 @@ export type ChallengeCode =
   | "spend_cap_exceeded"
   | "settlement_failed";
 
+/**
+ * A 402. `extensions` builds the challenge's `extensions` object, asked only when the encoding is
+ * not cached; `offer` is the signed offer among them (the cache's holder, challenge-cache.ts).
+ */
 export function challenge(
   tenant: TenantConfig,
   requirements: PaymentRequirements,
@@ -27,15 +32,29 @@ export function challenge(
   code: ChallengeCode,
   message: string,
   extraHeaders: Record<string, string> = {},
-  extensions?: Record<string, unknown>,
+  extensions?: () => Record<string, unknown>,
+  offer: object | null = null,
 ): Response {
-  const required = paymentRequired(tenant, requirements, request.url, message, extensions);
+  const build = (): EncodedChallenge => {
+    const required = paymentRequired(tenant, requirements, request.url, message, extensions?.());
+    return { header: encodePaymentRequired(required), bodyWithoutRequestId: JSON.stringify({ ...required, code }) };
+  };
+  // Only the plain 402 repeats; the others carry reasons of their own.
+  const encoded =
+    code === "payment_required"
+      ? encodedChallenge(offer, challengeKey(tenant, requirements, request, message), build)
+      : build();
   const headers = new Headers(extraHeaders);
-  headers.set("payment-required", encodePaymentRequired(required));
+  headers.set("payment-required", encoded.header);
   headers.set("content-type", "application/json; charset=utf-8");
   headers.set("cache-control", "no-store");
   headers.set("x-request-id", requestId);
-  return new Response(JSON.stringify({ ...required, code, requestId }), { status: 402, headers });
+  return new Response(bodyWithRequestId(encoded, requestId), { status: 402, headers });
+}
+
+/** Everything a 402's bytes depend on but the offer: tenant version (its listing), request, terms, message. */
+function challengeKey(tenant: TenantConfig, requirements: PaymentRequirements, request: Request, message: string) {
+  return `${tenant.slug}@${tenant.version}|${request.method} ${request.url}|${JSON.stringify(requirements)}|${message}`;
 }
 
 export interface SettleFacts {
