@@ -7,6 +7,7 @@
 //   - One in-flight grant per part: callers finding the part empty wait on it (no thundering
 //     herd), and a grant asks for what the waiters and the recent demand need. A lease running
 //     low, or in the last quarter of its TTL, is refilled in the background before it runs out.
+//     A part made again after a quiet spell asks for its last demand at once (lease-demand.ts).
 //   - A lease is used only before its expiry and only while its config version is not older than
 //     the tenant config this isolate serves; a dropped or expired lease's unused tokens go back
 //     to the meter with the next grant of that tenant, or at its expiry (`flush`).
@@ -16,6 +17,7 @@ import { type BucketStatus, meterHeaders, type QuotaStatus, refill } from "../..
 import { MAX_LEASE_TOKENS } from "../../objects/meter/lease-size.ts";
 import type { AdmitResult, LeaseRequest, LeaseResult, LeaseSnapshot } from "../../objects/meter/types.ts";
 import { secondsUntil } from "../../objects/shared/time.ts";
+import { DemandMemory } from "./lease-demand.ts";
 
 type Refusal = Extract<AdmitResult, { ok: false }>;
 type Kind = LeaseRequest["part"];
@@ -51,6 +53,10 @@ interface Part {
   waiting: number;
   /** Tokens taken since the last grant was asked for: the demand the next one is sized by. */
   used: number;
+  /** The demand (want) of this part before its leases all expired, asked for by its first grant. */
+  carried: number;
+  /** Where the part's demand is remembered (tenant and part). */
+  memoryKey: string;
 }
 
 interface TenantLeases {
@@ -69,6 +75,7 @@ const REFILL_BEFORE_EXPIRY_MS = 250;
 
 export class LeaseCache {
   private readonly tenants = new Map<string, TenantLeases>();
+  private readonly demand = new DemandMemory();
   private holderId: string | null = null;
 
   /** This holder's random id, made on first use (workerd forbids random values at global scope). */
@@ -79,8 +86,8 @@ export class LeaseCache {
   /** Admits one free call from the tenant's leases, asking the meter only when they are empty. */
   async admit(slug: string, call: LeaseCall): Promise<AdmitResult> {
     const t = this.tenant(slug);
-    const tenantPart = this.part(t, TENANT_PART, call.now);
-    const callerPart = call.perCaller ? this.part(t, `c:${call.caller}`, call.now) : null;
+    const tenantPart = this.part(slug, t, TENANT_PART, call.now);
+    const callerPart = call.perCaller ? this.part(slug, t, `c:${call.caller}`, call.now) : null;
     const [tenant, caller] = await Promise.all([
       this.acquire(slug, t, tenantPart, "tenant", call),
       callerPart ? this.acquire(slug, t, callerPart, "caller", call) : null,
@@ -166,8 +173,12 @@ export class LeaseCache {
   }
 
   private async grant(slug: string, t: TenantLeases, part: Part, kind: Kind, call: LeaseCall): Promise<Refusal | null> {
-    const want = Math.min(MAX_LEASE_TOKENS, Math.max(part.waiting + 1, 2 * part.used));
+    // The demand the calls showed; a part made again after a quiet spell also asks its old one.
+    const shown = Math.min(MAX_LEASE_TOKENS, Math.max(part.waiting + 1, 2 * part.used));
+    const want = Math.max(shown, part.carried);
+    this.demand.remember(part.memoryKey, shown, call.now);
     part.used = 0;
+    part.carried = 0;
     const returns = takeReturns(t);
     const req: LeaseRequest = { holder: this.holder, part: kind, caller: call.caller, want, now: call.now };
     if (returns.length > 0) req.returns = returns;
@@ -204,11 +215,13 @@ export class LeaseCache {
   }
 
   /** The part's state; a new one is not kept when the tenant already holds MAX_PARTS live parts. */
-  private part(t: TenantLeases, key: string, now: number): Part {
+  private part(slug: string, t: TenantLeases, key: string, now: number): Part {
     const found = t.parts.get(key);
     if (found) return found;
     if (t.parts.size >= MAX_PARTS) sweep(t, now);
-    const part: Part = { leases: [], inflight: null, waiting: 0, used: 0 };
+    const memoryKey = `${slug}\n${key}`;
+    const carried = this.demand.recall(memoryKey, now);
+    const part: Part = { leases: [], inflight: null, waiting: 0, used: 0, carried, memoryKey };
     if (t.parts.size < MAX_PARTS) t.parts.set(key, part);
     return part;
   }
