@@ -55,8 +55,11 @@ describe("usage flushes", () => {
     await until(async () => (await meterCounts(slug)).calls === 100, 5_000);
     const { batches } = await meterCounts(slug);
     expect(batches).toBeGreaterThanOrEqual(1);
-    // At most one flush per interval while they ran (and the one after), whatever the machine's speed.
-    expect(batches).toBeLessThanOrEqual(Math.ceil(elapsed / MIN_FLUSH_MS) + 2);
+    // A flush per interval, but a flush also sends what arrived during its own RPC as one more
+    // batch (usage-buffer.ts), so on a busy machine a slow RPC adds batches: the 2-core CI run
+    // once saw 21 against ceil(elapsed / 50 ms) + 2 = 19. What must hold is that calls share
+    // batches: one batch per call (the old per-call timer) would be ~100.
+    expect(batches).toBeLessThanOrEqual(Math.min(50, 2 * (Math.ceil(elapsed / MIN_FLUSH_MS) + 2)));
   });
 
   it("a lone call after them is counted without later traffic, once", async () => {
