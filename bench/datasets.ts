@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "../cli/local/paths.ts";
+import { ascending, median, percentile } from "./stats.ts";
 
 const run = promisify(execFile);
 
@@ -22,11 +23,6 @@ function csv(targetBytes: number | null, rows: number | null): { text: string; r
     size += line.length + 1;
   }
   return { text: lines.join("\n") + "\n", rows: id };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 async function deployWithCli(apiUrl: string, apiKey: string, file: string, name: string): Promise<number> {
@@ -55,7 +51,10 @@ async function timeInTurn(urls: string[], rounds: number): Promise<{ times: numb
   return { times, failures };
 }
 
-const p50p99 = (values: number[]) => `${percentile(values, 50).toFixed(1)} / ${percentile(values, 99).toFixed(1)} ms`;
+const p50p99 = (values: number[]) => {
+  const sorted = ascending(values);
+  return `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)} ms`;
+};
 
 /**
  * `directUrl`: the dispatcher's own workerd socket (bench/direct-socket.ts), without wrangler
@@ -108,7 +107,7 @@ export async function benchDatasets(
         ? `| measure | through wrangler dev (p50 / p99) | at the dispatcher's socket (p50 / p99) |`
         : `| measure | value |`,
       direct ? `| --- | ---: | ---: |` : `| --- | ---: |`,
-      `| \`claw deploy\` of a ${(big.text.length / 1048576).toFixed(1)} MiB CSV (${big.rows} rows), 3 runs | ${deployTimes.map((t) => (t / 1000).toFixed(2)).join(" s, ")} s (median ${(percentile(deployTimes, 50) / 1000).toFixed(2)} s) |${direct ? " |" : ""}`,
+      `| \`claw deploy\` of a ${(big.text.length / 1048576).toFixed(1)} MiB CSV (${big.rows} rows), 3 runs | ${deployTimes.map((t) => (t / 1000).toFixed(2)).join(" s, ")} s (median ${(median(ascending(deployTimes)) / 1000).toFixed(2)} s) |${direct ? " |" : ""}`,
       ...shapes.map((shape, i) => `| ${name(shape)} | ${p50p99(at(i, 0))} |${direct ? ` ${p50p99(at(i, 1))} |` : ""}`),
       `| failed queries | ${failures} |${direct ? " |" : ""}`,
       ``,

@@ -5,6 +5,7 @@
 import { request } from "node:http";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { load, type LoadResult } from "./load.ts";
+import { mean } from "./stats.ts";
 
 export interface PartWeight {
   path: string;
@@ -92,7 +93,6 @@ export function statusesOf(runs: LoadResult[]): string {
   return [...counts].map(([code, n]) => `${code} × ${n}`).join(", ") || "none";
 }
 
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const kb = (n: number) => (n / 1024).toFixed(1);
 
 function row(name: string, runs: LoadResult[]): string {

@@ -6,6 +6,7 @@ import { cpus, totalmem } from "node:os";
 import { deployDemo } from "../cli/dev/seed.ts";
 import { statusesOf } from "./explore.ts";
 import { HIGH_LIMITS, load, type LoadResult } from "./load.ts";
+import { mean } from "./stats.ts";
 
 /** The tenant the bench dispatcher serves unmetered (its var BENCH_UNMETERED_SLUG). */
 export const UNMETERED_SLUG = "bench-cities-raw";
@@ -18,7 +19,6 @@ export interface FreeOptions {
 }
 
 const QUERY = "/v1/records?country=JP&limit=5";
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 export async function benchFree(apiUrl: string, creatorKey: string, opts: FreeOptions): Promise<string[]> {
   for (const slug of ["bench-cities", UNMETERED_SLUG]) {

@@ -24,6 +24,7 @@ import { REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
 import { type BatchedResult, batchedReport, type IngestChunk } from "./leaderboard-batched.ts";
 import { load, type LoadResult } from "./load.ts";
+import { mean } from "./stats.ts";
 
 const WORKER_CONFIG = join(REPO_ROOT, "bench", "leaderboard-worker", "wrangler.jsonc");
 
@@ -197,7 +198,6 @@ export async function benchLeaderboardReads(
   };
 }
 
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** Markdown for the report: the ingest/rollup part (null when it was skipped) and the read part. */

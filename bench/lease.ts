@@ -14,6 +14,7 @@ import { startDispatcher, startWranglerDev, WRANGLER_ENV, WRANGLER_JS } from "..
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { runToCompletion } from "../cli/local/processes.ts";
 import { HIGH_LIMITS, load, type LoadResult } from "./load.ts";
+import { mean, median } from "./stats.ts";
 
 const DISTANCE_MS = Number(process.env.BENCH_METER_DELAY_MS ?? 20);
 const HOT_CALLS = Number(process.env.BENCH_LEASE_CALLS ?? 20_000);
@@ -133,13 +134,6 @@ async function hotTenant(stateDir: string, rounds: number): Promise<HotResult[]>
     await worker.stop();
   }
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-/** The median of sorted values (the mean of the middle two for an even count). */
-const median = (sorted: number[]) =>
-  sorted.length % 2
-    ? sorted[(sorted.length - 1) / 2]!
-    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 
 export async function benchLease(stateDir: string, opts: LeaseBenchOptions): Promise<string[]> {
   const { near, far } = await distance(stateDir, opts);

@@ -2,6 +2,7 @@
 // p50/p99 are autocannon's own histogram; p95 (which autocannon does not report) is computed from
 // the same per-response times, collected from its `response` events.
 import autocannon from "autocannon";
+import { percentile } from "./stats.ts";
 
 export interface LoadResult {
   label: string;
@@ -17,11 +18,6 @@ export interface LoadResult {
   errors: number;
   /** Responses per HTTP status, so a warning can say what went wrong. */
   statuses: Record<string, number>;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 export async function load(

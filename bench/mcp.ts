@@ -11,7 +11,7 @@ import type { PaymentRequired } from "@x402/core/types";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import type { LocalStack } from "../cli/dev/stack.ts";
 import { payerClient } from "../cli/dev/traffic.ts";
-import { percentile } from "./load.ts";
+import { percentile } from "./stats.ts";
 
 export interface PaidSide {
   label: string;

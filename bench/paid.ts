@@ -14,6 +14,7 @@ import { startWranglerDev } from "../cli/local/dispatcher.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import type { ServedRequest } from "../cli/stack/facilitator.ts";
 import { startReferenceServer } from "../cli/stack/reference-server.ts";
+import { ascending, percentile } from "./stats.ts";
 
 export interface LatencySummary {
   label: string;
@@ -129,10 +130,6 @@ export function payingFetch(payments: LocalStack["payments"], fetchImpl: typeof 
   return wrapFetchWithPayment(fetchImpl, client);
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 export async function benchPaidCalls(
   stack: LocalStack,
   dispatcherUrl: string,
@@ -212,12 +209,8 @@ export async function benchPaidCalls(
     for (let i = 0; i < 5; i++) for (const t of targets) await once(t, false);
     for (let i = 0; i < calls; i++) for (const t of targets) await once(t, true);
     return targets.map((t) => {
-      const sorted = [...t.samples].sort((a, b) => a - b);
-      const p50 = (values: number[]) =>
-        percentile(
-          [...values].sort((a, b) => a - b),
-          50,
-        );
+      const sorted = ascending(t.samples);
+      const p50 = (values: number[]) => percentile(ascending(values), 50);
       return {
         label: t.label,
         n: sorted.length,

@@ -8,6 +8,7 @@ import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import type { LocalStack } from "../cli/dev/stack.ts";
+import { ascending, percentile } from "./stats.ts";
 
 const SLUG = "bench-upto";
 /** Reports $0.0005 of its $0.001 ceiling on every call (the exact operation ignores the report). */
@@ -17,10 +18,6 @@ const CODE = `export default { async fetch() {
   });
 } };
 `;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 async function deploy(stack: LocalStack, creatorKey: string): Promise<void> {
   const { payments } = stack;
@@ -76,7 +73,7 @@ export async function benchUpto(stack: LocalStack, creatorKey: string, calls: nu
   for (let i = 0; i < 5; i++) for (const t of targets) await once(t, false);
   for (let i = 0; i < calls; i++) for (const t of targets) await once(t, true);
   const rows = targets.map((t) => {
-    const sorted = [...t.samples].sort((a, b) => a - b);
+    const sorted = ascending(t.samples);
     const [p50, p99] = [percentile(sorted, 50), percentile(sorted, 99)];
     return { ...t, n: sorted.length, p50, p99 };
   });
