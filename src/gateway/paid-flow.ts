@@ -34,7 +34,7 @@ import { settleUpto, uptoSettleOf } from "../payments/upto-charge.ts";
 import { readPaymentIdentifier } from "../payments/payment-identifier.ts";
 import { PhaseTimer } from "../payments/timing.ts";
 import { verifyPayment, type Verification } from "../payments/verify.ts";
-import { settledReceipt } from "../receipts/gateway.ts";
+import { prepareReceipt, settledReceipt } from "../receipts/gateway.ts";
 import { meterFor, type TenantMeterStub } from "../tenancy/meter-config.ts";
 import { admitSyncingConfig } from "./admit.ts";
 import type { CallContext } from "./context.ts";
@@ -255,6 +255,7 @@ async function runAndSettle(paid: PaidCall, reserved: Reserved, request: Request
   const { tenant, requirements } = paid;
   const upto = requirements.scheme === "upto" ? uptoSettleOf(tenant, requirements, upstream.headers) : null;
   const tenantHeaders = withoutCharge(upstream.headers);
+  prepareReceipt(call);
   const settled = upto
     ? await settleUpto(paid.facilitator, paid.decoded, upto, payer)
     : await settlePayment(paid.facilitator, paid.decoded, paid.requirements, payer);

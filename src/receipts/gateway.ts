@@ -17,6 +17,14 @@ export function challengeOffer(
   return offerExtension(receiptSigner(call.config.receipts), requirements, request.url);
 }
 
+/**
+ * Readies the receipt's signature while the caller waits on /settle: a nonce is made a turn later,
+ * once the settle request is out (ecdsa.ts), so signing after the answer is only the scalar step.
+ */
+export function prepareReceipt(call: CallContext): void {
+  receiptSigner(call.config.receipts)?.prepare();
+}
+
 export interface SettledReceipt {
   /** PAYMENT-RESPONSE with the receipt in `extensions["offer-receipt"]` (unchanged without one). */
   paymentResponse: string;

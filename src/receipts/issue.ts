@@ -1,7 +1,7 @@
 // Issuing the x402 `offer-receipt` extension (docs/ARCHITECTURE.md §6) with the official
 // @x402/extensions implementation, EIP-712 format: the extension's own server hooks build and sign
 // a 402's offers and a settlement's receipt (with its `schema`, as x402ResourceServer would), and
-// viem's account signs the EIP-712 digest (typed-data.ts), which runs in workerd. Signing never
+// the signer signs the EIP-712 digest (typed-data.ts, ecdsa.ts), which runs in workerd. Signing never
 // fails a call: the official hooks log a signing error and return nothing, and the call goes on
 // without the artifact.
 import type { PaymentPayload, PaymentRequirements, ResourceServerExtension, SettleResponse } from "@x402/core/types";
@@ -24,9 +24,9 @@ const extensions = new WeakMap<ReceiptSigner, ResourceServerExtension>();
 function extensionOf(signer: ReceiptSigner): ResourceServerExtension {
   let ext = extensions.get(signer);
   if (!ext) {
-    // The same signature as account.signTypedData (RFC 6979 is deterministic), over a digest that
-    // skips viem's per-call validation and domain hashing (typed-data.ts).
-    const sign: SignTypedDataFn = (params) => signer.account.sign({ hash: typedDataDigest(params) });
+    // A signature account.signTypedData would verify as, over a digest that skips viem's per-call
+    // validation and domain hashing (typed-data.ts), with a nonce made ahead (ecdsa.ts).
+    const sign: SignTypedDataFn = async (params) => signer.sign(typedDataDigest(params));
     ext = createOfferReceiptExtension(createEIP712OfferReceiptIssuer(signer.kid, sign));
     extensions.set(signer, ext);
   }

@@ -2,18 +2,27 @@
 // from RECEIPT_SIGNING_KEY and the published list of every key a receipt may carry, current first,
 // then the retired ones (RECEIPT_PREVIOUS_SIGNERS) so receipts they signed still verify. Keys are
 // EIP-712 signers: a verifier recovers the address from the signature and looks it up in the list.
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+// Signing takes its nonces from a per-isolate stock made ahead (ecdsa.ts).
+import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import type { PlatformConfig } from "../config/env.ts";
 import type { PublishedKey } from "./document.ts";
+import { NonceStock, signDigest } from "./ecdsa.ts";
 
 export type { PublishedKey } from "./document.ts";
 
 export interface ReceiptSigner {
-  account: PrivateKeyAccount;
   kid: string;
   /** Current key first, then the previous ones. */
   keys: readonly PublishedKey[];
+  /** The signature (65 bytes, as viem's account.sign) of a 32-byte digest. */
+  sign(digest: Hex): Hex;
+  /** Makes a nonce ahead, where the caller is about to wait on the network and then sign. */
+  prepare(): void;
 }
+
+/** Nonces kept ahead per isolate: enough for the paid calls one isolate settles at once. */
+const NONCE_STOCK_MAX = 16;
 
 export function kidOf(address: string): string {
   return `did:pkh:eip155:1:${address.toLowerCase()}`;
@@ -39,9 +48,15 @@ export function receiptSigner(receipts: PlatformConfig["receipts"]): ReceiptSign
   if (!signingKey) return null;
   const previous = previousSigners.join(",");
   if (memo?.key === signingKey && memo.previous === previous) return memo.signer;
-  const account = privateKeyToAccount(signingKey);
-  const address = account.address.toLowerCase();
-  const signer = { account, kid: kidOf(address), keys: publishedKeys(address, previousSigners) };
+  const address = privateKeyToAccount(signingKey).address.toLowerCase();
+  const scalar = BigInt(signingKey);
+  const nonces = new NonceStock(NONCE_STOCK_MAX);
+  const signer: ReceiptSigner = {
+    kid: kidOf(address),
+    keys: publishedKeys(address, previousSigners),
+    sign: (digest) => signDigest(scalar, digest, nonces),
+    prepare: () => nonces.prepare(),
+  };
   memo = { key: signingKey, previous, signer };
   return signer;
 }
