@@ -3,8 +3,10 @@
 // call, the larger part of the receipt's cost in a CPU profile of paid calls. The offer-receipt types
 // use only `string` and `uint256` fields, whose encoding is simple: a string is the keccak of its
 // UTF-8 bytes, a uint256 its 32-byte big-endian value; the type hash and the domain separator
-// (constant per type and domain) are computed once. Any other shape falls back to viem, so the
-// digest is always the standard one (tested against hashTypedData with fast-check). Pure.
+// (constant per type and domain) are computed once. A string's hash is kept too (LRU, bounded):
+// keccak is JavaScript here (~15 µs a block) and was most of a receipt's digest, while the
+// network, resource URL and payer repeat from call to call. Any other shape falls back to viem, so
+// the digest is always the standard one (tested against hashTypedData with fast-check). Pure.
 import { hashTypedData, keccak256, type Hex, type TypedDataDomain } from "viem";
 
 export interface TypedDataParams {
@@ -19,6 +21,10 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 const SIMPLE = new Set(["string", "uint256"]);
 const memo = new Map<string, Uint8Array>();
 const MEMO_MAX = 64;
+/** String hashes kept per isolate, and the longest string kept (longer ones are hashed each time). */
+const STRING_MEMO_MAX = 1024;
+const STRING_MEMO_MAX_LENGTH = 512;
+const stringHashes = new Map<string, Uint8Array>();
 
 const keccak = (bytes: Uint8Array): Uint8Array => keccak256(bytes, "bytes");
 
@@ -26,6 +32,22 @@ function remember(key: string, value: Uint8Array): Uint8Array {
   if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
   memo.set(key, value);
   return value;
+}
+
+/** keccak of a string's UTF-8 bytes: the word a `string` field encodes to. */
+function stringWord(value: string): Uint8Array {
+  const known = stringHashes.get(value);
+  if (known) {
+    // Least recently used goes first: a hash seen once (a transaction) never pushes out a hot one.
+    stringHashes.delete(value);
+    stringHashes.set(value, known);
+    return known;
+  }
+  const word = keccak(UTF8.encode(value));
+  if (value.length > STRING_MEMO_MAX_LENGTH) return word;
+  if (stringHashes.size >= STRING_MEMO_MAX) stringHashes.delete(stringHashes.keys().next().value!);
+  stringHashes.set(value, word);
+  return word;
 }
 
 /** A uint256 word, or null for a value hashTypedData would refuse or read otherwise. */
@@ -54,7 +76,7 @@ function simpleStructHash(
   for (const [i, field] of fields.entries()) {
     const value = data[field.name];
     let word: Uint8Array | null;
-    if (field.type === "string") word = typeof value === "string" ? keccak(UTF8.encode(value)) : null;
+    if (field.type === "string") word = typeof value === "string" ? stringWord(value) : null;
     else word = uint256Word(value);
     if (!word) return null;
     encoded.set(word, 32 * (i + 1));

@@ -44,6 +44,7 @@ const offerParams = (message: Record<string, unknown>): TypedDataParams => ({
   primaryType: "Offer",
   message,
 });
+const SAMPLE = { version: 1n, network: "eip155:84532", resourceUrl: "https://a.example/", payer: "0x01", issuedAt: 7n };
 const viemDigest = (p: TypedDataParams) => hashTypedData(p as Parameters<typeof hashTypedData>[0]);
 
 describe("typedDataDigest", () => {
@@ -58,6 +59,27 @@ describe("typedDataDigest", () => {
         expect(typedDataDigest(offerParams(m))).toBe(viemDigest(offerParams(m)));
       }),
     );
+  });
+
+  it("equals hashTypedData when strings repeat, are long, or were pushed out of the kept hashes", () => {
+    const pool = ["eip155:84532", "https://a.example/x?q=1", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "", "é".repeat(600)];
+    const repeated = fc.record({
+      version: uint256,
+      network: fc.constantFrom(...pool),
+      resourceUrl: fc.oneof(fc.constantFrom(...pool), text),
+      payer: fc.constantFrom(...pool),
+      issuedAt: uint256,
+      transaction: text,
+    });
+    fc.assert(
+      fc.property(fc.array(repeated, { minLength: 1, maxLength: 20 }), (ms) => {
+        for (const m of ms) expect(typedDataDigest(receiptParams(m))).toBe(viemDigest(receiptParams(m)));
+      }),
+    );
+    // More distinct strings than are kept, then the first ones again.
+    const many = Array.from({ length: 1500 }, (_, i) => ({ ...SAMPLE, transaction: `0x${i.toString(16)}` }));
+    for (const m of many) typedDataDigest(receiptParams(m));
+    for (const m of many.slice(0, 50)) expect(typedDataDigest(receiptParams(m))).toBe(viemDigest(receiptParams(m)));
   });
 
   it("equals hashTypedData for other domains and shapes (the fallback)", () => {
