@@ -10,6 +10,7 @@ import type { AdmitResult, PaidAdmitRequest, PaymentRefusal } from "../../object
 import type { TenantMeterStub } from "../tenancy/meter-config.ts";
 import { admitSyncingConfig } from "./admit.ts";
 import type { CallContext } from "./context.ts";
+import { nextTurn } from "./next-turn.ts";
 import { runTenant, type TenantRun } from "./run-tenant.ts";
 
 /** A promise's outcome as a value, so early work never leaves an unhandled rejection behind. */
@@ -47,7 +48,7 @@ export function isReadOnly(tenant: TenantConfig, method: string): boolean {
  * overlap stays whole, since both still run while verify is out.
  */
 export function verifyRequestLeaves(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return nextTurn();
 }
 
 /** Starts the provisional admit and, for a read-only tenant once it is admitted, the tenant call. */
