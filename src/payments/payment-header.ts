@@ -4,8 +4,8 @@
 // Pure: no I/O, never throws; every failure is a typed reason with a stable code that the gateway
 // answers as a 402 (property-tested in test/unit/payment-header.test.ts).
 import * as v from "valibot";
-import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import { decodeBase64Json } from "./header-json.ts";
 import { decodeUptoPayload, type UptoDecoded } from "./upto-payload.ts";
 
 const HexAddress = v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/));
@@ -59,7 +59,7 @@ export function decodePayment(header: string): DecodedPayment | HeaderProblem {
   if (header.length > 16 * 1024) return { code: "invalid_payment_header", message: "PAYMENT-SIGNATURE is too large" };
   let decoded: unknown;
   try {
-    decoded = decodePaymentSignatureHeader(header.trim());
+    decoded = decodeBase64Json(header.trim());
   } catch {
     return { code: "invalid_payment_header", message: "PAYMENT-SIGNATURE is not base64-encoded JSON" };
   }
