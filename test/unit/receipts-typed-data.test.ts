@@ -62,7 +62,13 @@ describe("typedDataDigest", () => {
   });
 
   it("equals hashTypedData when strings repeat, are long, or were pushed out of the kept hashes", () => {
-    const pool = ["eip155:84532", "https://a.example/x?q=1", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "", "é".repeat(600)];
+    const pool = [
+      "eip155:84532",
+      "https://a.example/x?q=1",
+      "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+      "",
+      "é".repeat(600),
+    ];
     const repeated = fc.record({
       version: uint256,
       network: fc.constantFrom(...pool),
