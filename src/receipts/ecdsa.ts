@@ -2,10 +2,11 @@
 // A receipt names the settlement's transaction, so it can only be signed once /settle answered,
 // and viem's signer then spent ~0.4 ms on the paid call's critical path (BENCHMARKS.md): almost
 // all of it the nonce, RFC 6979's HMAC-DRBG and the point k·G, which depend only on the nonce.
-// Here the nonce is a uniformly random scalar (FIPS 186-5 §6.4.1, the classic ECDSA nonce) whose
-// point and inverse are made while the isolate waits on the network (`NonceStock.prepare`), and
-// signing is the scalar step s = k⁻¹(z + r·d) mod n (~2 µs). The signature is the standard one every verifier accepts
-// (low s, 65 bytes r ‖ s ‖ v with v = 27 + y parity, as viem's); it is not deterministic.
+// Here the nonce is a uniformly random scalar (FIPS 186-5's per-message secret, the classic
+// one) whose point and inverse are made while the isolate waits on the network
+// (`NonceStock.prepare`), and signing is the scalar step s = k⁻¹(z + r·d) mod n (~2 µs). The
+// signature is the standard one every verifier accepts (low s, 65 bytes r ‖ s ‖ v with
+// v = 27 + y parity, as viem's); it is not deterministic.
 // A nonce is taken out of the stock before it is used and used once: a reused nonce reveals the
 // key. The curve arithmetic is @noble/curves', viem's own; only the scalar step is here.
 import { invert, mod } from "@noble/curves/abstract/modular";
