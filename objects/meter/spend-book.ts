@@ -4,6 +4,12 @@
 // counts in the UTC day and month of its admit, also when it settles after midnight. Counters run
 // whether or not caps are configured, so a cap switched on mid-day counts the whole day. The cap
 // math and X-Spend-* headers are in spend-caps.ts.
+//
+// The rows a payment touches are read at its admit (check, then adjust) and again at its commit,
+// so the book keeps the rows it last read or wrote in memory (write-through, bounded LRU): a paid
+// call then costs the meter three writes and no reads. The object is the only writer of its
+// table, so memory can only diverge from it through a transaction that rolled back; the meter
+// calls `forget()` when one throws (tenant-meter.ts), and prune forgets too.
 import { addAtomic, subAtomicClamped } from "../shared/money.ts";
 import { nextUtcDayStartMs, nextUtcMonthStartMs, secondsUntil, utcDayKey, utcMonthKey } from "../shared/time.ts";
 import { dayCutoff, dayRowExpiresAt, monthCutoff } from "./housekeeping.ts";
@@ -26,17 +32,59 @@ export interface SpendKey {
   payer: string;
 }
 
+/** Rows kept in memory; a tenant's day and month rows plus its busiest payers' day rows. */
+export const SPEND_ROWS_KEPT = 1_024;
+
 const SQL_SPEND_GET = "SELECT settled, reserved FROM spend WHERE kind = ? AND period = ? AND payer = ?";
 const SQL_SPEND_PUT =
   "INSERT INTO spend (kind, period, payer, settled, reserved) VALUES (?, ?, ?, ?, ?) " +
   "ON CONFLICT (kind, period, payer) DO UPDATE SET settled = excluded.settled, reserved = excluded.reserved";
 
+/** `transactionSync` that makes `book` forget what it kept when the transaction throws (rolls back). */
+export function forgetsOnRollback(book: SpendBook, transactionSync: <T>(fn: () => T) => T): <T>(fn: () => T) => T {
+  return <T>(fn: () => T): T => {
+    try {
+      return transactionSync(fn);
+    } catch (error) {
+      book.forget();
+      throw error;
+    }
+  };
+}
+
 export class SpendBook {
+  /** Rows as last read or written, least recently used first (Map keeps insertion order). */
+  private readonly known = new Map<string, SpendWindow>();
+
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Drops what memory holds: after a rolled-back transaction, the table is the truth again. */
+  forget(): void {
+    this.known.clear();
+  }
+
   private window(kind: SpendKind, period: string, payer: string): SpendWindow {
+    const key = `${kind}\n${period}\n${payer}`;
+    const kept = this.known.get(key);
+    if (kept) {
+      this.keep(key, kept);
+      return kept;
+    }
     const row = this.sql.exec<{ settled: string; reserved: string }>(SQL_SPEND_GET, kind, period, payer).toArray()[0];
-    return row ?? { settled: "0", reserved: "0" };
+    const read = { settled: row?.settled ?? "0", reserved: row?.reserved ?? "0" };
+    this.keep(key, read);
+    return read;
+  }
+
+  private put(kind: SpendKind, period: string, payer: string, w: SpendWindow): void {
+    this.sql.exec(SQL_SPEND_PUT, kind, period, payer, w.settled, w.reserved);
+    this.keep(`${kind}\n${period}\n${payer}`, w);
+  }
+
+  private keep(key: string, w: SpendWindow): void {
+    this.known.delete(key);
+    this.known.set(key, w);
+    if (this.known.size > SPEND_ROWS_KEPT) this.known.delete(this.known.keys().next().value!);
   }
 
   /** Would `amount` from `payer` at `now` fit every configured cap? Reads only. */
@@ -71,7 +119,7 @@ export class SpendBook {
       else if (op === "release" || op === "settle") reserved = subAtomicClamped(w.reserved, amount);
       const settles = op === "settle" || op === "settle_unreserved";
       const settled = settles ? addAtomic(w.settled, settledAmount) : w.settled;
-      this.sql.exec(SQL_SPEND_PUT, kind, period, who, settled, reserved);
+      this.put(kind, period, who, { settled, reserved });
     }
   }
 
@@ -79,13 +127,16 @@ export class SpendBook {
   info(now: number, payer?: string): SpendInfo {
     const day = utcDayKey(now);
     const month = utcMonthKey(now);
-    const info: SpendInfo = { day, month, daily: this.window("d", day, ""), monthly: this.window("m", month, "") };
-    if (typeof payer === "string") info.payerDaily = this.window("p", day, payer);
+    // Copies: what memory keeps is never handed out.
+    const copy = (kind: SpendKind, period: string, who: string) => ({ ...this.window(kind, period, who) });
+    const info: SpendInfo = { day, month, daily: copy("d", day, ""), monthly: copy("m", month, "") };
+    if (typeof payer === "string") info.payerDaily = copy("p", day, payer);
     return info;
   }
 
   /** Day rows are kept like the daily quota counters, month rows like the monthly ones. */
   prune(now: number): number | null {
+    this.forget();
     this.sql.exec("DELETE FROM spend WHERE kind IN ('d', 'p') AND period < ?", dayCutoff(now));
     this.sql.exec("DELETE FROM spend WHERE kind = 'm' AND period < ?", monthCutoff(now));
     const select = "SELECT MIN(period) AS d FROM spend WHERE kind IN ('d', 'p')";

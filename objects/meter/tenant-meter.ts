@@ -29,7 +29,7 @@ import { PaymentStore } from "./payment-store.ts";
 import { type ChainReader, rpcChain } from "./chain.ts";
 import { type ReconcileRun, Reconciler } from "./reconciler.ts";
 import { migrate } from "./schema.ts";
-import { SpendBook } from "./spend-book.ts";
+import { forgetsOnRollback, SpendBook } from "./spend-book.ts";
 import type {
   AdmitRequest,
   AdmitResult,
@@ -76,12 +76,12 @@ export class TenantMeter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    const transactionSync = <T>(fn: () => T): T => ctx.storage.transactionSync(fn);
+    const spend = new SpendBook(sql);
+    this.spendBook = spend;
+    const transactionSync = forgetsOnRollback(spend, (fn) => ctx.storage.transactionSync(fn));
     migrate(sql, transactionSync);
     this.alarms = new AlarmScheduler(ctx.storage);
     this.config = new ConfigStore(sql);
-    const spend = new SpendBook(sql);
-    this.spendBook = spend;
     const store = new PaymentStore(sql);
     this.housekeeping = new Housekeeping(this.alarms, [
       (now) => this.admission.prune(now),
