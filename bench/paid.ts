@@ -3,6 +3,7 @@
 // outbox), (b) the official @x402/hono seller as a Worker under the same `wrangler dev`, and
 // (c) the same seller as a plain Node server — all against one local facilitator and chain.
 // Sequential calls, interleaved round-robin, so every target sees the same chain state.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { x402Client } from "@x402/core/client";
@@ -101,6 +102,23 @@ function timedFetch(target: Target, record: () => boolean, served: readonly Serv
     }
     return res;
   };
+}
+
+/**
+ * `BENCH_PAID_DUMP=<file>`: every call's times per target as JSON, in call order (medians of the
+ * legs do not add up to the median of the whole when tails differ; this is what shows where).
+ */
+function dumpSamples(file: string, targets: readonly Target[]): void {
+  const raw = targets.map((t) => ({
+    label: t.label,
+    samples: t.samples,
+    challenges: t.challenges,
+    client: t.client,
+    paid: t.paid,
+    legs: Object.fromEntries(t.legs),
+    phases: Object.fromEntries(t.phases),
+  }));
+  writeFileSync(file, JSON.stringify(raw));
 }
 
 /** The paid dataset API every paid bench calls ($0.001 in the local token), deployed on `stack`. */
@@ -208,6 +226,7 @@ export async function benchPaidCalls(
     // Warm every path (isolates, caches, JIT) before measuring.
     for (let i = 0; i < 5; i++) for (const t of targets) await once(t, false);
     for (let i = 0; i < calls; i++) for (const t of targets) await once(t, true);
+    if (process.env.BENCH_PAID_DUMP) dumpSamples(process.env.BENCH_PAID_DUMP, targets);
     return targets.map((t) => {
       const sorted = ascending(t.samples);
       const p50 = (values: number[]) => percentile(ascending(values), 50);

@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   /** Extra wrangler `--var NAME:value` pairs (e.g. facilitator URL). */
   vars?: Record<string, string>;
   echo?: boolean;
+  /** Environment for wrangler on top of WRANGLER_ENV (e.g. `X_LOCAL_OBSERVABILITY: "true"`). */
+  env?: Record<string, string>;
   /**
    * `port` must be used as given (a user's `claw dev --port`): a clash fails. Otherwise `port` is a
    * preference, and a port another process took meanwhile is replaced by a fresh one (the
@@ -32,12 +34,18 @@ export interface DispatcherOptions {
 // Wrangler needs Node >= 22: run it with the Node that runs this CLI (the one npm scripts put in
 // node_modules/.bin), never whatever `node` the shell's PATH finds first (Node 20 on these machines).
 export const WRANGLER_JS = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+// Wrangler 4.156 turns on a local trace collector by default (X_LOCAL_OBSERVABILITY): a streaming
+// tail Worker in the same workerd process that receives and stores every span of every request.
+// On the dispatcher's one local thread it took a quarter of the CPU in the paid-call bench
+// (docs/ARCHITECTURE.md §10); production has no such thing. Off unless the environment asks for
+// it (X_LOCAL_OBSERVABILITY=true: traces for wrangler's local explorer).
 export const WRANGLER_ENV = {
   ...process.env,
   PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
   WRANGLER_SEND_METRICS: "false",
   CI: "true",
   NO_COLOR: "1",
+  X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
 };
 
 export async function buildRuntimes(): Promise<void> {
@@ -104,7 +112,7 @@ async function startWranglerDevOnce(
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
   const proc = startProcess(process.execPath, [WRANGLER_JS, ...args], {
     cwd: REPO_ROOT,
-    env: WRANGLER_ENV,
+    env: { ...WRANGLER_ENV, ...options.env },
     echo: options.echo ?? false,
   });
   const url = `http://127.0.0.1:${port}`;
