@@ -41,8 +41,32 @@ export function checkTenantBodySize(request: Request, maxBytes = MAX_TENANT_BODY
 }
 
 /**
- * Reads a body stream to its end, counting; past `maxBytes` it cancels the stream and throws
- * 413. A stream that fails while being read (the caller went away) is a 400, never a 5xx.
+ * How much of an over-limit body is still read (and dropped) before the 413 goes out. Answering
+ * while the caller is still uploading lets the connection close under it (EPIPE, or a proxy's
+ * text/plain error instead of our JSON); reading the rest first lets it read the 413. Bounded, so
+ * a huge upload is cut off rather than read to its end.
+ */
+export const OVER_LIMIT_DRAIN_BYTES = 16 * 1024 * 1024;
+
+/** Reads and drops what is left of `reader`, up to `budget` bytes; then cancels the stream. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+  let left = budget;
+  try {
+    while (left > 0) {
+      const step = await reader.read();
+      if (step.done) return;
+      left -= step.value.byteLength;
+    }
+  } catch {
+    return; // the caller went away: nothing left to protect
+  }
+  await reader.cancel().catch(() => undefined);
+}
+
+/**
+ * Reads a body stream to its end, counting; past `maxBytes` it drains up to
+ * OVER_LIMIT_DRAIN_BYTES more, cancels the stream and throws 413. A stream that fails while being
+ * read (the caller went away) is a 400, never a 5xx.
  */
 export async function readBoundedBody(
   body: ReadableStream<Uint8Array>,
@@ -61,7 +85,7 @@ export async function readBoundedBody(
     if (step.done) break;
     size += step.value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      await drain(reader, OVER_LIMIT_DRAIN_BYTES);
       throw payloadTooLarge(null, maxBytes);
     }
     chunks.push(step.value);
