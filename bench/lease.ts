@@ -8,7 +8,7 @@
 //             be 0) against a daily quota the run exhausts.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
+import { BENCH_CREATOR, createCreator, deployDemo } from "../cli/dev/seed.ts";
 import { ensureDevSecrets } from "../cli/local/dev-vars.ts";
 import { startDispatcher, startWranglerDev, WRANGLER_ENV, WRANGLER_JS } from "../cli/local/dispatcher.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
@@ -62,7 +62,7 @@ async function startSide(stateDir: string, delayMs: number, opts: LeaseBenchOpti
   const vars: Record<string, string> = delayMs > 0 ? { BENCH_METER_DELAY_MS: String(delayMs) } : {};
   const dispatcher = await startDispatcher({ persistTo: join(stateDir, `lease-distance-${delayMs}`), vars });
   try {
-    const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+    const creator = await createCreator(dispatcher.url, secrets.OPERATOR_TOKEN, BENCH_CREATOR);
     await deployDemo(dispatcher.url, creator.key, {
       slug: "bench-lease",
       file: "world-cities.csv",

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack } from "../cli/dev/stack.ts";
 import { freePort } from "../cli/local/ports.ts";
-import { deployDemo, ensureDevCreator } from "../cli/dev/seed.ts";
+import { BENCH_CREATOR, createCreator, deployDemo } from "../cli/dev/seed.ts";
 import { benchExplore, exploreReport } from "./explore.ts";
 import { benchMcpCalls, mcpReport } from "./mcp.ts";
 import { benchDatasets } from "./datasets.ts";
@@ -36,7 +36,7 @@ export async function benchOnly(part: OnlyPart, opts: OnlyOptions): Promise<stri
   process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), vars: FREE_VARS });
   try {
-    const creator = await ensureDevCreator(stack.apiUrl, stack.secrets.OPERATOR_TOKEN);
+    const creator = await createCreator(stack.apiUrl, stack.secrets.OPERATOR_TOKEN, BENCH_CREATOR);
     if (part === "free") return await benchFree(stack.apiUrl, creator.key, opts);
     if (part === "datasets") {
       const { dispatcher } = stack;

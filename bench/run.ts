@@ -11,7 +11,7 @@ import { benchPaidCalls, deployPaidDemo, FACILITATOR_LEGS, PAID_SLUG } from "./p
 import { benchUpto } from "./upto.ts";
 import { benchDatasets } from "./datasets.ts";
 import { directDispatcherUrl } from "./direct-socket.ts";
-import { ensureDevCreator } from "../cli/dev/seed.ts";
+import { BENCH_CREATOR, createCreator } from "../cli/dev/seed.ts";
 import { REPO_ROOT } from "../cli/local/paths.ts";
 import { benchLease } from "./lease.ts";
 import { benchExplore, exploreReport, type ExploreResult } from "./explore.ts";
@@ -88,7 +88,7 @@ async function paidOnly(): Promise<void> {
   process.env.CLAW_DEV_STATE_DIR ??= join(state, "claw");
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler") });
   try {
-    const creator = await ensureDevCreator(stack.dispatcher.url, stack.secrets.OPERATOR_TOKEN);
+    const creator = await createCreator(stack.dispatcher.url, stack.secrets.OPERATOR_TOKEN, BENCH_CREATOR);
     writeReport(await paidSection(stack, creator.key, state));
   } finally {
     await stack.stop();
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   let ingest: IngestRollupResult | null = null;
   try {
     try {
-      const creator = await ensureDevCreator(dispatcher.url, secrets.OPERATOR_TOKEN);
+      const creator = await createCreator(dispatcher.url, secrets.OPERATOR_TOKEN, BENCH_CREATOR);
       if (ONLY === "upto") return writeReport(await benchUpto(stack, creator.key, UPTO_CALLS));
       // The paid comparison first, on the quiet stack: the reference Worker runs on a fresh one,
       // and the free load test leaves seconds of background work behind (usage batches, outbox

@@ -58,25 +58,70 @@ async function api(url: string, init: RequestInit): Promise<ApiAnswer> {
   return { status: res.status, body };
 }
 
-/** The saved dev creator while its key still works here, else a new one (saved in .claw/dev.json). */
+/** Who `claw dev` seeds as: found again by this email in state kept from an earlier run. */
+const DEV_CREATOR = { name: "Local Dev Creator", email: "dev@localhost.test" } as const;
+
+/** Who the benches deploy as on their own stacks (bench/). */
+export const BENCH_CREATOR = { name: "Bench Creator", email: "bench@localhost.test" } as const;
+
+function bearer(token: string) {
+  return { authorization: `Bearer ${token}`, "content-type": "application/json" };
+}
+
+/**
+ * The dev creator `claw dev` deploys the demos as, saved in .claw/dev.json: the saved key while it
+ * still works here; else, on state kept from an earlier run whose key was lost, a new key for
+ * that run's dev creator (the demo slugs are its own, so deploying them as anybody else would be
+ * refused `slug_taken`); else a new creator.
+ */
 export async function ensureDevCreator(apiUrl: string, operatorToken: string): Promise<DevCreator> {
   const saved = readDevState();
   if (saved.key && saved.creatorId) {
     const me = await api(`${apiUrl}/v1/me`, { headers: { authorization: `Bearer ${saved.key}` } });
     if (me.status === 200) return { creatorId: saved.creatorId, key: saved.key };
   }
+  const creator = (await keyForKeptDevCreator(apiUrl, operatorToken)) ?? (await createCreator(apiUrl, operatorToken));
+  saveDevState(creator);
+  return creator;
+}
+
+/** A new key for the oldest creator with the dev creator's email in this state, or null if none. */
+async function keyForKeptDevCreator(apiUrl: string, operatorToken: string): Promise<DevCreator | null> {
+  const listed = await api(`${apiUrl}/__platform/creators`, { headers: bearer(operatorToken) });
+  const creators = (listed.body as { creators?: { id: string; email: string | null }[] }).creators;
+  if (listed.status !== 200 || !creators) {
+    throw new Error(`listing creators failed: ${listed.status} ${JSON.stringify(listed.body)}`);
+  }
+  const kept = creators.find((c) => c.email === DEV_CREATOR.email);
+  if (!kept) return null;
+  const init = { method: "POST", headers: bearer(operatorToken), body: JSON.stringify({ name: "claw dev" }) };
+  const issued = await api(`${apiUrl}/__platform/creators/${encodeURIComponent(kept.id)}/keys`, init);
+  const key = (issued.body as { apiKey?: { key: string } }).apiKey?.key;
+  if (issued.status !== 201 || !key) {
+    throw new Error(`issuing a key for the dev creator failed: ${issued.status} ${JSON.stringify(issued.body)}`);
+  }
+  return { creatorId: kept.id, key };
+}
+
+/**
+ * A new creator, saved nowhere: what the benches deploy as on their own throwaway stacks, so they
+ * never replace the key `claw dev` keeps for this checkout's state. `who` defaults to the dev creator.
+ */
+export async function createCreator(
+  apiUrl: string,
+  operatorToken: string,
+  who: { name: string; email: string } = DEV_CREATOR,
+): Promise<DevCreator> {
   const created = await api(`${apiUrl}/__platform/creators`, {
     method: "POST",
-    headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Local Dev Creator", email: "dev@localhost.test", key: { name: "claw dev" } }),
+    headers: bearer(operatorToken),
+    body: JSON.stringify({ ...who, key: { name: "claw dev" } }),
   });
   const body = created.body as { creator?: { id: string }; apiKey?: { key: string } };
   if (created.status !== 201 || !body.creator || !body.apiKey) {
-    throw new Error(`creating the dev creator failed: ${created.status} ${JSON.stringify(created.body)}`);
+    throw new Error(`creating the creator ${who.email} failed: ${created.status} ${JSON.stringify(created.body)}`);
   }
-  const creator: DevCreator = { creatorId: body.creator.id, key: body.apiKey.key };
-  saveDevState(creator);
-  return creator;
+  return { creatorId: body.creator.id, key: body.apiKey.key };
 }
 
 export async function deployDemo(
