@@ -26,8 +26,8 @@ export type CallResult =
       status: number;
       statusText: string;
       headers: Headers;
-      /** The buffered content, as a stream that tells the flow when it was taken (http/delivered-body.ts). */
-      body: ReadableStream<Uint8Array> | null;
+      /** The buffered content: its bytes, or a stream that tells the flow when it was taken (http/delivered-body.ts). */
+      body: ReadableStream<Uint8Array> | ArrayBuffer | null;
       /** The Server-Timing value: verify, admit, tenant, settle. */
       timing: string;
       payer: string;

@@ -7,8 +7,14 @@
 // started at once held the response headers back by ~4 ms in `npm run bench` (BENCHMARKS.md), so
 // `delivered` settles `graceMs` after the bytes were taken. A reader that never comes (a HEAD, a
 // client gone) is waited for at most `capMs`.
+// A body of at most SMALL_BODY_BYTES goes as the bytes themselves: the runtime writes it whole with
+// the headers, so "taken" is the moment the response leaves the handler, and `delivered` settles
+// `graceMs` after this call. The stream cost such a body ~0.2 ms more between /settle's answer and
+// the response headers in `npm run bench` (BENCHMARKS.md, issue 14).
+export const SMALL_BODY_BYTES = 64 * 1024;
+
 export interface DeliveredBody {
-  body: ReadableStream<Uint8Array> | null;
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null;
   /** Settles (never rejects) `graceMs` after the body was taken, or after `capMs`. */
   delivered: Promise<void>;
 }
@@ -24,6 +30,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export function deliveredBody(bytes: ArrayBuffer, wait: DeliveryWait): DeliveredBody {
   if (bytes.byteLength === 0) return { body: null, delivered: pause(wait.graceMs) };
+  if (bytes.byteLength <= SMALL_BODY_BYTES) return { body: bytes, delivered: pause(wait.graceMs) };
   const { readable, writable } = new FixedLengthStream(bytes.byteLength);
   const writer = writable.getWriter();
   const written = writer.write(new Uint8Array(bytes)).then(() => writer.close());
