@@ -52,6 +52,9 @@ export function forgetsOnRollback(book: SpendBook, transactionSync: <T>(fn: () =
   };
 }
 
+/** A spend row's key in memory: kind, period and payer (none of them holds a newline). */
+const rowKey = (kind: SpendKind, period: string, payer: string) => `${kind}\n${period}\n${payer}`;
+
 export class SpendBook {
   /** Rows as last read or written, least recently used first (Map keeps insertion order). */
   private readonly known = new Map<string, SpendWindow>();
@@ -64,7 +67,7 @@ export class SpendBook {
   }
 
   private window(kind: SpendKind, period: string, payer: string): SpendWindow {
-    const key = `${kind}\n${period}\n${payer}`;
+    const key = rowKey(kind, period, payer);
     const kept = this.known.get(key);
     if (kept) {
       this.keep(key, kept);
@@ -78,7 +81,7 @@ export class SpendBook {
 
   private put(kind: SpendKind, period: string, payer: string, w: SpendWindow): void {
     this.sql.exec(SQL_SPEND_PUT, kind, period, payer, w.settled, w.reserved);
-    this.keep(`${kind}\n${period}\n${payer}`, w);
+    this.keep(rowKey(kind, period, payer), w);
   }
 
   private keep(key: string, w: SpendWindow): void {
