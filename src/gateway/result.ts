@@ -5,6 +5,7 @@
 import type { ApiError } from "../http/errors.ts";
 import type { ChallengeCode } from "../payments/responses.ts";
 import type { StoredResponse } from "../../objects/meter/types.ts";
+import type { DeliveredBody } from "../http/delivered-body.ts";
 
 /** The meter's RateLimit-* / X-Usage-* headers of an admitted call. */
 export type LimitHeaders = Record<string, string>;
@@ -27,7 +28,7 @@ export type CallResult =
       statusText: string;
       headers: Headers;
       /** The buffered content: its bytes, or a stream that tells the flow when it was taken (http/delivered-body.ts). */
-      body: ReadableStream<Uint8Array> | ArrayBuffer | null;
+      body: DeliveredBody["body"];
       /** The Server-Timing value: verify, admit, tenant, settle. */
       timing: string;
       payer: string;
