@@ -42,11 +42,18 @@ export async function startClawDev<S>(args: string[] = [], readyTimeoutMs = 180_
       const timer = setTimeout(() => reject(new Error(`claw dev did not get ready:\n${out}\n${err}`)), readyTimeoutMs);
       child.stdout!.on("data", (c: Buffer) => {
         out += c.toString();
-        const line = out.split("\n").find((l) => l.startsWith("{"));
-        if (line) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line) as S);
-        }
+        // Only a whole line: a chunk may end mid-line.
+        const line = out
+          .split("\n")
+          .slice(0, -1)
+          .find((l) => l.startsWith("{"));
+        if (!line) return;
+        clearTimeout(timer);
+        const parsed = JSON.parse(line) as S | { error: unknown };
+        // `--json` prints its error object on stdout too: that is a failed start, not a summary.
+        if (typeof parsed === "object" && parsed !== null && "error" in parsed) {
+          reject(new Error(`claw dev failed to start: ${line}\n${err}`));
+        } else resolve(parsed as S);
       });
       child.once("exit", (code) => reject(new Error(`claw dev exited (${code}):\n${out}\n${err}`)));
     });
