@@ -29,6 +29,8 @@ export interface DispatcherOptions {
    * returned `url` is what counts).
    */
   exactPort?: boolean;
+  /** Inspector port to try first; always a preference (a clash moves it, even with `exactPort`). */
+  inspectorPort?: number;
 }
 
 // Wrangler needs Node >= 22: run it with the Node that runs this CLI (the one npm scripts put in
@@ -68,7 +70,7 @@ export async function startDispatcher(options: DispatcherOptions = {}): Promise<
   return startWranglerDev({ ...options, port, persistTo });
 }
 
-/** Starts taken by a port clash before one is given up (only when the port is not pinned). */
+/** Starts taken by a port clash before one is given up (a pinned port: only clashes on other ports). */
 const PORT_CLASH_ATTEMPTS = 3;
 
 /**
@@ -78,13 +80,20 @@ const PORT_CLASH_ATTEMPTS = 3;
 export async function startWranglerDev(
   options: DispatcherOptions & { config?: string; persistTo: string },
 ): Promise<LocalDispatcher> {
-  for (let attempt = 1; ; attempt++) {
+  let attempt = options;
+  for (let n = 1; ; n++) {
     try {
-      return await startWranglerDevOnce(attempt === 1 ? options : { ...options, port: await freePort() });
+      return await startWranglerDevOnce(attempt);
     } catch (err) {
       // A port picked a while ago can be taken by another process before wrangler binds it.
       const clash = err instanceof Error && err.message.includes("Address already in use");
-      if (!clash || options.exactPort || attempt >= PORT_CLASH_ATTEMPTS) throw err;
+      if (!clash || n >= PORT_CLASH_ATTEMPTS) throw err;
+      // A pinned port is given up only when it is the one taken: any other clash (the inspector's
+      // port, picked here) is ours to move. wrangler names the pinned port as 127.0.0.1:<port>.
+      const pinnedTaken = err.message.includes(`:${attempt.port})`);
+      if (options.exactPort && pinnedTaken) throw err;
+      const { inspectorPort: _taken, ...rest } = attempt;
+      attempt = options.exactPort ? rest : { ...rest, port: await freePort() };
     }
   }
 }
@@ -93,7 +102,7 @@ async function startWranglerDevOnce(
   options: DispatcherOptions & { config?: string; persistTo: string },
 ): Promise<LocalDispatcher> {
   const port = options.port ?? (await freePort());
-  const inspectorPort = await freePort();
+  const inspectorPort = options.inspectorPort ?? (await freePort());
   const args = [
     "dev",
     "--ip",
