@@ -24,7 +24,7 @@ export interface DispatcherOptions {
   /** Environment for wrangler on top of WRANGLER_ENV (e.g. `X_LOCAL_OBSERVABILITY: "true"`). */
   env?: Record<string, string>;
   /**
-   * `port` must be used as given (a user's `claw dev --port`): a clash fails. Otherwise `port` is a
+   * `port` must be used as given (a user's `claw dev --port`): a clash on it fails. Otherwise `port` is a
    * preference, and a port another process took meanwhile is replaced by a fresh one (the
    * returned `url` is what counts).
    */
