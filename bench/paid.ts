@@ -1,11 +1,13 @@
 // Paid-call latency: the same @x402/fetch client pays (a) the dispatcher's paid dataset call
 // (verify, meter admit with exactly-once + spend caps, tenant isolate, settle, commit + ledger
 // outbox), (b) the official @x402/hono seller as a Worker under the same `wrangler dev`, and
-// (c) the same seller as a plain Node server — all against one local facilitator and chain.
+// (c) that seller again, selling what (a) sells with the same x402 extensions (Bazaar listing,
+// payment-identifier, signed offers and receipts: bench/reference-worker/index.ts), and (d) the
+// bare seller as a plain Node server — all against one local facilitator and chain.
 // Sequential calls, interleaved round-robin, so every target sees the same chain state.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { x402Client } from "@x402/core/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
@@ -148,6 +150,29 @@ export function payingFetch(payments: LocalStack["payments"], fetchImpl: typeof 
   return wrapFetchWithPayment(fetchImpl, client);
 }
 
+/**
+ * What the like-for-like reference sells, read off the dispatcher's own answers to `url`: the
+ * Bazaar listing its 402 carries and the content one paid call gets (base64 each, for vars).
+ */
+async function dispatcherOffer(
+  payments: LocalStack["payments"],
+  url: string,
+): Promise<{ listing: string; body: string }> {
+  const challenge = await fetch(url);
+  await challenge.arrayBuffer();
+  const header = challenge.headers.get("payment-required");
+  if (challenge.status !== 402 || !header) throw new Error(`expected a 402 from ${url}, got ${challenge.status}`);
+  const required = JSON.parse(Buffer.from(header, "base64").toString("utf8")) as { extensions?: { bazaar?: unknown } };
+  if (!required.extensions?.bazaar) throw new Error(`the 402 of ${url} carries no Bazaar listing`);
+  const paid = await payingFetch(payments)(url);
+  const body = Buffer.from(await paid.arrayBuffer());
+  if (paid.status !== 200) throw new Error(`the paid call to ${url} answered ${paid.status}`);
+  return {
+    listing: Buffer.from(JSON.stringify(required.extensions.bazaar)).toString("base64"),
+    body: body.toString("base64"),
+  };
+}
+
 export async function benchPaidCalls(
   stack: LocalStack,
   dispatcherUrl: string,
@@ -163,6 +188,7 @@ export async function benchPaidCalls(
     network: payments.network,
     price: "0.001",
   });
+  const offer = await dispatcherOffer(payments, dispatcherUrl);
   const workerReference = await startWranglerDev({
     config: join(REPO_ROOT, "bench", "reference-worker", "wrangler.jsonc"),
     persistTo: join(stateDir, "reference"),
@@ -174,6 +200,9 @@ export async function benchPaidCalls(
       ASSET_VERSION: payments.asset.version,
       AMOUNT: amount,
       PAY_TO: payments.accounts.payTo.address,
+      LISTING_B64: offer.listing,
+      BODY_B64: offer.body,
+      RECEIPT_KEY: generatePrivateKey(),
     },
   });
   const served: ServedRequest[] = [];
@@ -194,6 +223,7 @@ export async function benchPaidCalls(
     const targets: Target[] = [
       target("402claw dispatcher, paid dataset call (wrangler dev)", dispatcherUrl),
       target("@x402/hono reference as a Worker (wrangler dev)", `${workerReference.url}/paid`),
+      target("@x402/hono reference, same extensions and content (wrangler dev)", `${workerReference.url}/paid-same`),
       target("@x402/hono reference in Node", nodeReference.paidUrl),
     ];
     let recording = false;

@@ -104,7 +104,7 @@ const msList = (p50s: Record<string, number>) =>
 /** The paid-call comparison (bench/paid.ts) on a fresh paid dataset tenant: its report lines. */
 async function paidSection(stack: LocalStack, creatorKey: string, state: string): Promise<string[]> {
   const url = await deployPaidDemo(stack, creatorKey);
-  const [ours, workerRef, nodeRef] = await benchPaidCalls(stack, url, PAID_CALLS, state);
+  const [ours, workerRef, sameRef, nodeRef] = await benchPaidCalls(stack, url, PAID_CALLS, state);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   return [
     `## Paid call: dispatcher vs @x402/hono reference (same facilitator, same anvil chain)`,
@@ -113,16 +113,18 @@ async function paidSection(stack: LocalStack, creatorKey: string, state: string)
     ``,
     `| server | calls | p50 ms | p99 ms | 402 leg p50 ms | client p50 ms | paid leg p50 ms | failures |`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...[ours!, workerRef!, nodeRef!].map(
+    ...[ours!, workerRef!, sameRef!, nodeRef!].map(
       (r) =>
         `| ${r.label} | ${r.n} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.challengeP50Ms.toFixed(1)} | ${r.clientP50Ms.toFixed(1)} | ${r.paidP50Ms.toFixed(1)} | ${r.failures} |`,
     ),
     ``,
-    `Phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): dispatcher ${msList(ours!.phasesP50Ms)}; reference Worker ${msList(workerRef!.phasesP50Ms)}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
+    `Phases of the paid leg (Server-Timing, p50 ms each; workerd's clock moves only at I/O): dispatcher ${msList(ours!.phasesP50Ms)}; reference Worker ${msList(workerRef!.phasesP50Ms)}; same-extensions reference ${msList(sameRef!.phasesP50Ms)}. "client" is @x402/fetch between the 402 and the paid request (reading the offer, signing); the legs are timed to their response headers.`,
     ``,
-    `The paid leg at the facilitator (p50 ms each, one clock: ${FACILITATOR_LEGS.join(" · ")}): dispatcher ${msList(ours!.facilitatorLegsP50Ms)}; reference Worker ${msList(workerRef!.facilitatorLegsP50Ms)}; Node reference ${msList(nodeRef!.facilitatorLegsP50Ms)}.`,
+    `The paid leg at the facilitator (p50 ms each, one clock: ${FACILITATOR_LEGS.join(" · ")}): dispatcher ${msList(ours!.facilitatorLegsP50Ms)}; reference Worker ${msList(workerRef!.facilitatorLegsP50Ms)}; same-extensions reference ${msList(sameRef!.facilitatorLegsP50Ms)}; Node reference ${msList(nodeRef!.facilitatorLegsP50Ms)}.`,
     ``,
     `**Ratio dispatcher / reference in the same runtime: p50 ${ratio(ours!.p50Ms, workerRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, workerRef!.p99Ms)}** (target ≤ 1.00)`,
+    ``,
+    `Ratio dispatcher / the same reference selling the same content with the same extensions: p50 ${ratio(ours!.p50Ms, sameRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, sameRef!.p99Ms)}; that reference / the bare one: p50 ${ratio(sameRef!.p50Ms, workerRef!.p50Ms)} (what the extensions' documents cost a seller)`,
     ``,
     `Ratio dispatcher / Node reference: p50 ${ratio(ours!.p50Ms, nodeRef!.p50Ms)}, p99 ${ratio(ours!.p99Ms, nodeRef!.p99Ms)}`,
     ``,
