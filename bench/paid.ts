@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { x402Client } from "@x402/core/client";
+import { decodePaymentRequiredHeader } from "@x402/core/http";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import type { LocalStack } from "../cli/dev/stack.ts";
@@ -162,7 +163,7 @@ async function dispatcherOffer(
   await challenge.arrayBuffer();
   const header = challenge.headers.get("payment-required");
   if (challenge.status !== 402 || !header) throw new Error(`expected a 402 from ${url}, got ${challenge.status}`);
-  const required = JSON.parse(Buffer.from(header, "base64").toString("utf8")) as { extensions?: { bazaar?: unknown } };
+  const required = decodePaymentRequiredHeader(header);
   if (!required.extensions?.bazaar) throw new Error(`the 402 of ${url} carries no Bazaar listing`);
   const paid = await payingFetch(payments)(url);
   const body = Buffer.from(await paid.arrayBuffer());

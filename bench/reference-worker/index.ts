@@ -103,6 +103,8 @@ async function bareSeller(env: ReferenceEnv): Promise<MiddlewareHandler> {
 async function sameSeller(env: ReferenceEnv, listingB64: string, receiptKey: string): Promise<MiddlewareHandler> {
   const server = await resourceServer(env);
   const account = privateKeyToAccount(receiptKey as `0x${string}`);
+  // The kid form the dispatcher's signer uses (src/receipts/signer.ts kidOf), written out here so
+  // the reference runs none of our code.
   const kid = `did:pkh:eip155:1:${account.address.toLowerCase()}`;
   const issuer = createEIP712OfferReceiptIssuer(kid, (params) => account.signTypedData(params as never));
   server.registerExtension(bazaarResourceServerExtension);

@@ -156,7 +156,7 @@ function rpcUnavailable(trace: RpcTrace): HttpError {
 type FacilitatorClient = ReturnType<typeof settlementClient>;
 
 /** How often a settle looks for its receipt: the node is local, so a lookup is one cheap call. */
-export const RECEIPT_POLL_MS = 5;
+const RECEIPT_POLL_MS = 5;
 
 function settlementClient(opts: StartFacilitatorOptions) {
   const chain = localChainDefinition(opts.chainId, opts.rpcUrl);
