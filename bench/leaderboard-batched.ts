@@ -64,7 +64,10 @@ function levels(chunks: readonly IngestChunk[]): Level[] {
 
 function fillCells(c: IngestChunk): string {
   const f = c.fill;
-  return f ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${(f.bytes / 1024 / 1024).toFixed(1)}` : "– | – | –";
+  const mib = (f?.bytes ?? 0) / 1024 / 1024;
+  return f
+    ? `${int(f.payerHours)} | ${int(f.batchKeys)} | ${int(f.challengeKeys)} | ${mib.toFixed(1)}`
+    : "– | – | – | –";
 }
 
 /** Calls per second over several chunks: their calls over their RPC time. */
@@ -133,9 +136,9 @@ export function batchedReport(batched: BatchedResult, perEvent: IngestChunk[]): 
     ``,
     `By chunk (the shard after each chunk):`,
     ``,
-    `| calls in the shard | payer-hour rows | batch keys | database MiB | calls/s | rows/s | calls/row | ` +
+    `| calls in the shard | payer-hour rows | batch keys | challenge keys | database MiB | calls/s | rows/s | calls/row | ` +
       `RPC p50 / p99 ms |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...fillRows,
     ``,
   ];

@@ -46,7 +46,7 @@ class BenchLeaderboard extends Leaderboard {
       payerHours: n("payer_hours"),
       apiHours: n("api_hours"),
       batchKeys: n("batches"),
-      challengeKeys: n("challenge_keys"),
+      challengeKeys: n("challenge_seen"),
       bytes: sql.databaseSize,
     };
   }

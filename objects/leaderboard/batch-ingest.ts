@@ -49,7 +49,7 @@ export function recordUsageBatch(sql: SqlStorage, parsed: ParsedBatch, now: numb
   let counts: IngestResult = { accepted: 0, duplicates: 0, rejected };
   if (batch && claimBatch(sql, batch.apiId, batch.batchId, now)) {
     const facts = rowFacts(batch);
-    claimChallenges(sql, facts, now);
+    claimChallenges(sql, facts);
     writeAggregates(sql, aggregateFacts(facts));
     counts = { ...counts, accepted: calls };
   } else if (batch) {

@@ -3,10 +3,13 @@
 // and is counted as a duplicate. An aggregated batch (objects/shared/usage-batch.ts) is claimed
 // once by (apiId, batchId) in `batches`: one key per batch instead of one per call, which is what
 // keeps its cost from growing with the shard (random request ids land all over `seen`'s B-tree).
-// The funnel's challenged-request keys (`challenge_keys`, challenge-keys.ts) share the retention.
-// Keys are kept DEDUPE_RETENTION_MS after ingest (by ingest time, not event time: a late
-// redelivery of an old event is still caught) and pruned by the shard's housekeeping alarm. Synchronous: runs inside the ingest transaction.
+// Event and batch keys are kept DEDUPE_RETENTION_MS after ingest (by ingest time, not event time:
+// a late redelivery of an old event is still caught). The funnel's challenged-request keys
+// (`challenge_seen`, challenge-keys.ts) are kept as long after the end of their event hour: they
+// only tell apart challenges of that hour. All are pruned by the shard's housekeeping alarm.
+// Synchronous: runs inside the ingest transaction.
 import { DAY_MS } from "../shared/time.ts";
+import { hourOf } from "./windows.ts";
 import type { UsageEvent } from "../shared/usage-event.ts";
 import * as SQL from "./sql.ts";
 
@@ -36,13 +39,16 @@ export function claimBatch(sql: SqlStorage, apiId: string, batchId: string, now:
 
 /** True while any key is held: the shard keeps its housekeeping alarm only then. */
 export function hasKeys(sql: SqlStorage): boolean {
-  const any = "SELECT 1 FROM seen UNION ALL SELECT 1 FROM batches UNION ALL SELECT 1 FROM challenge_keys LIMIT 1";
+  const any = "SELECT 1 FROM seen UNION ALL SELECT 1 FROM batches UNION ALL SELECT 1 FROM challenge_seen LIMIT 1";
   return sql.exec(any).toArray().length > 0;
 }
 
-/** Drops the event, batch and challenge keys claimed more than DEDUPE_RETENTION_MS before `now`. */
+/**
+ * Drops the event and batch keys claimed more than DEDUPE_RETENTION_MS before `now`, and the
+ * challenge keys of the hours that ended more than DEDUPE_RETENTION_MS before it.
+ */
 export function pruneKeys(sql: SqlStorage, now: number): void {
   sql.exec(SQL.SEEN_PRUNE, now - DEDUPE_RETENTION_MS);
   sql.exec(SQL.BATCHES_PRUNE, now - DEDUPE_RETENTION_MS);
-  sql.exec(SQL.CHALLENGE_KEYS_PRUNE, now - DEDUPE_RETENTION_MS);
+  sql.exec(SQL.CHALLENGE_KEYS_PRUNE, hourOf(now - DEDUPE_RETENTION_MS));
 }

@@ -52,7 +52,7 @@ export function recordBatch(
 ): IngestResult {
   const fresh = claimKeys(sql, valid, now);
   const facts = eventFacts(fresh);
-  claimChallenges(sql, facts, now);
+  claimChallenges(sql, facts);
   writeAggregates(sql, aggregateFacts(facts));
   if (fresh.length > 0) {
     sql.exec(SQL.RECENT_INSERT_BATCH, JSON.stringify(fresh));

@@ -24,6 +24,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { HOUR_MS } from "../shared/time.ts";
 import { parseUsageBatch, recordUsageBatch } from "./batch-ingest.ts";
+import { migrateChallengeKeys } from "./challenge-keys.ts";
 import { hasKeys, pruneKeys } from "./dedupe.ts";
 import { parseBatch, readRecent, recordBatch, type IngestResult, type RecentEvents } from "./ingest.ts";
 import { runRollup, type RollupResult } from "./rollup.ts";
@@ -54,6 +55,7 @@ export class Leaderboard extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SQL.SCHEMA);
+    ctx.storage.transactionSync(() => migrateChallengeKeys(this.sql));
     this.coordinator = this.sql.exec("SELECT 1 FROM meta WHERE key = 'coordinator'").toArray().length > 0;
     this.alarms = new AlarmScheduler(ctx.storage);
     void ctx.blockConcurrencyWhile(() => this.alarms.load());

@@ -6,10 +6,10 @@
 //   seen(api_id, request_id, seen_ms)             dedupe keys; kept DEDUPE_RETENTION_MS after ingest
 //   batches(api_id, batch_id, seen_ms)            aggregated batches applied (batch-ingest.ts); kept
 //                                                 as long
-//   challenge_keys(api_id, hour, caller, fingerprint, seen_ms)
-//                                                 challenged requests already counted in
-//                                                 api_hours.challenges (challenge-keys.ts); kept
-//                                                 as long as the dedupe keys
+//   challenge_seen(hour, key)                     challenged requests already counted in
+//                                                 api_hours.challenges: the event's epoch hour and
+//                                                 a digest of (API, caller, fingerprint)
+//                                                 (challenge-keys.ts); pruned by hour
 //   apis(api_id PK, owner, directory, last_ts)    what the newest event said about each API
 //   api_hours(api_id, hour, events, countable, fails, challenges, refusals, replays, errors,
 //             billed, h0..h13)                    everything, per API and epoch hour, kept forever;
@@ -46,12 +46,7 @@ CREATE TABLE IF NOT EXISTS seen (api_id TEXT NOT NULL, request_id TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_ms);
 CREATE TABLE IF NOT EXISTS batches (api_id TEXT NOT NULL, batch_id TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (api_id, batch_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_by_time ON batches (seen_ms);
-CREATE TABLE IF NOT EXISTS challenge_keys (
-  api_id TEXT NOT NULL, hour INTEGER NOT NULL, caller TEXT NOT NULL, fingerprint TEXT NOT NULL,
-  seen_ms INTEGER NOT NULL,
-  PRIMARY KEY (api_id, hour, caller, fingerprint)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS challenge_keys_by_time ON challenge_keys (seen_ms);
+CREATE TABLE IF NOT EXISTS challenge_seen (hour INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY (hour, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS apis (api_id TEXT PRIMARY KEY, owner TEXT NOT NULL, directory TEXT NOT NULL, last_ts INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_hours (
   api_id TEXT NOT NULL, hour INTEGER NOT NULL,
@@ -96,10 +91,10 @@ export const SEEN_INSERT_BATCH = `INSERT INTO seen (api_id, request_id, seen_ms)
 SELECT ${at(0)}, ${at(1)}, ? FROM json_each(?) AS j WHERE true
 ON CONFLICT DO NOTHING RETURNING api_id, request_id`;
 
-/** Claims challenged requests: [[apiId, hour, caller, fingerprint], ...] in, the new keys out. */
-export const CHALLENGE_CLAIM_BATCH = `INSERT INTO challenge_keys (api_id, hour, caller, fingerprint, seen_ms)
-SELECT ${ats(4)}, ? FROM json_each(?) AS j WHERE true
-ON CONFLICT DO NOTHING RETURNING api_id, hour, caller, fingerprint`;
+/** Claims challenged requests: [[hour, digest], ...] in, the new keys out. */
+export const CHALLENGE_CLAIM_BATCH = `INSERT INTO challenge_seen (hour, key)
+SELECT ${ats(2)} FROM json_each(?) AS j WHERE true
+ON CONFLICT DO NOTHING RETURNING hour, key`;
 
 // Money: the stored billed of the rows a batch adds money to, read in one statement per table
 // (keys as one JSON array; `i` is a key's index in it), added with bigint in code, and written
@@ -193,7 +188,8 @@ export const API_META_ALL = "SELECT api_id, owner, directory FROM apis";
 
 export const SEEN_PRUNE = "DELETE FROM seen WHERE seen_ms < ?";
 export const BATCHES_PRUNE = "DELETE FROM batches WHERE seen_ms < ?";
-export const CHALLENGE_KEYS_PRUNE = "DELETE FROM challenge_keys WHERE seen_ms < ?";
+/** Challenge keys of the hours before ? (an epoch hour). */
+export const CHALLENGE_KEYS_PRUNE = "DELETE FROM challenge_seen WHERE hour < ?";
 /** Claims one batch id: a row back means it is new. */
 export const BATCH_CLAIM =
   "INSERT INTO batches (api_id, batch_id, seen_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING batch_id";

@@ -4,7 +4,9 @@
 // unpaid request is one challenged request; another query, method or caller is another.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { challengeDigest } from "../../objects/leaderboard/challenge-keys.ts";
 import { requestFingerprint } from "../../objects/meter/fingerprint.ts";
+import { callerFromIp } from "../../src/tenancy/caller.ts";
 import type { UsageEvent } from "../../objects/shared/usage-event.ts";
 import { leaderboardFor } from "../../objects/leaderboard/shards.ts";
 import type { TenantMeter } from "../../objects/meter/tenant-meter.ts";
@@ -36,16 +38,24 @@ describe("the funnel through the gateway", () => {
     await deliver(slug);
 
     // The gateway sends aggregated rows (no raw events): the shard's claimed challenged requests
-    // show the fingerprints it was given, one per (caller, request).
+    // are the digests of what it was given, one per (caller, request).
     const claimed = await runInDurableObject(leaderboardFor(env, slug), (_i, state) =>
       state.storage.sql
-        .exec<{ fingerprint: string }>("SELECT fingerprint FROM challenge_keys WHERE api_id = ?", slug)
+        .exec<{ key: string }>("SELECT key FROM challenge_seen")
         .toArray()
-        .map((r) => r.fingerprint),
+        .map((r) => r.key),
     );
+    const callerOf = (ip: string) =>
+      callerFromIp(new Request("http://x/", { headers: { "cf-connecting-ip": ip } }), env.API_KEY_SECRET);
     const limit1 = await requestFingerprint("GET", "/v1/records", "limit=1");
     const limit2 = await requestFingerprint("GET", "/v1/records", "limit=2");
-    expect(claimed.sort()).toEqual([limit1, limit1, limit2].sort());
+    const [ip1, ip2] = [await callerOf("198.51.100.1"), await callerOf("198.51.100.2")];
+    const expected = [
+      challengeDigest(slug, ip1, limit1),
+      challengeDigest(slug, ip1, limit2),
+      challengeDigest(slug, ip2, limit1),
+    ];
+    expect(claimed.sort()).toEqual(expected.sort());
 
     const rollup = await call("/__platform/rollup", { method: "POST", headers: OPERATOR });
     expect(rollup.status).toBe(200);

@@ -2,10 +2,11 @@
 // hour, caller, request fingerprint), in the per-event path and in aggregated batches alike, so a
 // client that repeats its unpaid request cannot pull the conversion down; distinct requests,
 // callers and hours still count apart; challenges without a fingerprint count every 402; the
-// keys are pruned with the dedupe keys.
+// keys are pruned by hour after the dedupe retention; a shard's legacy full keys carry over.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { challengeDigest, migrateChallengeKeys } from "../../objects/leaderboard/challenge-keys.ts";
 import { DEDUPE_RETENTION_MS, hasKeys, pruneKeys } from "../../objects/leaderboard/dedupe.ts";
 import type { Leaderboard } from "../../objects/leaderboard/leaderboard.ts";
 import { buildSnapshot } from "../../objects/leaderboard/snapshot.ts";
@@ -145,20 +146,44 @@ describe("the 402 → paid funnel counts challenged requests", () => {
     expect(conversion(await metrics(stub))).toBe(1);
   });
 
-  it("challenge keys are bounded: pruned with the dedupe keys after the retention", async () => {
+  it("challenge keys are bounded: pruned once their hour ended the dedupe retention ago", async () => {
     const stub = shard();
-    await stub.ingest(await paidCalls(3, 2));
+    await stub.ingest(await paidCalls(3, 2)); // challenges in the hour that ends at NOW
     const counts = await runInDurableObject(stub, (_lb: Leaderboard, state) => {
       const sql = state.storage.sql;
-      const count = () => Number(sql.exec("SELECT COUNT(*) AS n FROM challenge_keys").one().n);
+      const count = () => Number(sql.exec("SELECT COUNT(*) AS n FROM challenge_seen").one().n);
       const before = count();
-      pruneKeys(sql, Date.now() + DEDUPE_RETENTION_MS - 60_000);
+      pruneKeys(sql, NOW + DEDUPE_RETENTION_MS - 1);
       const kept = count();
-      pruneKeys(sql, Date.now() + DEDUPE_RETENTION_MS + 60_000);
+      pruneKeys(sql, NOW + DEDUPE_RETENTION_MS);
       return { before, kept, after: count(), anyKeys: hasKeys(sql) };
     });
     expect(counts).toEqual({ before: 3, kept: 3, after: 0, anyKeys: false });
     // The counted challenges stay in the hourly aggregates.
     expect((await metrics(stub)).challenges).toBe(3);
+  });
+
+  it("a shard's legacy full challenge keys move into the digests once, so nothing counts twice", async () => {
+    const stub = shard();
+    const fp = await requestFingerprint("GET", "/v1/records", "limit=1");
+    const caller = `ip:${"d".repeat(24)}`;
+    const hour = Math.floor((NOW - 60_000) / HOUR);
+    const moved = await runInDurableObject(stub, (_lb: Leaderboard, state) => {
+      const sql = state.storage.sql;
+      // The table as shards made before the digests have it, with a challenge already counted.
+      sql.exec(`CREATE TABLE challenge_keys (api_id TEXT NOT NULL, hour INTEGER NOT NULL, caller TEXT NOT NULL,
+        fingerprint TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (api_id, hour, caller, fingerprint)) WITHOUT ROWID`);
+      sql.exec("INSERT INTO challenge_keys VALUES (?, ?, ?, ?, ?)", API, hour, caller, fp, NOW);
+      migrateChallengeKeys(sql);
+      migrateChallengeKeys(sql); // once moved, a second run (the next start) finds nothing to do
+      const legacy = sql.exec("SELECT name FROM sqlite_master WHERE name = 'challenge_keys'").toArray();
+      const keys = sql.exec<{ hour: number; key: string }>("SELECT hour, key FROM challenge_seen").toArray();
+      return { legacy: legacy.length, keys: keys.map((k) => ({ ...k })) };
+    });
+    expect(moved).toEqual({ legacy: 0, keys: [{ hour, key: challengeDigest(API, caller, fp) }] });
+    // The same request challenged again in that hour adds nothing; another request adds one.
+    const other = await requestFingerprint("GET", "/v1/records", "limit=2");
+    await stub.ingest([challenge(caller, NOW - 60_000, fp), challenge(caller, NOW - 50_000, other)]);
+    expect((await metrics(stub)).challenges).toBe(1);
   });
 });

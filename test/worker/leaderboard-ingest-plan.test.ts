@@ -1,7 +1,8 @@
 // The shard's ingest cost does not grow with the shard (docs/ARCHITECTURE.md §7, §14): every
 // statement `ingestBatches` runs is, by SQLite's own EXPLAIN QUERY PLAN, a primary-key or index
 // point lookup / upsert driven by the batch (json_each, the batch itself, is the only scan), and
-// the dedupe keys are pruned by a range on their time index, never a table scan. Checked on a
+// the dedupe keys are pruned by a range on their time index (challenge keys on their primary
+// key's hour), never a table scan. Checked on a
 // shard that already holds data, so the planner sees real tables.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -16,7 +17,7 @@ const NOW = Date.UTC(new Date().getUTCFullYear() + 3, 2, 4, 15, 30, 0);
 /** Each statement of a batch's ingest with placeholder arguments of the right arity. */
 const INGEST: Record<string, [string, unknown[]]> = {
   BATCH_CLAIM: [SQL.BATCH_CLAIM, ["api", "batch", NOW]],
-  CHALLENGE_CLAIM_BATCH: [SQL.CHALLENGE_CLAIM_BATCH, [NOW, "[]"]],
+  CHALLENGE_CLAIM_BATCH: [SQL.CHALLENGE_CLAIM_BATCH, ["[]"]],
   API_HOUR_BILLED: [SQL.API_HOUR_BILLED, ["[]"]],
   PAYER_HOUR_BILLED: [SQL.PAYER_HOUR_BILLED, ["[]"]],
   PAYER_TOTAL_BILLED: [SQL.PAYER_TOTAL_BILLED, ["[]"]],
@@ -29,7 +30,7 @@ const INGEST: Record<string, [string, unknown[]]> = {
 };
 const PRUNE: Record<string, [string, unknown[]]> = {
   BATCHES_PRUNE: [SQL.BATCHES_PRUNE, [NOW]],
-  CHALLENGE_KEYS_PRUNE: [SQL.CHALLENGE_KEYS_PRUNE, [NOW]],
+  CHALLENGE_KEYS_PRUNE: [SQL.CHALLENGE_KEYS_PRUNE, [1]],
   SEEN_PRUNE: [SQL.SEEN_PRUNE, [NOW]],
 };
 
@@ -73,13 +74,11 @@ describe("shard ingest statements are point lookups and upserts", () => {
     expect(got.PAYER_TOTAL_BILLED!.join(" | ")).toMatch(/SEARCH t USING PRIMARY KEY \(api_id=\? AND payer=\?\)/);
   });
 
-  it("dedupe and challenge keys are pruned by a range on their time index", async () => {
+  it("dedupe keys are pruned by a range on their time index, challenge keys on their hour", async () => {
     const got = await plans(PRUNE);
     expect(got).toEqual({
       BATCHES_PRUNE: [expect.stringMatching(/^SEARCH batches USING (COVERING )?INDEX batches_by_time \(seen_ms<\?\)/)],
-      CHALLENGE_KEYS_PRUNE: [
-        expect.stringMatching(/^SEARCH challenge_keys USING (COVERING )?INDEX challenge_keys_by_time \(seen_ms<\?\)/),
-      ],
+      CHALLENGE_KEYS_PRUNE: [expect.stringMatching(/^SEARCH challenge_seen USING PRIMARY KEY \(hour<\?\)/)],
       SEEN_PRUNE: [expect.stringMatching(/^SEARCH seen USING (COVERING )?INDEX seen_by_time \(seen_ms<\?\)/)],
     });
   });
